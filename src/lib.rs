@@ -1,0 +1,33 @@
+//! tidings: a daemon that fetches article sources on cron schedules,
+//! normalizes every article into a store, and serves regenerated RSS, Atom
+//! and JSON feeds over HTTP.
+//!
+//! The modules, bottom to top:
+//!
+//! - [`model`]: plain data (raw items, items, feed metadata). Depends on nothing.
+//! - [`schedule`]: cron timing and jitter; depends only on `model`-level data.
+//! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
+//!   `schedule` to check cron expressions.
+//! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
+//!   (bytes or files → raw items), `normalize` (raw item → item, pure),
+//!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
+//!   `serve` (HTTP routes over rendered bytes).
+//! - [`app`]: the composition root, the only module that sees every stage.
+//!
+//! The rule: the stages never import each other; they meet in `app`, and the
+//! `tidings` binary only parses arguments and calls `app`.
+
+pub mod app;
+pub mod config;
+mod fetch;
+pub mod model;
+mod normalize;
+mod render;
+pub mod schedule;
+mod serve;
+mod source;
+pub mod store;
+
+pub use app::{AppError, Format, Report};
+pub use config::{Config, ConfigErrors};
+pub use schedule::Schedule;

@@ -1,0 +1,162 @@
+//! Plain data shared by every stage: raw items as sources read them, normalized
+//! items as the store keeps them, and what a rendered feed says about itself.
+//!
+//! Depends on nothing inside the crate; every other module may depend on it.
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// A date as a source gave it: already parsed by the source's parser, or text
+/// that normalization still has to read (in the source's time zone when it
+/// carries no offset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawDate {
+    /// A date the source's parser already understood.
+    At(DateTime<FixedOffset>),
+    /// Text to parse: RFC 822, RFC 3339, ISO 8601 or a common broken form.
+    Text(String),
+}
+
+/// A media file attached to an item (RSS `enclosure`, Atom `rel="enclosure"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Enclosure {
+    pub url: String,
+    pub mime_type: String,
+    pub length: u64,
+}
+
+/// One article as a source kind read it, before normalization.
+///
+/// Text fields hold what the source gave: titles may carry markup or
+/// entities, links may be relative, HTML is unsanitized.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawItem {
+    /// The source's own identifier (RSS guid, Atom id, JSON Feed id).
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub published: Option<RawDate>,
+    pub updated: Option<RawDate>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    /// Base URL for relative links in this item (`xml:base`, else the
+    /// document's URL).
+    pub base_url: Option<String>,
+}
+
+/// One article after normalization: the unit the store keeps and feeds serve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Item {
+    /// The id of the source the item came through.
+    pub source: String,
+    /// Stable id within the source: the guid, else the canonical link, else a
+    /// hash of title and content.
+    pub id: String,
+    /// Absolute URL with tracking parameters removed.
+    pub link: Option<String>,
+    /// Plain text, entities decoded, whitespace collapsed.
+    pub title: String,
+    pub authors: Vec<String>,
+    /// Sanitized HTML.
+    pub summary_html: Option<String>,
+    /// Sanitized HTML.
+    pub content_html: Option<String>,
+    /// UTC; the first-seen time when the source gave no date.
+    pub published: DateTime<Utc>,
+    /// False when `published` is the first-seen time rather than the
+    /// source's date, so the store keeps the first value it saw.
+    pub dated: bool,
+    pub updated: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+}
+
+impl Item {
+    /// An id that is unique across all sources and is an absolute IRI, as
+    /// Atom's `id` and a merged feed's `guid` need: the item's id when it is
+    /// an absolute URL or URN, else a `urn:tidings:` name built from the source
+    /// and the item id.
+    pub fn global_id(&self) -> String {
+        if is_absolute_iri(&self.id) {
+            self.id.clone()
+        } else {
+            let mut id = String::with_capacity(self.id.len() + self.source.len() + 16);
+            id.push_str("urn:tidings:");
+            id.push_str(&self.source);
+            id.push(':');
+            for c in self.id.chars() {
+                if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+                    id.push(c);
+                } else {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        id.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            id
+        }
+    }
+
+    /// The time the item last changed: `updated` when known, else `published`.
+    pub fn modified(&self) -> DateTime<Utc> {
+        self.updated
+            .map_or(self.published, |u| u.max(self.published))
+    }
+}
+
+fn is_absolute_iri(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("urn:"))
+        && !s.contains(char::is_whitespace)
+        && s.len() > 8
+}
+
+/// What a rendered feed says about itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedMeta {
+    /// `feeds/all` or `sources/wsws`: the path under the base URL, without
+    /// extension.
+    pub path: String,
+    pub title: String,
+    pub description: String,
+    /// The server's public base URL, without a trailing slash.
+    pub base_url: String,
+    /// Minutes a reader may cache the feed (RSS `ttl`).
+    pub ttl_minutes: Option<u32>,
+    /// A WebSub hub to advertise.
+    pub hub: Option<String>,
+    /// The newest change among the items (Atom `updated`, RSS `lastBuildDate`).
+    pub updated: DateTime<Utc>,
+}
+
+impl FeedMeta {
+    /// The public URL of the feed in one format: `{base_url}/{path}.{ext}`.
+    pub fn url(&self, ext: &str) -> String {
+        format!("{}/{}.{}", self.base_url, self.path, ext)
+    }
+
+    /// The public URL of the server's index page, the feed's HTML alternate.
+    pub fn home_url(&self) -> String {
+        format!("{}/", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_id_keeps_urls_and_names_other_ids() {
+        let mut item = Item {
+            source: "blog".into(),
+            id: "https://example.org/a".into(),
+            ..Item::default()
+        };
+        assert_eq!(item.global_id(), "https://example.org/a");
+        item.id = "post 42/é".into();
+        assert_eq!(item.global_id(), "urn:tidings:blog:post%2042%2F%C3%A9");
+    }
+}

@@ -1,0 +1,298 @@
+//! Atom 1.0 (RFC 4287), written with the `atom_syndication` crate.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, WriteConfig,
+};
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::{GENERATOR, UNTITLED, xml_chars_only};
+use crate::model::{FeedMeta, Item};
+
+/// Atom 1.0 (RFC 4287) bytes (UTF-8, with XML declaration).
+///
+/// The feed-level author is the feed's title, so entries whose source named
+/// no author still satisfy RFC 4287's rule that every entry has one.
+pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
+    let mut links = vec![
+        link("self", &meta.url("atom"), Some("application/atom+xml")),
+        link("alternate", &meta.home_url(), Some("text/html")),
+    ];
+    if let Some(hub) = &meta.hub {
+        links.push(link("hub", hub, None));
+    }
+    let feed = Feed {
+        title: Text::plain(meta.title.as_str()),
+        id: meta.url("atom"),
+        updated: fixed(meta.updated),
+        authors: vec![person(&meta.title)],
+        generator: Some(Generator {
+            value: GENERATOR.to_owned(),
+            ..Generator::default()
+        }),
+        links,
+        subtitle: (!meta.description.is_empty()).then(|| Text::plain(meta.description.as_str())),
+        entries: items.iter().map(entry).collect(),
+        ..Feed::default()
+    };
+    // The crate's declaration omits the encoding; state it like the RSS one.
+    let mut doc = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    let config = WriteConfig {
+        write_document_declaration: false,
+        indent_size: None,
+    };
+    let body = feed
+        .write_with_config(Vec::new(), config)
+        .expect("writing XML to a Vec cannot fail");
+    doc.push_str(&String::from_utf8(body).expect("atom_syndication writes UTF-8"));
+    xml_chars_only(utc_as_z(doc))
+}
+
+fn entry(item: &Item) -> Entry {
+    let mut links: Vec<Link> = item
+        .link
+        .iter()
+        .map(|href| link("alternate", href, None))
+        .collect();
+    links.extend(item.enclosures.iter().map(|e| Link {
+        href: e.url.clone(),
+        rel: "enclosure".to_owned(),
+        mime_type: (!e.mime_type.is_empty()).then(|| e.mime_type.clone()),
+        // Zero means "unknown" in feeds; Atom lets us just leave it out.
+        length: (e.length > 0).then(|| e.length.to_string()),
+        ..Link::default()
+    }));
+    let html = |value: &str| atom_content("html", value);
+    let (summary, content) = match (&item.content_html, &item.summary_html) {
+        (Some(body), summary) => (summary.as_deref().map(Text::html), Some(html(body))),
+        (None, Some(summary)) if item.link.is_some() => (Some(Text::html(summary.as_str())), None),
+        // RFC 4287 §4.1.1: an entry without an alternate link must have
+        // content.
+        (None, Some(summary)) => (None, Some(html(summary))),
+        // Validators warn about entries with no text at all.
+        (None, None) => (None, Some(atom_content("text", title(item)))),
+    };
+    Entry {
+        title: Text::plain(title(item)),
+        id: item.global_id(),
+        updated: fixed(item.modified()),
+        authors: item.authors.iter().map(|name| person(name)).collect(),
+        categories: item
+            .categories
+            .iter()
+            .map(|term| Category {
+                term: term.clone(),
+                ..Category::default()
+            })
+            .collect(),
+        links,
+        published: Some(fixed(item.published)),
+        summary,
+        content,
+        ..Entry::default()
+    }
+}
+
+fn link(rel: &str, href: &str, mime_type: Option<&str>) -> Link {
+    Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: mime_type.map(str::to_owned),
+        ..Link::default()
+    }
+}
+
+/// Atom requires a title, and validators warn when it is blank.
+fn title(item: &Item) -> &str {
+    if item.title.trim().is_empty() {
+        UNTITLED
+    } else {
+        &item.title
+    }
+}
+
+fn atom_content(kind: &str, value: &str) -> Content {
+    Content {
+        value: Some(value.to_owned()),
+        content_type: Some(kind.to_owned()),
+        ..Content::default()
+    }
+}
+
+fn person(name: &str) -> Person {
+    Person {
+        name: name.to_owned(),
+        ..Person::default()
+    }
+}
+
+/// Whole seconds, because the crate prints fractions when there are any.
+fn fixed(at: DateTime<Utc>) -> FixedDateTime {
+    at.trunc_subsecs(0).fixed_offset()
+}
+
+/// Rewrites the `+00:00` the crate prints for UTC dates as `Z`, the form the
+/// other formats use.
+///
+/// Exact: dates are the only text ending in `+00:00` right before an
+/// `</updated>` or `</published>` tag, since the writer escapes every `<` in
+/// text and attributes (it never emits CDATA).
+fn utc_as_z(doc: String) -> String {
+    doc.replace("+00:00</updated>", "Z</updated>")
+        .replace("+00:00</published>", "Z</published>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+    use atom_syndication::TextType;
+
+    fn parse(bytes: &[u8]) -> Feed {
+        Feed::read_from(bytes).expect("well-formed Atom")
+    }
+
+    fn rels(links: &[Link]) -> Vec<&str> {
+        links.iter().map(|l| l.rel.as_str()).collect()
+    }
+
+    #[test]
+    fn feed_fields() {
+        let meta = fixtures::meta();
+        let bytes = atom(&meta, &fixtures::items());
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "));
+        assert!(text.contains("<updated>2024-03-05T09:30:00Z</updated>"));
+        assert!(!text.contains("+00:00"));
+        let feed = parse(&bytes);
+        assert_eq!(feed.id, "https://news.example.org/feeds/all.atom");
+        assert_eq!(feed.title.value, "All & <everything>");
+        assert_eq!(feed.subtitle.unwrap().value, "Every source, merged");
+        assert_eq!(feed.updated, fixed(meta.updated));
+        assert_eq!(feed.authors, [person("All & <everything>")]);
+        assert_eq!(feed.generator.unwrap().value, "tidings");
+        assert_eq!(rels(&feed.links), ["self", "alternate", "hub"]);
+        assert_eq!(
+            feed.links[0].href,
+            "https://news.example.org/feeds/all.atom"
+        );
+        assert_eq!(
+            feed.links[0].mime_type.as_deref(),
+            Some("application/atom+xml")
+        );
+        assert_eq!(feed.links[1].href, "https://news.example.org/");
+        assert_eq!(feed.links[1].mime_type.as_deref(), Some("text/html"));
+        assert_eq!(feed.links[2].href, "https://hub.example.net/");
+        assert_eq!(feed.entries.len(), 3);
+    }
+
+    #[test]
+    fn full_entry_fields() {
+        let items = fixtures::items();
+        let feed = parse(&atom(&fixtures::meta(), &items));
+        let e = &feed.entries[0];
+        assert_eq!(e.id, "https://blog.example.com/p/1");
+        assert_eq!(e.title.value, "Fish & <chips> ]]> done");
+        assert_eq!(e.title.r#type, TextType::Text);
+        assert_eq!(e.updated, fixed(items[0].modified()));
+        assert_eq!(e.published, Some(fixed(items[0].published)));
+        let authors: Vec<_> = e.authors.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(authors, ["Ann Author", "Bob"]);
+        let summary = e.summary.as_ref().unwrap();
+        assert_eq!(summary.r#type, TextType::Html);
+        assert_eq!(summary.value, "<p>Short &amp; <b>sweet</b> ]]&gt;</p>");
+        let content = e.content.as_ref().unwrap();
+        assert_eq!(content.content_type.as_deref(), Some("html"));
+        assert_eq!(
+            content.value.as_deref(),
+            Some("<p>Long body with ]]> inside &amp; more</p>")
+        );
+        let terms: Vec<_> = e.categories.iter().map(|c| c.term.as_str()).collect();
+        assert_eq!(terms, ["food", "news & views"]);
+        assert_eq!(rels(&e.links), ["alternate", "enclosure", "enclosure"]);
+        assert_eq!(e.links[0].href, "https://blog.example.com/p/1");
+        assert_eq!(e.links[2].href, "https://cdn.example.com/b.ogg");
+        assert_eq!(e.links[2].mime_type.as_deref(), Some("audio/ogg"));
+        assert_eq!(e.links[2].length.as_deref(), Some("678"));
+    }
+
+    #[test]
+    fn linked_entry_keeps_summary_without_content() {
+        let feed = parse(&atom(&fixtures::meta(), &[fixtures::linked()]));
+        let e = &feed.entries[0];
+        assert_eq!(e.id, "urn:tidings:wsws:post%2042");
+        assert_eq!(e.summary.as_ref().unwrap().value, "<p>Only a summary</p>");
+        assert_eq!(e.content, None);
+        assert_eq!(rels(&e.links), ["alternate"]);
+    }
+
+    #[test]
+    fn entry_without_link_gets_content() {
+        let mut summarized = fixtures::bare();
+        summarized.summary_html = Some("<p>gist</p>".into());
+        let feed = parse(&atom(&fixtures::meta(), &[summarized, fixtures::bare()]));
+        let e = &feed.entries[0];
+        assert_eq!(e.summary, None);
+        assert_eq!(
+            e.content.as_ref().unwrap().value.as_deref(),
+            Some("<p>gist</p>")
+        );
+        let bare = &feed.entries[1];
+        assert_eq!(bare.id, "urn:tidings:notes:n-1");
+        assert!(bare.links.is_empty());
+        assert!(bare.authors.is_empty());
+        assert_eq!(bare.summary, None);
+        assert_eq!(bare.content, Some(atom_content("text", "Bare")));
+        assert_eq!(bare.updated, fixed(fixtures::bare().published));
+    }
+
+    #[test]
+    fn entries_without_text_or_title_get_placeholders() {
+        let mut linked = fixtures::linked();
+        linked.summary_html = None;
+        let mut untitled = fixtures::bare();
+        untitled.title = " ".into();
+        let feed = parse(&atom(&fixtures::meta(), &[linked, untitled]));
+        let e = &feed.entries[0];
+        assert_eq!(e.summary, None);
+        assert_eq!(e.content, Some(atom_content("text", "Second")));
+        let e = &feed.entries[1];
+        assert_eq!(e.title.value, UNTITLED);
+        assert_eq!(e.content, Some(atom_content("text", UNTITLED)));
+    }
+
+    #[test]
+    fn escapes_markup() {
+        let bytes = atom(&fixtures::meta(), &fixtures::items());
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.contains("<title>Fish &amp; &lt;chips&gt; ]]&gt; done</title>"));
+        assert!(text.contains("Long body with ]]&gt; inside &amp;amp; more"));
+    }
+
+    #[test]
+    fn date_rewrite_leaves_content_alone() {
+        let mut item = fixtures::full();
+        item.content_html = Some("+00:00</updated>".into());
+        let feed = parse(&atom(&fixtures::meta(), &[item]));
+        assert_eq!(
+            feed.entries[0].content.as_ref().unwrap().value.as_deref(),
+            Some("+00:00</updated>")
+        );
+    }
+
+    #[test]
+    fn empty_list_without_hub_or_description() {
+        let mut meta = fixtures::meta();
+        meta.hub = None;
+        meta.description = String::new();
+        let feed = parse(&atom(&meta, &[]));
+        assert!(feed.entries.is_empty());
+        assert_eq!(feed.subtitle, None);
+        assert_eq!(rels(&feed.links), ["self", "alternate"]);
+    }
+
+    #[test]
+    fn deterministic_bytes() {
+        let (meta, items) = (fixtures::meta(), fixtures::items());
+        assert_eq!(atom(&meta, &items), atom(&meta, &items));
+    }
+}

@@ -1,0 +1,220 @@
+//! JSON Feed 1.1 (<https://jsonfeed.org/version/1.1>), serialized with serde.
+
+use serde::Serialize;
+
+use super::{UNKNOWN_MIME, rfc3339};
+use crate::model::{FeedMeta, Item};
+
+const VERSION: &str = "https://jsonfeed.org/version/1.1";
+
+#[derive(Serialize)]
+struct Feed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: String,
+    feed_url: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hubs: Option<[Hub<'a>; 1]>,
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    title: &'a str,
+    content_html: &'a str,
+    date_published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_modified: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
+}
+
+/// JSON Feed 1.1 bytes (compact UTF-8).
+pub fn json(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
+    let feed = Feed {
+        version: VERSION,
+        title: &meta.title,
+        home_page_url: meta.home_url(),
+        feed_url: meta.url("json"),
+        description: &meta.description,
+        hubs: meta.hub.as_deref().map(|url| {
+            [Hub {
+                kind: "WebSub",
+                url,
+            }]
+        }),
+        items: items.iter().map(item).collect(),
+    };
+    serde_json::to_vec(&feed).expect("these structs always serialize")
+}
+
+fn item(item: &Item) -> JsonItem<'_> {
+    JsonItem {
+        id: item.global_id(),
+        url: item.link.as_deref(),
+        title: &item.title,
+        // JSON Feed's `summary` is plain text, which we do not have; HTML
+        // goes in `content_html`, which must be present (possibly empty)
+        // when there is no `content_text`.
+        content_html: item
+            .content_html
+            .as_deref()
+            .or(item.summary_html.as_deref())
+            .unwrap_or_default(),
+        date_published: rfc3339(item.published),
+        date_modified: item.updated.map(|_| rfc3339(item.modified())),
+        authors: item.authors.iter().map(|name| Author { name }).collect(),
+        tags: &item.categories,
+        attachments: item
+            .enclosures
+            .iter()
+            .map(|e| Attachment {
+                url: &e.url,
+                mime_type: if e.mime_type.is_empty() {
+                    UNKNOWN_MIME
+                } else {
+                    &e.mime_type
+                },
+                // Zero means "unknown" in feeds; the field is optional.
+                size_in_bytes: (e.length > 0).then_some(e.length),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+    use serde_json::{Value, json};
+
+    fn parse(bytes: &[u8]) -> Value {
+        serde_json::from_slice(bytes).expect("valid JSON")
+    }
+
+    #[test]
+    fn feed_fields() {
+        let v = parse(&json(&fixtures::meta(), &fixtures::items()));
+        assert_eq!(v["version"], VERSION);
+        assert_eq!(v["title"], "All & <everything>");
+        assert_eq!(v["home_page_url"], "https://news.example.org/");
+        assert_eq!(v["feed_url"], "https://news.example.org/feeds/all.json");
+        assert_eq!(v["description"], "Every source, merged");
+        assert_eq!(
+            v["hubs"],
+            json!([{"type": "WebSub", "url": "https://hub.example.net/"}])
+        );
+        assert_eq!(v["items"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn full_item_fields() {
+        let v = parse(&json(&fixtures::meta(), &fixtures::items()));
+        assert_eq!(
+            v["items"][0],
+            json!({
+                "id": "https://blog.example.com/p/1",
+                "url": "https://blog.example.com/p/1",
+                "title": "Fish & <chips> ]]> done",
+                "content_html": "<p>Long body with ]]> inside &amp; more</p>",
+                "date_published": "2024-03-04T08:00:00Z",
+                "date_modified": "2024-03-05T09:30:00Z",
+                "authors": [{"name": "Ann Author"}, {"name": "Bob"}],
+                "tags": ["food", "news & views"],
+                "attachments": [
+                    {"url": "https://cdn.example.com/a.mp3", "mime_type": "audio/mpeg",
+                     "size_in_bytes": 12345},
+                    {"url": "https://cdn.example.com/b.ogg", "mime_type": "audio/ogg",
+                     "size_in_bytes": 678}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn sparse_items_skip_empty_fields() {
+        let v = parse(&json(&fixtures::meta(), &fixtures::items()));
+        assert_eq!(
+            v["items"][1],
+            json!({
+                "id": "urn:tidings:wsws:post%2042",
+                "url": "https://wsws.example.org/en/42.html",
+                "title": "Second",
+                "content_html": "<p>Only a summary</p>",
+                "date_published": "2024-03-03T07:00:00Z"
+            })
+        );
+        assert_eq!(
+            v["items"][2],
+            json!({
+                "id": "urn:tidings:notes:n-1",
+                "title": "Bare",
+                "content_html": "",
+                "date_published": "2024-03-02T06:00:00Z"
+            })
+        );
+    }
+
+    #[test]
+    fn blank_title_and_unknown_attachment_details_are_left_out() {
+        let mut item = fixtures::bare();
+        item.title = String::new();
+        item.enclosures = vec![crate::model::Enclosure {
+            url: "https://cdn.example.com/x".into(),
+            ..Default::default()
+        }];
+        let v = parse(&json(&fixtures::meta(), &[item]));
+        assert!(v["items"][0].get("title").is_none());
+        assert_eq!(
+            v["items"][0]["attachments"],
+            json!([{"url": "https://cdn.example.com/x", "mime_type": UNKNOWN_MIME}])
+        );
+    }
+
+    #[test]
+    fn empty_list_without_hub_or_description() {
+        let mut meta = fixtures::meta();
+        meta.hub = None;
+        meta.description = String::new();
+        let v = parse(&json(&meta, &[]));
+        assert_eq!(v["items"], json!([]));
+        assert!(v.get("hubs").is_none());
+        assert!(v.get("description").is_none());
+    }
+
+    #[test]
+    fn deterministic_bytes() {
+        let (meta, items) = (fixtures::meta(), fixtures::items());
+        assert_eq!(json(&meta, &items), json(&meta, &items));
+    }
+}

@@ -1,0 +1,200 @@
+//! When each source is due: cron schedules and the jitter that spreads sources
+//! sharing one schedule.
+//!
+//! Depends only on `model`-level data (plain strings and times), so `config`
+//! can validate schedules with it and `app` can time fetches with it.
+//!
+//! ```
+//! use tidings::Schedule;
+//! let s: Schedule = "*/15 * * * *".parse().unwrap();
+//! let t = chrono::DateTime::parse_from_rfc3339("2026-01-01T10:07:00Z").unwrap();
+//! assert_eq!(s.next_after(t.into()).to_rfc3339(), "2026-01-01T10:15:00+00:00");
+//! ```
+
+use chrono::{DateTime, Duration, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+/// A parsed cron schedule: 5 fields (minute precision), 6 or 7 fields (with
+/// seconds, and years), or a name such as `@hourly`.
+#[derive(Clone)]
+pub struct Schedule {
+    text: String,
+    cron: cron::Schedule,
+}
+
+/// Why a schedule expression was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleError {
+    pub expression: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid cron schedule {:?}: {}",
+            self.expression, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ScheduleError {}
+
+impl FromStr for Schedule {
+    type Err = ScheduleError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let err = |reason: String| ScheduleError {
+            expression: s.to_string(),
+            reason,
+        };
+        let expr = if text.starts_with('@') {
+            match text {
+                "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight"
+                | "@hourly" => text.replace("@midnight", "@daily"),
+                _ => {
+                    return Err(err(
+                        "expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly"
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            match text.split_whitespace().count() {
+                // Crontab has no seconds field; the cron crate needs one.
+                5 => format!("0 {text}"),
+                6 | 7 => text.to_string(),
+                n => {
+                    return Err(err(format!(
+                        "expected 5 fields (minute hour day month weekday), or 6/7 with seconds and year; found {n}"
+                    )));
+                }
+            }
+        };
+        let cron = cron::Schedule::from_str(&expr).map_err(|e| err(e.to_string()))?;
+        if cron.upcoming(Utc).next().is_none() {
+            return Err(err("it never fires".into()));
+        }
+        Ok(Schedule {
+            text: text.to_string(),
+            cron,
+        })
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.text)
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Schedule {
+    /// The first firing strictly after `t`; a schedule whose last firing has
+    /// passed (a 7-field expression with years) answers a day later, so a
+    /// source is never polled in a loop.
+    pub fn next_after(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        self.cron.after(&t).next().unwrap_or(t + Duration::days(1))
+    }
+
+    /// The usual gap between two firings, measured on the next two: the base
+    /// interval for backoff and for jitter.
+    pub fn interval(&self, now: DateTime<Utc>) -> Duration {
+        let first = self.next_after(now);
+        (self.next_after(first) - first).max(Duration::seconds(1))
+    }
+}
+
+/// A deterministic offset in `[0, min(interval / 10, 5 min))` derived from the
+/// source id, so sources sharing one schedule do not all fire in the same
+/// second, yet each keeps the same offset from run to run.
+pub fn jitter(source_id: &str, interval: Duration) -> Duration {
+    let span = (interval / 10).min(Duration::minutes(5)).num_milliseconds();
+    if span <= 0 {
+        return Duration::zero();
+    }
+    // FNV-1a: stable across runs and platforms, unlike std's hasher.
+    let hash = source_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    Duration::milliseconds((hash % span as u64) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().into()
+    }
+
+    #[test]
+    fn five_fields_are_minute_precision() {
+        let s: Schedule = "0 * * * *".parse().unwrap();
+        assert_eq!(
+            s.next_after(at("2026-03-01T10:00:00Z")),
+            at("2026-03-01T11:00:00Z")
+        );
+        assert_eq!(s.interval(at("2026-03-01T10:00:00Z")), Duration::hours(1));
+    }
+
+    #[test]
+    fn six_and_seven_fields_have_seconds() {
+        let s: Schedule = "*/10 * * * * *".parse().unwrap();
+        assert_eq!(
+            s.next_after(at("2026-03-01T10:00:05Z")),
+            at("2026-03-01T10:00:10Z")
+        );
+        let s: Schedule = "0 0 12 1 1 * 2030".parse().unwrap();
+        assert_eq!(
+            s.next_after(at("2026-03-01T10:00:05Z")),
+            at("2030-01-01T12:00:00Z")
+        );
+    }
+
+    #[test]
+    fn names() {
+        let s: Schedule = "@hourly".parse().unwrap();
+        assert_eq!(
+            s.next_after(at("2026-03-01T10:30:00Z")),
+            at("2026-03-01T11:00:00Z")
+        );
+        let s: Schedule = "@midnight".parse().unwrap();
+        assert_eq!(
+            s.next_after(at("2026-03-01T10:30:00Z")),
+            at("2026-03-02T00:00:00Z")
+        );
+        assert!("@fortnightly".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn bad_expressions_say_why() {
+        let e = "* * *".parse::<Schedule>().unwrap_err();
+        assert!(e.reason.contains("found 3"), "{e}");
+        assert!("61 * * * *".parse::<Schedule>().is_err());
+        assert!("0 0 0 1 1 * 2001".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn jitter_is_stable_and_bounded() {
+        let a = jitter("alpha", Duration::minutes(15));
+        assert_eq!(a, jitter("alpha", Duration::minutes(15)));
+        assert!(a < Duration::seconds(90));
+        assert_ne!(a, jitter("beta", Duration::minutes(15)));
+        assert_eq!(jitter("x", Duration::zero()), Duration::zero());
+    }
+}

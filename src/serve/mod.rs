@@ -1,0 +1,342 @@
+//! The HTTP side: rendered feeds served from memory with strong ETags,
+//! Last-Modified, 304s, HEAD and pre-compressed gzip/br bodies.
+//!
+//! Depends only on `model`-level data: `app` renders feeds and puts the bytes
+//! into the shared [`Feeds`] table; this module never touches the store.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+/// One feed in one format, ready to send.
+#[derive(Debug)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub gzip: Bytes,
+    pub br: Bytes,
+    /// Hex digest of `body`; each encoding's ETag adds a suffix, as strong
+    /// ETags must differ between representations.
+    pub tag: String,
+    pub last_modified: DateTime<Utc>,
+}
+
+impl Rendered {
+    /// Compresses `body` both ways and derives its ETag from the bytes, so
+    /// the same bytes give the same ETag on every instance.
+    pub fn new(
+        content_type: &'static str,
+        body: Vec<u8>,
+        last_modified: DateTime<Utc>,
+    ) -> Rendered {
+        let tag = hex::encode(&Sha256::digest(&body)[..12]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing into a Vec cannot fail.
+        let _ = gz.write_all(&body);
+        let gzip = gz.finish().unwrap_or_default();
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 9, 22);
+            let _ = w.write_all(&body);
+        }
+        Rendered {
+            content_type,
+            body: Bytes::from(body),
+            gzip: Bytes::from(gzip),
+            br: Bytes::from(br),
+            tag,
+            last_modified,
+        }
+    }
+}
+
+/// The rendered feeds, keyed by path such as `feeds/all.rss`, with the time
+/// each is next refreshed (for `Cache-Control`).
+#[derive(Default)]
+pub struct Feeds {
+    // A std RwLock: lookups and swaps are short and never span an await.
+    map: RwLock<HashMap<String, Arc<Rendered>>>,
+    refresh: RwLock<HashMap<String, DateTime<Utc>>>,
+}
+
+impl Feeds {
+    pub fn get(&self, path: &str) -> Option<Arc<Rendered>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .cloned()
+    }
+
+    /// Stores `rendered` under `path` unless the same bytes are already
+    /// there; returns whether anything changed.
+    pub fn put(&self, path: String, rendered: Rendered) -> bool {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if map.get(&path).is_some_and(|old| old.tag == rendered.tag) {
+            return false;
+        }
+        map.insert(path, Arc::new(rendered));
+        true
+    }
+
+    /// Sets when the feed at `base` (a path without extension) is next
+    /// refreshed.
+    pub fn set_refresh(&self, base: &str, at: DateTime<Utc>) {
+        self.refresh
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(base.to_string(), at);
+    }
+
+    fn max_age(&self, base: &str, now: DateTime<Utc>) -> i64 {
+        self.refresh
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(base)
+            .map_or(0, |at| (*at - now).num_seconds().max(0))
+    }
+}
+
+/// The router for every route this module serves.
+pub fn router(feeds: Arc<Feeds>) -> Router {
+    Router::new()
+        .route("/feeds/{name}", get(feed_route))
+        .route("/sources/{name}", get(source_route))
+        .with_state(feeds)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open
+/// requests finish.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn feed_route(
+    State(feeds): State<Arc<Feeds>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(&feeds, "feeds", &name, &headers)
+}
+
+async fn source_route(
+    State(feeds): State<Arc<Feeds>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(&feeds, "sources", &name, &headers)
+}
+
+fn not_found(what: &str, name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("no {what} named {name:?} (try .rss, .atom or .json)\n"),
+    )
+        .into_response()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Response {
+    let what = if kind == "feeds" { "feed" } else { "source" };
+    let path = format!("{kind}/{name}");
+    let Some(r) = feeds.get(&path) else {
+        return not_found(what, name);
+    };
+    let base = path.rsplit_once('.').map_or(path.as_str(), |(b, _)| b);
+    let encoding = choose_encoding(headers);
+    let etag = match encoding {
+        Encoding::Identity => format!("\"{}\"", r.tag),
+        Encoding::Gzip => format!("\"{}-gz\"", r.tag),
+        Encoding::Br => format!("\"{}-br\"", r.tag),
+    };
+    let now = Utc::now();
+    let mut out = HeaderMap::new();
+    let mut set = |name: header::HeaderName, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            out.insert(name, v);
+        }
+    };
+    set(header::ETAG, etag);
+    set(
+        header::LAST_MODIFIED,
+        httpdate::fmt_http_date(r.last_modified.into()),
+    );
+    set(
+        header::CACHE_CONTROL,
+        format!("public, max-age={}", feeds.max_age(base, now)),
+    );
+    set(header::VARY, "Accept-Encoding".into());
+    if not_modified(headers, &r) {
+        return (StatusCode::NOT_MODIFIED, out).into_response();
+    }
+    set(header::CONTENT_TYPE, r.content_type.into());
+    let body = match encoding {
+        Encoding::Identity => r.body.clone(),
+        Encoding::Gzip => {
+            set(header::CONTENT_ENCODING, "gzip".into());
+            r.gzip.clone()
+        }
+        Encoding::Br => {
+            set(header::CONTENT_ENCODING, "br".into());
+            r.br.clone()
+        }
+    };
+    (StatusCode::OK, out, body).into_response()
+}
+
+/// `If-None-Match` decides when present (any encoding's tag of the current
+/// bytes matches); else `If-Modified-Since` (RFC 9110, 13.2.2).
+fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm.split(',').any(|t| {
+            let t = t.trim();
+            let t = t.strip_prefix("W/").unwrap_or(t).trim_matches('"');
+            t == "*" || t.strip_suffix("-gz").or(t.strip_suffix("-br")).unwrap_or(t) == r.tag
+        });
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| {
+            let since: DateTime<Utc> = since.into();
+            r.last_modified.timestamp() <= since.timestamp()
+        })
+}
+
+/// The best encoding the client accepts: br, then gzip, then none.
+fn choose_encoding(headers: &HeaderMap) -> Encoding {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Encoding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Encoding::Br
+    } else if accepts("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn encodings_follow_accept_encoding() {
+        assert!(choose_encoding(&headers(&[])) == Encoding::Identity);
+        assert!(
+            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, deflate")]))
+                == Encoding::Gzip
+        );
+        assert!(
+            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, br")])) == Encoding::Br
+        );
+        assert!(
+            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "br;q=0, gzip")]))
+                == Encoding::Gzip
+        );
+    }
+
+    #[test]
+    fn conditional_requests() {
+        let r = Rendered::new(
+            "application/rss+xml",
+            b"<rss/>".to_vec(),
+            DateTime::from_timestamp(1_500_000_000, 0).unwrap(),
+        );
+        let tag = format!("\"{}\"", r.tag);
+        assert!(not_modified(&headers(&[(header::IF_NONE_MATCH, &tag)]), &r));
+        assert!(not_modified(
+            &headers(&[(header::IF_NONE_MATCH, &format!("\"x\", \"{}-gz\"", r.tag))]),
+            &r
+        ));
+        assert!(!not_modified(
+            &headers(&[(header::IF_NONE_MATCH, "\"x\"")]),
+            &r
+        ));
+        let date = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_500_000_000),
+        );
+        assert!(not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &date)]),
+            &r
+        ));
+        let earlier = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_400_000_000),
+        );
+        assert!(!not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &earlier)]),
+            &r
+        ));
+        // If-None-Match wins over If-Modified-Since.
+        assert!(!not_modified(
+            &headers(&[
+                (header::IF_NONE_MATCH, "\"x\""),
+                (header::IF_MODIFIED_SINCE, &date)
+            ]),
+            &r
+        ));
+    }
+
+    #[test]
+    fn compressed_bodies_round_trip() {
+        let body = b"<rss>hello hello hello</rss>".to_vec();
+        let r = Rendered::new("application/rss+xml", body.clone(), Utc::now());
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.gzip[..]), &mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&r.br[..], 4096), &mut out)
+            .unwrap();
+        assert_eq!(out, body);
+    }
+}

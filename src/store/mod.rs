@@ -1,0 +1,166 @@
+//! Where items and per-source fetch state live: the [`Store`] trait, with one
+//! implementation per database (`sqlite` now; PostgreSQL for scale-out), each
+//! with its own numbered migrations run on open.
+//!
+//! Depends only on `model`. [`open`] picks the backend from the URL scheme.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::model::Item;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Why the store failed.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The URL names no backend this build has.
+    Unsupported(String),
+    /// Opening or migrating the database failed.
+    Open(String),
+    /// A query failed.
+    Query(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Unsupported(u) => write!(f, "unsupported store URL {u:?}"),
+            StoreError::Open(e) => write!(f, "cannot open the store: {e}"),
+            StoreError::Query(e) => write!(f, "store query failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// What the store remembers about a source between fetches.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceState {
+    pub id: String,
+    /// The URL fetched last (it may differ from the config after a move).
+    pub url: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The source's own title (a feed's channel title), for its feed.
+    pub title: Option<String>,
+    pub last_fetch: Option<DateTime<Utc>>,
+    /// `ok` or `error`.
+    pub last_outcome: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_errors: u32,
+    pub next_due: Option<DateTime<Utc>>,
+    pub items: u64,
+}
+
+/// What one fetch of a source produced, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct FetchRecord {
+    pub source: String,
+    pub at: DateTime<Utc>,
+    pub next_due: DateTime<Utc>,
+    pub outcome: FetchOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    /// New content: items to upsert, and the validators and URL to keep.
+    Fetched {
+        url: Option<String>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        title: Option<String>,
+        items: Vec<Item>,
+    },
+    /// `304 Not Modified`.
+    NotModified,
+    /// The fetch failed; stored items stay as they are.
+    Failed { error: String },
+}
+
+/// How a fetch's items compared with the stored ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaveSummary {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl SaveSummary {
+    pub fn changed(&self) -> bool {
+        self.new + self.updated > 0
+    }
+}
+
+/// The storage every backend provides.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The state of one source; `None` before its first fetch.
+    async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError>;
+
+    /// The state of every source the store knows.
+    async fn source_states(&self) -> Result<Vec<SourceState>, StoreError>;
+
+    /// Writes one fetch's outcome in one transaction: items inserted or
+    /// updated in place (matched by source and id), and the source's state.
+    /// A failed fetch changes no item.
+    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError>;
+
+    /// The newest `limit` items of the given sources, newest first (ties by
+    /// source and id, so the order is the same on every call).
+    async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError>;
+
+    /// Removes items older than `before`, keeping each source's newest
+    /// `keep_min`; returns how many were removed.
+    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError>;
+
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`),
+/// creating the state directory and running migrations.
+pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(file) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        std::fs::create_dir_all(state_dir)
+            .map_err(|e| StoreError::Open(format!("{}: {e}", state_dir.display())))?;
+        let path = state_dir.join(file);
+        let store = SqliteStore::open(&path).await?;
+        Ok(Arc::new(store))
+    } else {
+        Err(StoreError::Unsupported(url.to_string()))
+    }
+}
+
+/// A digest of everything a reader sees of an item, to tell an update in
+/// place from an unchanged copy. `published` counts only when the source
+/// dated the item (else it is the first-seen time, which differs per fetch).
+fn content_hash(item: &Item) -> String {
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0]);
+    };
+    field(item.link.as_deref().unwrap_or(""));
+    field(&item.title);
+    field(&item.authors.join("\u{1}"));
+    field(item.summary_html.as_deref().unwrap_or(""));
+    field(item.content_html.as_deref().unwrap_or(""));
+    field(&item.categories.join("\u{1}"));
+    for e in &item.enclosures {
+        field(&format!("{}\u{1}{}\u{1}{}", e.url, e.mime_type, e.length));
+    }
+    if item.dated {
+        field(&item.published.to_rfc3339());
+    }
+    field(&item.updated.map(|u| u.to_rfc3339()).unwrap_or_default());
+    hex::encode(&h.finalize()[..16])
+}

@@ -1,0 +1,499 @@
+//! The embedded SQLite backend: one file in WAL mode, numbered migrations
+//! applied on open, every fetch written in one transaction.
+
+use super::{FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash};
+use crate::model::{Enclosure, Item};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Each entry upgrades the schema by one version; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sources (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    title TEXT,
+    last_fetch INTEGER,
+    last_outcome TEXT,
+    last_error TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_due INTEGER
+);
+CREATE TABLE items (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    link TEXT,
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    summary_html TEXT,
+    content_html TEXT,
+    published INTEGER NOT NULL,
+    dated INTEGER NOT NULL,
+    updated INTEGER,
+    categories TEXT NOT NULL,
+    enclosures TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+CREATE INDEX items_newest ON items (source, published DESC, id);
+"#];
+
+/// A SQLite database file shared by the daemon's tasks.
+#[derive(Clone)]
+pub struct SqliteStore {
+    // A std mutex, used only inside `spawn_blocking`: rusqlite is blocking,
+    // and one connection serializes writers as SQLite would anyway.
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn q(e: rusqlite::Error) -> StoreError {
+    StoreError::Query(e.to_string())
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let open_err =
+                |e: rusqlite::Error| StoreError::Open(format!("{}: {e}", path.display()));
+            let mut conn = Connection::open(&path).map_err(open_err)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(open_err)?;
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(open_err)?;
+            // NORMAL in WAL mode stays consistent after a crash; it may lose
+            // only the last transactions after a power loss.
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_err)?;
+            conn.pragma_update(None, "foreign_keys", "ON")
+                .map_err(open_err)?;
+            migrate(&mut conn).map_err(open_err)?;
+            Ok(SqliteStore {
+                conn: Arc::new(Mutex::new(conn)),
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Open(e.to_string()))?
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut c).map_err(q)
+        })
+        .await
+        .map_err(|e| StoreError::Query(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id)";
+
+fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
+    Ok(SourceState {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        etag: r.get(2)?,
+        last_modified: r.get(3)?,
+        title: r.get(4)?,
+        last_fetch: r.get::<_, Option<i64>>(5)?.map(from_ms),
+        last_outcome: r.get(6)?,
+        last_error: r.get(7)?,
+        consecutive_errors: r.get(8)?,
+        next_due: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        items: r.get::<_, i64>(10)? as u64,
+    })
+}
+
+const ITEM_COLUMNS: &str = "source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures";
+
+fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
+    let json_list = |i: usize| -> Result<Vec<String>, rusqlite::Error> {
+        let s: String = r.get(i)?;
+        Ok(serde_json::from_str(&s).unwrap_or_default())
+    };
+    let enclosures: String = r.get(11)?;
+    let enclosures: Vec<(String, String, u64)> =
+        serde_json::from_str(&enclosures).unwrap_or_default();
+    Ok(Item {
+        source: r.get(0)?,
+        id: r.get(1)?,
+        link: r.get(2)?,
+        title: r.get(3)?,
+        authors: json_list(4)?,
+        summary_html: r.get(5)?,
+        content_html: r.get(6)?,
+        published: from_ms(r.get(7)?),
+        dated: r.get(8)?,
+        updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        categories: json_list(10)?,
+        enclosures: enclosures
+            .into_iter()
+            .map(|(url, mime_type, length)| Enclosure {
+                url,
+                mime_type,
+                length,
+            })
+            .collect(),
+    })
+}
+
+fn upsert_items(
+    tx: &rusqlite::Transaction<'_>,
+    at: DateTime<Utc>,
+    items: &[Item],
+) -> Result<SaveSummary, rusqlite::Error> {
+    let mut summary = SaveSummary::default();
+    let mut existing = tx
+        .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE items SET link = ?3, title = ?4, authors = ?5, summary_html = ?6, content_html = ?7, published = ?8, dated = ?9, updated = ?10, categories = ?11, enclosures = ?12, hash = ?13
+         WHERE source = ?1 AND id = ?2",
+    )?;
+    for item in items {
+        let hash = content_hash(item);
+        let authors = serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into());
+        let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
+        let enclosures: Vec<(&str, &str, u64)> = item
+            .enclosures
+            .iter()
+            .map(|e| (e.url.as_str(), e.mime_type.as_str(), e.length))
+            .collect();
+        let enclosures = serde_json::to_string(&enclosures).unwrap_or_else(|_| "[]".into());
+        let old: Option<(String, i64, bool)> = existing
+            .query_row(params![item.source, item.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match old {
+            None => {
+                insert.execute(params![
+                    item.source,
+                    item.id,
+                    item.link,
+                    item.title,
+                    authors,
+                    item.summary_html,
+                    item.content_html,
+                    ms(item.published),
+                    item.dated,
+                    item.updated.map(ms),
+                    categories,
+                    enclosures,
+                    ms(at),
+                    hash
+                ])?;
+                summary.new += 1;
+            }
+            Some((old_hash, _, _)) if old_hash == hash => summary.unchanged += 1,
+            Some((_, old_published, old_dated)) => {
+                // An undated item keeps the time it was first seen; a change
+                // the source did not date is dated by this fetch.
+                let (published, dated) = if item.dated {
+                    (ms(item.published), true)
+                } else {
+                    (old_published, old_dated)
+                };
+                let updated = item.updated.map(ms).unwrap_or(ms(at));
+                update.execute(params![
+                    item.source,
+                    item.id,
+                    item.link,
+                    item.title,
+                    authors,
+                    item.summary_html,
+                    item.content_html,
+                    published,
+                    dated,
+                    updated,
+                    categories,
+                    enclosures,
+                    hash
+                ])?;
+                summary.updated += 1;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
+        let source = source.to_string();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {STATE_COLUMNS} FROM sources s WHERE s.id = ?1"),
+                [source],
+                state_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {STATE_COLUMNS} FROM sources s ORDER BY s.id"
+            ))?;
+            st.query_map([], state_row)?.collect()
+        })
+        .await
+    }
+
+    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
+                [&record.source],
+            )?;
+            let summary = match &record.outcome {
+                FetchOutcome::Fetched {
+                    url,
+                    etag,
+                    last_modified,
+                    title,
+                    items,
+                } => {
+                    let summary = upsert_items(&tx, record.at, items)?;
+                    tx.execute(
+                        "UPDATE sources SET url = ?2, etag = ?3, last_modified = ?4, title = COALESCE(?5, title),
+                         last_fetch = ?6, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?7
+                         WHERE id = ?1",
+                        params![record.source, url, etag, last_modified, title, ms(record.at), ms(record.next_due)],
+                    )?;
+                    summary
+                }
+                FetchOutcome::NotModified => {
+                    tx.execute(
+                        "UPDATE sources SET last_fetch = ?2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?3
+                         WHERE id = ?1",
+                        params![record.source, ms(record.at), ms(record.next_due)],
+                    )?;
+                    SaveSummary::default()
+                }
+                FetchOutcome::Failed { error } => {
+                    tx.execute(
+                        "UPDATE sources SET last_fetch = ?2, last_outcome = 'error', last_error = ?3,
+                         consecutive_errors = consecutive_errors + 1, next_due = ?4
+                         WHERE id = ?1",
+                        params![record.source, ms(record.at), error, ms(record.next_due)],
+                    )?;
+                    SaveSummary::default()
+                }
+            };
+            tx.commit()?;
+            Ok(summary)
+        })
+        .await
+    }
+
+    async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError> {
+        let sources = sources.to_vec();
+        self.with(move |c| {
+            // Each source's newest `limit` come straight off the index; merging
+            // those keeps the cost independent of the store's size.
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE source = ?1 ORDER BY published DESC, id LIMIT ?2"
+            ))?;
+            let mut all = Vec::new();
+            for s in &sources {
+                let rows = st.query_map(params![s, limit as i64], item_row)?;
+                for r in rows {
+                    all.push(r?);
+                }
+            }
+            all.sort_by(|a, b| {
+                b.published
+                    .cmp(&a.published)
+                    .then_with(|| a.source.cmp(&b.source))
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            all.truncate(limit);
+            Ok(all)
+        })
+        .await
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            let n = c.execute(
+                "DELETE FROM items WHERE published < ?1 AND (source, id) NOT IN (
+                    SELECT source, id FROM (
+                        SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id) AS rank
+                        FROM items
+                    ) WHERE rank <= ?2
+                 )",
+                params![ms(before), keep_min],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, title: &str, published: i64) -> Item {
+        Item {
+            source: "s".into(),
+            id: id.into(),
+            link: Some(format!("https://example.org/{id}")),
+            title: title.into(),
+            authors: vec!["Ann".into()],
+            published: from_ms(published * 1000),
+            dated: true,
+            ..Item::default()
+        }
+    }
+
+    fn fetched(items: Vec<Item>, at: i64) -> FetchRecord {
+        FetchRecord {
+            source: "s".into(),
+            at: from_ms(at * 1000),
+            next_due: from_ms((at + 60) * 1000),
+            outcome: FetchOutcome::Fetched {
+                url: Some("https://example.org/feed".into()),
+                etag: Some("\"e1\"".into()),
+                last_modified: None,
+                title: Some("S".into()),
+                items,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn upsert_updates_in_place_and_failures_keep_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let s = store
+            .record_fetch(fetched(
+                vec![item("a", "A", 100), item("b", "B", 200)],
+                1000,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            s,
+            SaveSummary {
+                new: 2,
+                updated: 0,
+                unchanged: 0
+            }
+        );
+        let s = store
+            .record_fetch(fetched(
+                vec![item("a", "A2", 100), item("b", "B", 200)],
+                2000,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            s,
+            SaveSummary {
+                new: 0,
+                updated: 1,
+                unchanged: 1
+            }
+        );
+        let items = store.items(&["s".into()], 10).await.unwrap();
+        assert_eq!(
+            items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+            ["B", "A2"]
+        );
+        assert_eq!(items[1].updated, Some(from_ms(2_000_000)));
+        store
+            .record_fetch(FetchRecord {
+                source: "s".into(),
+                at: from_ms(3_000_000),
+                next_due: from_ms(3_060_000),
+                outcome: FetchOutcome::Failed {
+                    error: "HTTP 500".into(),
+                },
+            })
+            .await
+            .unwrap();
+        let st = store.source_state("s").await.unwrap().unwrap();
+        assert_eq!(st.consecutive_errors, 1);
+        assert_eq!(st.etag.as_deref(), Some("\"e1\""));
+        assert_eq!(st.items, 2);
+        assert_eq!(st.last_error.as_deref(), Some("HTTP 500"));
+    }
+
+    #[tokio::test]
+    async fn undated_items_keep_first_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let mut a = item("a", "A", 500);
+        a.dated = false;
+        store
+            .record_fetch(fetched(vec![a.clone()], 500))
+            .await
+            .unwrap();
+        a.published = from_ms(900_000);
+        let s = store.record_fetch(fetched(vec![a], 900)).await.unwrap();
+        assert_eq!(s.unchanged, 1);
+        let items = store.items(&["s".into()], 10).await.unwrap();
+        assert_eq!(items[0].published, from_ms(500_000));
+    }
+
+    #[tokio::test]
+    async fn prune_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let items = (0..10)
+            .map(|i| item(&format!("i{i}"), "x", i * 10))
+            .collect();
+        store.record_fetch(fetched(items, 1000)).await.unwrap();
+        let n = store.prune(from_ms(1_000_000), 3).await.unwrap();
+        assert_eq!(n, 7);
+        let left = store.items(&["s".into()], 10).await.unwrap();
+        assert_eq!(
+            left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["i9", "i8", "i7"]
+        );
+        // Reopening runs no migration twice.
+        drop(store);
+        SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    }
+}

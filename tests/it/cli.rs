@@ -1,0 +1,115 @@
+//! The one-shot commands: `check`, `fetch`, `render`, and `run` refusing a
+//! bad config.
+
+use crate::common::{Origin, free_port, tidings};
+
+const GOOD_RSS: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title><link>https://local.example/</link><description>d</description>
+<item><title>Water main repaired</title><link>https://local.example/water</link><pubDate>Thu, 05 Mar 2026 12:00:00 GMT</pubDate><description>Crews worked overnight.</description></item>
+</channel></rss>"#;
+
+#[test]
+fn check_reports_every_error_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[fetch]\nschedule = \"every hour\"\n\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://a.example/rss\"\nlabel = \"x\"\n\n[[feed]]\nid = \"all\"\nsources = [\"b\"]\n",
+    )
+    .unwrap();
+    let file = cfg.display().to_string();
+    let (code, _, err) = tidings(&["check", "-c", &file]);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{file}:2:12: fetch.schedule: invalid cron schedule"
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{file}:8:1: source[0].label: unknown field `label`"
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "{file}:12:12: feed[0].sources: no source has the id \"b\""
+        )),
+        "{err}"
+    );
+    // `run` refuses the same config the same way, without starting.
+    let (code, _, err2) = tidings(&["run", "-c", &file]);
+    assert_eq!(code, 1);
+    assert_eq!(err2.lines().collect::<Vec<_>>(), lines);
+    // A missing file is an error too; bad usage is exit 2.
+    let (code, _, err) = tidings(&["check", "-c", "/nonexistent/tidings.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("/nonexistent/tidings.toml:1:1: (file): cannot read"),
+        "{err}"
+    );
+    assert_eq!(tidings(&["frobnicate"]).0, 2);
+}
+
+#[test]
+fn the_shipped_example_config_is_valid() {
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tidings.toml");
+    let (code, out, err) = tidings(&["check", "-c", cfg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok ("), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_then_render_from_the_store() {
+    let origin = Origin::start().await;
+    origin.put("local.xml", "application/rss+xml", GOOD_RSS);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("t.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{}\"\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\n\n[[source]]\nid = \"local\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[source]]\nid = \"gone\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[feed]]\nid = \"all\"\nsources = [\"*\"]\n",
+            free_port(),
+            dir.path().join("state").display(),
+            origin.url("local.xml"),
+            origin.url("missing.xml"),
+        ),
+    )
+    .unwrap();
+    let file = cfg.display().to_string();
+    let (code, out, err) = tokio::task::spawn_blocking({
+        let file = file.clone();
+        move || tidings(&["fetch", "-c", &file])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "a failed source makes fetch exit 1: {out}{err}");
+    assert_eq!(
+        out,
+        "local: new 1, updated 0, unchanged 0\ngone: failed: HTTP 404 Not Found\n"
+    );
+    // The second fetch of the good source is conditional.
+    let (code, out, _) = tokio::task::spawn_blocking({
+        let file = file.clone();
+        move || tidings(&["fetch", "-c", &file, "local"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(out, "local: unchanged (not modified)\n");
+    assert_eq!(origin.requests_to("/local.xml")[1].status, 304);
+    // Rendering reads the store.
+    let (code, out, err) = tidings(&["render", "-c", &file, "all", "--format", "atom"]);
+    assert_eq!(code, 0, "{err}");
+    let feed = atom_syndication::Feed::read_from(out.as_bytes()).unwrap();
+    assert_eq!(feed.entries().len(), 1);
+    assert_eq!(feed.entries()[0].title().as_str(), "Water main repaired");
+    let (code, _, err) = tidings(&["render", "-c", &file, "nope"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no feed has the id \"nope\""), "{err}");
+    let (code, _, err) = tidings(&["fetch", "-c", &file, "nope"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no source has the id \"nope\""), "{err}");
+}

@@ -1,0 +1,260 @@
+//! Shared test parts: a real origin HTTP server on loopback that logs every
+//! request, and the real `tidings` binary run on a config in a temp dir.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::routing::get;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One request the origin saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub user_agent: Option<String>,
+    pub accept_encoding: Option<String>,
+    pub status: u16,
+}
+
+/// A document the origin serves at a path.
+#[derive(Clone)]
+pub struct Doc {
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: String,
+    pub last_modified: String,
+}
+
+#[derive(Default)]
+struct OriginState {
+    docs: Mutex<HashMap<String, Doc>>,
+    log: Mutex<Vec<Seen>>,
+}
+
+/// A loopback HTTP server with conditional GET, for tidings to fetch from.
+pub struct Origin {
+    pub addr: SocketAddr,
+    state: Arc<OriginState>,
+}
+
+impl Origin {
+    pub async fn start() -> Origin {
+        let state = Arc::new(OriginState::default());
+        let app = Router::new()
+            .route("/{*path}", get(serve_doc))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Origin { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    /// Serves `body` at `path` with validators derived from the body.
+    pub fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) {
+        let body = body.into();
+        let etag = format!(
+            "\"{:x}\"",
+            body.iter()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)))
+        );
+        self.state.docs.lock().unwrap().insert(
+            format!("/{}", path.trim_start_matches('/')),
+            Doc {
+                content_type: content_type.into(),
+                body,
+                etag,
+                last_modified: "Mon, 31 Jul 2017 12:00:00 GMT".into(),
+            },
+        );
+    }
+
+    pub fn log(&self) -> Vec<Seen> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Seen> {
+        self.log().into_iter().filter(|s| s.path == path).collect()
+    }
+}
+
+async fn serve_doc(
+    State(state): State<Arc<OriginState>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let path = format!("/{path}");
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let doc = state.docs.lock().unwrap().get(&path).cloned();
+    let (status, response) = match doc {
+        None => (
+            404,
+            Response::builder()
+                .status(404)
+                .body(Body::from("not found"))
+                .unwrap(),
+        ),
+        Some(doc) => {
+            let fresh = text(header::IF_NONE_MATCH).is_some_and(|t| t == doc.etag)
+                || (text(header::IF_NONE_MATCH).is_none()
+                    && text(header::IF_MODIFIED_SINCE).is_some_and(|t| t == doc.last_modified));
+            let builder = Response::builder()
+                .header(header::ETAG, &doc.etag)
+                .header(header::LAST_MODIFIED, &doc.last_modified);
+            if fresh {
+                (
+                    304,
+                    builder
+                        .status(StatusCode::NOT_MODIFIED)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+            } else {
+                (
+                    200,
+                    builder
+                        .header(header::CONTENT_TYPE, &doc.content_type)
+                        .body(Body::from(doc.body))
+                        .unwrap(),
+                )
+            }
+        }
+    };
+    state.log.lock().unwrap().push(Seen {
+        path,
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_modified_since: text(header::IF_MODIFIED_SINCE),
+        user_agent: text(header::USER_AGENT),
+        accept_encoding: text(header::ACCEPT_ENCODING),
+        status,
+    });
+    response
+}
+
+/// A free loopback port (bound, then released for the daemon to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tidings"))
+}
+
+/// Runs `tidings ARGS` to completion; returns (exit code, stdout, stderr).
+pub fn tidings(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("STATE_DIRECTORY")
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A `tidings run` process, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub base: String,
+    pub stderr_path: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `tidings run -c config` (with its stderr in `log`) and waits
+    /// until it answers HTTP on `port`.
+    pub fn start(config: &std::path::Path, port: u16, log: PathBuf) -> Daemon {
+        let child = Command::new(bin())
+            .args(["run", "-c"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .env_remove("STATE_DIRECTORY")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let d = Daemon {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            stderr_path: log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not listen: {}",
+                d.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit code and how
+    /// long it took.
+    pub fn terminate(&mut self) -> (Option<i32>, Duration) {
+        let start = Instant::now();
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status.code(), start.elapsed());
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                return (None, start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 100 ms until it returns Some, or panics after
+/// `secs` seconds with `what`.
+pub async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
