@@ -127,6 +127,9 @@ pub struct App {
     // When each source is next due, for the feeds' Cache-Control. A std
     // mutex: it guards a map update and is never held across an await.
     due: Mutex<HashMap<String, DateTime<Utc>>>,
+    // One lock per feed path, held from the store query to the swap, so a
+    // render that read the store earlier never replaces a newer one.
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
@@ -152,6 +155,7 @@ impl App {
             fetcher,
             feeds: Arc::new(Feeds::default()),
             due: Mutex::new(HashMap::new()),
+            rendering: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -317,8 +321,19 @@ impl App {
         }
     }
 
+    fn render_lock(&self, path: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(path.to_string())
+            .or_default()
+            .clone()
+    }
+
     async fn render_source(&self, id: &str) {
         let path = format!("sources/{id}");
+        let lock = self.render_lock(&path);
+        let _rendering = lock.lock().await;
         let items = match self.store.items(&[id.to_string()], 50).await {
             Ok(items) => items,
             Err(e) => {
@@ -342,6 +357,8 @@ impl App {
     }
 
     async fn render_feed(&self, feed: &Feed) {
+        let lock = self.render_lock(&format!("feeds/{}", feed.id));
+        let _rendering = lock.lock().await;
         let items = match self.feed_items(feed).await {
             Ok(items) => items,
             Err(e) => {

@@ -107,11 +107,17 @@ impl Item {
     }
 }
 
+/// `scheme:rest` as RFC 3986 spells a scheme, with no whitespace: `https:`,
+/// `urn:`, `tag:` and the like.
 fn is_absolute_iri(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    (lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("urn:"))
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !rest.is_empty()
         && !s.contains(char::is_whitespace)
-        && s.len() > 8
 }
 
 /// What a rendered feed says about itself.
@@ -156,6 +162,8 @@ mod tests {
             ..Item::default()
         };
         assert_eq!(item.global_id(), "https://example.org/a");
+        item.id = "tag:example.org,2026:a".into();
+        assert_eq!(item.global_id(), "tag:example.org,2026:a");
         item.id = "post 42/é".into();
         assert_eq!(item.global_id(), "urn:tidings:blog:post%2042%2F%C3%A9");
     }

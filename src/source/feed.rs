@@ -62,6 +62,10 @@ pub fn parse(
         feed_rs::model::FeedType::Atom | feed_rs::model::FeedType::JSON
     );
     let plain = |t: &feed_rs::model::Text| as_html(t, rss);
+    // feed-rs resolves links with the xml:base in scope, but keeps only the
+    // content element's own xml:base; relative URLs in content need the
+    // root element's when the content has none.
+    let root_base = root_xml_base(&doc);
     let items = feed
         .entries
         .iter()
@@ -95,7 +99,7 @@ pub fn parse(
                     })
                 })
                 .collect(),
-            base_url: Some(e.base.clone().unwrap_or_else(|| url.to_string())),
+            base_url: e.base.clone().or_else(|| root_base.clone()),
         })
         .collect();
     Ok(ParsedFeed {
@@ -135,6 +139,28 @@ fn main_link(links: &[feed_rs::model::Link]) -> Option<String> {
         })
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())
+}
+
+/// The `xml:base` attribute of the document's root element, if any.
+fn root_xml_base(doc: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(&doc[..doc.len().min(4096)])
+        .unwrap_or_else(|e| std::str::from_utf8(&doc[..e.valid_up_to()]).unwrap_or(""));
+    let mut rest = text;
+    // Skip the XML declaration, comments, processing instructions and doctype.
+    let root = loop {
+        let at = rest.find('<')?;
+        rest = &rest[at..];
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest = &rest[rest.find('>')? + 1..];
+        } else {
+            break &rest[..rest.find('>')?];
+        }
+    };
+    let at = root.find("xml:base")? + "xml:base".len();
+    let value = root[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let value = &value[1..];
+    Some(html_escape::decode_html_entities(&value[..value.find(quote)?]).into_owned())
 }
 
 /// A clearer error than the parser's for the commonest mistake: an HTML page
@@ -304,6 +330,22 @@ mod tests {
                 .as_deref(),
             Some("à la")
         );
+    }
+
+    #[test]
+    fn root_xml_base_is_inherited() {
+        let f = parse_str(
+            br#"<?xml version="1.0"?><!-- c --><feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://x.example/blog/"><title>T</title><id>urn:x</id><updated>2017-07-31T10:00:00Z</updated>
+<entry><id>urn:a</id><title>a</title><updated>2017-07-31T10:00:00Z</updated></entry>
+<entry><id>urn:b</id><title>b</title><updated>2017-07-31T10:00:00Z</updated><content type="html" xml:base="/other/">x</content></entry></feed>"#,
+            None,
+        );
+        assert_eq!(
+            f.items[0].base_url.as_deref(),
+            Some("https://x.example/blog/")
+        );
+        assert_eq!(f.items[1].base_url.as_deref(), Some("/other/"));
+        assert_eq!(root_xml_base(b"<rss version=\"2.0\">"), None);
     }
 
     #[test]
