@@ -9,10 +9,12 @@ use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{FeedMeta, Item, RawItem};
 use crate::normalize;
 use crate::render;
-use crate::schedule::jitter;
+use crate::schedule;
 use crate::serve::{self, Feeds, Rendered};
 use crate::source;
-use crate::store::{self, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError};
+use crate::store::{
+    self, FetchOutcome, FetchRecord, Location, SaveSummary, SourceState, Store, StoreError,
+};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -160,7 +162,8 @@ impl App {
     }
 
     /// Fetches one source now, writes the outcome, and re-renders the feeds
-    /// it is part of when its items changed.
+    /// it is part of when its items changed. A source gone for good (410) is
+    /// not fetched and nothing is written.
     pub async fn fetch_source(&self, source: &Source) -> Report {
         let state = match self.store.source_state(&source.id).await {
             Ok(s) => s,
@@ -171,23 +174,68 @@ impl App {
                 };
             }
         };
+        if is_gone(source, state.as_ref()) {
+            return Report {
+                source: source.id.clone(),
+                result: Err(GONE.into()),
+            };
+        }
         let now = Utc::now();
-        let outcome = self.read_source(source, state.as_ref(), now).await;
-        self.record(source, now, outcome).await
+        let reading = self.read_source(source, state.as_ref(), now).await;
+        self.record(source, state.as_ref(), now, reading).await
     }
 
-    async fn record(&self, source: &Source, now: DateTime<Utc>, outcome: FetchOutcome) -> Report {
-        let interval = source.schedule.interval(now);
-        let next_due = source.schedule.next_after(now) + jitter(&source.id, interval);
+    async fn record(
+        &self,
+        source: &Source,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+        reading: Reading,
+    ) -> Report {
+        let Reading {
+            outcome,
+            location,
+            fresh_for,
+            retry_after,
+        } = reading;
+        let to_chrono =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
+        let next_due = match &outcome {
+            FetchOutcome::Failed { .. } => {
+                let errors = state.map_or(0, |s| s.consecutive_errors) + 1;
+                schedule::after_failure(
+                    &source.schedule,
+                    &source.id,
+                    now,
+                    errors,
+                    retry_after.map(to_chrono),
+                )
+            }
+            _ => {
+                schedule::after_success(&source.schedule, &source.id, now, fresh_for.map(to_chrono))
+            }
+        };
         let failed = match &outcome {
             FetchOutcome::Failed { error } => Some(error.clone()),
             _ => None,
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
+        if let (Some(old), Some(new)) = (
+            state.and_then(|s| s.url.as_deref()),
+            location.url.as_deref(),
+        ) && old != new
+            && state.and_then(|s| s.config_url.as_deref()) == location.config_url.as_deref()
+        {
+            warn!(source = source.id, "moved permanently from {old} to {new}");
+        }
+        if location.gone {
+            warn!(source = source.id, "{GONE}");
+        }
         let record = FetchRecord {
             source: source.id.clone(),
             at: now,
             next_due,
+            location,
             outcome,
         };
         self.due
@@ -219,47 +267,76 @@ impl App {
         source: &Source,
         state: Option<&SourceState>,
         now: DateTime<Utc>,
-    ) -> FetchOutcome {
+    ) -> Reading {
         match &source.kind {
             SourceKind::Feed { url } => self.read_feed(source, url, state, now).await,
-            SourceKind::Files { path } => read_files(source, path.clone(), now).await,
-            SourceKind::Html { .. } => FetchOutcome::Failed {
-                error: "html sources are not supported by this version".into(),
-            },
+            SourceKind::Files { path } => Reading::new(
+                read_files(source, path.clone(), now).await,
+                Location::default(),
+            ),
+            SourceKind::Html { .. } => Reading::new(
+                FetchOutcome::Failed {
+                    error: "html sources are not supported by this version".into(),
+                },
+                Location::default(),
+            ),
         }
     }
 
     async fn read_feed(
         &self,
         source: &Source,
-        url: &url::Url,
+        config_url: &url::Url,
         state: Option<&SourceState>,
         now: DateTime<Utc>,
-    ) -> FetchOutcome {
-        // Validators belong to the URL they came from.
-        let same_url = state.and_then(|s| s.url.as_deref()) == Some(url.as_str());
-        let validators = state.filter(|_| same_url);
+    ) -> Reading {
+        // A state recorded for another config URL (the user edited it) is
+        // not carried over: no move, no validators, no 410.
+        let state = state.filter(|s| s.config_url.as_deref() == Some(config_url.as_str()));
+        let url = state
+            .and_then(|s| s.url.as_deref())
+            .and_then(|u| url::Url::parse(u).ok())
+            .unwrap_or_else(|| config_url.clone());
+        let mut location = Location {
+            config_url: Some(config_url.to_string()),
+            url: Some(url.to_string()),
+            redirect_to: state.and_then(|s| s.redirect_to.clone()),
+            redirect_streak: state.map_or(0, |s| s.redirect_streak),
+            gone: false,
+        };
         let req = fetch::Request {
-            url,
-            etag: validators.and_then(|s| s.etag.as_deref()),
-            last_modified: validators.and_then(|s| s.last_modified.as_deref()),
+            url: &url,
+            etag: state.and_then(|s| s.etag.as_deref()),
+            last_modified: state.and_then(|s| s.last_modified.as_deref()),
             user_agent: &source.user_agent,
             timeout: source.timeout,
             max_body: self.config.fetch.max_body,
             headers: &source.headers,
         };
-        let body = match self.fetcher.get(&req).await {
-            Ok(fetch::Response::NotModified) => return FetchOutcome::NotModified,
-            Ok(fetch::Response::Body(b)) => b,
+        let resp = match self.fetcher.get(&req).await {
+            Ok(r) => r,
             Err(e) => {
-                return FetchOutcome::Failed {
-                    error: e.to_string(),
-                };
+                let mut reading = Reading::new(
+                    FetchOutcome::Failed {
+                        error: e.to_string(),
+                    },
+                    location,
+                );
+                if let fetch::FetchError::Status { code, retry_after } = e {
+                    reading.location.gone = code == 410;
+                    reading.retry_after = retry_after;
+                }
+                return reading;
             }
+        };
+        track_move(&mut location, resp.moved_to.as_ref());
+        let Some(body) = resp.body else {
+            let mut reading = Reading::new(FetchOutcome::NotModified, location);
+            reading.fresh_for = resp.fresh_for;
+            return reading;
         };
         let id = source.id.clone();
         let tz = source.timezone;
-        let config_url = url.to_string();
         // Parsing and sanitizing are CPU work: keep them off the async threads.
         let parsed = tokio::task::spawn_blocking(move || {
             let parsed = source::feed::parse(
@@ -279,24 +356,39 @@ impl App {
                 .into_iter()
                 .map(|raw| normalize::item(raw, &ctx))
                 .collect();
-            Ok::<_, source::feed::FeedError>((parsed.title, items, body.etag, body.last_modified))
+            Ok::<_, source::feed::FeedError>((
+                parsed.title,
+                parsed.ttl,
+                items,
+                body.etag,
+                body.last_modified,
+            ))
         })
         .await;
-        match parsed {
-            Ok(Ok((title, items, etag, last_modified))) => FetchOutcome::Fetched {
-                url: Some(config_url),
-                etag,
-                last_modified,
-                title: title.map(|t| normalize::plain_text(&t)),
-                items,
-            },
+        let outcome = match parsed {
+            Ok(Ok((title, ttl, items, etag, last_modified))) => {
+                // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
+                let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+                let mut reading = Reading::new(
+                    FetchOutcome::Fetched {
+                        etag,
+                        last_modified,
+                        title: title.map(|t| normalize::plain_text(&t)),
+                        items,
+                    },
+                    location,
+                );
+                reading.fresh_for = resp.fresh_for.max(ttl);
+                return reading;
+            }
             Ok(Err(e)) => FetchOutcome::Failed {
                 error: e.to_string(),
             },
             Err(e) => FetchOutcome::Failed {
                 error: format!("parser crashed: {e}"),
             },
-        }
+        };
+        Reading::new(outcome, location)
     }
 
     /// Renders every feed and every source's own feed from the store.
@@ -503,14 +595,19 @@ impl App {
                     continue;
                 }
             };
+            if is_gone(&source, state.as_ref()) {
+                warn!(source = source.id, "{GONE}");
+                let _ = stop.changed().await;
+                return;
+            }
             let now = Utc::now();
             // A stop cancels the network part; the store write below always
             // completes, so no fetch is half-written.
-            let outcome = tokio::select! {
+            let reading = tokio::select! {
                 _ = stop.changed() => return,
-                o = self.read_source(&source, state.as_ref(), now) => o,
+                r = self.read_source(&source, state.as_ref(), now) => r,
             };
-            let report = self.record(&source, now, outcome).await;
+            let report = self.record(&source, state.as_ref(), now, reading).await;
             match &report.result {
                 Ok(_) => info!(source = source.id, "{report}"),
                 Err(_) => warn!(source = source.id, "{report}"),
@@ -545,6 +642,67 @@ impl App {
     }
 }
 
+/// What reading a source gave, before it is written.
+struct Reading {
+    outcome: FetchOutcome,
+    location: Location,
+    /// The server's freshness hint: a floor for the next poll.
+    fresh_for: Option<std::time::Duration>,
+    /// The server's `Retry-After`: no request before it.
+    retry_after: Option<std::time::Duration>,
+}
+
+impl Reading {
+    fn new(outcome: FetchOutcome, location: Location) -> Reading {
+        Reading {
+            outcome,
+            location,
+            fresh_for: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// Fetches in a row that must end at the same permanent redirect before the
+/// source moves there: one could be a mistake the site soon undoes.
+const MOVE_AFTER: u32 = 3;
+
+const GONE: &str = "gone (HTTP 410): not fetched again until its URL changes in the config";
+
+/// Counts a permanent redirect towards a move, and moves the source once the
+/// same target was seen on [`MOVE_AFTER`] fetches in a row.
+fn track_move(location: &mut Location, moved_to: Option<&url::Url>) {
+    match moved_to {
+        Some(target) => {
+            let target = target.to_string();
+            location.redirect_streak = if location.redirect_to.as_deref() == Some(target.as_str()) {
+                location.redirect_streak + 1
+            } else {
+                1
+            };
+            location.redirect_to = Some(target);
+            if location.redirect_streak >= MOVE_AFTER {
+                location.url = location.redirect_to.take();
+                location.redirect_streak = 0;
+            }
+        }
+        None => {
+            location.redirect_to = None;
+            location.redirect_streak = 0;
+        }
+    }
+}
+
+/// Whether the source answered 410 Gone at the URL it still has in the config.
+fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
+    match (&source.kind, state) {
+        (SourceKind::Feed { url }, Some(s)) => {
+            s.gone && s.config_url.as_deref() == Some(url.as_str())
+        }
+        _ => false,
+    }
+}
+
 async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> FetchOutcome {
     let id = source.id.clone();
     let tz = source.timezone;
@@ -568,7 +726,6 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
     .await;
     match done {
         Ok(Ok(items)) => FetchOutcome::Fetched {
-            url: None,
             etag: None,
             last_modified: None,
             title: None,
@@ -679,6 +836,56 @@ pub async fn fetch(
     }
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// One row of `tidings sources`.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub schedule: String,
+    pub state: Option<SourceState>,
+    /// A permanent move, a 410, or the last error, in words.
+    pub note: String,
+}
+
+/// `tidings sources`: each configured source with what the store knows of
+/// it, in config order.
+pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
+    let store = store::open(&config.store.url, &state_dir(&config)).await?;
+    let states = store.source_states().await?;
+    Ok(config
+        .sources
+        .iter()
+        .map(|source| {
+            let state = states.iter().find(|s| s.id == source.id).cloned();
+            let config_url = match &source.kind {
+                SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url.to_string()),
+                SourceKind::Files { .. } => None,
+            };
+            let current = state
+                .as_ref()
+                .filter(|s| s.config_url == config_url)
+                .and_then(|s| s.url.clone());
+            let note = if is_gone(source, state.as_ref()) {
+                GONE.to_string()
+            } else if let Some(url) = current.filter(|u| Some(u) != config_url.as_ref()) {
+                format!("moved to {url}")
+            } else {
+                state
+                    .as_ref()
+                    .and_then(|s| s.last_error.clone())
+                    .unwrap_or_default()
+            };
+            SourceRow {
+                id: source.id.clone(),
+                kind: source.kind.name(),
+                schedule: source.schedule.to_string(),
+                state,
+                note,
+            }
+        })
+        .collect())
 }
 
 /// `tidings render`: one feed, from the store, in one format.

@@ -34,6 +34,8 @@ enum Command {
         /// Source ids
         sources: Vec<String>,
     },
+    /// Show each source's state: last fetch, outcome, next due, items, errors
+    Sources,
     /// Print a feed from the store
     Render {
         /// Feed id
@@ -157,12 +159,75 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Sources => {
+            let rows = runtime.block_on(app::sources(config))?;
+            print_sources(&rows)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Render { feed, format } => {
             let bytes = runtime.block_on(app::render(config, &feed, format.into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints `tidings sources` as a table with aligned columns.
+fn print_sources(rows: &[app::SourceRow]) -> std::io::Result<()> {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "-".to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    let header = [
+        "ID",
+        "KIND",
+        "SCHEDULE",
+        "LAST FETCH",
+        "OUTCOME",
+        "NEXT DUE",
+        "ITEMS",
+        "ERRORS",
+        "NOTE",
+    ];
+    let mut table: Vec<[String; 9]> = vec![header.map(str::to_string)];
+    for r in rows {
+        let s = r.state.clone().unwrap_or_default();
+        table.push([
+            r.id.clone(),
+            r.kind.to_string(),
+            r.schedule.clone(),
+            time(s.last_fetch),
+            s.last_outcome.unwrap_or_else(|| "-".into()),
+            time(s.next_due),
+            s.items.to_string(),
+            s.consecutive_errors.to_string(),
+            r.note.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|c| {
+            table
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for row in &table {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -119,6 +119,51 @@ impl Schedule {
     }
 }
 
+/// The longest a source waits: backoff and server hints are capped here, so
+/// a source is never dropped for good.
+pub const MAX_WAIT: Duration = Duration::hours(24);
+
+/// When to fetch again after a success: the schedule's next firing plus the
+/// source's jitter, but not before the server's freshness hint (RSS `ttl`,
+/// `Cache-Control: max-age`, `Expires`), itself capped at [`MAX_WAIT`].
+pub fn after_success(
+    schedule: &Schedule,
+    source_id: &str,
+    now: DateTime<Utc>,
+    fresh_for: Option<Duration>,
+) -> DateTime<Utc> {
+    let next = schedule.next_after(now) + jitter(source_id, schedule.interval(now));
+    match fresh_for {
+        Some(hint) => next.max(now + hint.min(MAX_WAIT)),
+        None => next,
+    }
+}
+
+/// When to fetch again after the `errors`-th failure in a row: the schedule's
+/// interval doubled per earlier failure, capped at [`MAX_WAIT`], plus up to a
+/// tenth more as jitter (stable per source and attempt), and never before the
+/// server's `Retry-After`.
+pub fn after_failure(
+    schedule: &Schedule,
+    source_id: &str,
+    now: DateTime<Utc>,
+    errors: u32,
+    retry_after: Option<Duration>,
+) -> DateTime<Utc> {
+    let interval = schedule.interval(now);
+    let doublings = errors.saturating_sub(1).min(20);
+    let delay = interval
+        .checked_mul(1 << doublings)
+        .unwrap_or(MAX_WAIT)
+        .min(MAX_WAIT);
+    let spread = jitter(&format!("{source_id}#{errors}"), delay * 10);
+    let at = now + delay + spread.min(delay / 10);
+    match retry_after {
+        Some(wait) => at.max(now + wait),
+        None => at,
+    }
+}
+
 /// A deterministic offset in `[0, min(interval / 10, 5 min))` derived from the
 /// source id, so sources sharing one schedule do not all fire in the same
 /// second, yet each keeps the same offset from run to run.
@@ -187,6 +232,61 @@ mod tests {
         assert!(e.reason.contains("found 3"), "{e}");
         assert!("61 * * * *".parse::<Schedule>().is_err());
         assert!("0 0 0 1 1 * 2001".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn success_waits_for_server_hints_up_to_a_day() {
+        let s: Schedule = "*/15 * * * *".parse().unwrap();
+        let now = at("2026-03-01T10:00:00Z");
+        let plain = after_success(&s, "a", now, None);
+        assert!(plain >= at("2026-03-01T10:15:00Z") && plain < at("2026-03-01T10:16:30Z"));
+        assert_eq!(
+            after_success(&s, "a", now, Some(Duration::minutes(5))),
+            plain
+        );
+        assert_eq!(
+            after_success(&s, "a", now, Some(Duration::hours(2))),
+            at("2026-03-01T12:00:00Z")
+        );
+        assert_eq!(
+            after_success(&s, "a", now, Some(Duration::days(30))),
+            at("2026-03-02T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_to_a_day() {
+        let s: Schedule = "*/15 * * * *".parse().unwrap();
+        let now = at("2026-03-01T10:00:00Z");
+        let waits: Vec<i64> = (1..=9)
+            .map(|n| (after_failure(&s, "a", now, n, None) - now).num_minutes())
+            .collect();
+        // 15, 30, 60, ... minutes plus under 10% jitter, capped at 24 h (+10%).
+        for (i, w) in waits.iter().enumerate() {
+            let base = (15i64 << i).min(1440);
+            assert!(
+                *w >= base && *w <= base + base / 10,
+                "failure {}: {w} min",
+                i + 1
+            );
+        }
+        assert_eq!(
+            after_failure(&s, "a", now, 1, None),
+            after_failure(&s, "a", now, 1, None)
+        );
+        assert!(after_failure(&s, "a", now, u32::MAX, None) <= now + MAX_WAIT + MAX_WAIT / 10);
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
+        let s: Schedule = "*/15 * * * *".parse().unwrap();
+        let now = at("2026-03-01T10:00:00Z");
+        assert_eq!(
+            after_failure(&s, "a", now, 1, Some(Duration::hours(3))),
+            at("2026-03-01T13:00:00Z")
+        );
+        let short = after_failure(&s, "a", now, 1, Some(Duration::seconds(10)));
+        assert!(short >= now + Duration::minutes(15));
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! decoded body size, and limits on requests in flight (all hosts, and per
 //! host).
 //!
+//! Redirects are followed here rather than by the HTTP library, so each hop
+//! is seen: a permanent move is reported to the caller, and each hop counts
+//! against its host's limit.
+//!
 //! Depends only on `model`-level data; it knows nothing of feeds or stores.
 //! Bodies are returned as raw bytes: the parser decides the text encoding.
 
@@ -13,7 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// Limits shared by every request of one fetcher.
@@ -39,10 +43,16 @@ pub struct Request<'a> {
 
 /// A successful answer.
 #[derive(Debug, Clone)]
-pub enum Response {
-    /// `304 Not Modified`: the stored copy is current.
-    NotModified,
-    Body(Body),
+pub struct Response {
+    /// The body of a `2xx`; `None` for `304 Not Modified` (the stored copy
+    /// is current).
+    pub body: Option<Body>,
+    /// Where the request was sent for good: the URL after the leading run of
+    /// permanent redirects (301/308), when there was at least one.
+    pub moved_to: Option<Url>,
+    /// How long the server says the answer stays fresh (`Cache-Control:
+    /// max-age`, else `Expires` minus `Date`).
+    pub fresh_for: Option<Duration>,
 }
 
 /// A `2xx` answer with its decoded body.
@@ -59,13 +69,19 @@ pub struct Body {
 /// Why a fetch failed.
 #[derive(Debug)]
 pub enum FetchError {
-    /// The server answered with a status other than 2xx or 304.
-    Status(u16),
+    /// The server answered with a status other than 2xx, 3xx or 304;
+    /// `retry_after` is its `Retry-After`, when it gave one.
+    Status {
+        code: u16,
+        retry_after: Option<Duration>,
+    },
     /// The whole transfer took longer than the timeout.
     Timeout(Duration),
     /// The decoded body grew past `max_body`.
     TooLarge(u64),
-    /// Connecting, TLS, redirects or reading the body failed.
+    /// More than five redirects, or a redirect without a usable `Location`.
+    Redirect(String),
+    /// Connecting, TLS or reading the body failed.
     Network(String),
     /// A header in the source's config could not be sent.
     BadHeader(String),
@@ -74,15 +90,20 @@ pub enum FetchError {
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FetchError::Status(s) => {
-                let reason = reqwest::StatusCode::from_u16(*s)
+            FetchError::Status { code, retry_after } => {
+                let reason = reqwest::StatusCode::from_u16(*code)
                     .ok()
                     .and_then(|c| c.canonical_reason())
                     .unwrap_or("");
-                write!(f, "HTTP {s} {reason}")
+                write!(f, "HTTP {code} {reason}")?;
+                if let Some(d) = retry_after {
+                    write!(f, " (retry after {}s)", d.as_secs())?;
+                }
+                Ok(())
             }
             FetchError::Timeout(d) => write!(f, "timed out after {}s", d.as_secs_f64()),
             FetchError::TooLarge(max) => write!(f, "body larger than {max} bytes"),
+            FetchError::Redirect(why) => write!(f, "{why}"),
             FetchError::Network(e) => write!(f, "{e}"),
             FetchError::BadHeader(h) => write!(f, "invalid header {h}"),
         }
@@ -90,6 +111,9 @@ impl fmt::Display for FetchError {
 }
 
 impl std::error::Error for FetchError {}
+
+/// Redirects followed at most, as browsers and feed readers commonly do.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// A cheap cloneable HTTP client with shared limits.
 #[derive(Clone)]
@@ -113,7 +137,7 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .gzip(true)
             .brotli(true)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| FetchError::Network(error_chain(&e)))?;
@@ -125,13 +149,88 @@ impl Fetcher {
         })
     }
 
-    /// Performs one conditional GET within the limits.
+    /// Performs one conditional GET within the limits, following up to
+    /// five redirects; `timeout` covers all of it.
     ///
-    /// Returns `NotModified` on 304 and the decoded body on 2xx; fails on
-    /// any other status, on timeout, on a body over `max_body`, and on
-    /// network errors.
+    /// Returns the body on 2xx and no body on 304; fails on any other
+    /// status, on timeout, on a body over `max_body`, on too many redirects
+    /// and on network errors.
     pub async fn get(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        let host = req.url.host_str().unwrap_or("").to_ascii_lowercase();
+        match tokio::time::timeout(req.timeout, self.follow(req)).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(req.timeout)),
+        }
+    }
+
+    async fn follow(&self, req: &Request<'_>) -> Result<Response, FetchError> {
+        let headers = request_headers(req)?;
+        let mut url = req.url.clone();
+        let mut moved_to = None;
+        let mut still_permanent = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let _permits = self.permits(&url).await?;
+            let resp = self
+                .client
+                .get(url.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| FetchError::Network(error_chain(&e)))?;
+            let status = resp.status();
+            if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
+                let next = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| {
+                        FetchError::Redirect(format!(
+                            "HTTP {} without a usable Location",
+                            status.as_u16()
+                        ))
+                    })?;
+                let permanent = matches!(status.as_u16(), 301 | 308);
+                still_permanent &= permanent;
+                if still_permanent {
+                    moved_to = Some(next.clone());
+                }
+                url = next;
+                continue;
+            }
+            let fresh_for = freshness(resp.headers());
+            if status == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(Response {
+                    body: None,
+                    moved_to,
+                    fresh_for,
+                });
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    code: status.as_u16(),
+                    retry_after: retry_after(resp.headers()),
+                });
+            }
+            let body = read_body(resp, req.max_body).await?;
+            return Ok(Response {
+                body: Some(body),
+                moved_to,
+                fresh_for,
+            });
+        }
+        Err(FetchError::Redirect(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    /// A permit of the URL's host, then one of the global limit: taking the
+    /// host's first means a busy host holds no global permits that other
+    /// hosts could use.
+    async fn permits(
+        &self,
+        url: &Url,
+    ) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit), FetchError> {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
         let host_sem = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             hosts
@@ -139,87 +238,104 @@ impl Fetcher {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
                 .clone()
         };
-        // Take the host's permit first, so a busy host does not hold global
-        // permits that other hosts could use.
-        let _host = host_sem
-            .acquire_owned()
-            .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
-        let _all = self
-            .all
-            .acquire()
-            .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
-        match tokio::time::timeout(req.timeout, self.transfer(req)).await {
-            Ok(r) => r,
-            Err(_) => Err(FetchError::Timeout(req.timeout)),
-        }
+        let closed = |e: tokio::sync::AcquireError| FetchError::Network(e.to_string());
+        let host = host_sem.acquire_owned().await.map_err(closed)?;
+        let all = self.all.clone().acquire_owned().await.map_err(closed)?;
+        Ok((host, all))
     }
+}
 
-    async fn transfer(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        let mut headers = HeaderMap::new();
-        for (name, value) in req.headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| FetchError::BadHeader(name.clone()))?;
-            let v =
-                HeaderValue::from_str(value).map_err(|_| FetchError::BadHeader(name.clone()))?;
-            headers.insert(n, v);
-        }
-        let ua = HeaderValue::from_str(req.user_agent)
-            .map_err(|_| FetchError::BadHeader("User-Agent".into()))?;
-        headers.insert(header::USER_AGENT, ua);
-        if let Some(v) = req.etag.and_then(|e| HeaderValue::from_str(e).ok()) {
-            headers.insert(header::IF_NONE_MATCH, v);
-        }
-        if let Some(v) = req
-            .last_modified
-            .and_then(|e| HeaderValue::from_str(e).ok())
-        {
-            headers.insert(header::IF_MODIFIED_SINCE, v);
-        }
-        let resp = self
-            .client
-            .get(req.url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(error_chain(&e)))?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Response::NotModified);
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status(status.as_u16()));
-        }
-        let text_header = |name: header::HeaderName| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = text_header(header::CONTENT_TYPE);
-        let etag = text_header(header::ETAG);
-        let last_modified = text_header(header::LAST_MODIFIED);
-        let url = resp.url().clone();
-        // Count decoded bytes as they arrive, so an endless or
-        // decompression-bomb body is cut off without being buffered.
-        let mut bytes = BytesMut::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e)))?;
-            if (bytes.len() + chunk.len()) as u64 > req.max_body {
-                return Err(FetchError::TooLarge(req.max_body));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(Response::Body(Body {
-            bytes: bytes.freeze(),
-            content_type,
-            etag,
-            last_modified,
-            url,
-        }))
+fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in req.headers {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| FetchError::BadHeader(name.clone()))?;
+        let v = HeaderValue::from_str(value).map_err(|_| FetchError::BadHeader(name.clone()))?;
+        headers.insert(n, v);
     }
+    let ua = HeaderValue::from_str(req.user_agent)
+        .map_err(|_| FetchError::BadHeader("User-Agent".into()))?;
+    headers.insert(header::USER_AGENT, ua);
+    if let Some(v) = req.etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert(header::IF_NONE_MATCH, v);
+    }
+    if let Some(v) = req
+        .last_modified
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        headers.insert(header::IF_MODIFIED_SINCE, v);
+    }
+    Ok(headers)
+}
+
+/// Reads the body, counting decoded bytes as they arrive, so an endless or
+/// decompression-bomb body is cut off without being buffered.
+async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, FetchError> {
+    let text_header = |name: header::HeaderName| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = text_header(header::CONTENT_TYPE);
+    let etag = text_header(header::ETAG);
+    let last_modified = text_header(header::LAST_MODIFIED);
+    let url = resp.url().clone();
+    let mut bytes = BytesMut::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e)))?;
+        if (bytes.len() + chunk.len()) as u64 > max_body {
+            return Err(FetchError::TooLarge(max_body));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Body {
+        bytes: bytes.freeze(),
+        content_type,
+        etag,
+        last_modified,
+        url,
+    })
+}
+
+/// `Retry-After` as a delay: delta-seconds or an HTTP date (RFC 9110, 10.2.3).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// How long an answer stays fresh: `Cache-Control: max-age` wins over
+/// `Expires` (RFC 9111, 5.3), which counts from the response's `Date`.
+fn freshness(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(cc) = text(header::CACHE_CONTROL) {
+        let max_age = cc.split(',').find_map(|d| {
+            let (k, v) = d.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("max-age")
+                .then(|| v.trim().trim_matches('"').parse::<u64>().ok())?
+        });
+        if let Some(secs) = max_age {
+            return Some(Duration::from_secs(secs));
+        }
+    }
+    let expires = httpdate::parse_http_date(text(header::EXPIRES)?).ok()?;
+    let date = text(header::DATE)
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .unwrap_or_else(std::time::SystemTime::now);
+    Some(expires.duration_since(date).unwrap_or_default())
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone

@@ -43,8 +43,17 @@ impl std::error::Error for StoreError {}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceState {
     pub id: String,
-    /// The URL fetched last (it may differ from the config after a move).
+    /// The source's address as the config gave it when this state was
+    /// written: a different one in the config resets moves and `gone`.
+    pub config_url: Option<String>,
+    /// The URL to fetch: the config's, or where a permanent redirect moved
+    /// the source.
     pub url: Option<String>,
+    /// A permanent redirect target seen on `redirect_streak` fetches in a row.
+    pub redirect_to: Option<String>,
+    pub redirect_streak: u32,
+    /// The server answered `410 Gone`: not fetched until the config changes.
+    pub gone: bool,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     /// The source's own title (a feed's channel title), for its feed.
@@ -64,14 +73,24 @@ pub struct FetchRecord {
     pub source: String,
     pub at: DateTime<Utc>,
     pub next_due: DateTime<Utc>,
+    pub location: Location,
     pub outcome: FetchOutcome,
+}
+
+/// Where a source lives after this fetch (see [`SourceState`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Location {
+    pub config_url: Option<String>,
+    pub url: Option<String>,
+    pub redirect_to: Option<String>,
+    pub redirect_streak: u32,
+    pub gone: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
-    /// New content: items to upsert, and the validators and URL to keep.
+    /// New content: items to upsert, and the validators to keep.
     Fetched {
-        url: Option<String>,
         etag: Option<String>,
         last_modified: Option<String>,
         title: Option<String>,

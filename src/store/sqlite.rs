@@ -10,7 +10,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Each entry upgrades the schema by one version; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sources (
     id TEXT PRIMARY KEY,
     url TEXT,
@@ -41,7 +42,14 @@ CREATE TABLE items (
     PRIMARY KEY (source, id)
 ) WITHOUT ROWID;
 CREATE INDEX items_newest ON items (source, published DESC, id);
-"#];
+"#,
+    r#"
+ALTER TABLE sources ADD COLUMN config_url TEXT;
+ALTER TABLE sources ADD COLUMN redirect_to TEXT;
+ALTER TABLE sources ADD COLUMN redirect_streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 /// A SQLite database file shared by the daemon's tasks.
 #[derive(Clone)]
@@ -115,7 +123,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id)";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -130,6 +138,10 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         consecutive_errors: r.get(8)?,
         next_due: r.get::<_, Option<i64>>(9)?.map(from_ms),
         items: r.get::<_, i64>(10)? as u64,
+        config_url: r.get(11)?,
+        redirect_to: r.get(12)?,
+        redirect_streak: r.get(13)?,
+        gone: r.get(14)?,
     })
 }
 
@@ -277,13 +289,17 @@ impl Store for SqliteStore {
     async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
         self.with(move |c| {
             let tx = c.transaction()?;
+            let loc = &record.location;
             tx.execute(
                 "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
                 [&record.source],
             )?;
+            tx.execute(
+                "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6 WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
+            )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {
-                    url,
                     etag,
                     last_modified,
                     title,
@@ -291,10 +307,10 @@ impl Store for SqliteStore {
                 } => {
                     let summary = upsert_items(&tx, record.at, items)?;
                     tx.execute(
-                        "UPDATE sources SET url = ?2, etag = ?3, last_modified = ?4, title = COALESCE(?5, title),
-                         last_fetch = ?6, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?7
+                        "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
+                         last_fetch = ?5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?6
                          WHERE id = ?1",
-                        params![record.source, url, etag, last_modified, title, ms(record.at), ms(record.next_due)],
+                        params![record.source, etag, last_modified, title, ms(record.at), ms(record.next_due)],
                     )?;
                     summary
                 }
@@ -373,6 +389,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Location;
 
     fn item(id: &str, title: &str, published: i64) -> Item {
         Item {
@@ -392,8 +409,11 @@ mod tests {
             source: "s".into(),
             at: from_ms(at * 1000),
             next_due: from_ms((at + 60) * 1000),
-            outcome: FetchOutcome::Fetched {
+            location: Location {
                 url: Some("https://example.org/feed".into()),
+                ..Location::default()
+            },
+            outcome: FetchOutcome::Fetched {
                 etag: Some("\"e1\"".into()),
                 last_modified: None,
                 title: Some("S".into()),
@@ -447,6 +467,10 @@ mod tests {
                 source: "s".into(),
                 at: from_ms(3_000_000),
                 next_due: from_ms(3_060_000),
+                location: Location {
+                    gone: true,
+                    ..Location::default()
+                },
                 outcome: FetchOutcome::Failed {
                     error: "HTTP 500".into(),
                 },
@@ -458,6 +482,7 @@ mod tests {
         assert_eq!(st.etag.as_deref(), Some("\"e1\""));
         assert_eq!(st.items, 2);
         assert_eq!(st.last_error.as_deref(), Some("HTTP 500"));
+        assert!(st.gone);
     }
 
     #[tokio::test]
