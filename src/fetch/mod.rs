@@ -353,3 +353,116 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body as AxumBody;
+    use axum::http::Response as AxumResponse;
+    use axum::routing::get;
+
+    /// A loopback server whose one route answers with `handler`.
+    async fn origin<F, Fut>(handler: F) -> Url
+    where
+        F: Fn() -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = AxumResponse<AxumBody>> + Send + 'static,
+    {
+        let app = Router::new().route("/{*p}", get(move || handler()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/feed", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    fn request(url: &Url, timeout: Duration) -> Request<'_> {
+        Request {
+            url,
+            etag: None,
+            last_modified: None,
+            user_agent: "tidings-test",
+            timeout,
+            max_body: 1 << 20,
+            headers: &[],
+        }
+    }
+
+    fn fetcher() -> Fetcher {
+        Fetcher::new(&Limits {
+            concurrency: 4,
+            per_host: 2,
+        })
+        .unwrap()
+    }
+
+    // The paused clock makes the drip and the timeout exact and instant: a
+    // body of one byte a second is cut off at the whole-transfer timeout,
+    // however steadily bytes arrive.
+    #[tokio::test(start_paused = true)]
+    async fn a_dripping_body_is_cut_off_at_the_timeout() {
+        let url = origin(|| async {
+            let stream = futures_util::stream::unfold(0u32, |n| async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Some((Ok::<_, std::io::Error>(Bytes::from_static(b"x")), n + 1))
+            });
+            AxumResponse::new(AxumBody::from_stream(stream))
+        })
+        .await;
+        let start = tokio::time::Instant::now();
+        let err = fetcher()
+            .get(&request(&url, Duration::from_secs(30)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::Timeout(_)), "{err}");
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test]
+    async fn headers_give_retry_after_and_freshness() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
+        let later =
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(600));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(590) && wait <= Duration::from_secs(600),
+            "{wait:?}"
+        );
+
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=900"),
+        );
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Thu, 01 Jan 2099 00:00:00 GMT"),
+        );
+        assert_eq!(freshness(&h), Some(Duration::from_secs(900)));
+        h.remove(header::CACHE_CONTROL);
+        h.insert(
+            header::DATE,
+            HeaderValue::from_static("Wed, 31 Dec 2098 23:00:00 GMT"),
+        );
+        assert_eq!(freshness(&h), Some(Duration::from_secs(3600)));
+    }
+
+    #[tokio::test]
+    async fn too_many_redirects_fail() {
+        let url = origin(|| async {
+            AxumResponse::builder()
+                .status(302)
+                .header("Location", "/again")
+                .body(AxumBody::empty())
+                .unwrap()
+        })
+        .await;
+        let err = fetcher()
+            .get(&request(&url, Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "more than 5 redirects");
+    }
+}

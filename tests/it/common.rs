@@ -16,12 +16,32 @@ use std::time::{Duration, Instant};
 /// One request the origin saw.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    pub at: Instant,
     pub path: String,
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
     pub user_agent: Option<String>,
     pub accept_encoding: Option<String>,
     pub status: u16,
+}
+
+/// How the origin answers one request to a scripted path.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// The path's document, conditional GET honoured (as for `put`).
+    Doc,
+    /// A status with headers and an empty body.
+    Status(u16, Vec<(&'static str, String)>),
+    /// A redirect with this status to this location.
+    Redirect(u16, String),
+    /// The document after a delay.
+    Slow(Duration),
+    /// `bytes` bytes, one every `every`.
+    Drip { bytes: usize, every: Duration },
+    /// Zeros without end.
+    Endless,
+    /// A gzip body that decodes to `decoded` zero bytes.
+    GzipBomb { decoded: usize },
 }
 
 /// A document the origin serves at a path.
@@ -36,7 +56,11 @@ pub struct Doc {
 #[derive(Default)]
 struct OriginState {
     docs: Mutex<HashMap<String, Doc>>,
+    /// Replies per path: the n-th request gets the n-th, the last repeats.
+    scripts: Mutex<HashMap<String, Vec<Reply>>>,
     log: Mutex<Vec<Seen>>,
+    in_flight: std::sync::atomic::AtomicUsize,
+    max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 /// A loopback HTTP server with conditional GET, for tidings to fetch from.
@@ -80,6 +104,23 @@ impl Origin {
         );
     }
 
+    /// Answers requests to `path` with `replies`, one per request in order;
+    /// the last one repeats.
+    pub fn script(&self, path: &str, replies: Vec<Reply>) {
+        self.state
+            .scripts
+            .lock()
+            .unwrap()
+            .insert(format!("/{}", path.trim_start_matches('/')), replies);
+    }
+
+    /// The most requests the origin had in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn log(&self) -> Vec<Seen> {
         self.state.log.lock().unwrap().clone()
     }
@@ -94,6 +135,9 @@ async fn serve_doc(
     Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Response<Body> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = state.in_flight.fetch_add(1, SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, SeqCst);
     let path = format!("/{path}");
     let text = |name: header::HeaderName| {
         headers
@@ -101,50 +145,142 @@ async fn serve_doc(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let doc = state.docs.lock().unwrap().get(&path).cloned();
-    let (status, response) = match doc {
-        None => (
-            404,
-            Response::builder()
-                .status(404)
-                .body(Body::from("not found"))
-                .unwrap(),
-        ),
-        Some(doc) => {
-            let fresh = text(header::IF_NONE_MATCH).is_some_and(|t| t == doc.etag)
-                || (text(header::IF_NONE_MATCH).is_none()
-                    && text(header::IF_MODIFIED_SINCE).is_some_and(|t| t == doc.last_modified));
-            let builder = Response::builder()
-                .header(header::ETAG, &doc.etag)
-                .header(header::LAST_MODIFIED, &doc.last_modified);
-            if fresh {
-                (
-                    304,
-                    builder
-                        .status(StatusCode::NOT_MODIFIED)
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-            } else {
-                (
-                    200,
-                    builder
-                        .header(header::CONTENT_TYPE, &doc.content_type)
-                        .body(Body::from(doc.body))
-                        .unwrap(),
-                )
-            }
-        }
-    };
+    let served_before = state
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path == path)
+        .count();
+    let reply = state
+        .scripts
+        .lock()
+        .unwrap()
+        .get(&path)
+        .map(|r| r[served_before.min(r.len() - 1)].clone())
+        .unwrap_or(Reply::Doc);
+    let at = Instant::now();
+    let response = answer(&state, &path, &headers, reply).await;
+    state.in_flight.fetch_sub(1, SeqCst);
     state.log.lock().unwrap().push(Seen {
+        at,
         path,
         if_none_match: text(header::IF_NONE_MATCH),
         if_modified_since: text(header::IF_MODIFIED_SINCE),
         user_agent: text(header::USER_AGENT),
         accept_encoding: text(header::ACCEPT_ENCODING),
-        status,
+        status: response.status().as_u16(),
     });
     response
+}
+
+async fn answer(
+    state: &OriginState,
+    path: &str,
+    headers: &HeaderMap,
+    reply: Reply,
+) -> Response<Body> {
+    let status = |code: u16| Response::builder().status(code);
+    match reply {
+        Reply::Doc => doc(state, path, headers),
+        Reply::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            doc(state, path, headers)
+        }
+        Reply::Status(code, extra) => {
+            let mut b = status(code);
+            for (k, v) in extra {
+                b = b.header(k, v);
+            }
+            b.body(Body::empty()).unwrap()
+        }
+        Reply::Redirect(code, to) => status(code)
+            .header(header::LOCATION, to)
+            .body(Body::empty())
+            .unwrap(),
+        Reply::Drip { bytes, every } => {
+            let stream = futures_util::stream::unfold(0usize, move |sent| async move {
+                if sent == bytes {
+                    return None;
+                }
+                tokio::time::sleep(every).await;
+                Some((
+                    Ok::<_, std::io::Error>(bytes::Bytes::from_static(b" ")),
+                    sent + 1,
+                ))
+            });
+            status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        Reply::Endless => {
+            let chunk = bytes::Bytes::from(vec![b' '; 64 * 1024]);
+            let stream =
+                futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        Reply::GzipBomb { decoded } => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let zeros = vec![0u8; 1 << 20];
+            for _ in 0..decoded.div_ceil(zeros.len()) {
+                std::io::Write::write_all(&mut gz, &zeros).unwrap();
+            }
+            status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .header(header::CONTENT_ENCODING, "gzip")
+                .body(Body::from(gz.finish().unwrap()))
+                .unwrap()
+        }
+    }
+}
+
+fn doc(state: &OriginState, path: &str, headers: &HeaderMap) -> Response<Body> {
+    let text = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let Some(doc) = state.docs.lock().unwrap().get(path).cloned() else {
+        return Response::builder()
+            .status(404)
+            .body(Body::from("not found"))
+            .unwrap();
+    };
+    let fresh = text(header::IF_NONE_MATCH).is_some_and(|t| t == doc.etag)
+        || (text(header::IF_NONE_MATCH).is_none()
+            && text(header::IF_MODIFIED_SINCE).is_some_and(|t| t == doc.last_modified));
+    let builder = Response::builder()
+        .header(header::ETAG, &doc.etag)
+        .header(header::LAST_MODIFIED, &doc.last_modified);
+    if fresh {
+        builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap()
+    } else {
+        builder
+            .header(header::CONTENT_TYPE, &doc.content_type)
+            .body(Body::from(doc.body))
+            .unwrap()
+    }
+}
+
+/// An HTTP client for talking to the daemon, without automatic
+/// decompression so tests see `Content-Encoding` themselves.
+pub fn client() -> reqwest::Client {
+    // The crate uses rustls without a built-in provider; pick ring, as the
+    // daemon does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap()
 }
 
 /// A free loopback port (bound, then released for the daemon to take).

@@ -2,7 +2,7 @@
 //! Feed and an ISO-8859-1 feed, plus a `files` source, through `tidings run`
 //! to the feeds a reader subscribes to.
 
-use crate::common::{Daemon, Origin, free_port, wait_for};
+use crate::common::{Daemon, Origin, client, free_port, wait_for};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -166,13 +166,7 @@ async fn feeds_flow_from_origin_to_reader() {
     )
     .unwrap();
     let mut daemon = Daemon::start(&cfg, port, dir.path().join("stderr.log"));
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // No automatic decompression: the test checks Content-Encoding itself.
-    let client = reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .build()
-        .unwrap();
+    let client = client();
     let base = daemon.base.clone();
 
     // Feeds are rendered as their sources' fetches land, one after another.
