@@ -368,7 +368,7 @@ mod tests {
         F: Fn() -> Fut + Clone + Send + Sync + 'static,
         Fut: std::future::Future<Output = AxumResponse<AxumBody>> + Send + 'static,
     {
-        let app = Router::new().route("/{*p}", get(move || handler()));
+        let app = Router::new().route("/{*p}", get(handler));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}/feed", listener.local_addr().unwrap())).unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
