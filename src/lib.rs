@@ -5,14 +5,17 @@
 //! The modules, bottom to top:
 //!
 //! - [`model`]: plain data (raw items, items, feed metadata). Depends on nothing.
+//! - `telemetry`: the counters behind `/metrics`. Depends on nothing.
 //! - [`schedule`]: cron timing and jitter; depends only on `model`-level data.
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
 //!   `schedule` to check cron expressions.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
 //!   (bytes or files → raw items), `normalize` (raw item → item, pure),
 //!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
-//!   `serve` (HTTP routes over rendered bytes).
-//! - [`app`]: the composition root, the only module that sees every stage.
+//!   `serve` (HTTP routes over rendered bytes; it also counts requests in
+//!   `telemetry`).
+//! - [`app`]: the composition root, the only module that sees every stage;
+//!   `app::daemon` runs it as a service (supervision, reload, systemd).
 //!
 //! The rule: the stages never import each other; they meet in `app`, and the
 //! `tidings` binary only parses arguments and calls `app`.
@@ -27,6 +30,7 @@ pub mod schedule;
 mod serve;
 mod source;
 pub mod store;
+mod telemetry;
 
 pub use app::{AppError, Format, Report};
 pub use config::{Config, ConfigErrors};

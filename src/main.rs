@@ -123,7 +123,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
-            runtime.block_on(app::run(config, None, stop_signal()))?;
+            runtime.block_on(async {
+                let (tx, rx) = tokio::sync::mpsc::channel(4);
+                tokio::spawn(forward_signals(tx));
+                app::run(config, None, rx).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch { sources } => {
@@ -230,21 +234,25 @@ fn print_sources(rows: &[app::SourceRow]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
+/// Turns SIGHUP into a reload and SIGTERM/SIGINT into a stop.
+async fn forward_signals(tx: tokio::sync::mpsc::Sender<app::Control>) {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+    ) else {
+        eprintln!("tidings: cannot install signal handlers; stop with SIGKILL");
+        return;
+    };
+    loop {
+        let control = tokio::select! {
+            _ = hup.recv() => app::Control::Reload,
+            _ = term.recv() => app::Control::Stop,
+            _ = int.recv() => app::Control::Stop,
+        };
+        if tx.send(control).await.is_err() || control == app::Control::Stop {
+            return;
         }
     }
 }

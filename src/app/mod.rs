@@ -10,19 +10,23 @@ use crate::model::{FeedMeta, Item, RawItem};
 use crate::normalize;
 use crate::render;
 use crate::schedule;
-use crate::serve::{self, Feeds, Rendered};
+use crate::serve::{Feeds, Rendered};
 use crate::source;
 use crate::store::{
     self, FetchOutcome, FetchRecord, Location, SaveSummary, SourceState, Store, StoreError,
 };
+use crate::telemetry::{FetchResult, Metrics};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 use tracing::{info, warn};
+
+mod daemon;
+
+pub use daemon::{Control, run};
 
 /// Why a command could not run.
 #[derive(Debug)]
@@ -122,7 +126,10 @@ impl fmt::Display for Report {
 
 /// The running parts, shared by every task.
 pub struct App {
-    config: Config,
+    // Swapped whole on reload; a std RwLock: read briefly, never across an
+    // await.
+    config: RwLock<Arc<Config>>,
+    metrics: Arc<Metrics>,
     store: Arc<dyn Store>,
     fetcher: Fetcher,
     feeds: Arc<Feeds>,
@@ -152,13 +159,26 @@ impl App {
         })
         .map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {
-            config,
+            config: RwLock::new(Arc::new(config)),
+            metrics: Arc::new(Metrics::new()),
             store,
             fetcher,
             feeds: Arc::new(Feeds::default()),
             due: Mutex::new(HashMap::new()),
             rendering: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The running config.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_config(&self, config: Config) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 
     /// Fetches one source now, writes the outcome, and re-renders the feeds
@@ -248,6 +268,14 @@ impl App {
             (Ok(_), None) if not_modified => Ok(Fetched::NotModified),
             (Ok(summary), None) => Ok(Fetched::Saved(summary)),
         };
+        let (counted, stored) = match &result {
+            Err(_) => (FetchResult::Error, 0),
+            Ok(Fetched::NotModified) => (FetchResult::NotModified, 0),
+            Ok(Fetched::Saved(s)) if s.changed() => (FetchResult::Changed, s.new + s.updated),
+            Ok(Fetched::Saved(_)) => (FetchResult::Unchanged, 0),
+        };
+        let took = (Utc::now() - now).to_std().unwrap_or_default();
+        self.metrics.fetched(&source.id, counted, took, stored);
         if let Ok(Fetched::Saved(s)) = &result
             && s.changed()
         {
@@ -310,7 +338,7 @@ impl App {
             last_modified: state.and_then(|s| s.last_modified.as_deref()),
             user_agent: &source.user_agent,
             timeout: source.timeout,
-            max_body: self.config.fetch.max_body,
+            max_body: self.config().fetch.max_body,
             headers: &source.headers,
         };
         let resp = match self.fetcher.get(&req).await {
@@ -393,10 +421,11 @@ impl App {
 
     /// Renders every feed and every source's own feed from the store.
     pub async fn render_all(&self) {
-        for source in &self.config.sources {
+        let config = self.config();
+        for source in &config.sources {
             self.render_source(&source.id).await;
         }
-        for feed in &self.config.feeds {
+        for feed in &config.feeds {
             self.render_feed(feed).await;
         }
     }
@@ -404,7 +433,7 @@ impl App {
     async fn render_for_source(&self, id: &str) {
         self.render_source(id).await;
         for feed in self
-            .config
+            .config()
             .feeds
             .iter()
             .filter(|f| f.sources.iter().any(|s| s == id))
@@ -509,18 +538,19 @@ impl App {
         sources: &[String],
         items: &[Item],
     ) -> FeedMeta {
+        let config = self.config();
         let ttl = sources
             .iter()
-            .filter_map(|id| self.config.source(id))
+            .filter_map(|id| config.source(id))
             .map(|s| s.schedule.interval(Utc::now()).num_minutes().max(1) as u32)
             .min();
         FeedMeta {
             path,
             title,
             description,
-            base_url: self.config.server.base_url.clone(),
+            base_url: config.server.base_url.clone(),
             ttl_minutes: ttl,
-            hub: self.config.server.websub_hub.clone(),
+            hub: config.server.websub_hub.clone(),
             updated: items.iter().map(Item::modified).max().unwrap_or_default(),
         }
     }
@@ -539,7 +569,10 @@ impl App {
         })
         .await;
         match done {
-            Ok(true) => info!(feed = path, "rendered"),
+            Ok(true) => {
+                self.metrics.rendered(&path);
+                info!(feed = path, "rendered");
+            }
             Ok(false) => {}
             Err(e) => warn!(feed = path, "rendering failed: {e}"),
         }
@@ -553,7 +586,7 @@ impl App {
             self.feeds.set_refresh(&format!("sources/{id}"), *at);
         }
         for feed in self
-            .config
+            .config()
             .feeds
             .iter()
             .filter(|f| f.sources.iter().any(|s| s == id))
@@ -564,23 +597,34 @@ impl App {
         }
     }
 
-    /// When a source is next due: now if it was never fetched or its due
-    /// time passed while the daemon was down.
-    async fn first_due(&self, id: &str) -> DateTime<Utc> {
-        let stored = match self.store.source_state(id).await {
-            Ok(Some(s)) if s.last_fetch.is_some() => s.next_due,
+    /// When a source is next due: now if it was never fetched, if its due
+    /// time passed while the daemon was down, or if its URL changed in the
+    /// config since.
+    async fn first_due(&self, source: &Source) -> DateTime<Utc> {
+        let config_url = match &source.kind {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url.to_string()),
+            SourceKind::Files { .. } => None,
+        };
+        let stored = match self.store.source_state(&source.id).await {
+            Ok(Some(s))
+                if s.last_fetch.is_some()
+                    && (config_url.is_none() || s.config_url == config_url) =>
+            {
+                s.next_due
+            }
             _ => None,
         };
         let at = stored.unwrap_or_else(Utc::now);
         self.due
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string(), at);
+            .insert(source.id.clone(), at);
         at
     }
 
+    /// Fetches `source` on its schedule until `stop` changes.
     async fn source_loop(self: Arc<Self>, source: Source, mut stop: watch::Receiver<bool>) {
-        let mut due = self.first_due(&source.id).await;
+        let mut due = self.first_due(&source).await;
         loop {
             let wait = (due - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
@@ -624,9 +668,9 @@ impl App {
 
     async fn prune_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         loop {
-            let before =
-                Utc::now() - chrono::Duration::days(i64::from(self.config.store.retain_days));
-            match self.store.prune(before, self.config.store.keep_min).await {
+            let store = self.config().store.clone();
+            let before = Utc::now() - chrono::Duration::days(i64::from(store.retain_days));
+            match self.store.prune(before, store.keep_min).await {
                 Ok(0) => {}
                 Ok(n) => {
                     info!("pruned {n} old items");
@@ -756,52 +800,6 @@ fn summarize(html: &str) -> String {
     format!("<p>{s}</p>")
 }
 
-/// `tidings run`: renders what the store has, serves it on `listener`, and
-/// fetches each source on its schedule until `shutdown` resolves; then stops
-/// accepting, lets in-flight store writes finish, and returns.
-pub async fn run(
-    config: Config,
-    listener: Option<tokio::net::TcpListener>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), AppError> {
-    let listener = match listener {
-        Some(l) => l,
-        None => tokio::net::TcpListener::bind(&config.server.listen)
-            .await
-            .map_err(|e| AppError::Listen(config.server.listen.clone(), e))?,
-    };
-    let app = App::open(config).await?;
-    app.render_all().await;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut server_stop = stop_rx.clone();
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let server = tokio::spawn(serve::run(
-        listener,
-        serve::router(app.feeds.clone()),
-        async move {
-            let _ = server_stop.changed().await;
-        },
-    ));
-    info!("serving on http://{addr}/");
-    let mut tasks = tokio::task::JoinSet::new();
-    for source in app.config.sources.clone() {
-        tasks.spawn(app.clone().source_loop(source, stop_rx.clone()));
-    }
-    tasks.spawn(app.clone().prune_loop(stop_rx.clone()));
-    shutdown.await;
-    info!("stopping");
-    let _ = stop_tx.send(true);
-    while tasks.join_next().await.is_some() {}
-    match server.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(AppError::Listen(addr, e)),
-        Err(e) => Err(AppError::Listen(addr, std::io::Error::other(e))),
-    }
-}
-
 /// `tidings fetch`: fetches the named sources (all when `only` is empty)
 /// once, concurrently within the fetch limits; calls `progress` after each.
 pub async fn fetch(
@@ -816,7 +814,7 @@ pub async fn fetch(
     }
     let app = App::open(config).await?;
     let chosen: Vec<Source> = app
-        .config
+        .config()
         .sources
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.id))
@@ -892,7 +890,7 @@ pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
 pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8>, AppError> {
     let app = App::open(config).await?;
     let feed = app
-        .config
+        .config()
         .feed(feed)
         .cloned()
         .ok_or_else(|| AppError::UnknownFeed(feed.to_string()))?;

@@ -1,12 +1,18 @@
 //! The HTTP side: rendered feeds served from memory with strong ETags,
 //! Last-Modified, 304s, HEAD and pre-compressed gzip/br bodies.
 //!
-//! Depends only on `model`-level data: `app` renders feeds and puts the bytes
-//! into the shared [`Feeds`] table; this module never touches the store.
+//! Also `/healthz` (asking `app` through the [`Health`] trait) and `/metrics`
+//! (the [`Metrics`] every request is counted in).
+//!
+//! Depends only on `model`-level data and `telemetry`: `app` renders feeds and
+//! puts the bytes into the shared [`Feeds`] table; this module never touches
+//! the store.
 
+use crate::telemetry::Metrics;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
@@ -88,6 +94,15 @@ impl Feeds {
         true
     }
 
+    /// Forgets every feed whose path (`feeds/all.rss`) `keep` refuses: a
+    /// feed or source removed from the config stops being served.
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k, _| keep(k));
+    }
+
     /// Sets when the feed at `base` (a path without extension) is next
     /// refreshed.
     pub fn set_refresh(&self, base: &str, at: DateTime<Utc>) {
@@ -106,12 +121,66 @@ impl Feeds {
     }
 }
 
+/// Whether the daemon is fit to serve: `app` answers for the store and the
+/// scheduler.
+#[async_trait::async_trait]
+pub trait Health: Send + Sync {
+    async fn healthy(&self) -> bool;
+}
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct Shared {
+    pub feeds: Arc<Feeds>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<dyn Health>,
+}
+
 /// The router for every route this module serves.
-pub fn router(feeds: Arc<Feeds>) -> Router {
+pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/feeds/{name}", get(feed_route))
         .route("/sources/{name}", get(source_route))
-        .with_state(feeds)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
+        .with_state(shared)
+}
+
+/// Counts each request by route pattern and status.
+async fn count(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let resp = next.run(req).await;
+    shared.metrics.request(&route, resp.status().as_u16());
+    resp
+}
+
+async fn healthz(State(shared): State<Shared>) -> Response {
+    let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    if shared.health.healthy().await {
+        (StatusCode::OK, text, "ok\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            text,
+            "unhealthy: the store or the scheduler does not answer\n",
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(shared): State<Shared>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.encode(),
+    )
+        .into_response()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
@@ -127,19 +196,19 @@ pub async fn run(
 }
 
 async fn feed_route(
-    State(feeds): State<Arc<Feeds>>,
+    State(shared): State<Shared>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    respond(&feeds, "feeds", &name, &headers)
+    respond(&shared.feeds, "feeds", &name, &headers)
 }
 
 async fn source_route(
-    State(feeds): State<Arc<Feeds>>,
+    State(shared): State<Shared>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    respond(&feeds, "sources", &name, &headers)
+    respond(&shared.feeds, "sources", &name, &headers)
 }
 
 fn not_found(what: &str, name: &str) -> Response {

@@ -1,0 +1,192 @@
+//! What the daemon counts, for `/metrics` in the Prometheus text format:
+//! fetches by source and outcome, fetch durations, items stored, feed
+//! renders, and HTTP requests by route and status. Each event is counted in
+//! one place, here.
+//!
+//! Depends on nothing inside the crate; `app` records fetches and renders,
+//! `serve` records requests and encodes the whole.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    source: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabel {
+    feed: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: String,
+    status: String,
+}
+
+/// How a fetch ended, as the `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchResult {
+    /// New or updated items.
+    Changed,
+    /// The same items as before.
+    Unchanged,
+    /// `304 Not Modified`.
+    NotModified,
+    Error,
+}
+
+impl FetchResult {
+    fn label(self) -> &'static str {
+        match self {
+            FetchResult::Changed => "changed",
+            FetchResult::Unchanged => "unchanged",
+            FetchResult::NotModified => "not_modified",
+            FetchResult::Error => "error",
+        }
+    }
+}
+
+/// The daemon's counters, shared by every task.
+pub struct Metrics {
+    registry: Registry,
+    fetches: Family<FetchLabels, Counter>,
+    durations: Family<SourceLabel, Histogram>,
+    items: Family<SourceLabel, Counter>,
+    renders: Family<FeedLabel, Counter>,
+    http: Family<HttpLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("tidings");
+        let fetches = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "fetches",
+            "Source fetches by source and outcome",
+            fetches.clone(),
+        );
+        // 5 ms to about 80 s: loopback answers to slow sites at the timeout.
+        let durations = Family::<SourceLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.005, 2.0, 15))
+        });
+        registry.register(
+            "fetch_duration_seconds",
+            "Time to fetch, parse and store one source",
+            durations.clone(),
+        );
+        let items = Family::<SourceLabel, Counter>::default();
+        registry.register(
+            "items_stored",
+            "Items inserted or updated, by source",
+            items.clone(),
+        );
+        let renders = Family::<FeedLabel, Counter>::default();
+        registry.register(
+            "feed_renders",
+            "Feed renders that changed the served bytes, by feed path",
+            renders.clone(),
+        );
+        let http = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http.clone(),
+        );
+        Metrics {
+            registry,
+            fetches,
+            durations,
+            items,
+            renders,
+            http,
+        }
+    }
+
+    /// Counts one fetch of `source`, its outcome, duration, and the items
+    /// it stored (new plus updated).
+    pub fn fetched(&self, source: &str, result: FetchResult, took: Duration, stored: usize) {
+        self.fetches
+            .get_or_create(&FetchLabels {
+                source: source.to_string(),
+                outcome: result.label().to_string(),
+            })
+            .inc();
+        let label = SourceLabel {
+            source: source.to_string(),
+        };
+        self.durations
+            .get_or_create(&label)
+            .observe(took.as_secs_f64());
+        self.items.get_or_create(&label).inc_by(stored as u64);
+    }
+
+    /// Counts a render of the feed at `path` (`feeds/all`) that changed it.
+    pub fn rendered(&self, path: &str) {
+        self.renders
+            .get_or_create(&FeedLabel {
+                feed: path.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one HTTP request answered on `route` (the route pattern, not
+    /// the path, so ids cannot grow the series without bound).
+    pub fn request(&self, route: &str, status: u16) {
+        self.http
+            .get_or_create(&HttpLabels {
+                route: route.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// Everything, in the Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_every_series() {
+        let m = Metrics::new();
+        m.fetched("wsws", FetchResult::Changed, Duration::from_millis(30), 3);
+        m.rendered("feeds/all");
+        m.request("/feeds/{name}", 200);
+        let text = m.encode();
+        for needle in [
+            "tidings_fetches_total{source=\"wsws\",outcome=\"changed\"} 1",
+            "tidings_fetch_duration_seconds_count{source=\"wsws\"} 1",
+            "tidings_items_stored_total{source=\"wsws\"} 3",
+            "tidings_feed_renders_total{feed=\"feeds/all\"} 1",
+            "tidings_http_requests_total{route=\"/feeds/{name}\",status=\"200\"} 1",
+            "# EOF",
+        ] {
+            assert!(text.contains(needle), "{needle} not in\n{text}");
+        }
+    }
+}
