@@ -323,10 +323,21 @@ impl Daemon {
     /// Starts `tidings run -c config` (with its stderr in `log`) and waits
     /// until it answers HTTP on `port`.
     pub fn start(config: &std::path::Path, port: u16, log: PathBuf) -> Daemon {
+        Daemon::start_with(config, port, log, &[])
+    }
+
+    /// As `start`, with extra environment variables.
+    pub fn start_with(
+        config: &std::path::Path,
+        port: u16,
+        log: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let child = Command::new(bin())
             .args(["run", "-c"])
             .arg(config)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .env_remove("STATE_DIRECTORY")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -351,6 +362,15 @@ impl Daemon {
 
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends `signal` (such as `HUP`) to the daemon.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit code and how
