@@ -4,7 +4,7 @@
 //! (`render`) into the table `serve` answers from, and runs each source on
 //! its `schedule`.
 
-use crate::config::{Config, ContentMode, Feed, Source, SourceKind};
+use crate::config::{Config, Feed, Source, SourceKind};
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{FeedMeta, Item, RawItem};
 use crate::normalize;
@@ -14,13 +14,15 @@ use crate::serve::{self, Feeds, Rendered};
 use crate::source;
 use crate::store::{self, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tracing::{info, warn};
+
+mod compose;
 
 /// Why a command could not run.
 #[derive(Debug)]
@@ -376,37 +378,19 @@ impl App {
         self.publish(meta, items).await;
     }
 
-    /// A feed's items: its sources' newest, filtered, deduplicated by link,
-    /// cut to its limit, with content dropped in summary mode.
+    /// A feed's items, as [`compose::compose`] makes them from its sources'
+    /// newest.
     async fn feed_items(&self, feed: &Feed) -> Result<Vec<Item>, StoreError> {
         let filtered = !feed.include.is_empty() || !feed.exclude.is_empty() || feed.dedupe;
-        // Filters drop items, so look further back for enough candidates.
+        // Filters and dedupe drop items, so look further back for enough
+        // candidates.
         let candidates = if filtered {
             feed.limit.saturating_mul(5)
         } else {
             feed.limit
         };
         let items = self.store.items(&feed.sources, candidates).await?;
-        let mut seen = HashSet::new();
-        let mut out: Vec<Item> = items
-            .into_iter()
-            .filter(|i| {
-                let text = format!("{}\n{}", i.title, i.summary_html.as_deref().unwrap_or(""));
-                (feed.include.is_empty() || feed.include.iter().any(|r| r.is_match(&text)))
-                    && !feed.exclude.iter().any(|r| r.is_match(&text))
-            })
-            .filter(|i| !feed.dedupe || i.link.as_ref().is_none_or(|l| seen.insert(l.clone())))
-            .take(feed.limit)
-            .collect();
-        if feed.content == ContentMode::Summary {
-            for i in &mut out {
-                if i.summary_html.is_none() {
-                    i.summary_html = i.content_html.as_deref().map(summarize);
-                }
-                i.content_html = None;
-            }
-        }
-        Ok(out)
+        Ok(compose::compose(feed, items))
     }
 
     fn meta(
@@ -581,22 +565,6 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
             error: format!("reading files crashed: {e}"),
         },
     }
-}
-
-/// The first paragraph-sized part of an article, for summary mode.
-fn summarize(html: &str) -> String {
-    let text = normalize::plain_text(html);
-    let cut = text
-        .char_indices()
-        .take_while(|(i, _)| *i < 300)
-        .filter(|(_, c)| c.is_whitespace())
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    let mut s = html_escape::encode_text(&text[..cut]).into_owned();
-    if cut < text.len() {
-        s.push('…');
-    }
-    format!("<p>{s}</p>")
 }
 
 /// `tidings run`: renders what the store has, serves it on `listener`, and
