@@ -10,10 +10,10 @@ use crate::model::{FeedMeta, Item, RawItem};
 use crate::normalize;
 use crate::render;
 use crate::schedule::jitter;
-use crate::serve::{self, Feeds, Rendered};
+use crate::serve::{self, Feeds, Put, Rendered};
 use crate::source;
 use crate::store::{self, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -132,6 +132,9 @@ pub struct App {
     // One lock per feed path, held from the store query to the swap, so a
     // render that read the store earlier never replaces a newer one.
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When this process opened the app: the `updated` date of a feed with
+    /// no items, since validators reject the Unix epoch as implausible.
+    started: DateTime<Utc>,
 }
 
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
@@ -158,6 +161,7 @@ impl App {
             feeds: Arc::new(Feeds::default()),
             due: Mutex::new(HashMap::new()),
             rendering: Mutex::new(HashMap::new()),
+            started: Utc::now().trunc_subsecs(0),
         }))
     }
 
@@ -413,28 +417,71 @@ impl App {
             base_url: self.config.server.base_url.clone(),
             ttl_minutes: ttl,
             hub: self.config.server.websub_hub.clone(),
-            updated: items.iter().map(Item::modified).max().unwrap_or_default(),
+            updated: items
+                .iter()
+                .map(Item::modified)
+                .max()
+                .unwrap_or(self.started),
         }
     }
 
+    /// Renders a feed in every format into the served table, and pings the
+    /// WebSub hub for each format whose bytes replaced different ones. The
+    /// first render of a path after start is not a change readers missed, so
+    /// it is not pinged.
     async fn publish(&self, meta: FeedMeta, items: Vec<Item>) {
         let feeds = self.feeds.clone();
         let path = meta.path.clone();
+        let hub = meta.hub.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let mut changed = false;
+            let mut changed = Vec::new();
+            let mut rendered_any = false;
             for format in Format::ALL {
                 let body = format.render(&meta, &items);
                 let rendered = Rendered::new(format.content_type(), body, meta.updated);
-                changed |= feeds.put(format!("{}.{}", meta.path, format.ext()), rendered);
+                match feeds.put(format!("{}.{}", meta.path, format.ext()), rendered) {
+                    Put::Changed => {
+                        rendered_any = true;
+                        changed.push(meta.url(format.ext()));
+                    }
+                    Put::First => rendered_any = true,
+                    Put::Same => {}
+                }
             }
-            changed
+            (rendered_any, changed)
         })
         .await;
-        match done {
-            Ok(true) => info!(feed = path, "rendered"),
-            Ok(false) => {}
-            Err(e) => warn!(feed = path, "rendering failed: {e}"),
+        let changed = match done {
+            Ok((true, changed)) => {
+                info!(feed = path, "rendered");
+                changed
+            }
+            Ok((false, _)) => return,
+            Err(e) => {
+                warn!(feed = path, "rendering failed: {e}");
+                return;
+            }
+        };
+        if let Some(hub) = hub {
+            for topic in changed {
+                self.ping(hub.clone(), topic);
+            }
         }
+    }
+
+    /// Sends the publish ping for `topic` in the background: a slow hub must
+    /// not hold up rendering. A failed ping is logged; the next change pings
+    /// again.
+    fn ping(&self, hub: String, topic: String) {
+        let fetcher = self.fetcher.clone();
+        let user_agent = self.config.fetch.user_agent.clone();
+        let timeout = self.config.fetch.timeout;
+        tokio::spawn(async move {
+            match fetcher.publish(&hub, &topic, &user_agent, timeout).await {
+                Ok(()) => info!(feed = topic, hub, "hub notified"),
+                Err(e) => warn!(feed = topic, hub, "hub ping failed: {e}"),
+            }
+        });
     }
 
     /// Updates the next-refresh time of the source's feed and of the feeds

@@ -59,6 +59,17 @@ impl Rendered {
     }
 }
 
+/// What [`Feeds::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// Nothing was stored under the path before.
+    First,
+    /// Different bytes replaced the old ones.
+    Changed,
+    /// The same bytes were already there; nothing changed.
+    Same,
+}
+
 /// The rendered feeds, keyed by path such as `feeds/all.rss`, with the time
 /// each is next refreshed (for `Cache-Control`).
 #[derive(Default)]
@@ -78,14 +89,16 @@ impl Feeds {
     }
 
     /// Stores `rendered` under `path` unless the same bytes are already
-    /// there; returns whether anything changed.
-    pub fn put(&self, path: String, rendered: Rendered) -> bool {
+    /// there; returns what changed.
+    pub fn put(&self, path: String, rendered: Rendered) -> Put {
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if map.get(&path).is_some_and(|old| old.tag == rendered.tag) {
-            return false;
-        }
+        let put = match map.get(&path) {
+            Some(old) if old.tag == rendered.tag => return Put::Same,
+            Some(_) => Put::Changed,
+            None => Put::First,
+        };
         map.insert(path, Arc::new(rendered));
-        true
+        put
     }
 
     /// Sets when the feed at `base` (a path without extension) is next

@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod core;
 mod merge;
+mod websub;
