@@ -6,8 +6,9 @@
 
 use crate::config::{Config, Feed, Source, SourceKind};
 use crate::fetch::{self, Fetcher, Limits};
-use crate::model::{FeedMeta, Item, RawItem};
+use crate::model::{FeedLink, FeedMeta, Index, Item, RawItem, SourceHealth};
 use crate::normalize;
+use crate::opml::{self, Outline};
 use crate::render;
 use crate::schedule::jitter;
 use crate::serve::{self, Feeds, Put, Rendered};
@@ -213,6 +214,7 @@ impl App {
         } else {
             self.set_refresh(&source.id);
         }
+        self.render_index().await;
         Report {
             source: source.id.clone(),
             result,
@@ -305,8 +307,41 @@ impl App {
         }
     }
 
-    /// Renders every feed and every source's own feed from the store.
+    /// Renders the index page from the config and the sources' stored
+    /// state: one query, run after each fetch so the health shown is current.
+    async fn render_index(&self) {
+        let states: HashMap<String, SourceState> = match self.store.source_states().await {
+            Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            Err(e) => {
+                warn!("cannot render the index page: {e}");
+                return;
+            }
+        };
+        let page = index_page(&self.config, &states);
+        let feeds = self.feeds.clone();
+        let at = Utc::now();
+        let _ = tokio::task::spawn_blocking(move || {
+            let body = render::index(&page);
+            feeds.put(
+                serve::INDEX.to_string(),
+                Rendered::new("text/html; charset=utf-8", body, at),
+            )
+        })
+        .await;
+    }
+
+    /// Renders every feed and every source's own feed from the store, the
+    /// index page, and the OPML list.
     pub async fn render_all(&self) {
+        self.feeds.put(
+            serve::OPML.to_string(),
+            Rendered::new(
+                "text/x-opml; charset=utf-8",
+                opml_export(&self.config, opml::Target::Served),
+                self.started,
+            ),
+        );
+        self.render_index().await;
         for source in &self.config.sources {
             self.render_source(&source.id).await;
         }
@@ -612,6 +647,68 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
             error: format!("reading files crashed: {e}"),
         },
     }
+}
+
+/// The index page's data: every feed, and every source with its stored state.
+fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
+    Index {
+        base_url: config.server.base_url.clone(),
+        feeds: config
+            .feeds
+            .iter()
+            .map(|f| FeedLink {
+                id: f.id.clone(),
+                title: f.title.clone(),
+                description: f.description.clone(),
+            })
+            .collect(),
+        sources: config
+            .sources
+            .iter()
+            .map(|s| {
+                let state = states.get(&s.id);
+                let (kind, origin) = match &s.kind {
+                    SourceKind::Feed { url } => ("feed", Some(url.to_string())),
+                    SourceKind::Html { url, .. } => ("html", Some(url.to_string())),
+                    SourceKind::Files { .. } => ("files", None),
+                };
+                SourceHealth {
+                    id: s.id.clone(),
+                    kind: kind.to_string(),
+                    title: state.and_then(|st| st.title.clone()),
+                    origin,
+                    last_fetch: state.and_then(|st| st.last_fetch),
+                    outcome: state.and_then(|st| st.last_outcome.clone()),
+                    error: state.and_then(|st| st.last_error.clone()),
+                    consecutive_errors: state.map_or(0, |st| st.consecutive_errors),
+                    items: state.map_or(0, |st| st.items),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// `tidings opml export` and `GET /opml`: the configured sources as OPML 2.0,
+/// by default subscribed through this server (see [`opml`] for why).
+pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
+    let outlines: Vec<Outline> = config
+        .sources
+        .iter()
+        .map(|s| {
+            let (origin, page) = match &s.kind {
+                SourceKind::Feed { url } => (Some(url.to_string()), None),
+                SourceKind::Html { url, .. } => (None, Some(url.to_string())),
+                SourceKind::Files { .. } => (None, None),
+            };
+            Outline {
+                id: s.id.clone(),
+                origin,
+                page,
+                tags: s.tags.clone(),
+            }
+        })
+        .collect();
+    opml::export(&config.server.base_url, &outlines, target)
 }
 
 /// `tidings run`: renders what the store has, serves it on `listener`, and

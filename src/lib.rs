@@ -12,6 +12,8 @@
 //!   (bytes or files → raw items), `normalize` (raw item → item, pure),
 //!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
 //!   `serve` (HTTP routes over rendered bytes).
+//! - [`opml`]: OPML 2.0 both ways (sources → subscription list, and a
+//!   reader's list → `[[source]]` TOML); depends on nothing in the crate.
 //! - [`app`]: the composition root, the only module that sees every stage.
 //!
 //! The rule: the stages never import each other; they meet in `app`, and the
@@ -22,6 +24,7 @@ pub mod config;
 mod fetch;
 pub mod model;
 mod normalize;
+pub mod opml;
 mod render;
 pub mod schedule;
 mod serve;

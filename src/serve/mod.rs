@@ -1,5 +1,6 @@
-//! The HTTP side: rendered feeds served from memory with strong ETags,
-//! Last-Modified, 304s, HEAD and pre-compressed gzip/br bodies.
+//! The HTTP side: rendered feeds, the index page and the OPML list served
+//! from memory with strong ETags, Last-Modified, 304s, HEAD and
+//! pre-compressed gzip/br bodies.
 //!
 //! Depends only on `model`-level data: `app` renders feeds and puts the bytes
 //! into the shared [`Feeds`] table; this module never touches the store.
@@ -119,9 +120,17 @@ impl Feeds {
     }
 }
 
+/// The path in [`Feeds`] of the index page (`GET /`).
+pub const INDEX: &str = "index.html";
+
+/// The path in [`Feeds`] of the sources' OPML (`GET /opml`).
+pub const OPML: &str = "opml";
+
 /// The router for every route this module serves.
 pub fn router(feeds: Arc<Feeds>) -> Router {
     Router::new()
+        .route("/", get(index_route))
+        .route("/opml", get(opml_route))
         .route("/feeds/{name}", get(feed_route))
         .route("/sources/{name}", get(source_route))
         .with_state(feeds)
@@ -137,6 +146,14 @@ pub async fn run(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+async fn index_route(State(feeds): State<Arc<Feeds>>, headers: HeaderMap) -> Response {
+    respond_path(&feeds, INDEX, &headers).unwrap_or_else(|| not_found("page", "/"))
+}
+
+async fn opml_route(State(feeds): State<Arc<Feeds>>, headers: HeaderMap) -> Response {
+    respond_path(&feeds, OPML, &headers).unwrap_or_else(|| not_found("page", "/opml"))
 }
 
 async fn feed_route(
@@ -173,11 +190,13 @@ enum Encoding {
 
 fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Response {
     let what = if kind == "feeds" { "feed" } else { "source" };
-    let path = format!("{kind}/{name}");
-    let Some(r) = feeds.get(&path) else {
-        return not_found(what, name);
-    };
-    let base = path.rsplit_once('.').map_or(path.as_str(), |(b, _)| b);
+    respond_path(feeds, &format!("{kind}/{name}"), headers).unwrap_or_else(|| not_found(what, name))
+}
+
+/// The answer for what is stored under `path`; `None` when nothing is.
+fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let r = feeds.get(path)?;
+    let base = path.rsplit_once('.').map_or(path, |(b, _)| b);
     let encoding = choose_encoding(headers);
     let etag = match encoding {
         Encoding::Identity => format!("\"{}\"", r.tag),
@@ -202,7 +221,7 @@ fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Respon
     );
     set(header::VARY, "Accept-Encoding".into());
     if not_modified(headers, &r) {
-        return (StatusCode::NOT_MODIFIED, out).into_response();
+        return Some((StatusCode::NOT_MODIFIED, out).into_response());
     }
     set(header::CONTENT_TYPE, r.content_type.into());
     let body = match encoding {
@@ -216,7 +235,7 @@ fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Respon
             r.br.clone()
         }
     };
-    (StatusCode::OK, out, body).into_response()
+    Some((StatusCode::OK, out, body).into_response())
 }
 
 /// `If-None-Match` decides when present (any encoding's tag of the current
