@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod core;
+mod interop;
 mod merge;
 mod websub;
