@@ -313,6 +313,9 @@ mod tests {
         assert!(
             x.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">")
         );
+        // The W3C validator warns about a `docs` head element and about
+        // outline attributes the OPML spec does not list.
+        assert!(!x.contains("<docs>"), "{x}");
         assert!(x.contains("<outline type=\"rss\" text=\"wire\" title=\"wire\" xmlUrl=\"https://news.example.org/sources/wire.rss\" category=\"news,world\"/>"), "{x}");
         assert!(x.contains("<outline type=\"rss\" text=\"site\" title=\"site\" xmlUrl=\"https://news.example.org/sources/site.rss\" htmlUrl=\"https://site.example/news/\"/>"), "{x}");
         assert!(x.contains("<outline type=\"rss\" text=\"notes\" title=\"notes\" xmlUrl=\"https://news.example.org/sources/notes.rss\"/>"), "{x}");
