@@ -14,6 +14,8 @@
 //!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
 //!   `serve` (HTTP routes over rendered bytes; it also counts requests in
 //!   `telemetry`).
+//! - [`opml`]: OPML 2.0 both ways (sources → subscription list, and a
+//!   reader's list → `[[source]]` TOML); depends on nothing in the crate.
 //! - [`app`]: the composition root, the only module that sees every stage;
 //!   `app::daemon` runs it as a service (supervision, reload, systemd).
 //!
@@ -25,6 +27,7 @@ pub mod config;
 mod fetch;
 pub mod model;
 mod normalize;
+pub mod opml;
 mod render;
 pub mod schedule;
 mod serve;

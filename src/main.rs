@@ -43,6 +43,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Rss)]
         format: FormatArg,
     },
+    /// Sources as OPML 2.0, or OPML as [[source]] TOML
+    Opml {
+        #[command(subcommand)]
+        action: OpmlAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OpmlAction {
+    /// Print the configured sources as OPML 2.0 (xmlUrl: the feeds tidings serves)
+    Export {
+        /// Give each source's upstream feed URL as xmlUrl instead
+        #[arg(long)]
+        origin: bool,
+    },
+    /// Print the subscriptions of an OPML file as [[source]] TOML
+    Import {
+        /// The OPML file
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -108,6 +128,13 @@ fn load(cli: &Cli) -> Option<Config> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Import needs no config: it writes config.
+    if let Command::Opml {
+        action: OpmlAction::Import { file },
+    } = &cli.command
+    {
+        return opml_import(file);
+    }
     let Some(config) = load(&cli) else {
         return Ok(ExitCode::from(1));
     };
@@ -168,6 +195,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_sources(&rows)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Opml {
+            action: OpmlAction::Export { origin },
+        } => {
+            let target = if origin {
+                tidings::opml::Target::Origin
+            } else {
+                tidings::opml::Target::Served
+            };
+            std::io::stdout()
+                .lock()
+                .write_all(&app::opml_export(&config, target))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Opml {
+            action: OpmlAction::Import { file },
+        } => opml_import(&file),
         Command::Render { feed, format } => {
             let bytes = runtime.block_on(app::render(config, &feed, format.into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
@@ -232,6 +275,20 @@ fn print_sources(rows: &[app::SourceRow]) -> std::io::Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// `tidings opml import FILE`: the file's subscriptions as `[[source]]` TOML
+/// on stdout; skipped outlines on stderr.
+fn opml_import(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let imported = tidings::opml::import(&bytes).with_context(|| file.display().to_string())?;
+    for why in &imported.skipped {
+        eprintln!("skipped {why}");
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(imported.toml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Turns SIGHUP into a reload and SIGTERM/SIGINT into a stop.

@@ -150,6 +150,41 @@ impl FeedMeta {
     }
 }
 
+/// What the index page (`GET /`) shows: the feeds, and each source's health.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Index {
+    /// The server's public base URL, without a trailing slash.
+    pub base_url: String,
+    pub feeds: Vec<FeedLink>,
+    pub sources: Vec<SourceHealth>,
+}
+
+/// One `[[feed]]` as the index page lists it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedLink {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// How a source is doing, for the index page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceHealth {
+    pub id: String,
+    /// `feed`, `html` or `files`.
+    pub kind: String,
+    /// The source's own title, when its feed gave one.
+    pub title: Option<String>,
+    /// Where it is fetched from (an http(s) URL), if anywhere.
+    pub origin: Option<String>,
+    pub last_fetch: Option<DateTime<Utc>>,
+    /// `ok` or `error`; `None` before the first fetch.
+    pub outcome: Option<String>,
+    pub error: Option<String>,
+    pub consecutive_errors: u32,
+    pub items: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

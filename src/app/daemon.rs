@@ -165,7 +165,8 @@ async fn reload(app: &Arc<App>, sources: &mut Supervisor) {
         match base.split_once('/') {
             Some(("feeds", id)) => config.feed(id).is_some(),
             Some(("sources", id)) => config.source(id).is_some(),
-            _ => false,
+            // The index page and the OPML list are rebuilt by render_all.
+            _ => true,
         }
     };
     app.feeds.retain(keep);

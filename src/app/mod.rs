@@ -4,26 +4,28 @@
 //! (`render`) into the table `serve` answers from, and runs each source on
 //! its `schedule`.
 
-use crate::config::{Config, ContentMode, Feed, Source, SourceKind};
+use crate::config::{Config, Feed, Source, SourceKind};
 use crate::fetch::{self, Fetcher, Limits};
-use crate::model::{FeedMeta, Item, RawItem};
+use crate::model::{FeedLink, FeedMeta, Index, Item, RawItem, SourceHealth};
 use crate::normalize;
+use crate::opml::{self, Outline};
 use crate::render;
 use crate::schedule;
-use crate::serve::{Feeds, Rendered};
+use crate::serve::{self, Feeds, Put, Rendered};
 use crate::source;
 use crate::store::{
     self, FetchOutcome, FetchRecord, Location, SaveSummary, SourceState, Store, StoreError,
 };
 use crate::telemetry::{FetchResult, Metrics};
-use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+mod compose;
 mod daemon;
 
 pub use daemon::{Control, run};
@@ -139,6 +141,9 @@ pub struct App {
     // One lock per feed path, held from the store query to the swap, so a
     // render that read the store earlier never replaces a newer one.
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When this process opened the app: the `updated` date of a feed with
+    /// no items, since validators reject the Unix epoch as implausible.
+    started: DateTime<Utc>,
 }
 
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
@@ -166,6 +171,7 @@ impl App {
             feeds: Arc::new(Feeds::default()),
             due: Mutex::new(HashMap::new()),
             rendering: Mutex::new(HashMap::new()),
+            started: Utc::now().trunc_subsecs(0),
         }))
     }
 
@@ -283,6 +289,7 @@ impl App {
         } else {
             self.set_refresh(&source.id);
         }
+        self.render_index().await;
         Report {
             source: source.id.clone(),
             result,
@@ -419,9 +426,42 @@ impl App {
         Reading::new(outcome, location)
     }
 
-    /// Renders every feed and every source's own feed from the store.
+    /// Renders the index page from the config and the sources' stored
+    /// state: one query, run after each fetch so the health shown is current.
+    async fn render_index(&self) {
+        let states: HashMap<String, SourceState> = match self.store.source_states().await {
+            Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            Err(e) => {
+                warn!("cannot render the index page: {e}");
+                return;
+            }
+        };
+        let page = index_page(&self.config(), &states);
+        let feeds = self.feeds.clone();
+        let at = Utc::now();
+        let _ = tokio::task::spawn_blocking(move || {
+            let body = render::index(&page);
+            feeds.put(
+                serve::INDEX.to_string(),
+                Rendered::new("text/html; charset=utf-8", body, at),
+            )
+        })
+        .await;
+    }
+
+    /// Renders every feed and every source's own feed from the store, the
+    /// index page, and the OPML list.
     pub async fn render_all(&self) {
         let config = self.config();
+        self.feeds.put(
+            serve::OPML.to_string(),
+            Rendered::new(
+                "text/x-opml; charset=utf-8",
+                opml_export(&config, opml::Target::Served),
+                self.started,
+            ),
+        );
+        self.render_index().await;
         for source in &config.sources {
             self.render_source(&source.id).await;
         }
@@ -497,37 +537,19 @@ impl App {
         self.publish(meta, items).await;
     }
 
-    /// A feed's items: its sources' newest, filtered, deduplicated by link,
-    /// cut to its limit, with content dropped in summary mode.
+    /// A feed's items, as [`compose::compose`] makes them from its sources'
+    /// newest.
     async fn feed_items(&self, feed: &Feed) -> Result<Vec<Item>, StoreError> {
         let filtered = !feed.include.is_empty() || !feed.exclude.is_empty() || feed.dedupe;
-        // Filters drop items, so look further back for enough candidates.
+        // Filters and dedupe drop items, so look further back for enough
+        // candidates.
         let candidates = if filtered {
             feed.limit.saturating_mul(5)
         } else {
             feed.limit
         };
         let items = self.store.items(&feed.sources, candidates).await?;
-        let mut seen = HashSet::new();
-        let mut out: Vec<Item> = items
-            .into_iter()
-            .filter(|i| {
-                let text = format!("{}\n{}", i.title, i.summary_html.as_deref().unwrap_or(""));
-                (feed.include.is_empty() || feed.include.iter().any(|r| r.is_match(&text)))
-                    && !feed.exclude.iter().any(|r| r.is_match(&text))
-            })
-            .filter(|i| !feed.dedupe || i.link.as_ref().is_none_or(|l| seen.insert(l.clone())))
-            .take(feed.limit)
-            .collect();
-        if feed.content == ContentMode::Summary {
-            for i in &mut out {
-                if i.summary_html.is_none() {
-                    i.summary_html = i.content_html.as_deref().map(summarize);
-                }
-                i.content_html = None;
-            }
-        }
-        Ok(out)
+        Ok(compose::compose(feed, items))
     }
 
     fn meta(
@@ -551,31 +573,72 @@ impl App {
             base_url: config.server.base_url.clone(),
             ttl_minutes: ttl,
             hub: config.server.websub_hub.clone(),
-            updated: items.iter().map(Item::modified).max().unwrap_or_default(),
+            updated: items
+                .iter()
+                .map(Item::modified)
+                .max()
+                .unwrap_or(self.started),
         }
     }
 
+    /// Renders a feed in every format into the served table, and pings the
+    /// WebSub hub for each format whose bytes replaced different ones. The
+    /// first render of a path after start is not a change readers missed, so
+    /// it is not pinged.
     async fn publish(&self, meta: FeedMeta, items: Vec<Item>) {
         let feeds = self.feeds.clone();
         let path = meta.path.clone();
+        let hub = meta.hub.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let mut changed = false;
+            let mut changed = Vec::new();
+            let mut rendered_any = false;
             for format in Format::ALL {
                 let body = format.render(&meta, &items);
                 let rendered = Rendered::new(format.content_type(), body, meta.updated);
-                changed |= feeds.put(format!("{}.{}", meta.path, format.ext()), rendered);
+                match feeds.put(format!("{}.{}", meta.path, format.ext()), rendered) {
+                    Put::Changed => {
+                        rendered_any = true;
+                        changed.push(meta.url(format.ext()));
+                    }
+                    Put::First => rendered_any = true,
+                    Put::Same => {}
+                }
             }
-            changed
+            (rendered_any, changed)
         })
         .await;
-        match done {
-            Ok(true) => {
+        let changed = match done {
+            Ok((true, changed)) => {
                 self.metrics.rendered(&path);
                 info!(feed = path, "rendered");
+                changed
             }
-            Ok(false) => {}
-            Err(e) => warn!(feed = path, "rendering failed: {e}"),
+            Ok((false, _)) => return,
+            Err(e) => {
+                warn!(feed = path, "rendering failed: {e}");
+                return;
+            }
+        };
+        if let Some(hub) = hub {
+            for topic in changed {
+                self.ping(hub.clone(), topic);
+            }
         }
+    }
+
+    /// Sends the publish ping for `topic` in the background: a slow hub must
+    /// not hold up rendering. A failed ping is logged; the next change pings
+    /// again.
+    fn ping(&self, hub: String, topic: String) {
+        let fetcher = self.fetcher.clone();
+        let fetch = self.config().fetch.clone();
+        let (user_agent, timeout) = (fetch.user_agent, fetch.timeout);
+        tokio::spawn(async move {
+            match fetcher.publish(&hub, &topic, &user_agent, timeout).await {
+                Ok(()) => info!(feed = topic, hub, "hub notified"),
+                Err(e) => warn!(feed = topic, hub, "hub ping failed: {e}"),
+            }
+        });
     }
 
     /// Updates the next-refresh time of the source's feed and of the feeds
@@ -784,20 +847,66 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
     }
 }
 
-/// The first paragraph-sized part of an article, for summary mode.
-fn summarize(html: &str) -> String {
-    let text = normalize::plain_text(html);
-    let cut = text
-        .char_indices()
-        .take_while(|(i, _)| *i < 300)
-        .filter(|(_, c)| c.is_whitespace())
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    let mut s = html_escape::encode_text(&text[..cut]).into_owned();
-    if cut < text.len() {
-        s.push('…');
+/// The index page's data: every feed, and every source with its stored state.
+fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
+    Index {
+        base_url: config.server.base_url.clone(),
+        feeds: config
+            .feeds
+            .iter()
+            .map(|f| FeedLink {
+                id: f.id.clone(),
+                title: f.title.clone(),
+                description: f.description.clone(),
+            })
+            .collect(),
+        sources: config
+            .sources
+            .iter()
+            .map(|s| {
+                let state = states.get(&s.id);
+                let (kind, origin) = match &s.kind {
+                    SourceKind::Feed { url } => ("feed", Some(url.to_string())),
+                    SourceKind::Html { url, .. } => ("html", Some(url.to_string())),
+                    SourceKind::Files { .. } => ("files", None),
+                };
+                SourceHealth {
+                    id: s.id.clone(),
+                    kind: kind.to_string(),
+                    title: state.and_then(|st| st.title.clone()),
+                    origin,
+                    last_fetch: state.and_then(|st| st.last_fetch),
+                    outcome: state.and_then(|st| st.last_outcome.clone()),
+                    error: state.and_then(|st| st.last_error.clone()),
+                    consecutive_errors: state.map_or(0, |st| st.consecutive_errors),
+                    items: state.map_or(0, |st| st.items),
+                }
+            })
+            .collect(),
     }
-    format!("<p>{s}</p>")
+}
+
+/// `tidings opml export` and `GET /opml`: the configured sources as OPML 2.0,
+/// by default subscribed through this server (see [`opml`] for why).
+pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
+    let outlines: Vec<Outline> = config
+        .sources
+        .iter()
+        .map(|s| {
+            let (origin, page) = match &s.kind {
+                SourceKind::Feed { url } => (Some(url.to_string()), None),
+                SourceKind::Html { url, .. } => (None, Some(url.to_string())),
+                SourceKind::Files { .. } => (None, None),
+            };
+            Outline {
+                id: s.id.clone(),
+                origin,
+                page,
+                tags: s.tags.clone(),
+            }
+        })
+        .collect();
+    opml::export(&config.server.base_url, &outlines, target)
 }
 
 /// `tidings fetch`: fetches the named sources (all when `only` is empty)

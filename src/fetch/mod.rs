@@ -338,6 +338,46 @@ fn freshness(headers: &HeaderMap) -> Option<Duration> {
     Some(expires.duration_since(date).unwrap_or_default())
 }
 
+impl Fetcher {
+    /// Tells a WebSub hub that the feed at `topic` changed: a form-encoded
+    /// `POST hub.mode=publish&hub.url=TOPIC`, the publish ping hubs such as
+    /// Superfeedr, websubhub.com and the Google hub accept.
+    ///
+    /// Fails on a non-2xx answer, on timeout and on network errors.
+    pub async fn publish(
+        &self,
+        hub: &str,
+        topic: &str,
+        user_agent: &str,
+        timeout: Duration,
+    ) -> Result<(), FetchError> {
+        let hub = Url::parse(hub).map_err(|e| FetchError::Network(format!("{hub}: {e}")))?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("hub.mode", "publish")
+            .append_pair("hub.url", topic)
+            .finish();
+        let send = self
+            .client
+            .post(hub)
+            .header(header::USER_AGENT, user_agent)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send();
+        let resp = tokio::time::timeout(timeout, send)
+            .await
+            .map_err(|_| FetchError::Timeout(timeout))?
+            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(FetchError::Status {
+                code: resp.status().as_u16(),
+                retry_after: None,
+            })
+        }
+    }
+}
+
 /// An error and its causes on one line: reqwest's top-level message alone
 /// ("error sending request") does not say what went wrong.
 fn error_chain(e: &dyn std::error::Error) -> String {

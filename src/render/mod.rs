@@ -1,5 +1,6 @@
 //! Feed rendering: turns a feed's [`FeedMeta`] and its normalized [`Item`]s
-//! into the bytes served as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
+//! into the bytes served as RSS 2.0, Atom 1.0 and JSON Feed 1.1, and an
+//! [`Index`] into the HTML index page.
 //!
 //! Every function here is pure: the output depends only on the arguments (no
 //! clock, no randomness, no hash-map order), so several instances serving the
@@ -11,12 +12,15 @@
 //!
 //! [`FeedMeta`]: crate::model::FeedMeta
 //! [`Item`]: crate::model::Item
+//! [`Index`]: crate::model::Index
 
 mod atom;
+mod index;
 mod json;
 mod rss;
 
 pub use self::atom::atom;
+pub use self::index::index;
 pub use self::json::json;
 pub use self::rss::rss;
 

@@ -1,5 +1,6 @@
-//! The HTTP side: rendered feeds served from memory with strong ETags,
-//! Last-Modified, 304s, HEAD and pre-compressed gzip/br bodies.
+//! The HTTP side: rendered feeds, the index page and the OPML list served
+//! from memory with strong ETags, Last-Modified, 304s, HEAD and
+//! pre-compressed gzip/br bodies.
 //!
 //! Also `/healthz` (asking `app` through the [`Health`] trait) and `/metrics`
 //! (the [`Metrics`] every request is counted in).
@@ -65,6 +66,17 @@ impl Rendered {
     }
 }
 
+/// What [`Feeds::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// Nothing was stored under the path before.
+    First,
+    /// Different bytes replaced the old ones.
+    Changed,
+    /// The same bytes were already there; nothing changed.
+    Same,
+}
+
 /// The rendered feeds, keyed by path such as `feeds/all.rss`, with the time
 /// each is next refreshed (for `Cache-Control`).
 #[derive(Default)]
@@ -84,14 +96,16 @@ impl Feeds {
     }
 
     /// Stores `rendered` under `path` unless the same bytes are already
-    /// there; returns whether anything changed.
-    pub fn put(&self, path: String, rendered: Rendered) -> bool {
+    /// there; returns what changed.
+    pub fn put(&self, path: String, rendered: Rendered) -> Put {
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if map.get(&path).is_some_and(|old| old.tag == rendered.tag) {
-            return false;
-        }
+        let put = match map.get(&path) {
+            Some(old) if old.tag == rendered.tag => return Put::Same,
+            Some(_) => Put::Changed,
+            None => Put::First,
+        };
         map.insert(path, Arc::new(rendered));
-        true
+        put
     }
 
     /// Forgets every feed whose path (`feeds/all.rss`) `keep` refuses: a
@@ -135,10 +149,17 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub health: Arc<dyn Health>,
 }
+/// The path in [`Feeds`] of the index page (`GET /`).
+pub const INDEX: &str = "index.html";
+
+/// The path in [`Feeds`] of the sources' OPML (`GET /opml`).
+pub const OPML: &str = "opml";
 
 /// The router for every route this module serves.
 pub fn router(shared: Shared) -> Router {
     Router::new()
+        .route("/", get(index_route))
+        .route("/opml", get(opml_route))
         .route("/feeds/{name}", get(feed_route))
         .route("/sources/{name}", get(source_route))
         .route("/healthz", get(healthz))
@@ -195,6 +216,14 @@ pub async fn run(
         .await
 }
 
+async fn index_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    respond_path(&shared.feeds, INDEX, &headers).unwrap_or_else(|| not_found("page", "/"))
+}
+
+async fn opml_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    respond_path(&shared.feeds, OPML, &headers).unwrap_or_else(|| not_found("page", "/opml"))
+}
+
 async fn feed_route(
     State(shared): State<Shared>,
     Path(name): Path<String>,
@@ -229,11 +258,13 @@ enum Encoding {
 
 fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Response {
     let what = if kind == "feeds" { "feed" } else { "source" };
-    let path = format!("{kind}/{name}");
-    let Some(r) = feeds.get(&path) else {
-        return not_found(what, name);
-    };
-    let base = path.rsplit_once('.').map_or(path.as_str(), |(b, _)| b);
+    respond_path(feeds, &format!("{kind}/{name}"), headers).unwrap_or_else(|| not_found(what, name))
+}
+
+/// The answer for what is stored under `path`; `None` when nothing is.
+fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let r = feeds.get(path)?;
+    let base = path.rsplit_once('.').map_or(path, |(b, _)| b);
     let encoding = choose_encoding(headers);
     let etag = match encoding {
         Encoding::Identity => format!("\"{}\"", r.tag),
@@ -258,7 +289,7 @@ fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Respon
     );
     set(header::VARY, "Accept-Encoding".into());
     if not_modified(headers, &r) {
-        return (StatusCode::NOT_MODIFIED, out).into_response();
+        return Some((StatusCode::NOT_MODIFIED, out).into_response());
     }
     set(header::CONTENT_TYPE, r.content_type.into());
     let body = match encoding {
@@ -272,7 +303,7 @@ fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Respon
             r.br.clone()
         }
     };
-    (StatusCode::OK, out, body).into_response()
+    Some((StatusCode::OK, out, body).into_response())
 }
 
 /// `If-None-Match` decides when present (any encoding's tag of the current

@@ -414,3 +414,10 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A plain HTTP client for talking to the daemon (reqwest needs a TLS
+/// crypto provider installed before any client is built).
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

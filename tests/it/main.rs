@@ -4,5 +4,8 @@
 mod cli;
 mod common;
 mod core;
+mod interop;
+mod merge;
 mod polite;
 mod service;
+mod websub;
