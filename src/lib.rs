@@ -10,7 +10,7 @@
 //!   `schedule` to check cron expressions.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
 //!   (bytes or files → raw items), `normalize` (raw item → item, pure),
-//!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
+//!   [`store`] (the `Store` trait; SQLite and PostgreSQL), `render` (items → feed bytes, pure),
 //!   `serve` (HTTP routes over rendered bytes).
 //! - [`app`]: the composition root, the only module that sees every stage.
 //!

@@ -8,4 +8,5 @@ mod common;
 mod core;
 mod pg;
 mod polite;
+mod scale;
 mod store;
