@@ -11,9 +11,9 @@
 //!   `schedule` to check cron expressions.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
 //!   (bytes or files → raw items), `normalize` (raw item → item, pure),
-//!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
-//!   `serve` (HTTP routes over rendered bytes; it also counts requests in
-//!   `telemetry`).
+//!   [`store`] (the `Store` trait; SQLite and PostgreSQL), `render` (items →
+//!   feed bytes, pure), `serve` (HTTP routes over rendered bytes; it also
+//!   counts requests in `telemetry`).
 //! - [`opml`]: OPML 2.0 both ways (sources → subscription list, and a
 //!   reader's list → `[[source]]` TOML); depends on nothing in the crate.
 //! - [`app`]: the composition root, the only module that sees every stage;

@@ -49,7 +49,10 @@ pub async fn run(
         None => listen(&config.server.listen).await?,
     };
     let app = App::open(config).await?;
+    // Taken before rendering: a change made meanwhile is rendered again.
+    let version = app.store.changes_since(0).await?.version;
     app.render_all().await;
+    info!(instance = app.instance, "started");
     let ticks = Arc::new(AtomicI64::new(Utc::now().timestamp()));
     let health: Arc<dyn Health> = Arc::new(Checkup {
         app: app.clone(),
@@ -74,6 +77,7 @@ pub async fn run(
     let mut sources = Supervisor::default();
     sources.sync(&app, &app.config().sources);
     let prune = tokio::spawn(app.clone().prune_loop(stop_rx.clone()));
+    let changes = tokio::spawn(app.clone().watch_loop(version, stop_rx.clone()));
     let watchdog = sd_notify::watchdog_enabled()
         .map(|period| tokio::spawn(watchdog(health.clone(), period / 2, stop_rx.clone())));
     notify(&[NotifyState::Ready, NotifyState::Status("serving")]);
@@ -100,6 +104,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     sources.stop_all().await;
     let _ = prune.await;
+    let _ = changes.await;
     if let Some(w) = watchdog {
         let _ = w.await;
     }

@@ -3,6 +3,10 @@
 //! (`normalize`), writes them (`store`), renders the feeds that changed
 //! (`render`) into the table `serve` answers from, and runs each source on
 //! its `schedule`.
+//!
+//! Several instances may share one store: each claims a due source with a
+//! lease before fetching it (so one instance fetches it), and each polls the
+//! store's change version every second to re-render what another changed.
 
 use crate::config::{Config, Feed, Source, SourceKind};
 use crate::fetch::{self, Fetcher, Limits};
@@ -22,6 +26,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -141,9 +146,38 @@ pub struct App {
     // One lock per feed path, held from the store query to the swap, so a
     // render that read the store earlier never replaces a newer one.
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// When this process opened the app: the `updated` date of a feed with
-    /// no items, since validators reject the Unix epoch as implausible.
+    /// When this process opened the app: the `Last-Modified` of the index
+    /// page and the OPML list, which change only with the config.
     started: DateTime<Utc>,
+    /// This process's name on the leases it takes.
+    instance: String,
+}
+
+/// The `updated` date of a feed with no items: fixed, so every instance
+/// renders the same bytes, and after 1990, since feed validators reject
+/// earlier dates (the Unix epoch among them) as implausible.
+fn empty_feed_date() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or_default()
+}
+
+/// A lease lasts this many times the source's fetch timeout: long enough for
+/// the fetch (whose timeout also covers waiting for a connection slot) and
+/// the store write, short enough that a dead instance's sources are soon
+/// taken over.
+const LEASE_TIMEOUTS: u32 = 3;
+
+/// How often an instance looks for changes another instance made, and
+/// looks again at a source another instance is fetching.
+const POLL: Duration = Duration::from_secs(1);
+
+/// A name for this process's leases, unique among the instances sharing a
+/// store: the process id and the start time.
+fn instance_name() -> String {
+    format!(
+        "pid{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    )
 }
 
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
@@ -172,6 +206,7 @@ impl App {
             due: Mutex::new(HashMap::new()),
             rendering: Mutex::new(HashMap::new()),
             started: Utc::now().trunc_subsecs(0),
+            instance: instance_name(),
         }))
     }
 
@@ -285,7 +320,7 @@ impl App {
         if let Ok(Fetched::Saved(s)) = &result
             && s.changed()
         {
-            self.render_for_source(&source.id).await;
+            self.render_changed(std::slice::from_ref(&source.id)).await;
         } else {
             self.set_refresh(&source.id);
         }
@@ -470,13 +505,17 @@ impl App {
         }
     }
 
-    async fn render_for_source(&self, id: &str) {
-        self.render_source(id).await;
-        for feed in self
-            .config()
+    /// Re-renders the feeds of the sources `ids` and every feed drawing on
+    /// any of them, each once.
+    async fn render_changed(&self, ids: &[String]) {
+        let config = self.config();
+        for id in ids.iter().filter(|id| config.source(id).is_some()) {
+            self.render_source(id).await;
+        }
+        for feed in config
             .feeds
             .iter()
-            .filter(|f| f.sources.iter().any(|s| s == id))
+            .filter(|f| f.sources.iter().any(|s| ids.contains(s)))
         {
             self.render_feed(feed).await;
         }
@@ -561,10 +600,18 @@ impl App {
         items: &[Item],
     ) -> FeedMeta {
         let config = self.config();
+        let updated = items
+            .iter()
+            .map(Item::modified)
+            .max()
+            .unwrap_or_else(empty_feed_date);
+        // The interval is taken at the items' newest change, not at the
+        // clock: every instance, rendering the same items at any time, must
+        // produce the same bytes (an irregular cron's interval varies).
         let ttl = sources
             .iter()
             .filter_map(|id| config.source(id))
-            .map(|s| s.schedule.interval(Utc::now()).num_minutes().max(1) as u32)
+            .map(|s| s.schedule.interval(updated).num_minutes().max(1) as u32)
             .min();
         FeedMeta {
             path,
@@ -573,11 +620,7 @@ impl App {
             base_url: config.server.base_url.clone(),
             ttl_minutes: ttl,
             hub: config.server.websub_hub.clone(),
-            updated: items
-                .iter()
-                .map(Item::modified)
-                .max()
-                .unwrap_or(self.started),
+            updated,
         }
     }
 
@@ -694,24 +737,50 @@ impl App {
                 _ = stop.changed() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
+            let now = Utc::now();
+            let lease = chrono::Duration::from_std(source.timeout * LEASE_TIMEOUTS)
+                .unwrap_or(schedule::MAX_WAIT);
+            match self
+                .store
+                .claim(&source.id, now, now + lease, &self.instance)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    due = self.due_elsewhere(&source.id, now).await;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(source = source.id, "store unavailable: {e}");
+                    due = Utc::now() + chrono::Duration::seconds(30);
+                    continue;
+                }
+            }
+            // Read after the claim: another instance may have just written
+            // the source's validators.
             let state = match self.store.source_state(&source.id).await {
                 Ok(s) => s,
                 Err(e) => {
                     warn!(source = source.id, "store unavailable: {e}");
+                    self.release(&source.id).await;
                     due = Utc::now() + chrono::Duration::seconds(30);
                     continue;
                 }
             };
             if is_gone(&source, state.as_ref()) {
                 warn!(source = source.id, "{GONE}");
+                self.release(&source.id).await;
                 let _ = stop.changed().await;
                 return;
             }
-            let now = Utc::now();
-            // A stop cancels the network part; the store write below always
-            // completes, so no fetch is half-written.
+            // A stop cancels the network part (and hands the source back);
+            // the store write below always completes, so no fetch is
+            // half-written.
             let reading = tokio::select! {
-                _ = stop.changed() => return,
+                _ = stop.changed() => {
+                    self.release(&source.id).await;
+                    return;
+                }
                 r = self.read_source(&source, state.as_ref(), now) => r,
             };
             let report = self.record(&source, state.as_ref(), now, reading).await;
@@ -726,6 +795,57 @@ impl App {
                 .get(&source.id)
                 .copied()
                 .unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(15));
+        }
+    }
+
+    /// When to look again at a source whose claim was refused: at its next
+    /// due time when another instance has fetched it, else (another instance
+    /// is fetching it now) in a moment, to take over if that one dies.
+    async fn due_elsewhere(&self, id: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+        let soon = now + chrono::Duration::from_std(POLL).unwrap_or_default();
+        match self.store.source_state(id).await {
+            Ok(Some(SourceState {
+                next_due: Some(at), ..
+            })) if at > now => {
+                self.due
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id.to_string(), at);
+                self.set_refresh(id);
+                at
+            }
+            Ok(_) => soon,
+            Err(e) => {
+                warn!(source = id, "store unavailable: {e}");
+                soon
+            }
+        }
+    }
+
+    /// Hands a claimed source back without fetching it.
+    async fn release(&self, id: &str) {
+        if let Err(e) = self.store.release(id, &self.instance).await {
+            warn!(source = id, "cannot release the lease: {e}");
+        }
+    }
+
+    /// Every [`POLL`], re-renders the feeds of sources whose items another
+    /// instance (or this one) changed since `version`.
+    async fn watch_loop(self: Arc<Self>, mut version: u64, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            match self.store.changes_since(version).await {
+                Ok(changes) => {
+                    version = changes.version;
+                    if !changes.sources.is_empty() {
+                        self.render_changed(&changes.sources).await;
+                    }
+                }
+                Err(e) => warn!("cannot look for changes: {e}"),
+            }
         }
     }
 

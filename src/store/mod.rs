@@ -1,11 +1,20 @@
 //! Where items and per-source fetch state live: the [`Store`] trait, with one
-//! implementation per database (`sqlite` now; PostgreSQL for scale-out), each
-//! with its own numbered migrations run on open.
+//! implementation per database (`sqlite` embedded, `postgres` for several
+//! instances sharing one database), each with its own numbered migrations run
+//! on open.
+//!
+//! Besides items and fetch state, the trait carries what lets several
+//! instances share one store: a lease per source ([`Store::claim`]), so each
+//! due source is fetched by one instance, and a change version
+//! ([`Store::changes_since`]), so every instance re-renders what another
+//! changed.
 //!
 //! Depends only on `model`. [`open`] picks the backend from the URL scheme.
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::model::Item;
@@ -116,6 +125,17 @@ impl SaveSummary {
     }
 }
 
+/// The sources whose items changed after a version, and the version they
+/// bring the reader up to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Changes {
+    /// Pass this to the next [`Store::changes_since`].
+    pub version: u64,
+    /// Ids of the sources whose items changed (new, updated or pruned), in
+    /// id order.
+    pub sources: Vec<String>,
+}
+
 /// The storage every backend provides.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -125,9 +145,27 @@ pub trait Store: Send + Sync {
     /// The state of every source the store knows.
     async fn source_states(&self) -> Result<Vec<SourceState>, StoreError>;
 
+    /// Claims `source` for one fetch by `instance` until `lease_until`.
+    /// Returns true when the source is due at `now` (never fetched, or its
+    /// next due time has come) and no other instance holds a lease that is
+    /// still running; false otherwise, and then nothing is written. A claim
+    /// ends with [`Store::record_fetch`] or [`Store::release`], or when the
+    /// lease runs out (the instance died).
+    async fn claim(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        instance: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends `instance`'s lease on `source` without recording a fetch, so
+    /// another instance may take the source at once.
+    async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError>;
+
     /// Writes one fetch's outcome in one transaction: items inserted or
-    /// updated in place (matched by source and id), and the source's state.
-    /// A failed fetch changes no item.
+    /// updated in place (matched by source and id), and the source's state;
+    /// ends any lease on the source. A failed fetch changes no item.
     async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError>;
 
     /// The newest `limit` items of the given sources, newest first (ties by
@@ -138,14 +176,22 @@ pub trait Store: Send + Sync {
     /// `keep_min`; returns how many were removed.
     async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError>;
 
+    /// The sources whose items changed after `version` (0: since the
+    /// store was made). Versions grow in commit order, so a reader that
+    /// passes back the returned version misses no change.
+    async fn changes_since(&self, version: u64) -> Result<Changes, StoreError>;
+
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`),
-/// creating the state directory and running migrations.
+/// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;
+/// or `postgres://` / `postgresql://`), creating the state directory for
+/// SQLite and running migrations.
 pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(file) = url
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else if let Some(file) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {

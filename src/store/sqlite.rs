@@ -1,11 +1,14 @@
 //! The embedded SQLite backend: one file in WAL mode, numbered migrations
-//! applied on open, every fetch written in one transaction.
+//! applied on open, every fetch written in one transaction. Leases and the
+//! change version behave as on PostgreSQL, so the same tests hold for both.
 
-use super::{FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash};
+use super::{
+    Changes, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash,
+};
 use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +51,14 @@ ALTER TABLE sources ADD COLUMN config_url TEXT;
 ALTER TABLE sources ADD COLUMN redirect_to TEXT;
 ALTER TABLE sources ADD COLUMN redirect_streak INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+ALTER TABLE sources ADD COLUMN lease_holder TEXT;
+ALTER TABLE sources ADD COLUMN lease_until INTEGER;
+ALTER TABLE sources ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sources_changed ON sources (changed);
+CREATE TABLE change_counter (n INTEGER NOT NULL);
+INSERT INTO change_counter (n) VALUES (0);
 "#,
 ];
 
@@ -112,15 +123,23 @@ impl SqliteStore {
     }
 }
 
+/// Applies the migrations not yet applied, each in an IMMEDIATE transaction
+/// that reads the version under the write lock: two processes opening one
+/// file at once apply each migration once.
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
@@ -261,6 +280,18 @@ fn upsert_items(
     Ok(summary)
 }
 
+/// Marks `sources` as changed under the next change version.
+fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<(), rusqlite::Error> {
+    let n: i64 = tx.query_row("UPDATE change_counter SET n = n + 1 RETURNING n", [], |r| {
+        r.get(0)
+    })?;
+    let mut st = tx.prepare_cached("UPDATE sources SET changed = ?2 WHERE id = ?1")?;
+    for s in sources {
+        st.execute(params![s, n])?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
@@ -286,16 +317,59 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        instance: &str,
+    ) -> Result<bool, StoreError> {
+        let (source, instance) = (source.to_string(), instance.to_string());
+        self.with(move |c| {
+            // IMMEDIATE takes the write lock first, so processes sharing the
+            // file decide one claim at a time.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
+                [&source],
+            )?;
+            let won = tx.execute(
+                "UPDATE sources SET lease_holder = ?3, lease_until = ?4
+                 WHERE id = ?1
+                   AND (last_fetch IS NULL OR next_due IS NULL OR next_due <= ?2)
+                   AND (lease_until IS NULL OR lease_until <= ?2 OR lease_holder = ?3)",
+                params![source, ms(now), instance, ms(lease_until)],
+            )? == 1;
+            tx.commit()?;
+            Ok(won)
+        })
+        .await
+    }
+
+    async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError> {
+        let (source, instance) = (source.to_string(), instance.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE sources SET lease_holder = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_holder = ?2",
+                params![source, instance],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
         self.with(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let loc = &record.location;
             tx.execute(
                 "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
                 [&record.source],
             )?;
             tx.execute(
-                "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6 WHERE id = ?1",
+                "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
+                 lease_holder = NULL, lease_until = NULL WHERE id = ?1",
                 params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
             )?;
             let summary = match &record.outcome {
@@ -332,6 +406,9 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
             };
+            if summary.changed() {
+                bump(&tx, std::slice::from_ref(&record.source))?;
+            }
             tx.commit()?;
             Ok(summary)
         })
@@ -367,158 +444,52 @@ impl Store for SqliteStore {
 
     async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
         self.with(move |c| {
-            let n = c.execute(
-                "DELETE FROM items WHERE published < ?1 AND (source, id) NOT IN (
-                    SELECT source, id FROM (
-                        SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id) AS rank
-                        FROM items
-                    ) WHERE rank <= ?2
-                 )",
-                params![ms(before), keep_min],
-            )?;
-            Ok(n as u64)
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let removed: Vec<String> = {
+                let mut st = tx.prepare(
+                    "DELETE FROM items WHERE published < ?1 AND (source, id) NOT IN (
+                        SELECT source, id FROM (
+                            SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id) AS rank
+                            FROM items
+                        ) WHERE rank <= ?2
+                     ) RETURNING source",
+                )?;
+                st.query_map(params![ms(before), keep_min], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            let mut sources = removed.clone();
+            sources.sort();
+            sources.dedup();
+            if !sources.is_empty() {
+                bump(&tx, &sources)?;
+            }
+            tx.commit()?;
+            Ok(removed.len() as u64)
+        })
+        .await
+    }
+
+    async fn changes_since(&self, version: u64) -> Result<Changes, StoreError> {
+        self.with(move |c| {
+            // One read transaction: the version and the list come from the
+            // same snapshot.
+            let tx = c.transaction()?;
+            let n: i64 = tx.query_row("SELECT n FROM change_counter", [], |r| r.get(0))?;
+            let sources = {
+                let mut st = tx.prepare("SELECT id FROM sources WHERE changed > ?1 ORDER BY id")?;
+                st.query_map([i64::try_from(version).unwrap_or(i64::MAX)], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?
+            };
+            tx.commit()?;
+            Ok(Changes {
+                version: u64::try_from(n).unwrap_or_default(),
+                sources,
+            })
         })
         .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Location;
-
-    fn item(id: &str, title: &str, published: i64) -> Item {
-        Item {
-            source: "s".into(),
-            id: id.into(),
-            link: Some(format!("https://example.org/{id}")),
-            title: title.into(),
-            authors: vec!["Ann".into()],
-            published: from_ms(published * 1000),
-            dated: true,
-            ..Item::default()
-        }
-    }
-
-    fn fetched(items: Vec<Item>, at: i64) -> FetchRecord {
-        FetchRecord {
-            source: "s".into(),
-            at: from_ms(at * 1000),
-            next_due: from_ms((at + 60) * 1000),
-            location: Location {
-                url: Some("https://example.org/feed".into()),
-                ..Location::default()
-            },
-            outcome: FetchOutcome::Fetched {
-                etag: Some("\"e1\"".into()),
-                last_modified: None,
-                title: Some("S".into()),
-                items,
-            },
-        }
-    }
-
-    #[tokio::test]
-    async fn upsert_updates_in_place_and_failures_keep_items() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        let s = store
-            .record_fetch(fetched(
-                vec![item("a", "A", 100), item("b", "B", 200)],
-                1000,
-            ))
-            .await
-            .unwrap();
-        assert_eq!(
-            s,
-            SaveSummary {
-                new: 2,
-                updated: 0,
-                unchanged: 0
-            }
-        );
-        let s = store
-            .record_fetch(fetched(
-                vec![item("a", "A2", 100), item("b", "B", 200)],
-                2000,
-            ))
-            .await
-            .unwrap();
-        assert_eq!(
-            s,
-            SaveSummary {
-                new: 0,
-                updated: 1,
-                unchanged: 1
-            }
-        );
-        let items = store.items(&["s".into()], 10).await.unwrap();
-        assert_eq!(
-            items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
-            ["B", "A2"]
-        );
-        assert_eq!(items[1].updated, Some(from_ms(2_000_000)));
-        store
-            .record_fetch(FetchRecord {
-                source: "s".into(),
-                at: from_ms(3_000_000),
-                next_due: from_ms(3_060_000),
-                location: Location {
-                    gone: true,
-                    ..Location::default()
-                },
-                outcome: FetchOutcome::Failed {
-                    error: "HTTP 500".into(),
-                },
-            })
-            .await
-            .unwrap();
-        let st = store.source_state("s").await.unwrap().unwrap();
-        assert_eq!(st.consecutive_errors, 1);
-        assert_eq!(st.etag.as_deref(), Some("\"e1\""));
-        assert_eq!(st.items, 2);
-        assert_eq!(st.last_error.as_deref(), Some("HTTP 500"));
-        assert!(st.gone);
-    }
-
-    #[tokio::test]
-    async fn undated_items_keep_first_seen() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        let mut a = item("a", "A", 500);
-        a.dated = false;
-        store
-            .record_fetch(fetched(vec![a.clone()], 500))
-            .await
-            .unwrap();
-        a.published = from_ms(900_000);
-        let s = store.record_fetch(fetched(vec![a], 900)).await.unwrap();
-        assert_eq!(s.unchanged, 1);
-        let items = store.items(&["s".into()], 10).await.unwrap();
-        assert_eq!(items[0].published, from_ms(500_000));
-    }
-
-    #[tokio::test]
-    async fn prune_keeps_the_newest() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        let items = (0..10)
-            .map(|i| item(&format!("i{i}"), "x", i * 10))
-            .collect();
-        store.record_fetch(fetched(items, 1000)).await.unwrap();
-        let n = store.prune(from_ms(1_000_000), 3).await.unwrap();
-        assert_eq!(n, 7);
-        let left = store.items(&["s".into()], 10).await.unwrap();
-        assert_eq!(
-            left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
-            ["i9", "i8", "i7"]
-        );
-        // Reopening runs no migration twice.
-        drop(store);
-        SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     }
 }

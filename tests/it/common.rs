@@ -223,19 +223,31 @@ async fn answer(
                 .body(Body::from_stream(stream))
                 .unwrap()
         }
-        Reply::GzipBomb { decoded } => {
+        Reply::GzipBomb { decoded } => status(200)
+            .header(header::CONTENT_TYPE, "application/rss+xml")
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(Body::from(gzip_bomb(decoded)))
+            .unwrap(),
+    }
+}
+
+/// A gzip body of `decoded` zero bytes, made once per size: compressing it
+/// takes seconds in a debug build on a busy machine, longer than a test's
+/// fetch timeout.
+fn gzip_bomb(decoded: usize) -> bytes::Bytes {
+    static MADE: Mutex<Option<HashMap<usize, bytes::Bytes>>> = Mutex::new(None);
+    let mut made = MADE.lock().unwrap();
+    made.get_or_insert_with(HashMap::new)
+        .entry(decoded)
+        .or_insert_with(|| {
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             let zeros = vec![0u8; 1 << 20];
             for _ in 0..decoded.div_ceil(zeros.len()) {
                 std::io::Write::write_all(&mut gz, &zeros).unwrap();
             }
-            status(200)
-                .header(header::CONTENT_TYPE, "application/rss+xml")
-                .header(header::CONTENT_ENCODING, "gzip")
-                .body(Body::from(gz.finish().unwrap()))
-                .unwrap()
-        }
-    }
+            bytes::Bytes::from(gz.finish().unwrap())
+        })
+        .clone()
 }
 
 fn doc(state: &OriginState, path: &str, headers: &HeaderMap) -> Response<Body> {

@@ -1,11 +1,16 @@
 //! Integration tests through the real `tidings` binary, over real HTTP on
-//! loopback and a real SQLite file. One test binary, so the crate links once.
+//! loopback and a real SQLite file or PostgreSQL database, and the store's
+//! behaviour suite run on both backends. One test binary, so the crate links
+//! once.
 
 mod cli;
 mod common;
 mod core;
 mod interop;
 mod merge;
+mod pg;
 mod polite;
+mod scale;
 mod service;
+mod store;
 mod websub;

@@ -1,0 +1,588 @@
+//! The PostgreSQL backend, for several instances sharing one database: a
+//! connection pool, numbered migrations applied on open under an advisory
+//! lock (so instances starting together migrate once), every fetch written
+//! in one transaction, leases claimed with `FOR UPDATE SKIP LOCKED`.
+//!
+//! Connections are plain TCP or a Unix socket: this build has no TLS, so
+//! `sslmode=require` (or stricter) is refused on open; `disable` and the
+//! default `prefer` connect without TLS.
+
+use super::{
+    Changes, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash,
+};
+use crate::model::{Enclosure, Item};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{NoTls, Row};
+
+/// Each entry upgrades the schema by one version; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sources (
+    id TEXT PRIMARY KEY,
+    config_url TEXT,
+    url TEXT,
+    redirect_to TEXT,
+    redirect_streak INTEGER NOT NULL DEFAULT 0,
+    gone BOOLEAN NOT NULL DEFAULT FALSE,
+    etag TEXT,
+    last_modified TEXT,
+    title TEXT,
+    last_fetch TIMESTAMPTZ,
+    last_outcome TEXT,
+    last_error TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_due TIMESTAMPTZ,
+    lease_holder TEXT,
+    lease_until TIMESTAMPTZ,
+    changed BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX sources_changed ON sources (changed);
+CREATE TABLE items (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    link TEXT,
+    title TEXT NOT NULL,
+    authors TEXT[] NOT NULL,
+    summary_html TEXT,
+    content_html TEXT,
+    published TIMESTAMPTZ NOT NULL,
+    dated BOOLEAN NOT NULL,
+    updated TIMESTAMPTZ,
+    categories TEXT[] NOT NULL,
+    enclosures TEXT NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX items_newest ON items (source, published DESC, id COLLATE "C");
+CREATE TABLE change_counter (n BIGINT NOT NULL);
+INSERT INTO change_counter (n) VALUES (0);
+"#];
+
+/// The advisory lock key held while migrating ("tidings" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0074_6964_696e_6773;
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+fn q(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Query(describe(&e))
+}
+
+/// The server's message when there is one: the bare `Display` says only
+/// "db error".
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.to_string(),
+        None => e.to_string(),
+    }
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => q(e),
+        e => StoreError::Query(e.to_string()),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST
+    /// [:PORT]/DB[?options]`) and migrates it. Fails when the URL cannot be
+    /// read, asks for TLS, or the server cannot be reached.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        // The URL may carry a password: errors name the problem, not the URL.
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Open(format!("cannot read the postgres URL: {e}")))?;
+        if !matches!(config.get_ssl_mode(), SslMode::Disable | SslMode::Prefer) {
+            return Err(StoreError::Open(
+                "sslmode=require is not supported: this build connects without TLS".into(),
+            ));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let store = PostgresStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    /// Applies the migrations not yet applied, in one transaction holding an
+    /// advisory lock: an instance starting at the same time waits, then
+    /// finds the schema current.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let open = |e: tokio_postgres::Error| StoreError::Open(describe(&e));
+        let mut client = self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => open(e),
+            e => StoreError::Open(e.to_string()),
+        })?;
+        let tx = client.transaction().await.map_err(open)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(open)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS tidings_migrations (
+                version INTEGER PRIMARY KEY,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )",
+        )
+        .await
+        .map_err(open)?;
+        let done: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM tidings_migrations",
+                &[],
+            )
+            .await
+            .map_err(open)?
+            .get(0);
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(done).unwrap_or_default())
+        {
+            let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            tx.batch_execute(sql).await.map_err(open)?;
+            tx.execute(
+                "INSERT INTO tidings_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(open)?;
+        }
+        tx.commit().await.map_err(open)
+    }
+}
+
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+
+fn count(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or_default()
+}
+
+fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
+    Ok(SourceState {
+        id: r.try_get(0)?,
+        url: r.try_get(1)?,
+        etag: r.try_get(2)?,
+        last_modified: r.try_get(3)?,
+        title: r.try_get(4)?,
+        last_fetch: r.try_get(5)?,
+        last_outcome: r.try_get(6)?,
+        last_error: r.try_get(7)?,
+        consecutive_errors: count(r.try_get(8)?),
+        next_due: r.try_get(9)?,
+        items: u64::try_from(r.try_get::<_, i64>(10)?).unwrap_or_default(),
+        config_url: r.try_get(11)?,
+        redirect_to: r.try_get(12)?,
+        redirect_streak: count(r.try_get(13)?),
+        gone: r.try_get(14)?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures";
+
+fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
+    let enclosures: String = r.try_get(11)?;
+    let enclosures: Vec<(String, String, u64)> =
+        serde_json::from_str(&enclosures).unwrap_or_default();
+    Ok(Item {
+        source: r.try_get(0)?,
+        id: r.try_get(1)?,
+        link: r.try_get(2)?,
+        title: r.try_get(3)?,
+        authors: r.try_get(4)?,
+        summary_html: r.try_get(5)?,
+        content_html: r.try_get(6)?,
+        published: r.try_get(7)?,
+        dated: r.try_get(8)?,
+        updated: r.try_get(9)?,
+        categories: r.try_get(10)?,
+        enclosures: enclosures
+            .into_iter()
+            .map(|(url, mime_type, length)| Enclosure {
+                url,
+                mime_type,
+                length,
+            })
+            .collect(),
+    })
+}
+
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+async fn upsert_items(
+    tx: &deadpool_postgres::Transaction<'_>,
+    at: DateTime<Utc>,
+    items: &[Item],
+) -> Result<SaveSummary, tokio_postgres::Error> {
+    let mut summary = SaveSummary::default();
+    let existing = tx
+        .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
+        .await?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .await?;
+    let update = tx
+        .prepare_cached(
+            "UPDATE items SET link = $3, title = $4, authors = $5, summary_html = $6, content_html = $7, published = $8, dated = $9, updated = $10, categories = $11, enclosures = $12, hash = $13
+             WHERE source = $1 AND id = $2",
+        )
+        .await?;
+    for item in items {
+        let hash = content_hash(item);
+        let enclosures: Vec<(&str, &str, u64)> = item
+            .enclosures
+            .iter()
+            .map(|e| (e.url.as_str(), e.mime_type.as_str(), e.length))
+            .collect();
+        let enclosures = serde_json::to_string(&enclosures).unwrap_or_else(|_| "[]".into());
+        let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
+        match old {
+            None => {
+                tx.execute(
+                    &insert,
+                    &[
+                        &item.source,
+                        &item.id,
+                        &item.link,
+                        &item.title,
+                        &item.authors,
+                        &item.summary_html,
+                        &item.content_html,
+                        &item.published,
+                        &item.dated,
+                        &item.updated,
+                        &item.categories,
+                        &enclosures,
+                        &at,
+                        &hash,
+                    ],
+                )
+                .await?;
+                summary.new += 1;
+            }
+            Some(row) if row.try_get::<_, String>(0)? == hash => summary.unchanged += 1,
+            Some(row) => {
+                // An undated item keeps the time it was first seen; a change
+                // the source did not date is dated by this fetch.
+                let (published, dated): (DateTime<Utc>, bool) = if item.dated {
+                    (item.published, true)
+                } else {
+                    (row.try_get(1)?, row.try_get(2)?)
+                };
+                let updated = item.updated.unwrap_or(at);
+                tx.execute(
+                    &update,
+                    &[
+                        &item.source,
+                        &item.id,
+                        &item.link,
+                        &item.title,
+                        &item.authors,
+                        &item.summary_html,
+                        &item.content_html,
+                        &published,
+                        &dated,
+                        &updated,
+                        &item.categories,
+                        &enclosures,
+                        &hash,
+                    ],
+                )
+                .await?;
+                summary.updated += 1;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Marks `sources` as changed under the next change version. The counter's
+/// row lock is held until commit, so versions become visible in order and a
+/// reader never skips a smaller one that commits late.
+async fn bump(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sources: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    let n: i64 = tx
+        .query_one("UPDATE change_counter SET n = n + 1 RETURNING n", &[])
+        .await?
+        .try_get(0)?;
+    tx.execute(
+        "UPDATE sources SET changed = $2 WHERE id = ANY($1)",
+        &[&sources, &n],
+    )
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {STATE_COLUMNS} FROM sources s WHERE s.id = $1"),
+                &[&source],
+            )
+            .await
+            .map_err(q)?;
+        row.as_ref().map(state_row).transpose().map_err(q)
+    }
+
+    async fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {STATE_COLUMNS} FROM sources s ORDER BY s.id COLLATE \"C\""),
+                &[],
+            )
+            .await
+            .map_err(q)?;
+        rows.iter()
+            .map(state_row)
+            .collect::<Result<_, _>>()
+            .map_err(q)
+    }
+
+    async fn claim(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        instance: &str,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO sources (id) VALUES ($1) ON CONFLICT (id) DO NOTHING",
+                &[&source],
+            )
+            .await
+            .map_err(q)?;
+        // SKIP LOCKED: a row another instance is claiming or recording right
+        // now is not waited for; that instance has it.
+        let won = client
+            .execute(
+                "UPDATE sources SET lease_holder = $3, lease_until = $4
+                 WHERE id = (
+                     SELECT id FROM sources
+                     WHERE id = $1
+                       AND (last_fetch IS NULL OR next_due IS NULL OR next_due <= $2)
+                       AND (lease_until IS NULL OR lease_until <= $2 OR lease_holder = $3)
+                     FOR UPDATE SKIP LOCKED
+                 )",
+                &[&source, &now, &instance, &lease_until],
+            )
+            .await
+            .map_err(q)?;
+        Ok(won == 1)
+    }
+
+    async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE sources SET lease_holder = NULL, lease_until = NULL
+                 WHERE id = $1 AND lease_holder = $2",
+                &[&source, &instance],
+            )
+            .await
+            .map_err(q)?;
+        Ok(())
+    }
+
+    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(q)?;
+        let loc = &record.location;
+        tx.execute(
+            "INSERT INTO sources (id) VALUES ($1) ON CONFLICT (id) DO NOTHING",
+            &[&record.source],
+        )
+        .await
+        .map_err(q)?;
+        // Locking the source row first serializes two writes of one source
+        // (a lease that ran out while its holder was still busy).
+        tx.execute(
+            "SELECT 1 FROM sources WHERE id = $1 FOR UPDATE",
+            &[&record.source],
+        )
+        .await
+        .map_err(q)?;
+        tx.execute(
+            "UPDATE sources SET config_url = $2, url = $3, redirect_to = $4, redirect_streak = $5, gone = $6,
+             lease_holder = NULL, lease_until = NULL WHERE id = $1",
+            &[
+                &record.source,
+                &loc.config_url,
+                &loc.url,
+                &loc.redirect_to,
+                &to_i32(loc.redirect_streak),
+                &loc.gone,
+            ],
+        )
+        .await
+        .map_err(q)?;
+        let summary = match &record.outcome {
+            FetchOutcome::Fetched {
+                etag,
+                last_modified,
+                title,
+                items,
+            } => {
+                let summary = upsert_items(&tx, record.at, items).await.map_err(q)?;
+                tx.execute(
+                    "UPDATE sources SET etag = $2, last_modified = $3, title = COALESCE($4, title),
+                     last_fetch = $5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $6
+                     WHERE id = $1",
+                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due],
+                )
+                .await
+                .map_err(q)?;
+                summary
+            }
+            FetchOutcome::NotModified => {
+                tx.execute(
+                    "UPDATE sources SET last_fetch = $2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $3
+                     WHERE id = $1",
+                    &[&record.source, &record.at, &record.next_due],
+                )
+                .await
+                .map_err(q)?;
+                SaveSummary::default()
+            }
+            FetchOutcome::Failed { error } => {
+                tx.execute(
+                    "UPDATE sources SET last_fetch = $2, last_outcome = 'error', last_error = $3,
+                     consecutive_errors = consecutive_errors + 1, next_due = $4
+                     WHERE id = $1",
+                    &[&record.source, &record.at, error, &record.next_due],
+                )
+                .await
+                .map_err(q)?;
+                SaveSummary::default()
+            }
+        };
+        if summary.changed() {
+            // Last, so the counter's lock is held only until the commit.
+            bump(&tx, std::slice::from_ref(&record.source))
+                .await
+                .map_err(q)?;
+        }
+        tx.commit().await.map_err(q)?;
+        Ok(summary)
+    }
+
+    async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError> {
+        let client = self.client().await?;
+        let limit_i64 = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Each source's newest `limit` come straight off the index; merging
+        // those keeps the cost independent of the store's size.
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT i.* FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
+                        SELECT {ITEM_COLUMNS} FROM items
+                        WHERE source = s.id
+                        ORDER BY published DESC, id COLLATE \"C\" LIMIT $2
+                     ) i"
+                ),
+                &[&sources, &limit_i64],
+            )
+            .await
+            .map_err(q)?;
+        let mut all = rows
+            .iter()
+            .map(item_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(q)?;
+        // Sorted here, byte-wise as on SQLite: the database's collation
+        // must not change the order.
+        all.sort_by(|a, b| {
+            b.published
+                .cmp(&a.published)
+                .then_with(|| a.source.cmp(&b.source))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(q)?;
+        let removed = tx
+            .query(
+                "DELETE FROM items WHERE published < $1 AND (source, id) NOT IN (
+                    SELECT source, id FROM (
+                        SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id COLLATE \"C\") AS rank
+                        FROM items
+                    ) ranked WHERE rank <= $2
+                 ) RETURNING source",
+                &[&before, &i64::from(keep_min)],
+            )
+            .await
+            .map_err(q)?;
+        let mut sources = removed
+            .iter()
+            .map(|r| r.try_get::<_, String>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(q)?;
+        sources.sort();
+        sources.dedup();
+        if !sources.is_empty() {
+            bump(&tx, &sources).await.map_err(q)?;
+        }
+        tx.commit().await.map_err(q)?;
+        Ok(removed.len() as u64)
+    }
+
+    async fn changes_since(&self, version: u64) -> Result<Changes, StoreError> {
+        let client = self.client().await?;
+        let after = i64::try_from(version).unwrap_or(i64::MAX);
+        // One statement, one snapshot: the version and the list agree.
+        let row = client
+            .query_one(
+                "SELECT (SELECT n FROM change_counter),
+                        ARRAY(SELECT id FROM sources WHERE changed > $1 ORDER BY id COLLATE \"C\")",
+                &[&after],
+            )
+            .await
+            .map_err(q)?;
+        let n: i64 = row.try_get(0).map_err(q)?;
+        Ok(Changes {
+            version: u64::try_from(n).unwrap_or_default(),
+            sources: row.try_get(1).map_err(q)?,
+        })
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client.execute("SELECT 1", &[]).await.map_err(q)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,340 @@
+//! The store's behaviour, one suite run against every backend: each test is
+//! written once over `Arc<dyn Store>` and run on SQLite and on PostgreSQL
+//! (see `pg` for the server), opened through `store::open` by URL as the
+//! daemon opens them.
+
+use crate::pg::TestDb;
+use chrono::{DateTime, TimeZone, Utc};
+use std::sync::Arc;
+use tidings::model::Item;
+use tidings::store::{self, FetchOutcome, FetchRecord, Location, SaveSummary, Store};
+
+/// A store and what must outlive it (its directory or database).
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    url: String,
+    dir: tempfile::TempDir,
+    _db: Option<TestDb>,
+}
+
+impl Fixture {
+    pub async fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = "sqlite://t.db".to_string();
+        let store = store::open(&url, dir.path()).await.unwrap();
+        Fixture {
+            store,
+            url,
+            dir,
+            _db: None,
+        }
+    }
+
+    pub async fn postgres() -> Fixture {
+        let db = TestDb::new().await;
+        let url = db.url.clone();
+        let store = store::open(&url, std::path::Path::new("unused"))
+            .await
+            .unwrap();
+        Fixture {
+            store,
+            url,
+            dir: tempfile::tempdir().unwrap(),
+            _db: Some(db),
+        }
+    }
+
+    /// Another connection to the same database, as another instance has.
+    async fn reopen(&self) -> Arc<dyn Store> {
+        store::open(&self.url, self.dir.path()).await.unwrap()
+    }
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).unwrap()
+}
+
+fn item(id: &str, title: &str, published: i64) -> Item {
+    Item {
+        source: "s".into(),
+        id: id.into(),
+        link: Some(format!("https://example.org/{id}")),
+        title: title.into(),
+        authors: vec!["Ann".into()],
+        published: at(published),
+        dated: true,
+        ..Item::default()
+    }
+}
+
+fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
+    FetchRecord {
+        source: "s".into(),
+        at: at(secs),
+        next_due: at(secs + 60),
+        location: Location {
+            url: Some("https://example.org/feed".into()),
+            ..Location::default()
+        },
+        outcome: FetchOutcome::Fetched {
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+            title: Some("S".into()),
+            items,
+        },
+    }
+}
+
+async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
+    let store = &f.store;
+    let s = store
+        .record_fetch(fetched(
+            vec![item("a", "A", 100), item("b", "B", 200)],
+            1000,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        s,
+        SaveSummary {
+            new: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let s = store
+        .record_fetch(fetched(
+            vec![item("a", "A2", 100), item("b", "B", 200)],
+            2000,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        s,
+        SaveSummary {
+            new: 0,
+            updated: 1,
+            unchanged: 1
+        }
+    );
+    let items = store.items(&["s".into()], 10).await.unwrap();
+    assert_eq!(
+        items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+        ["B", "A2"]
+    );
+    assert_eq!(items[1].updated, Some(at(2000)));
+    assert_eq!(items[1].authors, ["Ann"]);
+    store
+        .record_fetch(FetchRecord {
+            source: "s".into(),
+            at: at(3000),
+            next_due: at(3060),
+            location: Location {
+                gone: true,
+                ..Location::default()
+            },
+            outcome: FetchOutcome::Failed {
+                error: "HTTP 500".into(),
+            },
+        })
+        .await
+        .unwrap();
+    let st = store.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.consecutive_errors, 1);
+    assert_eq!(st.etag.as_deref(), Some("\"e1\""));
+    assert_eq!(st.items, 2);
+    assert_eq!(st.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(st.next_due, Some(at(3060)));
+    assert!(st.gone);
+    assert_eq!(store.source_states().await.unwrap(), vec![st]);
+}
+
+async fn undated_items_keep_first_seen(f: Fixture) {
+    let store = &f.store;
+    let mut a = item("a", "A", 500);
+    a.dated = false;
+    store
+        .record_fetch(fetched(vec![a.clone()], 500))
+        .await
+        .unwrap();
+    a.published = at(900);
+    let s = store.record_fetch(fetched(vec![a], 900)).await.unwrap();
+    assert_eq!(s.unchanged, 1);
+    let items = store.items(&["s".into()], 10).await.unwrap();
+    assert_eq!(items[0].published, at(500));
+}
+
+async fn items_merge_sources_in_a_stable_order(f: Fixture) {
+    let store = &f.store;
+    for source in ["b", "a", "B"] {
+        let mut r = fetched(
+            vec![item("x", "X", 100), item("y", "Y", 100), item("z", "Z", 50)],
+            1000,
+        );
+        r.source = source.into();
+        if let FetchOutcome::Fetched { items, .. } = &mut r.outcome {
+            for i in items {
+                i.source = source.into();
+            }
+        }
+        store.record_fetch(r).await.unwrap();
+    }
+    let sources = ["a".to_string(), "b".into(), "B".into()];
+    let got: Vec<String> = store
+        .items(&sources, 5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| format!("{}/{}", i.source, i.id))
+        .collect();
+    // Newest first, ties by source and id compared byte-wise ("B" < "a").
+    assert_eq!(got, ["B/x", "B/y", "a/x", "a/y", "b/x"]);
+}
+
+async fn prune_keeps_the_newest(f: Fixture) {
+    let store = &f.store;
+    let items = (0..10)
+        .map(|i| item(&format!("i{i}"), "x", i * 10))
+        .collect();
+    store.record_fetch(fetched(items, 1000)).await.unwrap();
+    let before = store.changes_since(0).await.unwrap().version;
+    let n = store.prune(at(1000), 3).await.unwrap();
+    assert_eq!(n, 7);
+    let left = store.items(&["s".into()], 10).await.unwrap();
+    assert_eq!(
+        left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["i9", "i8", "i7"]
+    );
+    // Pruning is a change other instances must render.
+    assert_eq!(store.changes_since(before).await.unwrap().sources, ["s"]);
+    // Reopening runs no migration twice.
+    f.reopen().await;
+}
+
+async fn concurrent_opens_migrate_once(f: Fixture) {
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = f.url.clone();
+            let dir = f.dir.path().to_path_buf();
+            tokio::spawn(async move { store::open(&url, &dir).await.map(|_| ()) })
+        })
+        .collect();
+    for open in opens {
+        open.await.unwrap().unwrap();
+    }
+    f.store.ping().await.unwrap();
+}
+
+async fn a_claim_is_exclusive_until_recorded_or_expired(f: Fixture) {
+    let store = &f.store;
+    // Never fetched: due at once, to one instance.
+    assert!(store.claim("s", at(1000), at(1010), "one").await.unwrap());
+    assert!(!store.claim("s", at(1001), at(1011), "two").await.unwrap());
+    // The holder may renew its own lease.
+    assert!(store.claim("s", at(1002), at(1012), "one").await.unwrap());
+    // A record ends the lease; the source is then not due until next_due.
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1003))
+        .await
+        .unwrap();
+    assert!(!store.claim("s", at(1004), at(1014), "two").await.unwrap());
+    assert!(!store.claim("s", at(1004), at(1014), "one").await.unwrap());
+    assert!(store.claim("s", at(1063), at(1073), "two").await.unwrap());
+    // The holder died: its lease runs out and another instance takes over.
+    assert!(!store.claim("s", at(1072), at(1082), "one").await.unwrap());
+    assert!(store.claim("s", at(1073), at(1083), "one").await.unwrap());
+    // A released lease is free at once.
+    store.release("s", "two").await.unwrap();
+    assert!(!store.claim("s", at(1074), at(1084), "two").await.unwrap());
+    store.release("s", "one").await.unwrap();
+    assert!(store.claim("s", at(1074), at(1084), "two").await.unwrap());
+}
+
+async fn concurrent_claims_have_one_winner(f: Fixture) {
+    let mut stores = vec![f.store.clone()];
+    for _ in 0..3 {
+        stores.push(f.reopen().await);
+    }
+    for round in 0..5 {
+        let source = format!("s{round}");
+        let claims: Vec<_> = (0..16)
+            .map(|i| {
+                let store = stores[i % stores.len()].clone();
+                let source = source.clone();
+                tokio::spawn(async move {
+                    store
+                        .claim(&source, at(1000), at(1100), &format!("i{i}"))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for c in claims {
+            won += usize::from(c.await.unwrap());
+        }
+        assert_eq!(won, 1, "{source}: {won} instances claimed it");
+    }
+}
+
+async fn changes_are_versioned(f: Fixture) {
+    let store = &f.store;
+    let start = store.changes_since(0).await.unwrap();
+    assert!(start.sources.is_empty());
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1000))
+        .await
+        .unwrap();
+    let first = store.changes_since(start.version).await.unwrap();
+    assert_eq!(first.sources, ["s"]);
+    assert!(first.version > start.version);
+    // Unchanged items, a 304 or a failure change nothing a reader sees.
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1100))
+        .await
+        .unwrap();
+    let mut failed = fetched(vec![], 1200);
+    failed.outcome = FetchOutcome::Failed {
+        error: "timeout".into(),
+    };
+    store.record_fetch(failed).await.unwrap();
+    let none = store.changes_since(first.version).await.unwrap();
+    assert!(none.sources.is_empty(), "{none:?}");
+    assert_eq!(none.version, first.version);
+    // Another connection sees the same changes.
+    let other = f.reopen().await;
+    assert_eq!(other.changes_since(start.version).await.unwrap(), first);
+}
+
+/// Runs each named behaviour on every backend.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Fixture::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Fixture::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    upsert_updates_in_place_and_failures_keep_items,
+    undated_items_keep_first_seen,
+    items_merge_sources_in_a_stable_order,
+    prune_keeps_the_newest,
+    concurrent_opens_migrate_once,
+    a_claim_is_exclusive_until_recorded_or_expired,
+    concurrent_claims_have_one_winner,
+    changes_are_versioned,
+);
