@@ -25,6 +25,8 @@
 pub mod app;
 pub mod config;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod model;
 mod normalize;
 pub mod opml;

@@ -195,6 +195,7 @@ impl App {
         let fetcher = Fetcher::new(&Limits {
             concurrency: config.fetch.concurrency,
             per_host: config.fetch.per_host,
+            allow_private: config.fetch.allow_private,
         })
         .map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -25,6 +26,11 @@ use url::Url;
 pub struct Limits {
     pub concurrency: usize,
     pub per_host: usize,
+    /// Whether loopback, private, link-local and unique-local addresses may
+    /// be fetched; when not, they are refused after DNS resolution (so a
+    /// name that resolves, or rebinds, to one cannot slip through) and on
+    /// every redirect hop.
+    pub allow_private: bool,
 }
 
 /// One conditional GET.
@@ -81,6 +87,9 @@ pub enum FetchError {
     TooLarge(u64),
     /// More than five redirects, or a redirect without a usable `Location`.
     Redirect(String),
+    /// The target is a loopback, private, link-local or unique-local address
+    /// and `allow_private` is off.
+    Refused(String),
     /// Connecting, TLS or reading the body failed.
     Network(String),
     /// A header in the source's config could not be sent.
@@ -104,6 +113,10 @@ impl fmt::Display for FetchError {
             FetchError::Timeout(d) => write!(f, "timed out after {}s", d.as_secs_f64()),
             FetchError::TooLarge(max) => write!(f, "body larger than {max} bytes"),
             FetchError::Redirect(why) => write!(f, "{why}"),
+            FetchError::Refused(host) => write!(
+                f,
+                "refused: {host} is a loopback, private or link-local address (set fetch.allow_private to allow it)"
+            ),
             FetchError::Network(e) => write!(f, "{e}"),
             FetchError::BadHeader(h) => write!(f, "invalid header {h}"),
         }
@@ -123,6 +136,7 @@ pub struct Fetcher {
     per_host: usize,
     // A std mutex: it guards a map lookup and is never held across an await.
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    allow_private: bool,
 }
 
 impl Fetcher {
@@ -134,7 +148,11 @@ impl Fetcher {
         // Several fetchers may be built in one process; only the first install
         // takes effect, which is what we want.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !limits.allow_private {
+            builder = builder.dns_resolver(PublicOnly);
+        }
+        let client = builder
             .gzip(true)
             .brotli(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -146,6 +164,7 @@ impl Fetcher {
             all: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             per_host: limits.per_host.max(1),
             hosts: Arc::new(Mutex::new(HashMap::new())),
+            allow_private: limits.allow_private,
         })
     }
 
@@ -168,6 +187,13 @@ impl Fetcher {
         let mut moved_to = None;
         let mut still_permanent = true;
         for _ in 0..=MAX_REDIRECTS {
+            // Names are checked by the resolver; addresses written in the URL
+            // never reach it, so they are checked here, on every hop.
+            if !self.allow_private && url_is_private(&url) {
+                return Err(FetchError::Refused(
+                    url.host_str().unwrap_or("").to_string(),
+                ));
+            }
             let _permits = self.permits(&url).await?;
             let resp = self
                 .client
@@ -378,6 +404,65 @@ impl Fetcher {
     }
 }
 
+/// Whether `ip` is an address a fetcher for the open web must not reach:
+/// unspecified, loopback, private (RFC 1918), shared (RFC 6598), link-local,
+/// broadcast, unique-local (RFC 4193), or IPv4 inside IPv6 of those kinds.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let [b0, b1, ..] = a.octets();
+            a.is_unspecified()
+                || a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_broadcast()
+                || b0 == 0
+                || (b0 == 100 && (64..128).contains(&b1))
+        }
+        IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            a.is_unspecified()
+                || a.is_loopback()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || a.to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+fn url_is_private(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => is_private(IpAddr::V4(a)),
+        Some(url::Host::Ipv6(a)) => is_private(IpAddr::V6(a)),
+        _ => false,
+    }
+}
+
+/// A resolver that answers only with public addresses, so a connection —
+/// the first or after a redirect — can only go where the check allowed: no
+/// second lookup can rebind the name between check and connect.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                found.into_iter().filter(|a| !is_private(a.ip())).collect();
+            if public.is_empty() {
+                return Err(
+                    Box::new(FetchError::Refused(host)) as Box<dyn std::error::Error + Send + Sync>
+                );
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// An error and its causes on one line: reqwest's top-level message alone
 /// ("error sending request") does not say what went wrong.
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -431,6 +516,7 @@ mod tests {
         Fetcher::new(&Limits {
             concurrency: 4,
             per_host: 2,
+            allow_private: true,
         })
         .unwrap()
     }
@@ -487,6 +573,63 @@ mod tests {
             HeaderValue::from_static("Wed, 31 Dec 2098 23:00:00 GMT"),
         );
         assert_eq!(freshness(&h), Some(Duration::from_secs(3600)));
+    }
+
+    #[tokio::test]
+    async fn private_targets_are_refused_by_address_and_by_name() {
+        let url = origin(|| async { AxumResponse::new(AxumBody::from("<rss/>")) }).await;
+        let guarded = Fetcher::new(&Limits {
+            concurrency: 4,
+            per_host: 2,
+            allow_private: false,
+        })
+        .unwrap();
+        let err = guarded
+            .get(&request(&url, Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::Refused(_)), "{err}");
+        assert!(err.to_string().contains("refused: 127.0.0.1"), "{err}");
+        // A name that resolves to loopback is refused after resolution.
+        let by_name =
+            Url::parse(&format!("http://localhost:{}/feed", url.port().unwrap())).unwrap();
+        let err = guarded
+            .get(&request(&by_name, Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("refused: localhost"), "{err}");
+        // A redirect hop to a private address is refused like a first hop.
+        let via = Url::parse("http://[::ffff:10.1.2.3]/x").unwrap();
+        assert!(url_is_private(&via));
+        // The same origin is fine when private targets are allowed.
+        assert!(
+            fetcher()
+                .get(&request(&url, Duration::from_secs(5)))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn private_ranges() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
     }
 
     #[tokio::test]

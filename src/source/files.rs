@@ -232,7 +232,11 @@ fn strip_bom(text: &str) -> &str {
 
 /// One Markdown article, with the path its errors should name (the full path when
 /// reading a directory).
-fn markdown_item(path: &Path, rel_path: &str, text: &str) -> Result<RawItem, FilesError> {
+pub(crate) fn markdown_item(
+    path: &Path,
+    rel_path: &str,
+    text: &str,
+) -> Result<RawItem, FilesError> {
     let bad = |(line, message)| FilesError::FrontMatter {
         path: path.to_path_buf(),
         line,

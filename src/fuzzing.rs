@@ -1,0 +1,137 @@
+//! Entry points for the fuzz targets in `fuzz/` (built only with the
+//! `fuzzing` feature): each runs untrusted bytes through a real path of the
+//! daemon and panics when an invariant the served feeds rely on breaks.
+//!
+//! Like `app`, it sees the stages it drives; nothing depends on it.
+
+use crate::model::FeedMeta;
+use crate::{normalize, render, source};
+use chrono::{DateTime, Utc};
+
+fn fetch_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default()
+}
+
+/// A feed document through parse → normalize → render, as a fetch would
+/// take it. Every rendered format must parse back, and no script may reach
+/// it.
+pub fn feed(bytes: &[u8]) {
+    let Ok(parsed) = source::feed::parse(bytes, None, "https://fuzz.example/feed", |t| {
+        normalize::parse_date(t, chrono_tz::Europe::Berlin)
+    }) else {
+        return;
+    };
+    let base = url::Url::parse("https://fuzz.example/feed").ok();
+    let ctx = normalize::Context {
+        source: "fuzz",
+        base_url: base.as_ref(),
+        timezone: chrono_tz::Europe::Berlin,
+        now: fetch_time(),
+    };
+    let items: Vec<_> = parsed
+        .items
+        .into_iter()
+        .map(|raw| normalize::item(raw, &ctx))
+        .collect();
+    for item in &items {
+        assert!(
+            item.published <= fetch_time(),
+            "a date in the future: {item:?}"
+        );
+        for html in [&item.summary_html, &item.content_html]
+            .into_iter()
+            .flatten()
+        {
+            assert_safe(html);
+        }
+    }
+    let meta = FeedMeta {
+        path: "feeds/fuzz".into(),
+        title: parsed.title.unwrap_or_default(),
+        description: String::new(),
+        base_url: "https://tidings.example".into(),
+        ttl_minutes: parsed.ttl,
+        hub: None,
+        updated: fetch_time(),
+    };
+    let rss = render::rss(&meta, &items);
+    let channel = rss::Channel::read_from(&rss[..]).expect("rendered RSS parses");
+    assert_eq!(channel.items().len(), items.len());
+    let atom = render::atom(&meta, &items);
+    let feed = atom_syndication::Feed::read_from(&atom[..]).expect("rendered Atom parses");
+    assert_eq!(feed.entries().len(), items.len());
+    let json = render::json(&meta, &items);
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("rendered JSON parses");
+    assert_eq!(value["items"].as_array().map_or(0, Vec::len), items.len());
+}
+
+/// An HTML fragment through the sanitizer and the text extractor.
+pub fn html(text: &str) {
+    let base = url::Url::parse("https://fuzz.example/a/b").ok();
+    let clean = normalize::sanitize_html(text, base.as_ref());
+    assert_safe(&clean);
+    // Sanitizing is idempotent: what came out is already clean.
+    assert_eq!(normalize::sanitize_html(&clean, base.as_ref()), clean);
+    let _ = normalize::plain_text(text);
+    let _ = normalize::parse_date(text, chrono_tz::UTC);
+}
+
+/// A Markdown or HTML article file, as a `files` source reads it.
+pub fn article(text: &str) {
+    let _ = source::files::parse_html("fuzz.html", text);
+    let _ = source::files::markdown_item(std::path::Path::new("fuzz.md"), "fuzz.md", text);
+}
+
+/// No tag of sanitized HTML is a script, style, form or disallowed frame,
+/// nor carries an event handler or a script URL. Text never holds a raw `<`
+/// (it is escaped), so every `<` starts a tag.
+fn assert_safe(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for tag in lower.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or("");
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        assert!(
+            ![
+                "script", "style", "form", "input", "object", "embed", "svg", "math"
+            ]
+            .contains(&name),
+            "<{name}> survived sanitizing: {html}"
+        );
+        assert!(
+            !tag.contains("javascript:") && !tag.contains("data:") && !tag.contains("vbscript:"),
+            "a script URL survived: {html}"
+        );
+        let handler = tag
+            .split_whitespace()
+            .skip(1)
+            .any(|attr| attr.starts_with("on") && attr.contains('='));
+        assert!(!handler, "an event handler survived: {html}");
+        if name == "iframe" {
+            let src = tag
+                .split("src=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or("");
+            let host = url::Url::parse(&html_escape::decode_html_entities(src))
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string));
+            assert!(
+                matches!(
+                    host.as_deref(),
+                    Some(
+                        "www.youtube.com"
+                            | "youtube.com"
+                            | "www.youtube-nocookie.com"
+                            | "youtube-nocookie.com"
+                            | "player.vimeo.com"
+                    )
+                ),
+                "an iframe from elsewhere: {html}"
+            );
+        }
+    }
+}
