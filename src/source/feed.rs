@@ -46,17 +46,31 @@ pub fn parse(
     parse_date: impl Fn(&str) -> Option<DateTime<Utc>> + Send + Sync + 'static,
 ) -> Result<ParsedFeed, FeedError> {
     let doc = to_parser_encoding(bytes, content_type);
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(url))
-        .sanitize_content(false)
-        // An empty id marks items without one of their own; normalization
-        // then derives a stable id from the link or the content.
-        .id_generator(|_, _, _| String::new())
-        .timestamp_parser(parse_date)
-        .build();
-    let feed = parser.parse(doc.as_ref()).map_err(|e| FeedError {
-        reason: describe(&e, bytes),
-    })?;
+    let parse_date = std::sync::Arc::new(parse_date);
+    // A parser keeps state from a failed parse, so each attempt gets its own.
+    let parser = || {
+        let parse_date = parse_date.clone();
+        feed_rs::parser::Builder::new()
+            .base_uri(Some(url))
+            .sanitize_content(false)
+            // An empty id marks items without one of their own; normalization
+            // then derives a stable id from the link or the content.
+            .id_generator(|_, _, _| String::new())
+            .timestamp_parser(move |t| parse_date(t))
+            .build()
+    };
+    // A lenient reader's second chance: bytes that are not valid in their
+    // encoding, and bare `&`, are the commonest breakage of real feeds.
+    let feed = match parser().parse(doc.as_ref()) {
+        Ok(feed) => feed,
+        Err(e) => match repair(&doc) {
+            Some(fixed) => parser().parse(&fixed[..]),
+            None => Err(e),
+        }
+        .map_err(|e| FeedError {
+            reason: describe(&e, bytes),
+        })?,
+    };
     let rss = !matches!(
         feed.feed_type,
         feed_rs::model::FeedType::Atom | feed_rs::model::FeedType::JSON
@@ -139,6 +153,52 @@ fn main_link(links: &[feed_rs::model::Link]) -> Option<String> {
         })
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())
+}
+
+/// The document with invalid byte sequences replaced (U+FFFD) and bare `&`
+/// escaped, declared as UTF-8; `None` when there is nothing to repair.
+fn repair(doc: &[u8]) -> Option<Vec<u8>> {
+    let encoding = xml_declared_encoding(doc)
+        .and_then(|d| encoding_rs::Encoding::for_label(d.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, lossy) = encoding.decode(doc);
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut escaped = false;
+    let mut rest: &str = &text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if is_reference(rest) {
+            out.push('&');
+        } else {
+            out.push_str("&amp;");
+            escaped = true;
+        }
+        rest = &rest[1..];
+    }
+    out.push_str(rest);
+    (lossy || escaped || encoding != encoding_rs::UTF_8).then(|| redeclare_utf8(out.as_bytes()))
+}
+
+/// Whether `s` (starting at `&`) starts an entity or character reference.
+fn is_reference(s: &str) -> bool {
+    let body = &s[1..];
+    let Some(end) = body.find(';') else {
+        return false;
+    };
+    let name = &body[..end];
+    if let Some(num) = name.strip_prefix('#') {
+        return match num.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()),
+        };
+    }
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
 /// The `xml:base` attribute of the document's root element, if any.
@@ -346,6 +406,52 @@ mod tests {
         );
         assert_eq!(f.items[1].base_url.as_deref(), Some("/other/"));
         assert_eq!(root_xml_base(b"<rss version=\"2.0\">"), None);
+    }
+
+    #[test]
+    fn broken_documents_are_recovered() {
+        let f = parse_str(
+            b"<rss version=\"2.0\"><channel><title>x</title><item><title>Tom & Jerry &amp; co &#233;</title><guid>1</guid></item></channel></rss>",
+            None,
+        );
+        assert_eq!(
+            f.items[0].title.as_deref(),
+            Some("Tom & Jerry & co \u{e9}")
+        );
+        let f = parse_str(
+            b"<rss version=\"2.0\"><channel><title>x</title><item><title>caf\xc3\xa9 \xff ok</title><guid>1</guid></item></channel></rss>",
+            None,
+        );
+        assert_eq!(f.items[0].title.as_deref(), Some("caf\u{e9} \u{fffd} ok"));
+    }
+
+    #[test]
+    fn entities_are_never_expanded_nor_fetched() {
+        let bomb = br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><rss version="2.0"><channel><title>x</title><item><title>&d;</title><guid>1</guid></item></channel></rss>"#;
+        assert_eq!(parse_str(bomb, None).items[0].title.as_deref(), Some("&d;"));
+        let dir = std::env::temp_dir().join(format!("tidings-xxe-{}", std::process::id()));
+        std::fs::write(&dir, "SECRET").unwrap();
+        let xxe = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{}">]><rss version="2.0"><channel><title>x</title><item><title>a&x;b</title><guid>1</guid></item></channel></rss>"#,
+            dir.display()
+        );
+        let title = parse_str(xxe.as_bytes(), None).items[0]
+            .title
+            .clone()
+            .unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert!(!title.contains("SECRET"), "{title}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for depth in [60_000, 200_000] {
+            let mut doc = b"<rss version=\"2.0\"><channel><title>x</title><item><title>t</title><guid>1</guid><description>".to_vec();
+            doc.extend(b"<a>".repeat(depth));
+            doc.extend(b"</description></item></channel></rss>");
+            // Either outcome is fine; returning at all (no stack overflow) is the point.
+            let _ = parse(&doc, None, "https://x.example/", |_| None);
+        }
     }
 
     #[test]
