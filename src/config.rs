@@ -49,6 +49,10 @@ pub struct Server {
     /// Without a trailing slash.
     pub base_url: String,
     pub websub_hub: Option<String>,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers.
+    pub header_timeout: Duration,
 }
 
 #[derive(Clone, PartialEq)]
@@ -275,6 +279,8 @@ struct RawServer {
     listen: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
     websub_hub: Option<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
+    header_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -487,6 +493,11 @@ impl<'t> Validator<'t> {
             listen,
             base_url,
             websub_hub,
+            max_connections: self.count("server.max_connections", raw.max_connections, 1024, 1)
+                as usize,
+            header_timeout: self
+                .duration("server.header_timeout", raw.header_timeout.as_ref())
+                .unwrap_or(Duration::from_secs(10)),
         }
     }
 

@@ -110,7 +110,7 @@ fn assert_safe(html: &str) {
             .skip(1)
             .any(|attr| attr.starts_with("on") && attr.contains('='));
         assert!(!handler, "an event handler survived: {html}");
-        if name == "iframe" {
+        if name == "iframe" && !tag.starts_with('/') {
             let src = tag
                 .split("src=\"")
                 .nth(1)

@@ -69,7 +69,11 @@ pub async fn run(
         health: health.clone(),
     });
     let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(serve::run(listener, router, async move {
+    let limits = serve::Limits {
+        max_connections: app.config().server.max_connections,
+        header_timeout: app.config().server.header_timeout,
+    };
+    let server = tokio::spawn(serve::run(listener, router, limits, async move {
         let _ = server_stop.changed().await;
     }));
     info!("serving on http://{addr}/");

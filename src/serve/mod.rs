@@ -206,14 +206,75 @@ async fn metrics(State(shared): State<Shared>) -> Response {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
 /// requests finish.
+/// Bounds on what clients may hold, so slow or half-open ones cannot starve
+/// readers.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections open at once; one more is closed as soon as accepted.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and the longest an
+    /// idle keep-alive connection stays open.
+    pub header_timeout: std::time::Duration,
+}
+
+/// Largest request head accepted: feed readers send a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Serves `router` on `listener` within `limits` until `shutdown` resolves,
+/// then stops accepting and waits for open connections to finish their
+/// requests.
+///
+/// Fails only when accepting fails for good.
 pub async fn run(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEAD);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32)
+        .keep_alive_interval(Some(limits.header_timeout));
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like pass; back off
+                    // instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn index_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {

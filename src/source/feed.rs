@@ -414,10 +414,7 @@ mod tests {
             b"<rss version=\"2.0\"><channel><title>x</title><item><title>Tom & Jerry &amp; co &#233;</title><guid>1</guid></item></channel></rss>",
             None,
         );
-        assert_eq!(
-            f.items[0].title.as_deref(),
-            Some("Tom & Jerry & co \u{e9}")
-        );
+        assert_eq!(f.items[0].title.as_deref(), Some("Tom & Jerry & co \u{e9}"));
         let f = parse_str(
             b"<rss version=\"2.0\"><channel><title>x</title><item><title>caf\xc3\xa9 \xff ok</title><guid>1</guid></item></channel></rss>",
             None,

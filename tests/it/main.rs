@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod core;
+mod hostile;
 mod interop;
 mod merge;
 mod pg;
