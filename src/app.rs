@@ -5,6 +5,7 @@
 //! its `schedule`.
 
 use crate::config::{Config, ContentMode, Feed, Source, SourceKind};
+use crate::extract::{self, ExtractError};
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{FeedMeta, Item, RawItem};
 use crate::normalize;
@@ -30,6 +31,9 @@ pub enum AppError {
     Listen(String, std::io::Error),
     UnknownSource(String),
     UnknownFeed(String),
+    /// `tidings extract --url` was given something that is not an absolute URL.
+    BadUrl(String),
+    Extract(ExtractError),
 }
 
 impl fmt::Display for AppError {
@@ -40,6 +44,8 @@ impl fmt::Display for AppError {
             AppError::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             AppError::UnknownSource(id) => write!(f, "no source has the id {id:?}"),
             AppError::UnknownFeed(id) => write!(f, "no feed has the id {id:?}"),
+            AppError::BadUrl(u) => write!(f, "not an absolute URL: {u:?}"),
+            AppError::Extract(e) => write!(f, "{e}"),
         }
     }
 }
@@ -698,4 +704,50 @@ pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8
         &items,
     );
     Ok(format.render(&meta, &items))
+}
+
+/// What `tidings extract` prints: the article on one page, normalized as an
+/// item would be (title as plain text, date parsed, HTML sanitized with
+/// absolute links).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Extracted {
+    pub title: Option<String>,
+    /// The authors, joined with `, `.
+    pub author: Option<String>,
+    /// RFC 3339, UTC; `None` when the page gives no date it can be read from.
+    pub published: Option<String>,
+    pub body_html: Option<String>,
+    pub body_text: String,
+    pub url: Option<String>,
+}
+
+/// `tidings extract`: the article on one HTML page, read from `bytes`; `url`
+/// is where the page lives, for relative links.
+///
+/// Fails when `url` is not an absolute URL or the page holds no article.
+pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppError> {
+    let base = url
+        .map(|u| url::Url::parse(u).map_err(|_| AppError::BadUrl(u.to_string())))
+        .transpose()?;
+    let html = extract::decode(bytes, None);
+    let article = extract::extract(&html, base.as_ref()).map_err(AppError::Extract)?;
+    // Without --url, the page's own canonical URL resolves its relative links.
+    let base = base.or_else(|| article.url.as_deref().and_then(|u| url::Url::parse(u).ok()));
+    let title = article.title.is_some();
+    let body_text = article.body_text.clone();
+    let ctx = normalize::Context {
+        source: "extract",
+        base_url: base.as_ref(),
+        timezone: chrono_tz::UTC,
+        now: Utc::now(),
+    };
+    let item = normalize::item(article.into_raw(base.as_ref()), &ctx);
+    Ok(Extracted {
+        title: title.then_some(item.title),
+        author: (!item.authors.is_empty()).then(|| item.authors.join(", ")),
+        published: item.dated.then(|| item.published.to_rfc3339()),
+        body_html: item.content_html,
+        body_text,
+        url: item.link,
+    })
 }

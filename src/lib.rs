@@ -9,7 +9,8 @@
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
 //!   `schedule` to check cron expressions.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
-//!   (bytes or files → raw items), `normalize` (raw item → item, pure),
+//!   (bytes or files → raw items), `extract` (an HTML article page → its
+//!   metadata and body), `normalize` (raw item → item, pure),
 //!   [`store`] (SQLite; the `Store` trait), `render` (items → feed bytes, pure),
 //!   `serve` (HTTP routes over rendered bytes).
 //! - [`app`]: the composition root, the only module that sees every stage.
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod config;
+mod extract;
 mod fetch;
 pub mod model;
 mod normalize;

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tidings::{Config, Format, app};
@@ -25,6 +25,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Configured(Configured),
+    /// Read one HTML article page and print what extraction finds, as JSON
+    Extract {
+        /// Where the page lives, for relative links and as its default URL
+        #[arg(long)]
+        url: Option<String>,
+        /// The page: a file, or - for standard input
+        file: PathBuf,
+    },
+}
+
+/// The commands that read the config file.
+#[derive(Subcommand)]
+enum Configured {
     /// Run the daemon: fetch on schedule, store, serve
     Run,
     /// Validate the config; every error names FILE:LINE:COLUMN
@@ -106,12 +121,37 @@ fn load(cli: &Cli) -> Option<Config> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let Some(config) = load(&cli) else {
+    match &cli.command {
+        Command::Extract { url, file } => print_extract(file, url.as_deref()),
+        Command::Configured(command) => run_configured(&cli, command),
+    }
+}
+
+/// `tidings extract`: needs no config.
+fn print_extract(file: &std::path::Path, url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        buf
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let found = app::extract_page(&bytes, url)?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &found)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_configured(cli: &Cli, command: &Configured) -> anyhow::Result<ExitCode> {
+    let Some(config) = load(cli) else {
         return Ok(ExitCode::from(1));
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    match cli.command {
-        Command::Check => {
+    match command {
+        Configured::Check => {
             println!(
                 "{}: ok ({} sources, {} feeds)",
                 config.path.display(),
@@ -120,11 +160,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run => {
+        Configured::Run => {
             runtime.block_on(app::run(config, None, stop_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fetch { sources } => {
+        Configured::Fetch { sources } => {
             let total = if sources.is_empty() {
                 config.sources.len()
             } else {
@@ -132,7 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let tty = std::io::stderr().is_terminal();
             let done = std::sync::atomic::AtomicUsize::new(0);
-            let reports = runtime.block_on(app::fetch(config, &sources, |_| {
+            let reports = runtime.block_on(app::fetch(config, sources, |_| {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if tty {
                     let width = 30;
@@ -157,8 +197,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Render { feed, format } => {
-            let bytes = runtime.block_on(app::render(config, &feed, format.into()))?;
+        Configured::Render { feed, format } => {
+            let bytes = runtime.block_on(app::render(config, feed, (*format).into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }
