@@ -4,7 +4,7 @@
 //! (`render`) into the table `serve` answers from, and runs each source on
 //! its `schedule`.
 
-use crate::config::{Config, ContentMode, Feed, Source, SourceKind};
+use crate::config::{Config, ContentMode, Feed, Select, Source, SourceKind};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{FeedMeta, Item, RawItem};
@@ -34,6 +34,8 @@ pub enum AppError {
     /// `tidings extract --url` was given something that is not an absolute URL.
     BadUrl(String),
     Extract(ExtractError),
+    /// `tidings preview` could not read the source: its id and why.
+    Preview(String, String),
 }
 
 impl fmt::Display for AppError {
@@ -46,6 +48,7 @@ impl fmt::Display for AppError {
             AppError::UnknownFeed(id) => write!(f, "no feed has the id {id:?}"),
             AppError::BadUrl(u) => write!(f, "not an absolute URL: {u:?}"),
             AppError::Extract(e) => write!(f, "{e}"),
+            AppError::Preview(id, why) => write!(f, "{id}: {why}"),
         }
     }
 }
@@ -178,7 +181,7 @@ impl App {
             }
         };
         let now = Utc::now();
-        let outcome = self.read_source(source, state.as_ref(), now).await;
+        let outcome = self.read_source(source, state.as_ref(), now, false).await;
         self.record(source, now, outcome).await
     }
 
@@ -219,29 +222,35 @@ impl App {
         }
     }
 
-    /// Reads a source's items, without writing anything.
+    /// Reads a source's items, without writing anything. In a `preview`,
+    /// every item counts as new: article pages are fetched even when the
+    /// store has them.
     async fn read_source(
         &self,
         source: &Source,
         state: Option<&SourceState>,
         now: DateTime<Utc>,
+        preview: bool,
     ) -> FetchOutcome {
-        match &source.kind {
-            SourceKind::Feed { url } => self.read_feed(source, url, state, now).await,
-            SourceKind::Files { path } => read_files(source, path.clone(), now).await,
-            SourceKind::Html { .. } => FetchOutcome::Failed {
-                error: "html sources are not supported by this version".into(),
-            },
-        }
+        let outcome = match &source.kind {
+            SourceKind::Feed { url } => self.read_feed(source, url, state, now, preview).await,
+            SourceKind::Html { url, select } => {
+                self.read_html(source, url, select.as_ref(), state, now, preview)
+                    .await
+            }
+            SourceKind::Files { path } => return read_files(source, path.clone(), now).await,
+        };
+        outcome.unwrap_or_else(|error| FetchOutcome::Failed { error })
     }
 
-    async fn read_feed(
+    /// Fetches a source's own page or feed with its stored validators;
+    /// `None` when it has not changed.
+    async fn fetch_listing(
         &self,
         source: &Source,
         url: &url::Url,
         state: Option<&SourceState>,
-        now: DateTime<Utc>,
-    ) -> FetchOutcome {
+    ) -> Result<Option<fetch::Body>, String> {
         // Validators belong to the URL they came from.
         let same_url = state.and_then(|s| s.url.as_deref()) == Some(url.as_str());
         let validators = state.filter(|_| same_url);
@@ -254,20 +263,30 @@ impl App {
             max_body: self.config.fetch.max_body,
             headers: &source.headers,
         };
-        let body = match self.fetcher.get(&req).await {
-            Ok(fetch::Response::NotModified) => return FetchOutcome::NotModified,
-            Ok(fetch::Response::Body(b)) => b,
-            Err(e) => {
-                return FetchOutcome::Failed {
-                    error: e.to_string(),
-                };
-            }
+        match self.fetcher.get(&req).await {
+            Ok(fetch::Response::NotModified) => Ok(None),
+            Ok(fetch::Response::Body(b)) => Ok(Some(b)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    async fn read_feed(
+        &self,
+        source: &Source,
+        url: &url::Url,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<FetchOutcome, String> {
+        let Some(body) = self.fetch_listing(source, url, state).await? else {
+            return Ok(FetchOutcome::NotModified);
         };
         let id = source.id.clone();
         let tz = source.timezone;
-        let config_url = url.to_string();
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
         // Parsing and sanitizing are CPU work: keep them off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || {
+        let (title, pairs) = tokio::task::spawn_blocking(move || {
             let parsed = source::feed::parse(
                 &body.bytes,
                 body.content_type.as_deref(),
@@ -280,29 +299,194 @@ impl App {
                 timezone: tz,
                 now,
             };
-            let items = parsed
+            let pairs = parsed
                 .items
                 .into_iter()
-                .map(|raw| normalize::item(raw, &ctx))
-                .collect();
-            Ok::<_, source::feed::FeedError>((parsed.title, items, body.etag, body.last_modified))
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::feed::FeedError>((parsed.title, pairs))
         })
-        .await;
-        match parsed {
-            Ok(Ok((title, items, etag, last_modified))) => FetchOutcome::Fetched {
-                url: Some(config_url),
-                etag,
-                last_modified,
-                title: title.map(|t| normalize::plain_text(&t)),
-                items,
-            },
-            Ok(Err(e)) => FetchOutcome::Failed {
-                error: e.to_string(),
-            },
-            Err(e) => FetchOutcome::Failed {
-                error: format!("parser crashed: {e}"),
-            },
-        }
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let items = if source.full_text {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            pairs.into_iter().map(|(_, item)| item).collect()
+        };
+        Ok(FetchOutcome::Fetched {
+            url: Some(url.to_string()),
+            etag,
+            last_modified,
+            title: title.map(|t| normalize::plain_text(&t)),
+            items,
+        })
+    }
+
+    /// An `html` source: the listing page's items by selectors (fetching
+    /// each article with `follow`), or, without selectors, every article the
+    /// page links to, fetched and extracted.
+    async fn read_html(
+        &self,
+        source: &Source,
+        url: &url::Url,
+        select: Option<&Select>,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<FetchOutcome, String> {
+        let Some(body) = self.fetch_listing(source, url, state).await? else {
+            return Ok(FetchOutcome::NotModified);
+        };
+        let id = source.id.clone();
+        let tz = source.timezone;
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
+        let select = select.cloned();
+        let (pairs, follow) = tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            let (raws, follow) = match &select {
+                Some(s) => {
+                    let selectors = source::html::Selectors {
+                        item: &s.item,
+                        title: s.title.as_deref(),
+                        link: s.link.as_deref(),
+                        date: s.date.as_deref(),
+                        summary: s.summary.as_deref(),
+                    };
+                    (source::html::list(&html, &body.url, &selectors)?, s.follow)
+                }
+                None => {
+                    let links = source::html::article_links(&html, &body.url, MAX_ARTICLES);
+                    let raws = links
+                        .into_iter()
+                        .map(|link| RawItem {
+                            guid: Some(link.to_string()),
+                            link: Some(link.to_string()),
+                            ..RawItem::default()
+                        })
+                        .collect();
+                    (raws, true)
+                }
+            };
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
+                now,
+            };
+            let pairs = raws
+                .into_iter()
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::html::BadSelector>((pairs, follow))
+        })
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let items = if follow {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            pairs.into_iter().map(|(_, item)| item).collect()
+        };
+        Ok(FetchOutcome::Fetched {
+            url: Some(url.to_string()),
+            etag,
+            last_modified,
+            title: None,
+            items,
+        })
+    }
+
+    /// Fetches the article page behind each new item and takes its body;
+    /// the item's own title, date and authors stay where it has them. Items
+    /// the store already has are left out, so their pages are not fetched
+    /// again and the stored article is kept. An item whose page cannot be
+    /// read is kept as it is when it has a title, else left out, to be tried
+    /// again on the next fetch.
+    async fn with_articles(
+        &self,
+        source: &Source,
+        pairs: Vec<(RawItem, Item)>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<Vec<Item>, String> {
+        let known = if preview {
+            HashSet::new()
+        } else {
+            let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
+            self.store
+                .known_ids(&source.id, &ids)
+                .await
+                .map_err(|e| e.to_string())?
+        };
+        let fresh = pairs
+            .into_iter()
+            .filter(|(_, item)| !known.contains(&item.id))
+            .take(MAX_ARTICLES);
+        let jobs = fresh.map(|(raw, item)| async move {
+            let Some(link) = item.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
+                return Some(item);
+            };
+            match self.fetch_article(source, &link).await {
+                Ok((article, page)) => {
+                    let merged = merge(raw, article, &page);
+                    let ctx = normalize::Context {
+                        source: &source.id,
+                        base_url: Some(&page),
+                        timezone: source.timezone,
+                        now,
+                    };
+                    Some(normalize::item(merged, &ctx))
+                }
+                Err(e) => {
+                    warn!(source = source.id, "article {link}: {e}");
+                    raw.title.is_some().then_some(item)
+                }
+            }
+        });
+        Ok(futures_util::future::join_all(jobs)
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// One article page, fetched through the shared fetcher and extracted;
+    /// with the URL it was read from (after redirects).
+    async fn fetch_article(
+        &self,
+        source: &Source,
+        url: &url::Url,
+    ) -> Result<(extract::Article, url::Url), String> {
+        let req = fetch::Request {
+            url,
+            etag: None,
+            last_modified: None,
+            user_agent: &source.user_agent,
+            timeout: source.timeout,
+            max_body: self.config.fetch.max_body,
+            headers: &source.headers,
+        };
+        let body = match self.fetcher.get(&req).await {
+            Ok(fetch::Response::Body(b)) => b,
+            Ok(fetch::Response::NotModified) => return Err("not modified".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            extract::extract(&html, Some(&body.url))
+                .map(|a| (a, body.url))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("extraction crashed: {e}"))?
     }
 
     /// Renders every feed and every source's own feed from the store.
@@ -514,7 +698,7 @@ impl App {
             // completes, so no fetch is half-written.
             let outcome = tokio::select! {
                 _ = stop.changed() => return,
-                o = self.read_source(&source, state.as_ref(), now) => o,
+                o = self.read_source(&source, state.as_ref(), now, false) => o,
             };
             let report = self.record(&source, now, outcome).await;
             match &report.result {
@@ -587,6 +771,35 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
             error: format!("reading files crashed: {e}"),
         },
     }
+}
+
+/// At most this many article pages are fetched in one fetch of a source;
+/// the rest wait for the next one.
+const MAX_ARTICLES: usize = 30;
+
+/// A listed item with the article behind it: the item's own title, date and
+/// authors win, the article fills what the item lacks and gives the body.
+fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawItem {
+    if raw.title.is_none() {
+        raw.title = article.title;
+    }
+    if raw.authors.is_empty() {
+        raw.authors = article.authors;
+    }
+    if raw.published.is_none() {
+        raw.published = article.published;
+    }
+    if raw.updated.is_none() {
+        raw.updated = article.updated;
+    }
+    if raw.link.is_none() {
+        raw.link = article.url;
+    }
+    if !article.body_html.trim().is_empty() {
+        raw.content_html = Some(article.body_html);
+    }
+    raw.base_url = Some(page.to_string());
+    raw
 }
 
 /// The first paragraph-sized part of an article, for summary mode.
@@ -750,4 +963,25 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
         body_text,
         url: item.link,
     })
+}
+
+/// `tidings preview`: fetches one source now and returns its normalized
+/// items, newest first, without writing anything to the store. Every
+/// article page is fetched, as if the store were empty.
+///
+/// Fails when the id names no source, or the source cannot be read.
+pub async fn preview(config: Config, id: &str) -> Result<Vec<Item>, AppError> {
+    let source = config
+        .source(id)
+        .cloned()
+        .ok_or_else(|| AppError::UnknownSource(id.to_string()))?;
+    let app = App::open(config).await?;
+    match app.read_source(&source, None, Utc::now(), true).await {
+        FetchOutcome::Fetched { mut items, .. } => {
+            items.sort_by_key(|i| std::cmp::Reverse(i.published));
+            Ok(items)
+        }
+        FetchOutcome::NotModified => Ok(Vec::new()),
+        FetchOutcome::Failed { error } => Err(AppError::Preview(source.id, error)),
+    }
 }

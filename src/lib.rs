@@ -32,4 +32,5 @@ pub mod store;
 
 pub use app::{AppError, Format, Report};
 pub use config::{Config, ConfigErrors};
+pub use normalize::plain_text;
 pub use schedule::Schedule;

@@ -49,6 +49,11 @@ enum Configured {
         /// Source ids
         sources: Vec<String>,
     },
+    /// Fetch one source and print its normalized items, without storing them
+    Preview {
+        /// Source id
+        source: String,
+    },
     /// Print a feed from the store
     Render {
         /// Feed id
@@ -197,12 +202,50 @@ fn run_configured(cli: &Cli, command: &Configured) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Configured::Preview { source } => {
+            let items = runtime.block_on(app::preview(config, source))?;
+            let mut out = std::io::stdout().lock();
+            for item in &items {
+                write_preview(&mut out, item)?;
+            }
+            writeln!(out, "{} items", items.len())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Configured::Render { feed, format } => {
             let bytes = runtime.block_on(app::render(config, feed, (*format).into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Characters of the body `tidings preview` shows.
+const PREVIEW_BODY_CHARS: usize = 200;
+
+/// One item as `tidings preview` prints it: the title, then indented fields.
+fn write_preview(out: &mut impl Write, item: &tidings::model::Item) -> std::io::Result<()> {
+    writeln!(out, "{}", item.title)?;
+    writeln!(out, "  link:   {}", item.link.as_deref().unwrap_or("-"))?;
+    if item.dated {
+        writeln!(out, "  date:   {}", item.published.to_rfc3339())?;
+    } else {
+        writeln!(out, "  date:   - (undated)")?;
+    }
+    writeln!(out, "  author: {}", item.authors.join(", "))?;
+    let body = item
+        .content_html
+        .as_deref()
+        .or(item.summary_html.as_deref())
+        .map(tidings::plain_text)
+        .unwrap_or_default();
+    let start: String = body.chars().take(PREVIEW_BODY_CHARS).collect();
+    let more = if body.chars().count() > PREVIEW_BODY_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    writeln!(out, "  body:   {start}{more}")?;
+    writeln!(out)
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -6,6 +6,7 @@ use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -349,6 +350,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+        let source = source.to_string();
+        let ids = ids.to_vec();
+        self.with(move |c| {
+            let mut st = c.prepare_cached("SELECT 1 FROM items WHERE source = ?1 AND id = ?2")?;
+            let mut known = HashSet::new();
+            for id in ids {
+                if st.exists(params![source, id])? {
+                    known.insert(id);
+                }
+            }
+            Ok(known)
+        })
+        .await
+    }
+
     async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
         self.with(move |c| {
             let n = c.execute(
@@ -495,5 +512,19 @@ mod tests {
         // Reopening runs no migration twice.
         drop(store);
         SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn known_ids_are_those_stored_for_the_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        store
+            .record_fetch(fetched(vec![item("a", "x", 10)], 1000))
+            .await
+            .unwrap();
+        let ids = ["a".to_string(), "b".to_string()];
+        let known = store.known_ids("s", &ids).await.unwrap();
+        assert_eq!(known, HashSet::from(["a".to_string()]));
+        assert!(store.known_ids("other", &ids).await.unwrap().is_empty());
     }
 }
