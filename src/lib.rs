@@ -10,7 +10,8 @@
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
 //!   `schedule` to check cron expressions.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
-//!   (bytes or files → raw items), `normalize` (raw item → item, pure),
+//!   (bytes or files → raw items), `extract` (an HTML article page →
+//!   its metadata and body), `normalize` (raw item → item, pure),
 //!   [`store`] (the `Store` trait; SQLite and PostgreSQL), `render` (items →
 //!   feed bytes, pure), `serve` (HTTP routes over rendered bytes; it also
 //!   counts requests in `telemetry`).
@@ -24,6 +25,7 @@
 
 pub mod app;
 pub mod config;
+mod extract;
 mod fetch;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -39,4 +41,5 @@ mod telemetry;
 
 pub use app::{AppError, Format, Report};
 pub use config::{Config, ConfigErrors};
+pub use normalize::plain_text;
 pub use schedule::Schedule;

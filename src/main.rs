@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tidings::{Config, Format, app};
@@ -36,6 +36,19 @@ enum Command {
     },
     /// Show each source's state: last fetch, outcome, next due, items, errors
     Sources,
+    /// Fetch one source and print its normalized items, without storing them
+    Preview {
+        /// Source id
+        source: String,
+    },
+    /// Read one HTML article page and print what extraction finds, as JSON
+    Extract {
+        /// Where the page lives, for relative links and as its default URL
+        #[arg(long)]
+        url: Option<String>,
+        /// The page: a file, or - for standard input
+        file: PathBuf,
+    },
     /// Print a feed from the store
     Render {
         /// Feed id
@@ -128,12 +141,13 @@ fn load(cli: &Cli) -> Option<Config> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // Import needs no config: it writes config.
-    if let Command::Opml {
-        action: OpmlAction::Import { file },
-    } = &cli.command
-    {
-        return opml_import(file);
+    // These need no config: import writes config, extract reads one page.
+    match &cli.command {
+        Command::Opml {
+            action: OpmlAction::Import { file },
+        } => return opml_import(file),
+        Command::Extract { url, file } => return print_extract(file, url.as_deref()),
+        _ => {}
     }
     let Some(config) = load(&cli) else {
         return Ok(ExitCode::from(1));
@@ -211,6 +225,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Opml {
             action: OpmlAction::Import { file },
         } => opml_import(&file),
+        Command::Preview { source } => {
+            let items = runtime.block_on(app::preview(config, &source))?;
+            let mut out = std::io::stdout().lock();
+            for item in &items {
+                write_preview(&mut out, item)?;
+            }
+            writeln!(out, "{} items", items.len())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extract { .. } => unreachable!("handled before the config is loaded"),
         Command::Render { feed, format } => {
             let bytes = runtime.block_on(app::render(config, &feed, format.into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
@@ -289,6 +313,52 @@ fn opml_import(file: &std::path::Path) -> anyhow::Result<ExitCode> {
         .lock()
         .write_all(imported.toml.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tidings extract`: needs no config.
+fn print_extract(file: &std::path::Path, url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let bytes = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        buf
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let found = app::extract_page(&bytes, url)?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &found)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Characters of the body `tidings preview` shows.
+const PREVIEW_BODY_CHARS: usize = 200;
+
+fn write_preview(out: &mut impl Write, item: &tidings::model::Item) -> std::io::Result<()> {
+    writeln!(out, "{}", item.title)?;
+    writeln!(out, "  link:   {}", item.link.as_deref().unwrap_or("-"))?;
+    if item.dated {
+        writeln!(out, "  date:   {}", item.published.to_rfc3339())?;
+    } else {
+        writeln!(out, "  date:   - (undated)")?;
+    }
+    writeln!(out, "  author: {}", item.authors.join(", "))?;
+    let body = item
+        .content_html
+        .as_deref()
+        .or(item.summary_html.as_deref())
+        .map(tidings::plain_text)
+        .unwrap_or_default();
+    let start: String = body.chars().take(PREVIEW_BODY_CHARS).collect();
+    let more = if body.chars().count() > PREVIEW_BODY_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    writeln!(out, "  body:   {start}{more}")?;
+    writeln!(out)
 }
 
 /// Turns SIGHUP into a reload and SIGTERM/SIGINT into a stop.

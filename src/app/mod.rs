@@ -8,7 +8,8 @@
 //! lease before fetching it (so one instance fetches it), and each polls the
 //! store's change version every second to re-render what another changed.
 
-use crate::config::{Config, Feed, Source, SourceKind};
+use crate::config::{Config, Feed, Select, Source, SourceKind};
+use crate::extract::{self, ExtractError};
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{FeedLink, FeedMeta, Index, Item, RawItem, SourceHealth};
 use crate::normalize;
@@ -22,7 +23,7 @@ use crate::store::{
 };
 use crate::telemetry::{FetchResult, Metrics};
 use chrono::{DateTime, SubsecRound, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -43,6 +44,11 @@ pub enum AppError {
     Listen(String, std::io::Error),
     UnknownSource(String),
     UnknownFeed(String),
+    /// `tidings extract --url` was given something that is not an absolute URL.
+    BadUrl(String),
+    Extract(ExtractError),
+    /// `tidings preview` could not read the source: its id and why.
+    Preview(String, String),
 }
 
 impl fmt::Display for AppError {
@@ -53,6 +59,9 @@ impl fmt::Display for AppError {
             AppError::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             AppError::UnknownSource(id) => write!(f, "no source has the id {id:?}"),
             AppError::UnknownFeed(id) => write!(f, "no feed has the id {id:?}"),
+            AppError::BadUrl(u) => write!(f, "not an absolute URL: {u:?}"),
+            AppError::Extract(e) => write!(f, "{e}"),
+            AppError::Preview(id, why) => write!(f, "{id}: {why}"),
         }
     }
 }
@@ -243,7 +252,7 @@ impl App {
             };
         }
         let now = Utc::now();
-        let reading = self.read_source(source, state.as_ref(), now).await;
+        let reading = self.read_source(source, state.as_ref(), now, false).await;
         self.record(source, state.as_ref(), now, reading).await
     }
 
@@ -332,35 +341,56 @@ impl App {
         }
     }
 
-    /// Reads a source's items, without writing anything.
+    /// Reads a source's items, without writing anything. In a `preview`,
+    /// every item counts as new: article pages are fetched even when the
+    /// store has them.
     async fn read_source(
         &self,
         source: &Source,
         state: Option<&SourceState>,
         now: DateTime<Utc>,
+        preview: bool,
     ) -> Reading {
-        match &source.kind {
-            SourceKind::Feed { url } => self.read_feed(source, url, state, now).await,
-            SourceKind::Files { path } => Reading::new(
-                read_files(source, path.clone(), now).await,
-                Location::default(),
-            ),
-            SourceKind::Html { .. } => Reading::new(
-                FetchOutcome::Failed {
-                    error: "html sources are not supported by this version".into(),
-                },
-                Location::default(),
-            ),
+        let (config_url, select) = match &source.kind {
+            SourceKind::Files { path } => {
+                return Reading::new(
+                    read_files(source, path.clone(), now).await,
+                    Location::default(),
+                );
+            }
+            SourceKind::Feed { url } => (url, None),
+            SourceKind::Html { url, select } => (url, Some(select.as_ref())),
+        };
+        let (body, location, fresh_for) = match self.fetch_listing(source, config_url, state).await
+        {
+            Ok(fetched) => fetched,
+            Err(reading) => return reading,
+        };
+        let read = match select {
+            None => self.read_feed(source, body, now, preview).await,
+            Some(select) => self.read_html(source, body, select, now, preview).await,
+        };
+        match read {
+            Ok((outcome, ttl)) => {
+                let mut reading = Reading::new(outcome, location);
+                // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
+                reading.fresh_for = fresh_for.max(ttl);
+                reading
+            }
+            Err(error) => Reading::new(FetchOutcome::Failed { error }, location),
         }
     }
 
-    async fn read_feed(
+    /// Fetches a source's own feed or page: from where it lives now (after
+    /// permanent moves), with its validators, counting redirects towards a
+    /// move. `Err` is the whole reading when there is nothing to parse: a
+    /// failure (with 410 and `Retry-After` noted) or `304`.
+    async fn fetch_listing(
         &self,
         source: &Source,
         config_url: &url::Url,
         state: Option<&SourceState>,
-        now: DateTime<Utc>,
-    ) -> Reading {
+    ) -> Result<(fetch::Body, Location, Option<std::time::Duration>), Reading> {
         // A state recorded for another config URL (the user edited it) is
         // not carried over: no move, no validators, no 410.
         let state = state.filter(|s| s.config_url.as_deref() == Some(config_url.as_str()));
@@ -397,19 +427,35 @@ impl App {
                     reading.location.gone = code == 410;
                     reading.retry_after = retry_after;
                 }
-                return reading;
+                return Err(reading);
             }
         };
         track_move(&mut location, resp.moved_to.as_ref());
-        let Some(body) = resp.body else {
-            let mut reading = Reading::new(FetchOutcome::NotModified, location);
-            reading.fresh_for = resp.fresh_for;
-            return reading;
-        };
+        match resp.body {
+            Some(body) => Ok((body, location, resp.fresh_for)),
+            None => {
+                let mut reading = Reading::new(FetchOutcome::NotModified, location);
+                reading.fresh_for = resp.fresh_for;
+                Err(reading)
+            }
+        }
+    }
+
+    /// A feed document's items, with their articles when `full_text`; and
+    /// the feed's `<ttl>`.
+    async fn read_feed(
+        &self,
+        source: &Source,
+        body: fetch::Body,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
         let id = source.id.clone();
         let tz = source.timezone;
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
         // Parsing and sanitizing are CPU work: keep them off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || {
+        let (title, ttl, pairs) = tokio::task::spawn_blocking(move || {
             let parsed = source::feed::parse(
                 &body.bytes,
                 body.content_type.as_deref(),
@@ -422,44 +468,195 @@ impl App {
                 timezone: tz,
                 now,
             };
-            let items = parsed
+            let pairs = parsed
                 .items
                 .into_iter()
-                .map(|raw| normalize::item(raw, &ctx))
-                .collect();
-            Ok::<_, source::feed::FeedError>((
-                parsed.title,
-                parsed.ttl,
-                items,
-                body.etag,
-                body.last_modified,
-            ))
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::feed::FeedError>((parsed.title, parsed.ttl, pairs))
         })
-        .await;
-        let outcome = match parsed {
-            Ok(Ok((title, ttl, items, etag, last_modified))) => {
-                // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
-                let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
-                let mut reading = Reading::new(
-                    FetchOutcome::Fetched {
-                        etag,
-                        last_modified,
-                        title: title.map(|t| normalize::plain_text(&t)),
-                        items,
-                    },
-                    location,
-                );
-                reading.fresh_for = resp.fresh_for.max(ttl);
-                return reading;
-            }
-            Ok(Err(e)) => FetchOutcome::Failed {
-                error: e.to_string(),
-            },
-            Err(e) => FetchOutcome::Failed {
-                error: format!("parser crashed: {e}"),
-            },
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let items = if source.full_text {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            pairs.into_iter().map(|(_, item)| item).collect()
         };
-        Reading::new(outcome, location)
+        let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+        Ok((
+            FetchOutcome::Fetched {
+                etag,
+                last_modified,
+                title: title.map(|t| normalize::plain_text(&t)),
+                items,
+            },
+            ttl,
+        ))
+    }
+
+    /// An `html` source: the listing page's items by selectors (fetching
+    /// each article with `follow`), or, without selectors, every article the
+    /// page links to, fetched and extracted.
+    async fn read_html(
+        &self,
+        source: &Source,
+        body: fetch::Body,
+        select: Option<&Select>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
+        let id = source.id.clone();
+        let tz = source.timezone;
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
+        let select = select.cloned();
+        let (pairs, follow) = tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            let (raws, follow) = match &select {
+                Some(s) => {
+                    let selectors = source::html::Selectors {
+                        item: &s.item,
+                        title: s.title.as_deref(),
+                        link: s.link.as_deref(),
+                        date: s.date.as_deref(),
+                        summary: s.summary.as_deref(),
+                    };
+                    (source::html::list(&html, &body.url, &selectors)?, s.follow)
+                }
+                None => {
+                    let links = source::html::article_links(&html, &body.url, MAX_ARTICLES);
+                    let raws = links
+                        .into_iter()
+                        .map(|link| RawItem {
+                            guid: Some(link.to_string()),
+                            link: Some(link.to_string()),
+                            ..RawItem::default()
+                        })
+                        .collect();
+                    (raws, true)
+                }
+            };
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
+                now,
+            };
+            let pairs = raws
+                .into_iter()
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::html::BadSelector>((pairs, follow))
+        })
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let items = if follow {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            pairs.into_iter().map(|(_, item)| item).collect()
+        };
+        Ok((
+            FetchOutcome::Fetched {
+                etag,
+                last_modified,
+                title: None,
+                items,
+            },
+            None,
+        ))
+    }
+
+    /// Fetches the article page behind each new item and takes its body;
+    /// the item's own title, date and authors stay where it has them. Items
+    /// the store already has are left out, so their pages are not fetched
+    /// again and the stored article is kept. An item whose page cannot be
+    /// read is kept as it is when it has a title, else left out, to be tried
+    /// again on the next fetch.
+    async fn with_articles(
+        &self,
+        source: &Source,
+        pairs: Vec<(RawItem, Item)>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<Vec<Item>, String> {
+        let known = if preview {
+            HashSet::new()
+        } else {
+            let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
+            self.store
+                .known_ids(&source.id, &ids)
+                .await
+                .map_err(|e| e.to_string())?
+        };
+        let fresh = pairs
+            .into_iter()
+            .filter(|(_, item)| !known.contains(&item.id))
+            .take(MAX_ARTICLES);
+        let jobs = fresh.map(|(raw, item)| async move {
+            let Some(link) = item.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
+                return Some(item);
+            };
+            match self.fetch_article(source, &link).await {
+                Ok((article, page)) => {
+                    let merged = merge(raw, article, &page);
+                    let ctx = normalize::Context {
+                        source: &source.id,
+                        base_url: Some(&page),
+                        timezone: source.timezone,
+                        now,
+                    };
+                    Some(normalize::item(merged, &ctx))
+                }
+                Err(e) => {
+                    warn!(source = source.id, "article {link}: {e}");
+                    raw.title.is_some().then_some(item)
+                }
+            }
+        });
+        Ok(futures_util::future::join_all(jobs)
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// One article page, fetched through the shared fetcher and extracted;
+    /// with the URL it was read from (after redirects).
+    async fn fetch_article(
+        &self,
+        source: &Source,
+        url: &url::Url,
+    ) -> Result<(extract::Article, url::Url), String> {
+        let req = fetch::Request {
+            url,
+            etag: None,
+            last_modified: None,
+            user_agent: &source.user_agent,
+            timeout: source.timeout,
+            max_body: self.config().fetch.max_body,
+            headers: &source.headers,
+        };
+        let body = match self.fetcher.get(&req).await {
+            Ok(fetch::Response { body: Some(b), .. }) => b,
+            Ok(_) => return Err("not modified".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            extract::extract(&html, Some(&body.url))
+                .map(|a| (a, body.url))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("extraction crashed: {e}"))?
     }
 
     /// Renders the index page from the config and the sources' stored
@@ -782,7 +979,7 @@ impl App {
                     self.release(&source.id).await;
                     return;
                 }
-                r = self.read_source(&source, state.as_ref(), now) => r,
+                r = self.read_source(&source, state.as_ref(), now, false) => r,
             };
             let report = self.record(&source, state.as_ref(), now, reading).await;
             match &report.result {
@@ -868,6 +1065,35 @@ impl App {
             }
         }
     }
+}
+
+/// At most this many article pages are fetched in one fetch of a source;
+/// the rest wait for the next one.
+const MAX_ARTICLES: usize = 30;
+
+/// A listed item with the article behind it: the item's own title, date and
+/// authors win, the article fills what the item lacks and gives the body.
+fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawItem {
+    if raw.title.is_none() {
+        raw.title = article.title;
+    }
+    if raw.authors.is_empty() {
+        raw.authors = article.authors;
+    }
+    if raw.published.is_none() {
+        raw.published = article.published;
+    }
+    if raw.updated.is_none() {
+        raw.updated = article.updated;
+    }
+    if raw.link.is_none() {
+        raw.link = article.url;
+    }
+    if !article.body_html.trim().is_empty() {
+        raw.content_html = Some(article.body_html);
+    }
+    raw.base_url = Some(page.to_string());
+    raw
 }
 
 /// What reading a source gave, before it is written.
@@ -1133,4 +1359,75 @@ pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8
         &items,
     );
     Ok(format.render(&meta, &items))
+}
+
+/// What `tidings extract` prints: the article on one page, normalized as an
+/// item would be (title as plain text, date parsed, HTML sanitized with
+/// absolute links).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Extracted {
+    pub title: Option<String>,
+    /// The authors, joined with `, `.
+    pub author: Option<String>,
+    /// RFC 3339, UTC; `None` when the page gives no date it can be read from.
+    pub published: Option<String>,
+    pub body_html: Option<String>,
+    pub body_text: String,
+    pub url: Option<String>,
+}
+
+/// `tidings extract`: the article on one HTML page, read from `bytes`; `url`
+/// is where the page lives, for relative links.
+///
+/// Fails when `url` is not an absolute URL or the page holds no article.
+pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppError> {
+    let base = url
+        .map(|u| url::Url::parse(u).map_err(|_| AppError::BadUrl(u.to_string())))
+        .transpose()?;
+    let html = extract::decode(bytes, None);
+    let article = extract::extract(&html, base.as_ref()).map_err(AppError::Extract)?;
+    // Without --url, the page's own canonical URL resolves its relative links.
+    let base = base.or_else(|| article.url.as_deref().and_then(|u| url::Url::parse(u).ok()));
+    let title = article.title.is_some();
+    let body_text = article.body_text.clone();
+    let ctx = normalize::Context {
+        source: "extract",
+        base_url: base.as_ref(),
+        timezone: chrono_tz::UTC,
+        now: Utc::now(),
+    };
+    let item = normalize::item(article.into_raw(base.as_ref()), &ctx);
+    Ok(Extracted {
+        title: title.then_some(item.title),
+        author: (!item.authors.is_empty()).then(|| item.authors.join(", ")),
+        published: item.dated.then(|| item.published.to_rfc3339()),
+        body_html: item.content_html,
+        body_text,
+        url: item.link,
+    })
+}
+
+/// `tidings preview`: fetches one source now and returns its normalized
+/// items, newest first, without writing anything to the store. Every
+/// article page is fetched, as if the store were empty.
+///
+/// Fails when the id names no source, or the source cannot be read.
+pub async fn preview(config: Config, id: &str) -> Result<Vec<Item>, AppError> {
+    let source = config
+        .source(id)
+        .cloned()
+        .ok_or_else(|| AppError::UnknownSource(id.to_string()))?;
+    let app = App::open(config).await?;
+    match app
+        .read_source(&source, None, Utc::now(), true)
+        .await
+        .outcome
+    {
+        FetchOutcome::Fetched { mut items, .. } => {
+            items.sort_by_key(|i| std::cmp::Reverse(i.published));
+            Ok(items)
+        }
+        FetchOutcome::NotModified => Ok(Vec::new()),
+        FetchOutcome::Failed { error } => Err(AppError::Preview(source.id, error)),
+    }
 }

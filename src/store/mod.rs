@@ -21,6 +21,7 @@ use crate::model::Item;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -171,6 +172,10 @@ pub trait Store: Send + Sync {
     /// The newest `limit` items of the given sources, newest first (ties by
     /// source and id, so the order is the same on every call).
     async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError>;
+
+    /// Which of `ids` the source already has: article pages behind them need
+    /// not be fetched again.
+    async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError>;
 
     /// Removes items older than `before`, keeping each source's newest
     /// `keep_min`; returns how many were removed.

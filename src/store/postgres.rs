@@ -14,6 +14,7 @@ use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::collections::HashSet;
 use std::str::FromStr;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{NoTls, Row};
@@ -530,6 +531,18 @@ impl Store for PostgresStore {
         });
         all.truncate(limit);
         Ok(all)
+    }
+
+    async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id FROM items WHERE source = $1 AND id = ANY($2::text[])",
+                &[&source, &ids],
+            )
+            .await
+            .map_err(q)?;
+        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
     }
 
     async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {

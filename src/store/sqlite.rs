@@ -9,6 +9,7 @@ use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -438,6 +439,22 @@ impl Store for SqliteStore {
             });
             all.truncate(limit);
             Ok(all)
+        })
+        .await
+    }
+
+    async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+        let source = source.to_string();
+        let ids = ids.to_vec();
+        self.with(move |c| {
+            let mut st = c.prepare_cached("SELECT 1 FROM items WHERE source = ?1 AND id = ?2")?;
+            let mut known = HashSet::new();
+            for id in ids {
+                if st.exists(params![source, id])? {
+                    known.insert(id);
+                }
+            }
+            Ok(known)
         })
         .await
     }

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod core;
 mod hostile;
+mod html;
 mod interop;
 mod merge;
 mod pg;

@@ -306,6 +306,18 @@ async fn changes_are_versioned(f: Fixture) {
     assert_eq!(other.changes_since(start.version).await.unwrap(), first);
 }
 
+async fn known_ids_are_those_stored_for_the_source(f: Fixture) {
+    let store = f.store.clone();
+    store
+        .record_fetch(fetched(vec![item("a", "x", 10)], 1000))
+        .await
+        .unwrap();
+    let ids = ["a".to_string(), "b".to_string()];
+    let known = store.known_ids("s", &ids).await.unwrap();
+    assert_eq!(known, std::collections::HashSet::from(["a".to_string()]));
+    assert!(store.known_ids("other", &ids).await.unwrap().is_empty());
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -337,4 +349,5 @@ on_every_backend!(
     a_claim_is_exclusive_until_recorded_or_expired,
     concurrent_claims_have_one_winner,
     changes_are_versioned,
+    known_ids_are_those_stored_for_the_source,
 );

@@ -1,0 +1,476 @@
+//! The page's metadata: headline, authors, dates and canonical URL, from
+//! structured data first and the visible byline last. Also marks the headline
+//! and the byline and date lines for [`super::body`] to cut.
+
+use super::body::{CUT_MARK, in_chrome};
+use super::collapse;
+use dom_query::{Document, NodeRef};
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// What the metadata says; `None` where the page says nothing.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub canonical: Option<String>,
+}
+
+/// schema.org types whose `headline`, `author` and dates describe the page's
+/// article.
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "LiveBlogPosting",
+    "TechArticle",
+    "ScholarlyArticle",
+    "SocialMediaPosting",
+    "Report",
+];
+
+/// How many text blocks under the headline may hold the byline and date.
+const BYLINE_BLOCKS: usize = 6;
+
+/// A block this long is body text: the byline search stops there.
+const BODY_BLOCK_CHARS: usize = 100;
+
+/// Reads the metadata (see the module doc) and marks the headline, byline
+/// and date elements with [`CUT_MARK`].
+pub(super) fn read(doc: &Document) -> Found {
+    let ld = json_ld(doc);
+    let metas = meta_tags(doc);
+    let meta = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| metas.get(*k))
+            .map(|v| collapse(v))
+            .filter(|v| !v.is_empty())
+    };
+
+    let heading = headline(doc);
+    let heading_text = heading.as_ref().map(|h| collapse(&h.text()));
+    let title = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("headline")).or_else(|| text_of(a.get("name"))))
+        .or_else(|| meta(&["og:title", "twitter:title"]))
+        .or_else(|| heading_text.clone().filter(|t| !t.is_empty()))
+        .or_else(|| title_tag(doc));
+    if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
+        let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
+        if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {
+            h.set_attr(CUT_MARK, "");
+        }
+    }
+
+    let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
+
+    let mut authors = ld
+        .as_ref()
+        .map(|a| names(a.get("author")))
+        .unwrap_or_default();
+    if authors.is_empty() {
+        authors = meta(&[
+            "author",
+            "article:author",
+            "dc.creator",
+            "byl",
+            "parsely-author",
+            "sailthru.author",
+        ])
+        .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
+        .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+        .unwrap_or_default();
+    }
+    if authors.is_empty() {
+        authors = marked_authors(doc);
+    }
+    if authors.is_empty() {
+        authors = visible.authors;
+    }
+
+    let published = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("datePublished")).or_else(|| text_of(a.get("dateCreated"))))
+        .or_else(|| {
+            meta(&[
+                "article:published_time",
+                "og:published_time",
+                "datepublished",
+                "date",
+                "pubdate",
+                "dc.date",
+                "dc.date.issued",
+                "parsely-pub-date",
+                "sailthru.date",
+            ])
+        })
+        .or_else(|| time_element(doc))
+        .or(visible.date);
+    let updated = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("dateModified")))
+        .or_else(|| meta(&["article:modified_time", "og:updated_time", "datemodified"]));
+
+    let canonical = doc
+        .select("link[rel][href]")
+        .nodes()
+        .iter()
+        .find(|l| {
+            l.attr("rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("canonical"))
+            })
+        })
+        .and_then(|l| l.attr("href"))
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| meta(&["og:url"]))
+        .or_else(|| {
+            ld.as_ref().and_then(|a| {
+                text_of(a.get("url")).or_else(|| match a.get("mainEntityOfPage") {
+                    Some(Value::Object(o)) => text_of(o.get("@id")),
+                    other => text_of(other),
+                })
+            })
+        });
+
+    Found {
+        title,
+        authors,
+        published,
+        updated,
+        canonical,
+    }
+}
+
+/// The first schema.org article object in the page's JSON-LD, looking into
+/// arrays and `@graph`.
+fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
+    fn find(value: Value) -> Option<Map<String, Value>> {
+        match value {
+            Value::Array(list) => list.into_iter().find_map(find),
+            Value::Object(mut obj) => {
+                if let Some(graph) = obj.remove("@graph")
+                    && let Some(found) = find(graph)
+                {
+                    return Some(found);
+                }
+                let typed = match obj.get("@type") {
+                    Some(Value::String(t)) => ARTICLE_TYPES.contains(&t.as_str()),
+                    Some(Value::Array(ts)) => ts
+                        .iter()
+                        .any(|t| t.as_str().is_some_and(|t| ARTICLE_TYPES.contains(&t))),
+                    _ => false,
+                };
+                typed.then_some(obj)
+            }
+            _ => None,
+        }
+    }
+    doc.select(r#"script[type="application/ld+json"]"#)
+        .nodes()
+        .iter()
+        // A page's broken JSON-LD block is skipped, not fatal: the others
+        // and the meta tags still count.
+        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
+        .find_map(find)
+}
+
+/// A JSON-LD value as text: a string, or the first string of a list.
+fn text_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(collapse(s)).filter(|s| !s.is_empty()),
+        Value::Array(list) => list.iter().find_map(|v| text_of(Some(v))),
+        _ => None,
+    }
+}
+
+/// Author names from a JSON-LD `author`: a string, an object with a `name`,
+/// or a list of either.
+fn names(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![collapse(s)],
+        Some(Value::Object(o)) => text_of(o.get("name")).into_iter().collect(),
+        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v))).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|n| !n.is_empty())
+    .collect()
+}
+
+/// `<meta>` contents by lowercased `property`, `name` or `itemprop`; the
+/// first of each wins.
+fn meta_tags(doc: &Document) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for m in doc.select("meta[content]").nodes() {
+        let Some(content) = m.attr("content") else {
+            continue;
+        };
+        for key in ["property", "name", "itemprop"] {
+            if let Some(k) = m.attr(key) {
+                map.entry(k.trim().to_ascii_lowercase())
+                    .or_insert_with(|| content.to_string());
+            }
+        }
+    }
+    map
+}
+
+/// The headline element: the first `<h1>` outside the page chrome, else the
+/// first such `<h2>`.
+fn headline(doc: &Document) -> Option<NodeRef<'_>> {
+    ["h1", "h2"].iter().find_map(|tag| {
+        doc.select(tag)
+            .nodes()
+            .iter()
+            .find(|h| !in_chrome(h) && !collapse(&h.text()).is_empty())
+            .cloned()
+    })
+}
+
+/// `<title>` without a ` | Site name` tail.
+fn title_tag(doc: &Document) -> Option<String> {
+    let title = collapse(&doc.select("title").text());
+    let cut = [" | ", " – ", " — ", " - ", " :: "]
+        .iter()
+        .filter_map(|sep| title.rfind(sep))
+        .max()
+        .map_or(title.as_str(), |i| &title[..i]);
+    Some(cut.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// Authors marked up as such: `rel=author` links and `itemprop=author`.
+fn marked_authors(doc: &Document) -> Vec<String> {
+    let mut names = Vec::new();
+    for n in doc
+        .select(r#"a[rel~="author"], [itemprop="author"]"#)
+        .nodes()
+    {
+        if in_chrome(n) {
+            continue;
+        }
+        let named = dom_query::Selection::from(*n).select(r#"[itemprop="name"]"#);
+        let text = if named.exists() {
+            collapse(&named.text())
+        } else {
+            collapse(&n.attr("content").unwrap_or_else(|| n.text()))
+        };
+        let text = text.strip_prefix("By ").unwrap_or(&text).to_string();
+        if is_name(&text) && !names.contains(&text) {
+            names.push(text);
+        }
+    }
+    names
+}
+
+/// The first `<time datetime>` (or `itemprop=datePublished`) outside the
+/// page chrome: one in a comment or a related list dates something else.
+fn time_element(doc: &Document) -> Option<String> {
+    doc.select(r#"time[datetime], [itemprop="datePublished"]"#)
+        .nodes()
+        .iter()
+        .filter(|t| !in_chrome(t))
+        .find_map(|t| {
+            t.attr("datetime")
+                .or_else(|| t.attr("content"))
+                .map(|d| collapse(&d))
+                .filter(|d| !d.is_empty())
+        })
+}
+
+/// What the lines right under the headline say.
+#[derive(Debug, Default)]
+struct Visible {
+    authors: Vec<String>,
+    date: Option<String>,
+}
+
+/// Reads the byline and date lines among the first text blocks after the
+/// headline (`By Name`, a line that is only bold text, `31 July 2017`),
+/// marking each one it reads so it is cut from the body.
+fn visible_byline(heading: &NodeRef) -> Visible {
+    let mut found = Visible::default();
+    let mut blocks = 0;
+    let mut node = next_in_order(heading, true);
+    while let Some(n) = node {
+        node = next_in_order(&n, !is_text_block(&n));
+        if !is_text_block(&n) || in_chrome(&n) {
+            continue;
+        }
+        let text = collapse(&n.text());
+        if text.is_empty() {
+            continue;
+        }
+        if text.chars().count() > BODY_BLOCK_CHARS || blocks == BYLINE_BLOCKS {
+            break;
+        }
+        blocks += 1;
+        let mut matched = false;
+        for part in text.split(['|', '·', '•']).map(str::trim) {
+            if let Some(names) = by_line(part) {
+                found.authors.extend(names);
+                matched = true;
+            } else if let Some(date) = date_line(part) {
+                found.date.get_or_insert(date);
+                matched = true;
+            }
+        }
+        if !matched && let Some((name, rest)) = bold_name(&n, &text) {
+            found.authors.push(name);
+            if let Some(date) = date_line(&rest) {
+                found.date.get_or_insert(date);
+            }
+            matched = true;
+        }
+        if matched {
+            n.set_attr(CUT_MARK, "");
+        }
+    }
+    found
+}
+
+/// The next element in document order: the first child when `descend`, else
+/// the next sibling of the node or of its nearest ancestor that has one.
+fn next_in_order<'a>(node: &NodeRef<'a>, descend: bool) -> Option<NodeRef<'a>> {
+    if descend && let Some(child) = node.first_element_child() {
+        return Some(child);
+    }
+    let mut at = *node;
+    loop {
+        if let Some(next) = at.next_element_sibling() {
+            return Some(next);
+        }
+        at = at.parent()?;
+    }
+}
+
+/// Inline elements a text block may contain.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "br", "em", "i", "img", "small", "span", "strong", "sup", "sub", "time", "u",
+];
+
+/// A block element holding only text and inline elements.
+fn is_text_block(node: &NodeRef) -> bool {
+    let name = node.node_name().map(|n| n.to_ascii_lowercase());
+    let block = matches!(
+        name.as_deref(),
+        Some("p" | "div" | "h2" | "h3" | "h4" | "h5" | "h6" | "address" | "span" | "time" | "li")
+    );
+    block
+        && node.element_children().iter().all(|c| {
+            c.node_name()
+                .is_some_and(|n| INLINE.contains(&n.to_ascii_lowercase().as_str()))
+        })
+}
+
+/// `By Name` or `By Name and Name` as names.
+fn by_line(text: &str) -> Option<Vec<String>> {
+    let rest = text
+        .strip_prefix("By ")
+        .or_else(|| text.strip_prefix("by "))
+        .or_else(|| text.strip_prefix("BY "))?;
+    let names: Vec<String> = rest
+        .split(" and ")
+        .flat_map(|s| s.split(", "))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!names.is_empty() && names.iter().all(|n| is_name(n))).then_some(names)
+}
+
+/// A block whose bold part is a name and whose rest is empty or a date
+/// (`<strong>Name</strong><br>31 July 2017`), or text that is `**Name**`.
+/// Returns the name and the rest of the text.
+fn bold_name(node: &NodeRef, text: &str) -> Option<(String, String)> {
+    if let Some(name) = text
+        .strip_prefix("**")
+        .and_then(|t| t.strip_suffix("**"))
+        .map(str::trim)
+        .filter(|n| is_name(n))
+    {
+        return Some((name.to_string(), String::new()));
+    }
+    let bold = dom_query::Selection::from(*node).select("strong, b");
+    let name = collapse(&bold.first().text());
+    if !is_name(&name) {
+        return None;
+    }
+    let rest = collapse(&text.replacen(&name, "", 1));
+    (rest.is_empty() || date_line(&rest).is_some()).then_some((name, rest))
+}
+
+/// Words that may start in lowercase inside a name.
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "de", "der", "den", "da", "di", "du", "del", "la", "le", "al", "bin", "ibn", "y",
+];
+
+/// Looks like a person's name: one to five words, each capitalized (or a
+/// particle like `van`), no digits.
+fn is_name(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=5).contains(&words.len())
+        && text.len() <= 60
+        && !text.chars().any(|c| c.is_ascii_digit())
+        && words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase) || NAME_PARTICLES.contains(w))
+}
+
+static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let month = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+    let day = r"\d{1,2}(?:st|nd|rd|th)?";
+    let date = format!(
+        r"{day}\.?\s+{month},?\s+\d{{4}}|{month}\s+{day},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}"
+    );
+    let time = r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,5})?)?";
+    let pattern = format!(
+        r"(?i)^(?:(?:published|posted|updated|on|date)\s*:?\s+)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((?:{date}){time})$"
+    );
+    Regex::new(&pattern).expect("the date line pattern is valid")
+});
+
+/// The date in a line that holds only a date (`31 July 2017`, `Published
+/// July 31, 2017 at 10:00`), without its label.
+fn date_line(text: &str) -> Option<String> {
+    DATE_LINE
+        .captures(text.trim())
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_lines_and_names() {
+        assert_eq!(date_line("31 July 2017").as_deref(), Some("31 July 2017"));
+        assert_eq!(
+            date_line("Published: March 12, 2021 at 10:30 am").as_deref(),
+            Some("March 12, 2021 at 10:30 am")
+        );
+        assert_eq!(
+            date_line("Monday, 2017-07-31").as_deref(),
+            Some("2017-07-31")
+        );
+        assert_eq!(date_line("31 July 2017 was a hot day"), None);
+        assert!(is_name("Ludwig van Beethoven"));
+        assert!(is_name("Dr. Anneke Vos"));
+        assert!(!is_name("The council voted on Thursday to dissolve itself"));
+        assert_eq!(
+            by_line("By Ana Silva and Bo Li"),
+            Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
+        );
+        assert_eq!(by_line("By the way, it rained"), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! Article extraction: from one HTML page (its bytes and URL), the title,
+//! authors, publication date, canonical URL and the article body as HTML and
+//! text, without the page's navigation, share bars, related lists, comments
+//! and footers.
+//!
+//! Metadata ([`meta`]) comes from JSON-LD (schema.org `Article` and its kinds,
+//! also inside `@graph`), OpenGraph and `article:*` meta tags, `<meta
+//! name=author>`, `<time datetime>` and `<link rel=canonical>`; when a page has
+//! none, from the visible byline (`By Name`, a line that is only bold text) and
+//! date line (`31 July 2017`) under the headline. The body ([`body`]) is found
+//! by `dom_smoothie` (a port of Mozilla's Readability) after the page chrome,
+//! the headline and the byline have been cut out, which it otherwise keeps
+//! when they sit next to the article.
+//!
+//! Dates are returned as text ([`RawDate::Text`]): normalization reads them.
+//!
+//! Depends only on `model`; parses HTML with `dom_query`, decodes with
+//! `encoding_rs`.
+
+mod body;
+mod meta;
+
+use crate::model::{RawDate, RawItem};
+use dom_query::Document;
+use std::fmt;
+use url::Url;
+
+/// What extraction found on one page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Article {
+    /// The headline, as plain text.
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<RawDate>,
+    pub updated: Option<RawDate>,
+    /// The article body: unsanitized HTML, links as the page had them.
+    pub body_html: String,
+    /// The article body as text, one paragraph per line.
+    pub body_text: String,
+    /// The canonical URL when the page names one (absolute), else the page URL.
+    pub url: Option<String>,
+}
+
+impl Article {
+    /// The article as a raw item: its canonical URL is the guid and the link,
+    /// the body is the content, and `base` (the page URL) resolves relative links.
+    pub fn into_raw(self, base: Option<&Url>) -> RawItem {
+        RawItem {
+            guid: self.url.clone(),
+            link: self.url,
+            title: self.title,
+            authors: self.authors,
+            content_html: Some(self.body_html).filter(|b| !b.trim().is_empty()),
+            published: self.published,
+            updated: self.updated,
+            base_url: base.map(Url::to_string),
+            ..RawItem::default()
+        }
+    }
+}
+
+/// Why a page yielded no article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtractError {
+    /// Nothing on the page reads like article text.
+    NoArticle,
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtractError::NoArticle => write!(f, "no article text found on the page"),
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// Reads the article on an HTML page (see the module doc). `url` is where the
+/// page came from: it resolves a relative canonical link and stands in when
+/// the page names none.
+///
+/// Fails when the page has no text that reads like an article.
+pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
+    let doc = Document::from(html);
+    let found = meta::read(&doc);
+    body::cut_chrome(&doc);
+    let (body_html, body_text) = body::grab(doc, url).ok_or(ExtractError::NoArticle)?;
+    let canonical = found
+        .canonical
+        .as_deref()
+        .and_then(|c| match url {
+            Some(base) => base.join(c).ok(),
+            None => Url::parse(c).ok(),
+        })
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    Ok(Article {
+        title: found.title,
+        authors: found.authors,
+        published: found.published.map(RawDate::Text),
+        updated: found.updated.map(RawDate::Text),
+        body_html,
+        body_text,
+        url: canonical.or_else(|| url.cloned()).map(String::from),
+    })
+}
+
+/// The page's bytes as text: a byte order mark wins, then the charset in the
+/// `Content-Type` header, then a `<meta charset>` (or `http-equiv`) near the
+/// top; UTF-8 otherwise. Invalid sequences become U+FFFD.
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
+    let declared = content_type
+        .and_then(charset_in)
+        .or_else(|| {
+            let head =
+                String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+            head.find("charset=").map(|i| head[i + 8..].to_string())
+        })
+        .and_then(|label| {
+            let label = label.trim_start_matches(['"', '\'']);
+            let end = label
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(label.len());
+            encoding_rs::Encoding::for_label(&label.as_bytes()[..end])
+        })
+        .unwrap_or(encoding_rs::UTF_8);
+    // `decode` sniffs a BOM first, which beats any declaration.
+    let (text, _, _) = declared.decode(bytes);
+    text.into_owned()
+}
+
+fn charset_in(content_type: &str) -> Option<String> {
+    content_type.split(';').find_map(|part| {
+        let (key, value) = part.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
+    })
+}
+
+/// Whitespace collapsed to single spaces, trimmed.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;
