@@ -288,7 +288,8 @@ fn xml_declared_encoding(bytes: &[u8]) -> Option<String> {
     let decl = &decl[..decl.find("?>")?];
     let at = decl.find("encoding")? + "encoding".len();
     let rest = decl[at..].trim_start().strip_prefix('=')?.trim_start();
-    let quote = rest.chars().next()?;
+    // Only the two XML quotes delimit a value; anything else is malformed.
+    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
     let rest = &rest[1..];
     Some(rest[..rest.find(quote)?].to_string())
 }
@@ -449,6 +450,21 @@ mod tests {
             // Either outcome is fine; returning at all (no stack overflow) is the point.
             let _ = parse(&doc, None, "https://x.example/", |_| None);
         }
+    }
+
+    #[test]
+    fn a_declaration_with_a_strange_quote_is_malformed_not_a_crash() {
+        // Found by fuzzing: a multi-byte character where the quote belongs.
+        assert_eq!(
+            xml_declared_encoding(
+                "<?xml version=\"1.0\" encoding=\u{78d}tf-8\"?><rss/>".as_bytes()
+            ),
+            None
+        );
+        assert_eq!(
+            xml_declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><rss/>").as_deref(),
+            Some("ISO-8859-1")
+        );
     }
 
     #[test]

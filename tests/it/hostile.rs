@@ -33,7 +33,7 @@ fn config(
     sources: &[(&str, String)],
 ) -> std::path::PathBuf {
     let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\nschedule = \"*/2 * * * * *\"\n",
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\nschedule = \"*/2 * * * * *\"\ntimeout = \"3s\"\n",
         dir.join("state").display()
     );
     for (id, url) in sources {
@@ -336,7 +336,9 @@ async fn kill_9_during_fetches_leaves_a_consistent_store() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let cfg = config(dir.path(), port, "", &sources);
-    // Killed at once, mid-cycle, several times over.
+    // Killed at once, mid-cycle, several times over. A killed daemon's
+    // leases expire after three fetch timeouts (9 s here); then a restarted
+    // one takes its sources over.
     for (round, after) in [150u64, 400, 250, 700, 500].into_iter().enumerate() {
         let mut daemon = Daemon::start(&cfg, port, dir.path().join(format!("log{round}")));
         tokio::time::sleep(Duration::from_millis(after)).await;

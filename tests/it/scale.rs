@@ -58,7 +58,7 @@ async fn get(daemon: &Daemon, path: &str) -> (Vec<u8>, String) {
 /// Waits until both daemons serve `path` with the same bytes and ETag and
 /// `ok` holds for the body; returns the body.
 async fn same_on_both(a: &Daemon, b: &Daemon, path: &str, ok: impl Fn(&str) -> bool) -> String {
-    wait_for(20, &format!("the same {path} on both"), || async {
+    wait_for(60, &format!("the same {path} on both"), || async {
         let (body_a, tag_a) = get(a, path).await;
         let (body_b, tag_b) = get(b, path).await;
         let text = String::from_utf8(body_a.clone()).unwrap();
@@ -158,7 +158,7 @@ async fn two_instances_share_the_sources_and_serve_the_same_feeds() {
     b.child.kill().unwrap();
     b.child.wait().unwrap();
     let killed = Instant::now();
-    wait_for(40, "the survivor to fetch every source", || async {
+    wait_for(90, "the survivor to fetch every source", || async {
         let log = origin.log();
         (0..SOURCES)
             .all(|i| {
