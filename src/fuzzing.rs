@@ -5,7 +5,7 @@
 //! Like `app`, it sees the stages it drives; nothing depends on it.
 
 use crate::model::FeedMeta;
-use crate::{normalize, render, source};
+use crate::{extract, normalize, render, source};
 use chrono::{DateTime, Utc};
 
 fn fetch_time() -> DateTime<Utc> {
@@ -74,6 +74,16 @@ pub fn html(text: &str) {
     assert_eq!(normalize::sanitize_html(&clean, base.as_ref()), clean);
     let _ = normalize::plain_text(text);
     let _ = normalize::parse_date(text, chrono_tz::UTC);
+}
+
+/// A fetched HTML page through article extraction, then sanitized as its
+/// body would be before it is stored.
+pub fn page(bytes: &[u8]) {
+    let base = url::Url::parse("https://fuzz.example/news/a").ok();
+    let html = extract::decode(bytes, Some("text/html"));
+    if let Ok(article) = extract::extract(&html, base.as_ref()) {
+        assert_safe(&normalize::sanitize_html(&article.body_html, base.as_ref()));
+    }
 }
 
 /// A Markdown or HTML article file, as a `files` source reads it.
