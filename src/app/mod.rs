@@ -19,7 +19,8 @@ use crate::schedule;
 use crate::serve::{self, Feeds, Put, Rendered};
 use crate::source;
 use crate::store::{
-    self, FetchOutcome, FetchRecord, Location, SaveSummary, SourceState, Store, StoreError,
+    self, FetchOutcome, FetchRecord, Location, PageValidators, SaveSummary, SourceState, Store,
+    StoreError,
 };
 use crate::telemetry::{FetchResult, Metrics};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -481,14 +482,18 @@ impl App {
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
         .map_err(|e| e.to_string())?;
-        let items = if source.full_text {
+        let (items, pages) = if source.full_text {
             self.with_articles(source, pairs, now, preview).await?
         } else {
-            pairs.into_iter().map(|(_, item)| item).collect()
+            (
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            )
         };
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
         Ok((
             FetchOutcome::Fetched {
+                pages,
                 etag,
                 last_modified,
                 title: title.map(|t| normalize::plain_text(&t)),
@@ -558,13 +563,17 @@ impl App {
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
         .map_err(|e| e.to_string())?;
-        let items = if follow {
+        let (items, pages) = if follow {
             self.with_articles(source, pairs, now, preview).await?
         } else {
-            pairs.into_iter().map(|(_, item)| item).collect()
+            (
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            )
         };
         Ok((
             FetchOutcome::Fetched {
+                pages,
                 etag,
                 last_modified,
                 title: None,
@@ -574,71 +583,96 @@ impl App {
         ))
     }
 
-    /// Fetches the article page behind each new item and takes its body;
-    /// the item's own title, date and authors stay where it has them. Items
-    /// the store already has are left out, so their pages are not fetched
-    /// again and the stored article is kept. An item whose page cannot be
-    /// read is kept as it is when it has a title, else left out, to be tried
-    /// again on the next fetch.
+    /// Fetches the article page behind each item and takes its body; the
+    /// item's own title, date and authors stay where it has them. A page the
+    /// store already has is asked for again only conditionally, with its
+    /// stored validators: unchanged (304), its item is left out and the
+    /// stored article kept; changed, it is read again and updated in place.
+    /// New items go first within [`MAX_ARTICLES`]. A new item whose page
+    /// cannot be read is kept as it is when it has a title, else left out,
+    /// to be tried again on the next fetch. Returns the items and the
+    /// validators of the pages read.
     async fn with_articles(
         &self,
         source: &Source,
         pairs: Vec<(RawItem, Item)>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<Vec<Item>, String> {
-        let known = if preview {
-            HashSet::new()
+    ) -> Result<(Vec<Item>, Vec<PageValidators>), String> {
+        let (known, stored) = if preview {
+            (HashSet::new(), HashMap::new())
         } else {
             let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
-            self.store
+            let known = self
+                .store
                 .known_ids(&source.id, &ids)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            let stored = self
+                .store
+                .page_validators(&source.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            (known, stored)
         };
-        let fresh = pairs
-            .into_iter()
-            .filter(|(_, item)| !known.contains(&item.id))
-            .take(MAX_ARTICLES);
-        let jobs = fresh.map(|(raw, item)| async move {
-            let Some(link) = item.link.as_deref().and_then(|l| url::Url::parse(l).ok()) else {
-                return Some(item);
-            };
-            match self.fetch_article(source, &link).await {
-                Ok((article, page)) => {
-                    let merged = merge(raw, article, &page);
-                    let ctx = normalize::Context {
-                        source: &source.id,
-                        base_url: Some(&page),
-                        timezone: source.timezone,
-                        now,
-                    };
-                    Some(normalize::item(merged, &ctx))
+        let mut pairs = pairs;
+        // Stable: new items keep their order, ahead of the re-checks.
+        pairs.sort_by_key(|(_, item)| known.contains(&item.id));
+        let jobs = pairs.into_iter().take(MAX_ARTICLES).map(|(raw, item)| {
+            let is_known = known.contains(&item.id);
+            let stored = &stored;
+            async move {
+                let link = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+                let Some(link) = link else {
+                    return (!is_known).then_some((item, None));
+                };
+                let validators = stored.get(link.as_str());
+                if is_known && validators.is_none() {
+                    // Stored without validators: nothing to ask conditionally.
+                    return None;
                 }
-                Err(e) => {
-                    warn!(source = source.id, "article {link}: {e}");
-                    raw.title.is_some().then_some(item)
+                match self.fetch_article(source, &link, validators).await {
+                    Ok(Some((article, page, fresh))) => {
+                        let merged = merge(raw, article, &page);
+                        let ctx = normalize::Context {
+                            source: &source.id,
+                            base_url: Some(&page),
+                            timezone: source.timezone,
+                            now,
+                        };
+                        Some((normalize::item(merged, &ctx), Some(fresh)))
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        warn!(source = source.id, "article {link}: {e}");
+                        (!is_known && raw.title.is_some()).then_some((item, None))
+                    }
                 }
             }
         });
-        Ok(futures_util::future::join_all(jobs)
-            .await
-            .into_iter()
-            .flatten()
-            .collect())
+        let (items, pages): (Vec<Item>, Vec<Option<PageValidators>>) =
+            futures_util::future::join_all(jobs)
+                .await
+                .into_iter()
+                .flatten()
+                .unzip();
+        Ok((items, pages.into_iter().flatten().collect()))
     }
 
-    /// One article page, fetched through the shared fetcher and extracted;
-    /// with the URL it was read from (after redirects).
+    /// One article page, fetched through the shared fetcher (conditionally
+    /// when `validators` are given) and extracted; with the URL it was read
+    /// from (after redirects) and its new validators. `None` when it has not
+    /// changed.
     async fn fetch_article(
         &self,
         source: &Source,
         url: &url::Url,
-    ) -> Result<(extract::Article, url::Url), String> {
+        validators: Option<&PageValidators>,
+    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, String> {
         let req = fetch::Request {
             url,
-            etag: None,
-            last_modified: None,
+            etag: validators.and_then(|v| v.etag.as_deref()),
+            last_modified: validators.and_then(|v| v.last_modified.as_deref()),
             user_agent: &source.user_agent,
             timeout: source.timeout,
             max_body: self.config().fetch.max_body,
@@ -646,13 +680,18 @@ impl App {
         };
         let body = match self.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,
-            Ok(_) => return Err("not modified".into()),
+            Ok(_) => return Ok(None),
             Err(e) => return Err(e.to_string()),
+        };
+        let fresh = PageValidators {
+            url: url.to_string(),
+            etag: body.etag.clone(),
+            last_modified: body.last_modified.clone(),
         };
         tokio::task::spawn_blocking(move || {
             let html = extract::decode(&body.bytes, body.content_type.as_deref());
             extract::extract(&html, Some(&body.url))
-                .map(|a| (a, body.url))
+                .map(|a| Some((a, body.url, fresh)))
                 .map_err(|e| e.to_string())
         })
         .await
@@ -1180,6 +1219,7 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
     .await;
     match done {
         Ok(Ok(items)) => FetchOutcome::Fetched {
+            pages: Vec::new(),
             etag: None,
             last_modified: None,
             title: None,

@@ -21,7 +21,7 @@ use crate::model::Item;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -97,10 +97,21 @@ pub struct Location {
     pub gone: bool,
 }
 
+/// The validators of one article page, so it is fetched again only when it
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageValidators {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
-    /// New content: items to upsert, and the validators to keep.
+    /// New content: items to upsert, and the validators to keep (the
+    /// source's own, and those of the article pages read).
     Fetched {
+        pages: Vec<PageValidators>,
         etag: Option<String>,
         last_modified: Option<String>,
         title: Option<String>,
@@ -172,6 +183,12 @@ pub trait Store: Send + Sync {
     /// The newest `limit` items of the given sources, newest first (ties by
     /// source and id, so the order is the same on every call).
     async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError>;
+
+    /// The stored validators of the source's article pages, by URL.
+    async fn page_validators(
+        &self,
+        source: &str,
+    ) -> Result<HashMap<String, PageValidators>, StoreError>;
 
     /// Which of `ids` the source already has: article pages behind them need
     /// not be fetched again.

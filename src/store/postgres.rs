@@ -8,19 +8,21 @@
 //! default `prefer` connect without TLS.
 
 use super::{
-    Changes, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash,
+    Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
+    StoreError, content_hash,
 };
 use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{NoTls, Row};
 
 /// Each entry upgrades the schema by one version; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sources (
     id TEXT PRIMARY KEY,
     config_url TEXT,
@@ -61,7 +63,17 @@ CREATE TABLE items (
 CREATE INDEX items_newest ON items (source, published DESC, id COLLATE "C");
 CREATE TABLE change_counter (n BIGINT NOT NULL);
 INSERT INTO change_counter (n) VALUES (0);
-"#];
+"#,
+    r#"
+CREATE TABLE pages (
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    PRIMARY KEY (source, url)
+);
+"#,
+];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0074_6964_696e_6773;
@@ -450,12 +462,22 @@ impl Store for PostgresStore {
         .map_err(q)?;
         let summary = match &record.outcome {
             FetchOutcome::Fetched {
+                pages,
                 etag,
                 last_modified,
                 title,
                 items,
             } => {
                 let summary = upsert_items(&tx, record.at, items).await.map_err(q)?;
+                for p in pages {
+                    tx.execute(
+                        "INSERT INTO pages (source, url, etag, last_modified) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified",
+                        &[&record.source, &p.url, &p.etag, &p.last_modified],
+                    )
+                    .await
+                    .map_err(q)?;
+                }
                 tx.execute(
                     "UPDATE sources SET etag = $2, last_modified = $3, title = COALESCE($4, title),
                      last_fetch = $5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $6
@@ -531,6 +553,31 @@ impl Store for PostgresStore {
         });
         all.truncate(limit);
         Ok(all)
+    }
+
+    async fn page_validators(
+        &self,
+        source: &str,
+    ) -> Result<HashMap<String, PageValidators>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT url, etag, last_modified FROM pages WHERE source = $1",
+                &[&source],
+            )
+            .await
+            .map_err(q)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let p = PageValidators {
+                    url: r.get(0),
+                    etag: r.get(1),
+                    last_modified: r.get(2),
+                };
+                (p.url.clone(), p)
+            })
+            .collect())
     }
 
     async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {

@@ -3,13 +3,14 @@
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 
 use super::{
-    Changes, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError, content_hash,
+    Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
+    StoreError, content_hash,
 };
 use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -60,6 +61,15 @@ ALTER TABLE sources ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sources_changed ON sources (changed);
 CREATE TABLE change_counter (n INTEGER NOT NULL);
 INSERT INTO change_counter (n) VALUES (0);
+"#,
+    r#"
+CREATE TABLE pages (
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    PRIMARY KEY (source, url)
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -375,12 +385,21 @@ impl Store for SqliteStore {
             )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {
+                    pages,
                     etag,
                     last_modified,
                     title,
                     items,
                 } => {
                     let summary = upsert_items(&tx, record.at, items)?;
+                    let mut page = tx.prepare_cached(
+                        "INSERT INTO pages (source, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified",
+                    )?;
+                    for p in pages {
+                        page.execute(params![record.source, p.url, p.etag, p.last_modified])?;
+                    }
+                    drop(page);
                     tx.execute(
                         "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
                          last_fetch = ?5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?6
@@ -439,6 +458,26 @@ impl Store for SqliteStore {
             });
             all.truncate(limit);
             Ok(all)
+        })
+        .await
+    }
+
+    async fn page_validators(
+        &self,
+        source: &str,
+    ) -> Result<HashMap<String, PageValidators>, StoreError> {
+        let source = source.to_string();
+        self.with(move |c| {
+            let mut st =
+                c.prepare_cached("SELECT url, etag, last_modified FROM pages WHERE source = ?1")?;
+            let rows = st.query_map([source], |r| {
+                Ok(PageValidators {
+                    url: r.get(0)?,
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                })
+            })?;
+            rows.map(|r| r.map(|p| (p.url.clone(), p))).collect()
         })
         .await
     }

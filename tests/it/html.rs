@@ -132,13 +132,14 @@ async fn html_source_without_selectors_yields_exactly_the_articles() {
     );
     assert_no_chrome(council);
 
-    // A new story on the front page: only its page is fetched; the stored
-    // articles are not fetched again.
+    // A new story on the front page: its page is fetched; the stored
+    // articles are asked for only conditionally, and answer 304.
     origin.put("2021/03/library-reopens-after-two-years", HTML, BYLINE);
     let teaser = format!(
         "<main>\n  <div class=\"teaser\"><h2><a href=\"{base}2021/03/library-reopens-after-two-years\">The library reopens after two years</a></h2></div>"
     );
-    origin.put("news/", HTML, front.replacen("<main>", &teaser, 1));
+    let front = front.replacen("<main>", &teaser, 1);
+    origin.put("news/", HTML, front.clone());
     let (code, out, err) = run(&["fetch", "-c", &cfg]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out, "site: new 1, updated 0, unchanged 0\n");
@@ -146,10 +147,21 @@ async fn html_source_without_selectors_yields_exactly_the_articles() {
         "/2021/04/harbour-bridge-closes",
         "/news/science/lake-sediment-century-of-pollution",
         "/en/2017/07/31/council.html",
-        "/2021/03/library-reopens-after-two-years",
     ] {
-        assert_eq!(origin.requests_to(page).len(), 1, "{page}");
+        let seen = origin.requests_to(page);
+        assert_eq!(seen.len(), 2, "{page}");
+        assert!(
+            seen[1].if_none_match.is_some() && seen[1].status == 304,
+            "{page}: {:?}",
+            seen[1]
+        );
     }
+    assert_eq!(
+        origin
+            .requests_to("/2021/03/library-reopens-after-two-years")
+            .len(),
+        1
+    );
     let items = rendered_items(&cfg);
     assert_eq!(items.len(), 4);
     let library = item(&items, "The library reopens after two years");
@@ -160,6 +172,34 @@ async fn html_source_without_selectors_yields_exactly_the_articles() {
     let (_, out, _) = run(&["fetch", "-c", &cfg]).await;
     assert_eq!(out, "site: unchanged (not modified)\n");
     assert_eq!(origin.requests_to("/news/").last().unwrap().status, 304);
+    // An article corrected upstream is read again when the front page next
+    // changes, and updated in place.
+    origin.put(
+        "en/2017/07/31/council.html",
+        HTML,
+        PLAIN.replace(
+            "Campaigning begins officially in two weeks.",
+            "Campaigning begins officially in three weeks.",
+        ),
+    );
+    origin.put(
+        "news/",
+        HTML,
+        front.replacen("<main>", "<main><p>Updated hourly.</p>", 1),
+    );
+    let (code, out, err) = run(&["fetch", "-c", &cfg]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "site: new 0, updated 1, unchanged 0\n");
+    let items = rendered_items(&cfg);
+    assert_eq!(items.len(), 4);
+    let council = item(&items, "Council votes to hold early election");
+    assert!(
+        council["content_html"]
+            .as_str()
+            .unwrap()
+            .contains("in three weeks."),
+        "{council}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,7 +245,8 @@ async fn full_text_feed_keeps_its_own_title_and_date() {
             .unwrap()
             .contains("Lead concentrations rise sharply")
     );
-    // The feed changes; the stored items' pages are not fetched again.
+    // The feed changes; the stored items' pages are asked for only
+    // conditionally, answer 304, and the stored articles stay.
     origin.put(
         "feed.xml",
         "application/rss+xml",
@@ -216,7 +257,13 @@ async fn full_text_feed_keeps_its_own_title_and_date() {
     );
     let (code, out, err) = run(&["fetch", "-c", &cfg]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(origin.requests_to("/a/bridge").len(), 1);
+    let seen = origin.requests_to("/a/bridge");
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen[1].if_none_match.is_some() && seen[1].status == 304,
+        "{:?}",
+        seen[1]
+    );
     let items = rendered_items(&cfg);
     let bridge = item(&items, "Bridge to close (feed title)");
     assert!(

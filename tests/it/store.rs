@@ -7,7 +7,9 @@ use crate::pg::TestDb;
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use tidings::model::Item;
-use tidings::store::{self, FetchOutcome, FetchRecord, Location, SaveSummary, Store};
+use tidings::store::{
+    self, FetchOutcome, FetchRecord, Location, PageValidators, SaveSummary, Store,
+};
 
 /// A store and what must outlive it (its directory or database).
 pub struct Fixture {
@@ -77,6 +79,7 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
             ..Location::default()
         },
         outcome: FetchOutcome::Fetched {
+            pages: Vec::new(),
             etag: Some("\"e1\"".into()),
             last_modified: None,
             title: Some("S".into()),
@@ -318,6 +321,23 @@ async fn known_ids_are_those_stored_for_the_source(f: Fixture) {
     assert!(store.known_ids("other", &ids).await.unwrap().is_empty());
 }
 
+async fn page_validators_are_kept_per_source(f: Fixture) {
+    let store = f.store.clone();
+    let mut record = fetched(vec![item("a", "x", 10)], 1000);
+    let page = PageValidators {
+        url: "https://example.org/a".into(),
+        etag: Some("\"p1\"".into()),
+        last_modified: None,
+    };
+    if let FetchOutcome::Fetched { pages, .. } = &mut record.outcome {
+        pages.push(page.clone());
+    }
+    store.record_fetch(record).await.unwrap();
+    let stored = store.page_validators("s").await.unwrap();
+    assert_eq!(stored.get("https://example.org/a"), Some(&page));
+    assert!(store.page_validators("other").await.unwrap().is_empty());
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -350,4 +370,5 @@ on_every_backend!(
     concurrent_claims_have_one_winner,
     changes_are_versioned,
     known_ids_are_those_stored_for_the_source,
+    page_validators_are_kept_per_source,
 );
