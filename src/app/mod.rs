@@ -382,6 +382,26 @@ impl App {
         }
     }
 
+    /// A GET of `url` for `source`, with its user agent, timeout and headers
+    /// and the given validators.
+    fn request<'a>(
+        &self,
+        source: &'a Source,
+        url: &'a url::Url,
+        etag: Option<&'a str>,
+        last_modified: Option<&'a str>,
+    ) -> fetch::Request<'a> {
+        fetch::Request {
+            url,
+            etag,
+            last_modified,
+            user_agent: &source.user_agent,
+            timeout: source.timeout,
+            max_body: self.config().fetch.max_body,
+            headers: &source.headers,
+        }
+    }
+
     /// Fetches a source's own feed or page: from where it lives now (after
     /// permanent moves), with its validators, counting redirects towards a
     /// move. `Err` is the whole reading when there is nothing to parse: a
@@ -406,15 +426,12 @@ impl App {
             redirect_streak: state.map_or(0, |s| s.redirect_streak),
             gone: false,
         };
-        let req = fetch::Request {
-            url: &url,
-            etag: state.and_then(|s| s.etag.as_deref()),
-            last_modified: state.and_then(|s| s.last_modified.as_deref()),
-            user_agent: &source.user_agent,
-            timeout: source.timeout,
-            max_body: self.config().fetch.max_body,
-            headers: &source.headers,
-        };
+        let req = self.request(
+            source,
+            &url,
+            state.and_then(|s| s.etag.as_deref()),
+            state.and_then(|s| s.last_modified.as_deref()),
+        );
         let resp = match self.fetcher.get(&req).await {
             Ok(r) => r,
             Err(e) => {
@@ -669,15 +686,12 @@ impl App {
         url: &url::Url,
         validators: Option<&PageValidators>,
     ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, String> {
-        let req = fetch::Request {
+        let req = self.request(
+            source,
             url,
-            etag: validators.and_then(|v| v.etag.as_deref()),
-            last_modified: validators.and_then(|v| v.last_modified.as_deref()),
-            user_agent: &source.user_agent,
-            timeout: source.timeout,
-            max_body: self.config().fetch.max_body,
-            headers: &source.headers,
-        };
+            validators.and_then(|v| v.etag.as_deref()),
+            validators.and_then(|v| v.last_modified.as_deref()),
+        );
         let body = match self.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,
             Ok(_) => return Ok(None),
