@@ -1,5 +1,5 @@
-//! Entry points for the fuzz targets in `fuzz/` (built only with the
-//! `fuzzing` feature): each runs untrusted bytes through a real path of the
+//! Entry points for the fuzz targets in `fuzz/` (built with the `fuzzing`
+//! feature, and in tests, which replay the kept inputs): each runs untrusted bytes through a real path of the
 //! daemon and panics when an invariant the served feeds rely on breaks.
 //!
 //! Like `app`, it sees the stages it drives; nothing depends on it.
@@ -173,5 +173,39 @@ fn assert_safe(html: &str) {
                 "an iframe from elsewhere: {html}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every seed and every input that once crashed a target, through the
+    /// same checks as the fuzzers: the regression tests of fuzzing.
+    #[test]
+    fn kept_inputs_pass() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        type Target = fn(&[u8]);
+        let dirs: [(&str, Target); 5] = [
+            ("fuzz/seeds/feed", super::feed),
+            ("fuzz/regressions/feed", super::feed),
+            ("fuzz/seeds/html", |b| {
+                super::html(&String::from_utf8_lossy(b))
+            }),
+            ("fuzz/regressions/html", |b| {
+                super::html(&String::from_utf8_lossy(b))
+            }),
+            ("tests/fixtures/pages", super::page),
+        ];
+        let mut ran = 0;
+        for (dir, target) in dirs {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                target(&std::fs::read(entry.unwrap().path()).unwrap());
+                ran += 1;
+            }
+        }
+        for entry in std::fs::read_dir(root.join("config/articles")).unwrap() {
+            super::article(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            ran += 1;
+        }
+        assert!(ran >= 20, "only {ran} inputs");
     }
 }

@@ -27,7 +27,7 @@ pub mod app;
 pub mod config;
 mod extract;
 mod fetch;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod model;
 mod normalize;
