@@ -1,0 +1,519 @@
+//! Reading sources: a source's own feed or page fetched from where it lives
+//! now (following permanent moves, honouring 410 and `Retry-After`), parsed,
+//! normalized, and — for `html` sources and `full_text` — the article pages
+//! behind its items fetched (conditionally, once stored) and extracted.
+//! Nothing here writes; `App::record` does. Part of `app`.
+
+use super::App;
+use crate::config::{Select, Source, SourceKind};
+use crate::extract;
+use crate::fetch;
+use crate::model::{Item, RawItem};
+use crate::normalize;
+use crate::source;
+use crate::store::{FetchOutcome, Location, PageValidators, SourceState};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use tracing::warn;
+
+impl App {
+    /// Reads a source's items, without writing anything. In a `preview`,
+    /// every item counts as new: article pages are fetched even when the
+    /// store has them.
+    pub(super) async fn read_source(
+        &self,
+        source: &Source,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Reading {
+        let (config_url, select) = match &source.kind {
+            SourceKind::Files { path } => {
+                return Reading::new(
+                    read_files(source, path.clone(), now).await,
+                    Location::default(),
+                );
+            }
+            SourceKind::Feed { url } => (url, None),
+            SourceKind::Html { url, select } => (url, Some(select.as_ref())),
+        };
+        let (body, location, fresh_for) = match self.fetch_listing(source, config_url, state).await
+        {
+            Ok(fetched) => fetched,
+            Err(reading) => return reading,
+        };
+        let read = match select {
+            None => self.read_feed(source, body, now, preview).await,
+            Some(select) => self.read_html(source, body, select, now, preview).await,
+        };
+        match read {
+            Ok((outcome, ttl)) => {
+                let mut reading = Reading::new(outcome, location);
+                // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
+                reading.fresh_for = fresh_for.max(ttl);
+                reading
+            }
+            Err(error) => Reading::new(FetchOutcome::Failed { error }, location),
+        }
+    }
+
+    /// A GET of `url` for `source`, with its user agent, timeout and headers
+    /// and the given validators.
+    fn request<'a>(
+        &self,
+        source: &'a Source,
+        url: &'a url::Url,
+        etag: Option<&'a str>,
+        last_modified: Option<&'a str>,
+    ) -> fetch::Request<'a> {
+        fetch::Request {
+            url,
+            etag,
+            last_modified,
+            user_agent: &source.user_agent,
+            timeout: source.timeout,
+            max_body: self.config().fetch.max_body,
+            headers: &source.headers,
+        }
+    }
+
+    /// Fetches a source's own feed or page: from where it lives now (after
+    /// permanent moves), with its validators, counting redirects towards a
+    /// move. `Err` is the whole reading when there is nothing to parse: a
+    /// failure (with 410 and `Retry-After` noted) or `304`.
+    async fn fetch_listing(
+        &self,
+        source: &Source,
+        config_url: &url::Url,
+        state: Option<&SourceState>,
+    ) -> Result<(fetch::Body, Location, Option<std::time::Duration>), Reading> {
+        // A state recorded for another config URL (the user edited it) is
+        // not carried over: no move, no validators, no 410.
+        let state = state.filter(|s| s.config_url.as_deref() == Some(config_url.as_str()));
+        let url = state
+            .and_then(|s| s.url.as_deref())
+            .and_then(|u| url::Url::parse(u).ok())
+            .unwrap_or_else(|| config_url.clone());
+        let mut location = Location {
+            config_url: Some(config_url.to_string()),
+            url: Some(url.to_string()),
+            redirect_to: state.and_then(|s| s.redirect_to.clone()),
+            redirect_streak: state.map_or(0, |s| s.redirect_streak),
+            gone: false,
+        };
+        let req = self.request(
+            source,
+            &url,
+            state.and_then(|s| s.etag.as_deref()),
+            state.and_then(|s| s.last_modified.as_deref()),
+        );
+        let resp = match self.fetcher.get(&req).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut reading = Reading::new(
+                    FetchOutcome::Failed {
+                        error: e.to_string(),
+                    },
+                    location,
+                );
+                if let fetch::FetchError::Status { code, retry_after } = e {
+                    reading.location.gone = code == 410;
+                    reading.retry_after = retry_after;
+                }
+                return Err(reading);
+            }
+        };
+        track_move(&mut location, resp.moved_to.as_ref());
+        match resp.body {
+            Some(body) => Ok((body, location, resp.fresh_for)),
+            None => {
+                let mut reading = Reading::new(FetchOutcome::NotModified, location);
+                reading.fresh_for = resp.fresh_for;
+                Err(reading)
+            }
+        }
+    }
+
+    /// A feed document's items, with their articles when `full_text`; and
+    /// the feed's `<ttl>`.
+    async fn read_feed(
+        &self,
+        source: &Source,
+        body: fetch::Body,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
+        let id = source.id.clone();
+        let tz = source.timezone;
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
+        // Parsing and sanitizing are CPU work: keep them off the async threads.
+        let (title, ttl, pairs) = tokio::task::spawn_blocking(move || {
+            let parsed = source::feed::parse(
+                &body.bytes,
+                body.content_type.as_deref(),
+                body.url.as_str(),
+                move |t| normalize::parse_date(t, tz),
+            )?;
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
+                now,
+            };
+            let pairs = parsed
+                .items
+                .into_iter()
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::feed::FeedError>((parsed.title, parsed.ttl, pairs))
+        })
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let (items, pages) = if source.full_text {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            (
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            )
+        };
+        let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+        Ok((
+            FetchOutcome::Fetched {
+                pages,
+                etag,
+                last_modified,
+                title: title.map(|t| normalize::plain_text(&t)),
+                items,
+            },
+            ttl,
+        ))
+    }
+
+    /// An `html` source: the listing page's items by selectors (fetching
+    /// each article with `follow`), or, without selectors, every article the
+    /// page links to, fetched and extracted.
+    async fn read_html(
+        &self,
+        source: &Source,
+        body: fetch::Body,
+        select: Option<&Select>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
+        let id = source.id.clone();
+        let tz = source.timezone;
+        let etag = body.etag.clone();
+        let last_modified = body.last_modified.clone();
+        let select = select.cloned();
+        let (pairs, follow) = tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            let (raws, follow) = match &select {
+                Some(s) => {
+                    let selectors = source::html::Selectors {
+                        item: &s.item,
+                        title: s.title.as_deref(),
+                        link: s.link.as_deref(),
+                        date: s.date.as_deref(),
+                        summary: s.summary.as_deref(),
+                    };
+                    (source::html::list(&html, &body.url, &selectors)?, s.follow)
+                }
+                None => {
+                    let links = source::html::article_links(&html, &body.url, MAX_ARTICLES);
+                    let raws = links
+                        .into_iter()
+                        .map(|link| RawItem {
+                            guid: Some(link.to_string()),
+                            link: Some(link.to_string()),
+                            ..RawItem::default()
+                        })
+                        .collect();
+                    (raws, true)
+                }
+            };
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
+                now,
+            };
+            let pairs = raws
+                .into_iter()
+                .map(|raw| {
+                    let item = normalize::item(raw.clone(), &ctx);
+                    (raw, item)
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, source::html::BadSelector>((pairs, follow))
+        })
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let (items, pages) = if follow {
+            self.with_articles(source, pairs, now, preview).await?
+        } else {
+            (
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            )
+        };
+        Ok((
+            FetchOutcome::Fetched {
+                pages,
+                etag,
+                last_modified,
+                title: None,
+                items,
+            },
+            None,
+        ))
+    }
+
+    /// Fetches the article page behind each item and takes its body; the
+    /// item's own title, date and authors stay where it has them. A page the
+    /// store already has is asked for again only conditionally, with its
+    /// stored validators: unchanged (304), its item is left out and the
+    /// stored article kept; changed, it is read again and updated in place.
+    /// New items go first within [`MAX_ARTICLES`]. A new item whose page
+    /// cannot be read is kept as it is when it has a title, else left out,
+    /// to be tried again on the next fetch. Returns the items and the
+    /// validators of the pages read.
+    async fn with_articles(
+        &self,
+        source: &Source,
+        pairs: Vec<(RawItem, Item)>,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(Vec<Item>, Vec<PageValidators>), String> {
+        let (known, stored) = if preview {
+            (HashSet::new(), HashMap::new())
+        } else {
+            let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
+            let known = self
+                .store
+                .known_ids(&source.id, &ids)
+                .await
+                .map_err(|e| e.to_string())?;
+            let stored = self
+                .store
+                .page_validators(&source.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            (known, stored)
+        };
+        let mut pairs = pairs;
+        // Stable: new items keep their order, ahead of the re-checks.
+        pairs.sort_by_key(|(_, item)| known.contains(&item.id));
+        let jobs = pairs.into_iter().take(MAX_ARTICLES).map(|(raw, item)| {
+            let is_known = known.contains(&item.id);
+            let stored = &stored;
+            async move {
+                let link = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+                let Some(link) = link else {
+                    return (!is_known).then_some((item, None));
+                };
+                let validators = stored.get(link.as_str());
+                if is_known && validators.is_none() {
+                    // Stored without validators: nothing to ask conditionally.
+                    return None;
+                }
+                match self.fetch_article(source, &link, validators).await {
+                    Ok(Some((article, page, fresh))) => {
+                        let merged = merge(raw, article, &page);
+                        let ctx = normalize::Context {
+                            source: &source.id,
+                            base_url: Some(&page),
+                            timezone: source.timezone,
+                            now,
+                        };
+                        Some((normalize::item(merged, &ctx), Some(fresh)))
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        warn!(source = source.id, "article {link}: {e}");
+                        (!is_known && raw.title.is_some()).then_some((item, None))
+                    }
+                }
+            }
+        });
+        let (items, pages): (Vec<Item>, Vec<Option<PageValidators>>) =
+            futures_util::future::join_all(jobs)
+                .await
+                .into_iter()
+                .flatten()
+                .unzip();
+        Ok((items, pages.into_iter().flatten().collect()))
+    }
+
+    /// One article page, fetched through the shared fetcher (conditionally
+    /// when `validators` are given) and extracted; with the URL it was read
+    /// from (after redirects) and its new validators. `None` when it has not
+    /// changed.
+    async fn fetch_article(
+        &self,
+        source: &Source,
+        url: &url::Url,
+        validators: Option<&PageValidators>,
+    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, String> {
+        let req = self.request(
+            source,
+            url,
+            validators.and_then(|v| v.etag.as_deref()),
+            validators.and_then(|v| v.last_modified.as_deref()),
+        );
+        let body = match self.fetcher.get(&req).await {
+            Ok(fetch::Response { body: Some(b), .. }) => b,
+            Ok(_) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let fresh = PageValidators {
+            url: url.to_string(),
+            etag: body.etag.clone(),
+            last_modified: body.last_modified.clone(),
+        };
+        tokio::task::spawn_blocking(move || {
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            extract::extract(&html, Some(&body.url))
+                .map(|a| Some((a, body.url, fresh)))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("extraction crashed: {e}"))?
+    }
+}
+
+/// At most this many article pages are fetched in one fetch of a source;
+/// the rest wait for the next one.
+const MAX_ARTICLES: usize = 30;
+
+/// A listed item with the article behind it: the item's own title, date and
+/// authors win, the article fills what the item lacks and gives the body.
+fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawItem {
+    if raw.title.is_none() {
+        raw.title = article.title;
+    }
+    if raw.authors.is_empty() {
+        raw.authors = article.authors;
+    }
+    if raw.published.is_none() {
+        raw.published = article.published;
+    }
+    if raw.updated.is_none() {
+        raw.updated = article.updated;
+    }
+    if raw.link.is_none() {
+        raw.link = article.url;
+    }
+    if !article.body_html.trim().is_empty() {
+        raw.content_html = Some(article.body_html);
+    }
+    raw.base_url = Some(page.to_string());
+    raw
+}
+
+/// What reading a source gave, before it is written.
+pub(super) struct Reading {
+    pub(super) outcome: FetchOutcome,
+    pub(super) location: Location,
+    /// The server's freshness hint: a floor for the next poll.
+    pub(super) fresh_for: Option<std::time::Duration>,
+    /// The server's `Retry-After`: no request before it.
+    pub(super) retry_after: Option<std::time::Duration>,
+}
+
+impl Reading {
+    pub(super) fn new(outcome: FetchOutcome, location: Location) -> Reading {
+        Reading {
+            outcome,
+            location,
+            fresh_for: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// Fetches in a row that must end at the same permanent redirect before the
+/// source moves there: one could be a mistake the site soon undoes.
+const MOVE_AFTER: u32 = 3;
+
+pub(super) const GONE: &str =
+    "gone (HTTP 410): not fetched again until its URL changes in the config";
+
+/// Counts a permanent redirect towards a move, and moves the source once the
+/// same target was seen on [`MOVE_AFTER`] fetches in a row.
+fn track_move(location: &mut Location, moved_to: Option<&url::Url>) {
+    match moved_to {
+        Some(target) => {
+            let target = target.to_string();
+            location.redirect_streak = if location.redirect_to.as_deref() == Some(target.as_str()) {
+                location.redirect_streak + 1
+            } else {
+                1
+            };
+            location.redirect_to = Some(target);
+            if location.redirect_streak >= MOVE_AFTER {
+                location.url = location.redirect_to.take();
+                location.redirect_streak = 0;
+            }
+        }
+        None => {
+            location.redirect_to = None;
+            location.redirect_streak = 0;
+        }
+    }
+}
+
+/// Whether the source answered 410 Gone at the URL it still has in the config.
+pub(super) fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
+    match (&source.kind, state) {
+        (SourceKind::Feed { url }, Some(s)) => {
+            s.gone && s.config_url.as_deref() == Some(url.as_str())
+        }
+        _ => false,
+    }
+}
+
+async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> FetchOutcome {
+    let id = source.id.clone();
+    let tz = source.timezone;
+    let done = tokio::task::spawn_blocking(move || {
+        let (raws, errors) = source::files::read_dir(&path)?;
+        for e in errors {
+            warn!(source = id, "skipped: {e}");
+        }
+        let ctx = normalize::Context {
+            source: &id,
+            base_url: None,
+            timezone: tz,
+            now,
+        };
+        let items: Vec<Item> = raws
+            .into_iter()
+            .map(|r: RawItem| normalize::item(r, &ctx))
+            .collect();
+        Ok::<_, source::files::FilesError>(items)
+    })
+    .await;
+    match done {
+        Ok(Ok(items)) => FetchOutcome::Fetched {
+            pages: Vec::new(),
+            etag: None,
+            last_modified: None,
+            title: None,
+            items,
+        },
+        Ok(Err(e)) => FetchOutcome::Failed {
+            error: e.to_string(),
+        },
+        Err(e) => FetchOutcome::Failed {
+            error: format!("reading files crashed: {e}"),
+        },
+    }
+}
