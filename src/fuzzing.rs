@@ -70,8 +70,11 @@ pub fn html(text: &str) {
     let base = url::Url::parse("https://fuzz.example/a/b").ok();
     let clean = normalize::sanitize_html(text, base.as_ref());
     assert_safe(&clean);
-    // Sanitizing is idempotent: what came out is already clean.
-    assert_eq!(normalize::sanitize_html(&clean, base.as_ref()), clean);
+    // Readers parse it again: what they rebuild from badly nested markup
+    // (the HTML parser moves elements) must be just as clean. Byte-for-byte
+    // idempotence does not hold for such markup, and need not (found by
+    // fuzzing; the input is kept in fuzz/regressions/html).
+    assert_safe(&normalize::sanitize_html(&clean, base.as_ref()));
     let _ = normalize::plain_text(text);
     let _ = normalize::parse_date(text, chrono_tz::UTC);
 }
