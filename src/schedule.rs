@@ -124,15 +124,18 @@ impl Schedule {
 pub const MAX_WAIT: Duration = Duration::hours(24);
 
 /// When to fetch again after a success: the schedule's next firing plus the
-/// source's jitter, but not before the server's freshness hint (RSS `ttl`,
-/// `Cache-Control: max-age`, `Expires`), itself capped at [`MAX_WAIT`].
+/// source's jitter, but not before half the interval has passed (a fetch
+/// that ran late is not followed at once by the next one), nor before the
+/// server's freshness hint (RSS `ttl`, `Cache-Control: max-age`, `Expires`),
+/// itself capped at [`MAX_WAIT`].
 pub fn after_success(
     schedule: &Schedule,
     source_id: &str,
     now: DateTime<Utc>,
     fresh_for: Option<Duration>,
 ) -> DateTime<Utc> {
-    let next = schedule.next_after(now) + jitter(source_id, schedule.interval(now));
+    let interval = schedule.interval(now);
+    let next = (schedule.next_after(now) + jitter(source_id, interval)).max(now + interval / 2);
     match fresh_for {
         Some(hint) => next.max(now + hint.min(MAX_WAIT)),
         None => next,
@@ -251,6 +254,18 @@ mod tests {
         assert_eq!(
             after_success(&s, "a", now, Some(Duration::days(30))),
             at("2026-03-02T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_late_fetch_is_not_followed_at_once() {
+        let s: Schedule = "*/15 * * * *".parse().unwrap();
+        // Due at 10:00, run at 10:14: the 10:15 firing would come a minute
+        // later; the next fetch waits at least half the interval.
+        let late = at("2026-03-01T10:14:00Z");
+        assert_eq!(
+            after_success(&s, "a", late, None),
+            late + Duration::seconds(450)
         );
     }
 
