@@ -162,27 +162,15 @@ impl App {
                 timezone: tz,
                 now,
             };
-            let pairs = parsed
-                .items
-                .into_iter()
-                .map(|raw| {
-                    let item = normalize::item(raw.clone(), &ctx);
-                    (raw, item)
-                })
-                .collect::<Vec<_>>();
+            let pairs = normalize_all(parsed.items, &ctx);
             Ok::<_, source::feed::FeedError>((parsed.title, parsed.ttl, pairs))
         })
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
         .map_err(|e| e.to_string())?;
-        let (items, pages) = if source.full_text {
-            self.with_articles(source, pairs, now, preview).await?
-        } else {
-            (
-                pairs.into_iter().map(|(_, item)| item).collect(),
-                Vec::new(),
-            )
-        };
+        let (items, pages) = self
+            .with_articles(source, pairs, source.full_text, now, preview)
+            .await?;
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
         Ok((
             FetchOutcome::Fetched {
@@ -244,26 +232,15 @@ impl App {
                 timezone: tz,
                 now,
             };
-            let pairs = raws
-                .into_iter()
-                .map(|raw| {
-                    let item = normalize::item(raw.clone(), &ctx);
-                    (raw, item)
-                })
-                .collect::<Vec<_>>();
+            let pairs = normalize_all(raws, &ctx);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
         .map_err(|e| e.to_string())?;
-        let (items, pages) = if follow {
-            self.with_articles(source, pairs, now, preview).await?
-        } else {
-            (
-                pairs.into_iter().map(|(_, item)| item).collect(),
-                Vec::new(),
-            )
-        };
+        let (items, pages) = self
+            .with_articles(source, pairs, follow, now, preview)
+            .await?;
         Ok((
             FetchOutcome::Fetched {
                 pages,
@@ -285,13 +262,21 @@ impl App {
     /// cannot be read is kept as it is when it has a title, else left out,
     /// to be tried again on the next fetch. Returns the items and the
     /// validators of the pages read.
+    /// Without `follow`, the items as they are and no pages read.
     async fn with_articles(
         &self,
         source: &Source,
         pairs: Vec<(RawItem, Item)>,
+        follow: bool,
         now: DateTime<Utc>,
         preview: bool,
     ) -> Result<(Vec<Item>, Vec<PageValidators>), String> {
+        if !follow {
+            return Ok((
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            ));
+        }
         let (known, stored) = if preview {
             (HashSet::new(), HashMap::new())
         } else {
@@ -387,6 +372,17 @@ impl App {
         .await
         .map_err(|e| format!("extraction crashed: {e}"))?
     }
+}
+
+/// Each raw item with its normalized form: the raw one is kept to merge
+/// with the article page behind it.
+fn normalize_all(raws: Vec<RawItem>, ctx: &normalize::Context) -> Vec<(RawItem, Item)> {
+    raws.into_iter()
+        .map(|raw| {
+            let item = normalize::item(raw.clone(), ctx);
+            (raw, item)
+        })
+        .collect()
 }
 
 /// At most this many article pages are fetched in one fetch of a source;
