@@ -1,6 +1,6 @@
 //! The HTTP side: rendered feeds, the index page and the OPML list served
-//! from memory with strong ETags, Last-Modified, 304s, HEAD and
-//! pre-compressed gzip/br bodies.
+//! from memory with strong ETags, Last-Modified, 304s, HEAD and gzip/br
+//! bodies compressed once per rendered version.
 //!
 //! Also `/healthz` (asking `app` through the [`Health`] trait) and `/metrics`
 //! (the [`Metrics`] every request is counted in).
@@ -22,15 +22,19 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// One feed in one format, ready to send.
 #[derive(Debug)]
 pub struct Rendered {
     pub content_type: &'static str,
     pub body: Bytes,
-    pub gzip: Bytes,
-    pub br: Bytes,
+    // Compressed on the first request that asks for the encoding: most
+    // per-source feeds are rendered many times for each time one is read,
+    // and compressing every render cost more than everything else a fetch
+    // cycle does (bench/, BENCHMARKS.md).
+    gzip: OnceLock<Bytes>,
+    br: OnceLock<Bytes>,
     /// Hex digest of `body`; each encoding's ETag adds a suffix, as strong
     /// ETags must differ between representations.
     pub tag: String,
@@ -38,31 +42,51 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Compresses `body` both ways and derives its ETag from the bytes, so
-    /// the same bytes give the same ETag on every instance.
+    /// Derives the ETag from the bytes, so the same bytes give the same
+    /// ETag on every instance.
     pub fn new(
         content_type: &'static str,
         body: Vec<u8>,
         last_modified: DateTime<Utc>,
     ) -> Rendered {
-        let tag = hex::encode(&Sha256::digest(&body)[..12]);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        // Writing into a Vec cannot fail.
-        let _ = gz.write_all(&body);
-        let gzip = gz.finish().unwrap_or_default();
-        let mut br = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 9, 22);
-            let _ = w.write_all(&body);
-        }
         Rendered {
             content_type,
+            tag: hex::encode(&Sha256::digest(&body)[..12]),
             body: Bytes::from(body),
-            gzip: Bytes::from(gzip),
-            br: Bytes::from(br),
-            tag,
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
             last_modified,
         }
+    }
+
+    /// The body gzip-compressed, at the best level: it is done once per
+    /// rendered version.
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                // Writing into a Vec cannot fail.
+                let _ = gz.write_all(&self.body);
+                Bytes::from(gz.finish().unwrap_or_default())
+            })
+            .clone()
+    }
+
+    /// The body brotli-compressed at quality 9, with a window just large
+    /// enough for the body (a larger one only costs memory to set up).
+    pub fn br(&self) -> Bytes {
+        self.br
+            .get_or_init(|| {
+                let bits = usize::BITS - self.body.len().leading_zeros();
+                let window = bits.clamp(10, 22);
+                let mut br = Vec::new();
+                {
+                    let mut w = brotli::CompressorWriter::new(&mut br, 4096, 9, window);
+                    let _ = w.write_all(&self.body);
+                }
+                Bytes::from(br)
+            })
+            .clone()
     }
 }
 
@@ -357,11 +381,11 @@ fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Respon
         Encoding::Identity => r.body.clone(),
         Encoding::Gzip => {
             set(header::CONTENT_ENCODING, "gzip".into());
-            r.gzip.clone()
+            r.gzip()
         }
         Encoding::Br => {
             set(header::CONTENT_ENCODING, "br".into());
-            r.br.clone()
+            r.br()
         }
     };
     Some((StatusCode::OK, out, body).into_response())
@@ -489,14 +513,25 @@ mod tests {
 
     #[test]
     fn compressed_bodies_round_trip() {
-        let body = b"<rss>hello hello hello</rss>".to_vec();
+        // A tiny body and one that needs a larger brotli window.
+        for body in [
+            b"<rss>hello hello hello</rss>".to_vec(),
+            (0..5000)
+                .flat_map(|i| format!("<i>{i}</i>").into_bytes())
+                .collect(),
+        ] {
+            round_trip(body);
+        }
+    }
+
+    fn round_trip(body: Vec<u8>) {
         let r = Rendered::new("application/rss+xml", body.clone(), Utc::now());
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.gzip[..]), &mut out)
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.gzip()[..]), &mut out)
             .unwrap();
         assert_eq!(out, body);
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&r.br[..], 4096), &mut out)
+        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&r.br()[..], 4096), &mut out)
             .unwrap();
         assert_eq!(out, body);
     }
