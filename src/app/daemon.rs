@@ -51,6 +51,8 @@ pub async fn run(
     let app = App::open(config).await?;
     // Taken before rendering: a change made meanwhile is rendered again.
     let version = app.store.changes_since(0).await?.version;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let renderer = app.spawn_renderer(stop_rx.clone());
     app.render_all().await;
     info!(instance = app.instance, "started");
     let ticks = Arc::new(AtomicI64::new(Utc::now().timestamp()));
@@ -58,7 +60,6 @@ pub async fn run(
         app: app.clone(),
         ticks: ticks.clone(),
     });
-    let (stop_tx, stop_rx) = watch::channel(false);
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -109,6 +110,7 @@ pub async fn run(
     sources.stop_all().await;
     let _ = prune.await;
     let _ = changes.await;
+    let _ = renderer.await;
     if let Some(w) = watchdog {
         let _ = w.await;
     }

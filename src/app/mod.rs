@@ -4,6 +4,11 @@
 //! (`render`) into the table `serve` answers from, and runs each source on
 //! its `schedule`.
 //!
+//! A fetch does not render: it marks what changed, and the daemon's one
+//! renderer renders each marked feed once for however many fetches marked
+//! it meanwhile (a cycle of 2,000 sources must not render the merged feeds
+//! 2,000 times). The one-shot commands serve nothing, so they render nothing.
+//!
 //! Several instances may share one store: each claims a due source with a
 //! lease before fetching it (so one instance fetches it), and each polls the
 //! store's change version every second to re-render what another changed.
@@ -23,12 +28,13 @@ use crate::serve::{self, Feeds, Put, Rendered};
 use crate::store::{self, FetchOutcome, FetchRecord, SaveSummary, SourceState, Store, StoreError};
 use crate::telemetry::{FetchResult, Metrics};
 use chrono::{DateTime, SubsecRound, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 mod commands;
@@ -167,6 +173,20 @@ pub struct App {
     started: DateTime<Utc>,
     /// This process's name on the leases it takes.
     instance: String,
+    /// What waits for the renderer; `None` while nothing renders (the
+    /// one-shot commands), so marks are not kept for nobody. A std mutex:
+    /// never held across an await.
+    pending: Mutex<Option<Pending>>,
+    /// Wakes the renderer after a mark.
+    marked: Notify,
+}
+
+/// Sources whose feeds (their own and the merged feeds drawing on them) wait
+/// to be rendered, and whether the index page does.
+#[derive(Debug, Default)]
+struct Pending {
+    sources: HashSet<String>,
+    index: bool,
 }
 
 /// The `updated` date of a feed with no items: fixed, so every instance
@@ -224,6 +244,8 @@ impl App {
             rendering: Mutex::new(HashMap::new()),
             started: Utc::now().trunc_subsecs(0),
             instance: instance_name(),
+            pending: Mutex::new(None),
+            marked: Notify::new(),
         }))
     }
 
@@ -334,22 +356,67 @@ impl App {
         };
         let took = (Utc::now() - now).to_std().unwrap_or_default();
         self.metrics.fetched(&source.id, counted, took, stored);
-        if let Ok(Fetched::Saved(s)) = &result
-            && s.changed()
-        {
-            self.render_changed(std::slice::from_ref(&source.id)).await;
-        } else {
+        let changed = matches!(&result, Ok(Fetched::Saved(s)) if s.changed());
+        if !changed {
             self.set_refresh(&source.id);
         }
-        self.render_index().await;
+        self.mark(changed.then_some(source.id.clone()), true);
         Report {
             source: source.id.clone(),
             result,
         }
     }
 
+    /// Marks the feeds of the sources `changed` (their own and the merged
+    /// ones drawing on them), and the index page if `index`, for the
+    /// renderer. Without a renderer, nothing is kept.
+    fn mark(&self, changed: impl IntoIterator<Item = String>, index: bool) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pending) = pending.as_mut() {
+            pending.sources.extend(changed);
+            pending.index |= index;
+            self.marked.notify_one();
+        }
+    }
+
+    /// Starts the renderer: from now on marks are kept, and rendered until
+    /// `stop` changes.
+    fn spawn_renderer(self: &Arc<Self>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_default();
+        tokio::spawn(self.clone().render_loop(stop))
+    }
+
+    /// Renders what was marked, each feed once per round however often it
+    /// was marked during the previous one.
+    async fn render_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = self.marked.notified() => {}
+            }
+            let Pending { sources, index } = self
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default();
+            if !sources.is_empty() {
+                let sources: Vec<String> = sources.into_iter().collect();
+                self.render_changed(&sources).await;
+            }
+            if index {
+                self.render_index().await;
+            }
+        }
+    }
+
     /// Renders the index page from the config and the sources' stored
-    /// state: one query, run after each fetch so the health shown is current.
+    /// state: one query, marked after each fetch so the health shown is
+    /// current.
     async fn render_index(&self) {
         let states: HashMap<String, SourceState> = match self.store.source_states().await {
             Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
@@ -728,7 +795,7 @@ impl App {
                 Ok(changes) => {
                     version = changes.version;
                     if !changes.sources.is_empty() {
-                        self.render_changed(&changes.sources).await;
+                        self.mark(changes.sources, false);
                     }
                 }
                 Err(e) => warn!("cannot look for changes: {e}"),
