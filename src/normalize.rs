@@ -6,6 +6,7 @@
 //! Pure functions without I/O; depends inside the crate only on `model`.
 
 use std::borrow::Cow;
+use std::cell::{LazyCell, RefCell};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -81,12 +82,16 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
         .or_else(|| guid.and_then(|g| clean_url(g, None)));
 
     let title_text = raw.title.as_deref().map(plain_text).unwrap_or_default();
-    let body_text = [&raw.content_html, &raw.summary_html]
-        .into_iter()
-        .flatten()
-        .map(|html| plain_text(html))
-        .find(|text| !text.is_empty())
-        .unwrap_or_default();
+    // The body's text is only needed for an item without title, or without
+    // guid and link; reading it costs a parse of the body.
+    let body_text = LazyCell::new(|| {
+        [&raw.content_html, &raw.summary_html]
+            .into_iter()
+            .flatten()
+            .map(|html| plain_text(html))
+            .find(|text| !text.is_empty())
+            .unwrap_or_default()
+    });
 
     let id = match (guid, &link) {
         (Some(guid), _) => guid.to_owned(),
@@ -252,18 +257,33 @@ pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
     // attributes and yields well-formed serialized HTML, which `rewrite_tags`
     // edits reliably; the second pass sanitizes the result again, so a
     // mistake in that rewrite cannot let anything unsafe through.
-    let first = sanitizer(base, LAZY_SRC_ATTRIBUTES).clean(html).to_string();
-    let rewritten = rewrite_tags(&first);
-    sanitizer(base, &[]).clean(&rewritten).to_string()
+    // Without images or iframes there is nothing to rewrite, and the first
+    // pass's output is what the second would make of it.
+    static LAZY: LazyLock<ammonia::Builder<'static>> =
+        LazyLock::new(|| sanitizer(LAZY_SRC_ATTRIBUTES));
+    static STRICT: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| sanitizer(&[]));
+    SANITIZE_BASE.with_borrow_mut(|b| b.clone_from(&base.cloned()));
+    let first = LAZY.clean(html).to_string();
+    let clean = if SERIALIZED_TAG.is_match(&first) {
+        STRICT.clean(&rewrite_tags(&first)).to_string()
+    } else {
+        first
+    };
+    SANITIZE_BASE.with_borrow_mut(|b| *b = None);
+    clean
+}
+
+thread_local! {
+    /// The base URL of the [`sanitize_html`] call running on this thread:
+    /// the sanitizers are built once (building one costs as much as using
+    /// it), so their attribute filter finds the call's base here. Ammonia
+    /// calls the filter synchronously, on the caller's thread.
+    static SANITIZE_BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
 }
 
 /// The ammonia configuration of [`sanitize_html`], allowing `img_attributes`
 /// on images in addition.
-fn sanitizer(
-    base: Option<&Url>,
-    img_attributes: &'static [&'static str],
-) -> ammonia::Builder<'static> {
-    let base = base.cloned();
+fn sanitizer(img_attributes: &'static [&'static str]) -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
         .add_tags(["iframe"])
@@ -271,8 +291,9 @@ fn sanitizer(
         .add_tag_attributes("img", img_attributes)
         .add_clean_content_tags(DROPPED_WITH_CONTENT)
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .attribute_filter(move |element, attribute, value| {
-            filter_url_attribute(base.as_ref(), element, attribute, value)
+        .attribute_filter(|element, attribute, value| {
+            SANITIZE_BASE
+                .with_borrow(|base| filter_url_attribute(base.as_ref(), element, attribute, value))
         });
     builder
 }
@@ -390,6 +411,11 @@ static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
 /// Plain text of an HTML or text fragment: markup stripped, entities
 /// decoded exactly once, whitespace collapsed, trimmed.
 pub fn plain_text(html: &str) -> String {
+    // Text without markup or entities (most titles, names and categories)
+    // needs no parse; the parser drops NULs, so text with one takes the parse.
+    if !html.contains(['<', '&', '\0']) {
+        return html.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut builder = ammonia::Builder::empty();
         builder
