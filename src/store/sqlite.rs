@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Each entry upgrades the schema by one version; never edit a shipped one.
 const MIGRATIONS: &[&str] = &[
@@ -76,9 +76,9 @@ CREATE TABLE pages (
 /// A SQLite database file shared by the daemon's tasks.
 #[derive(Clone)]
 pub struct SqliteStore {
-    // A std mutex, used only inside `spawn_blocking`: rusqlite is blocking,
-    // and one connection serializes writers as SQLite would anyway.
-    conn: Arc<Mutex<Connection>>,
+    // Taken asynchronously, then used inside `spawn_blocking` (rusqlite is
+    // blocking); one connection serializes writers as SQLite would anyway.
+    conn: Arc<tokio::sync::Mutex<Connection>>,
 }
 
 fn q(e: rusqlite::Error) -> StoreError {
@@ -112,8 +112,10 @@ impl SqliteStore {
             conn.pragma_update(None, "foreign_keys", "ON")
                 .map_err(open_err)?;
             migrate(&mut conn).map_err(open_err)?;
+            // Room for every statement the store runs (rusqlite keeps 16).
+            conn.set_prepared_statement_cache_capacity(64);
             Ok(SqliteStore {
-                conn: Arc::new(Mutex::new(conn)),
+                conn: Arc::new(tokio::sync::Mutex::new(conn)),
             })
         })
         .await
@@ -124,13 +126,13 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut c).map_err(q)
-        })
-        .await
-        .map_err(|e| StoreError::Query(e.to_string()))?
+        // Waiting for the connection happens here, not on a blocking thread:
+        // thousands of sources asking at once must not each hold a thread of
+        // tokio's blocking pool (and its memory) while they wait.
+        let mut conn = self.conn.clone().lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut conn).map_err(q))
+            .await
+            .map_err(|e| StoreError::Query(e.to_string()))?
     }
 }
 
@@ -292,10 +294,20 @@ fn upsert_items(
 }
 
 /// Marks `sources` as changed under the next change version.
+/// Runs one statement through the connection's statement cache: a fetch
+/// record runs the same few statements thousands of times a cycle.
+fn exec(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, rusqlite::Error> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
 fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<(), rusqlite::Error> {
-    let n: i64 = tx.query_row("UPDATE change_counter SET n = n + 1 RETURNING n", [], |r| {
-        r.get(0)
-    })?;
+    let n: i64 = tx
+        .prepare_cached("UPDATE change_counter SET n = n + 1 RETURNING n")?
+        .query_row([], |r| r.get(0))?;
     let mut st = tx.prepare_cached("UPDATE sources SET changed = ?2 WHERE id = ?1")?;
     for s in sources {
         st.execute(params![s, n])?;
@@ -308,11 +320,10 @@ impl Store for SqliteStore {
     async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
         let source = source.to_string();
         self.with(move |c| {
-            c.query_row(
-                &format!("SELECT {STATE_COLUMNS} FROM sources s WHERE s.id = ?1"),
-                [source],
-                state_row,
-            )
+            c.prepare_cached(&format!(
+                "SELECT {STATE_COLUMNS} FROM sources s WHERE s.id = ?1"
+            ))?
+            .query_row([source], state_row)
             .optional()
         })
         .await
@@ -340,11 +351,13 @@ impl Store for SqliteStore {
             // IMMEDIATE takes the write lock first, so processes sharing the
             // file decide one claim at a time.
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
                 [&source],
             )?;
-            let won = tx.execute(
+            let won = exec(
+                &tx,
                 "UPDATE sources SET lease_holder = ?3, lease_until = ?4
                  WHERE id = ?1
                    AND (last_fetch IS NULL OR next_due IS NULL OR next_due <= ?2)
@@ -360,7 +373,8 @@ impl Store for SqliteStore {
     async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError> {
         let (source, instance) = (source.to_string(), instance.to_string());
         self.with(move |c| {
-            c.execute(
+            exec(
+                c,
                 "UPDATE sources SET lease_holder = NULL, lease_until = NULL
                  WHERE id = ?1 AND lease_holder = ?2",
                 params![source, instance],
@@ -374,11 +388,13 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let loc = &record.location;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
                 [&record.source],
             )?;
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
                  lease_holder = NULL, lease_until = NULL WHERE id = ?1",
                 params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
@@ -400,7 +416,8 @@ impl Store for SqliteStore {
                         page.execute(params![record.source, p.url, p.etag, p.last_modified])?;
                     }
                     drop(page);
-                    tx.execute(
+                    exec(
+                        &tx,
                         "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
                          last_fetch = ?5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?6
                          WHERE id = ?1",
@@ -409,7 +426,8 @@ impl Store for SqliteStore {
                     summary
                 }
                 FetchOutcome::NotModified => {
-                    tx.execute(
+                    exec(
+                        &tx,
                         "UPDATE sources SET last_fetch = ?2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?3
                          WHERE id = ?1",
                         params![record.source, ms(record.at), ms(record.next_due)],
@@ -417,7 +435,8 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
                 FetchOutcome::Failed { error } => {
-                    tx.execute(
+                    exec(
+                        &tx,
                         "UPDATE sources SET last_fetch = ?2, last_outcome = 'error', last_error = ?3,
                          consecutive_errors = consecutive_errors + 1, next_due = ?4
                          WHERE id = ?1",
