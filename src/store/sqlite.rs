@@ -10,6 +10,8 @@ use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -457,25 +459,48 @@ impl Store for SqliteStore {
     async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError> {
         let sources = sources.to_vec();
         self.with(move |c| {
-            // Each source's newest `limit` come straight off the index; merging
-            // those keeps the cost independent of the store's size.
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {ITEM_COLUMNS} FROM items WHERE source = ?1 ORDER BY published DESC, id LIMIT ?2"
-            ))?;
-            let mut all = Vec::new();
+            // First the keys: each source's newest, straight off the
+            // covering index and no older than the `limit`th newest found so
+            // far, so a feed over many sources reads few entries of each.
+            // Then only the chosen rows. Neither grows with the store.
+            let mut keys = c.prepare_cached(
+                "SELECT published, id FROM items WHERE source = ?1 AND published >= ?3
+                 ORDER BY published DESC, id LIMIT ?2",
+            )?;
+            // The worst of the best `limit` on top.
+            let mut best: BinaryHeap<Reverse<(i64, Reverse<String>, Reverse<String>)>> =
+                BinaryHeap::with_capacity(limit + 1);
             for s in &sources {
-                let rows = st.query_map(params![s, limit as i64], item_row)?;
-                for r in rows {
-                    all.push(r?);
+                let floor = match best.peek() {
+                    Some(Reverse((published, _, _))) if best.len() >= limit => *published,
+                    _ => i64::MIN,
+                };
+                let rows = keys.query_map(params![s, limit as i64, floor], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (published, id) = row?;
+                    best.push(Reverse((published, Reverse(s.clone()), Reverse(id))));
+                    if best.len() > limit {
+                        best.pop();
+                    }
                 }
             }
+            let mut row = c.prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE source = ?1 AND id = ?2"
+            ))?;
+            let mut all = best
+                .into_iter()
+                .map(|Reverse((_, Reverse(source), Reverse(id)))| {
+                    row.query_row(params![source, id], item_row)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             all.sort_by(|a, b| {
                 b.published
                     .cmp(&a.published)
                     .then_with(|| a.source.cmp(&b.source))
                     .then_with(|| a.id.cmp(&b.id))
             });
-            all.truncate(limit);
             Ok(all)
         })
         .await
