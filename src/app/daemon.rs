@@ -6,7 +6,7 @@
 
 use super::{App, AppError};
 use crate::config::{Config, Source};
-use crate::serve::{self, Health, Shared};
+use crate::serve::{self, Health, OnDemand, Shared};
 use chrono::Utc;
 use sd_notify::NotifyState;
 use std::collections::HashMap;
@@ -68,6 +68,7 @@ pub async fn run(
         feeds: app.feeds.clone(),
         metrics: app.metrics.clone(),
         health: health.clone(),
+        on_demand: Arc::new(SourceFeeds(app.clone())),
     });
     let mut server_stop = stop_rx.clone();
     let limits = serve::Limits {
@@ -269,6 +270,19 @@ impl Health for Checkup {
             <= 3 * TICK.as_secs() as i64;
         let store = tokio::time::timeout(Duration::from_secs(2), self.app.store.ping()).await;
         ticked && matches!(store, Ok(Ok(())))
+    }
+}
+
+/// Renders sources' own feeds when readers ask for them.
+struct SourceFeeds(Arc<App>);
+
+#[async_trait::async_trait]
+impl OnDemand for SourceFeeds {
+    async fn render(&self, base: &str) -> bool {
+        match base.strip_prefix("sources/") {
+            Some(id) => self.0.render_source_on_demand(id).await,
+            None => false,
+        }
     }
 }
 

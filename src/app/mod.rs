@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -179,6 +179,17 @@ pub struct App {
     pending: Mutex<Option<Pending>>,
     /// Wakes the renderer after a mark.
     marked: Notify,
+    /// Sources being read or recorded, at most `fetch.concurrency`: the
+    /// fetcher bounds requests, this bounds the items read and waiting for
+    /// the store, which would otherwise pile up for every due source.
+    in_flight: Arc<Semaphore>,
+}
+
+/// Where a published feed's bytes live (see `serve::Feeds`).
+#[derive(Debug, Clone, Copy)]
+enum Hold {
+    InMemory,
+    OnDemand,
 }
 
 /// Sources whose feeds (their own and the merged feeds drawing on them) wait
@@ -228,6 +239,7 @@ impl App {
     /// Opens the store and sets up the HTTP client.
     pub async fn open(config: Config) -> Result<Arc<App>, AppError> {
         let store = store::open(&config.store.url, &state_dir(&config)).await?;
+        let in_flight = Arc::new(Semaphore::new(config.fetch.concurrency));
         let fetcher = Fetcher::new(&Limits {
             concurrency: config.fetch.concurrency,
             per_host: config.fetch.per_host,
@@ -246,6 +258,7 @@ impl App {
             instance: instance_name(),
             pending: Mutex::new(None),
             marked: Notify::new(),
+            in_flight,
         }))
     }
 
@@ -265,6 +278,7 @@ impl App {
     /// it is part of when its items changed. A source gone for good (410) is
     /// not fetched and nothing is written.
     pub async fn fetch_source(&self, source: &Source) -> Report {
+        let _slot = self.in_flight.acquire().await;
         let state = match self.store.source_state(&source.id).await {
             Ok(s) => s,
             Err(e) => {
@@ -484,15 +498,49 @@ impl App {
             .clone()
     }
 
+    /// Publishes a source's own feed (on demand: see `serve::Feeds`).
     async fn render_source(&self, id: &str) {
         let path = format!("sources/{id}");
         let lock = self.render_lock(&path);
         let _rendering = lock.lock().await;
+        let Some((meta, items)) = self.source_feed(id).await else {
+            return;
+        };
+        self.publish(meta, items, Hold::OnDemand).await;
+        self.set_refresh(id);
+    }
+
+    /// Renders a source's own feed for a reader, when its bytes are not
+    /// kept; false when there is no such source.
+    async fn render_source_on_demand(&self, id: &str) -> bool {
+        if self.config().source(id).is_none() {
+            return false;
+        }
+        let path = format!("sources/{id}");
+        let lock = self.render_lock(&path);
+        let _rendering = lock.lock().await;
+        let Some((meta, items)) = self.source_feed(id).await else {
+            return false;
+        };
+        let feeds = self.feeds.clone();
+        tokio::task::spawn_blocking(move || {
+            for format in Format::ALL {
+                let body = format.render(&meta, &items);
+                let rendered = Rendered::new(format.content_type(), body, meta.updated);
+                feeds.keep(format!("{}.{}", meta.path, format.ext()), rendered);
+            }
+        })
+        .await
+        .is_ok()
+    }
+
+    /// A source's newest 50 items, and its feed's metadata.
+    async fn source_feed(&self, id: &str) -> Option<(FeedMeta, Vec<Item>)> {
         let items = match self.store.items(&[id.to_string()], 50).await {
             Ok(items) => items,
             Err(e) => {
                 warn!(source = id, "cannot render: {e}");
-                return;
+                return None;
             }
         };
         let title = match self.store.source_state(id).await {
@@ -500,14 +548,13 @@ impl App {
             _ => id.to_string(),
         };
         let meta = self.meta(
-            path,
+            format!("sources/{id}"),
             title,
             format!("Items of the source {id}"),
             &[id.to_string()],
             &items,
         );
-        self.publish(meta, items).await;
-        self.set_refresh(id);
+        Some((meta, items))
     }
 
     async fn render_feed(&self, feed: &Feed) {
@@ -527,7 +574,7 @@ impl App {
             &feed.sources,
             &items,
         );
-        self.publish(meta, items).await;
+        self.publish(meta, items, Hold::InMemory).await;
     }
 
     /// A feed's items, as [`compose::compose`] makes them from its sources'
@@ -582,7 +629,7 @@ impl App {
     /// WebSub hub for each format whose bytes replaced different ones. The
     /// first render of a path after start is not a change readers missed, so
     /// it is not pinged.
-    async fn publish(&self, meta: FeedMeta, items: Vec<Item>) {
+    async fn publish(&self, meta: FeedMeta, items: Vec<Item>, hold: Hold) {
         let feeds = self.feeds.clone();
         let path = meta.path.clone();
         let hub = meta.hub.clone();
@@ -592,7 +639,12 @@ impl App {
             for format in Format::ALL {
                 let body = format.render(&meta, &items);
                 let rendered = Rendered::new(format.content_type(), body, meta.updated);
-                match feeds.put(format!("{}.{}", meta.path, format.ext()), rendered) {
+                let path = format!("{}.{}", meta.path, format.ext());
+                let put = match hold {
+                    Hold::InMemory => feeds.put(path, rendered),
+                    Hold::OnDemand => feeds.put_on_demand(path, rendered),
+                };
+                match put {
                     Put::Changed => {
                         rendered_any = true;
                         changed.push(meta.url(format.ext()));
@@ -691,6 +743,10 @@ impl App {
                 _ = stop.changed() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
+            let _slot = tokio::select! {
+                _ = stop.changed() => return,
+                slot = self.in_flight.acquire() => slot,
+            };
             let now = Utc::now();
             let lease = chrono::Duration::from_std(source.timeout * LEASE_TIMEOUTS)
                 .unwrap_or(schedule::MAX_WAIT);

@@ -101,13 +101,23 @@ pub enum Put {
     Same,
 }
 
+/// How many on-demand renders (see [`Feeds::put_on_demand`]) are kept.
+const ON_DEMAND_KEPT: usize = 96;
+
 /// The rendered feeds, keyed by path such as `feeds/all.rss`, with the time
 /// each is next refreshed (for `Cache-Control`).
+///
+/// Held feeds ([`Feeds::put`]) stay in memory. On-demand ones (each
+/// source's own feed: there may be thousands, each read rarely) keep only
+/// the tag last published, for telling changes; their bytes are rendered
+/// when a reader asks ([`OnDemand`]) and the last [`ON_DEMAND_KEPT`] kept.
 #[derive(Default)]
 pub struct Feeds {
     // A std RwLock: lookups and swaps are short and never span an await.
     map: RwLock<HashMap<String, Arc<Rendered>>>,
     refresh: RwLock<HashMap<String, DateTime<Utc>>>,
+    /// The tag last published at each on-demand path.
+    published: RwLock<HashMap<String, String>>,
 }
 
 impl Feeds {
@@ -132,10 +142,46 @@ impl Feeds {
         put
     }
 
+    /// Publishes the bytes of an on-demand path: returns what changed
+    /// since the last publication, and replaces the kept bytes if a reader
+    /// made them be kept.
+    pub fn put_on_demand(&self, path: String, rendered: Rendered) -> Put {
+        let mut published = self.published.write().unwrap_or_else(|p| p.into_inner());
+        let put = match published.get(&path) {
+            Some(old) if *old == rendered.tag => return Put::Same,
+            Some(_) => Put::Changed,
+            None => Put::First,
+        };
+        published.insert(path.clone(), rendered.tag.clone());
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(kept) = map.get_mut(&path) {
+            *kept = Arc::new(rendered);
+        }
+        put
+    }
+
+    /// Keeps the bytes of an on-demand path rendered for a reader, making
+    /// room by dropping another on-demand path's.
+    pub fn keep(&self, path: String, rendered: Rendered) {
+        let published = self.published.read().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        let on_demand = |k: &String| published.contains_key(k);
+        if map.keys().filter(|k| on_demand(k)).count() >= ON_DEMAND_KEPT
+            && let Some(evict) = map.keys().find(|k| on_demand(k) && **k != path).cloned()
+        {
+            map.remove(&evict);
+        }
+        map.insert(path, Arc::new(rendered));
+    }
+
     /// Forgets every feed whose path (`feeds/all.rss`) `keep` refuses: a
     /// feed or source removed from the config stops being served.
     pub fn retain(&self, keep: impl Fn(&str) -> bool) {
         self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k, _| keep(k));
+        self.published
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|k, _| keep(k));
@@ -166,12 +212,22 @@ pub trait Health: Send + Sync {
     async fn healthy(&self) -> bool;
 }
 
+/// Renders an on-demand path (a source's feed) into [`Feeds::keep`] when
+/// a reader asks for it and its bytes are not kept; `app` implements it.
+#[async_trait::async_trait]
+pub trait OnDemand: Send + Sync {
+    /// Renders the feed at `base` (`sources/ID`) in every format; false
+    /// when there is no such feed.
+    async fn render(&self, base: &str) -> bool;
+}
+
 /// What the routes share.
 #[derive(Clone)]
 pub struct Shared {
     pub feeds: Arc<Feeds>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<dyn Health>,
+    pub on_demand: Arc<dyn OnDemand>,
 }
 /// The path in [`Feeds`] of the index page (`GET /`).
 pub const INDEX: &str = "index.html";
@@ -322,6 +378,11 @@ async fn source_route(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let path = format!("sources/{name}");
+    if shared.feeds.get(&path).is_none() {
+        let base = name.rsplit_once('.').map_or(&*name, |(b, _)| b);
+        shared.on_demand.render(&format!("sources/{base}")).await;
+    }
     respond(&shared.feeds, "sources", &name, &headers)
 }
 
