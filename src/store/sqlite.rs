@@ -480,7 +480,13 @@ impl Store for SqliteStore {
                 })?;
                 for row in rows {
                     let (published, id) = row?;
-                    best.push(Reverse((published, Reverse(s.clone()), Reverse(id))));
+                    let key = Reverse((published, Reverse(s.clone()), Reverse(id)));
+                    if best.len() >= limit && best.peek().is_some_and(|worst| key >= *worst) {
+                        // This source's rows come newest first: the rest are
+                        // no better.
+                        break;
+                    }
+                    best.push(key);
                     if best.len() > limit {
                         best.pop();
                     }
