@@ -20,10 +20,15 @@
 //! - [`app`]: the composition root, the only module that sees every stage;
 //!   `app::daemon` runs it as a service (supervision, reload, systemd).
 //!
+//! - `bench` and `fuzzing` (behind features): entry points for the
+//!   benchmarks and the fuzz targets; like `app`, they see the stages.
+//!
 //! The rule: the stages never import each other; they meet in `app`, and the
 //! `tidings` binary only parses arguments and calls `app`.
 
 pub mod app;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod config;
 mod extract;
 mod fetch;

@@ -38,7 +38,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 mod commands;
-mod compose;
+pub(crate) mod compose;
 mod daemon;
 mod read;
 
@@ -106,7 +106,7 @@ impl Format {
         }
     }
 
-    fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
@@ -114,7 +114,7 @@ impl Format {
         }
     }
 
-    fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
+    pub(crate) fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         match self {
             Format::Rss => render::rss(meta, items),
             Format::Atom => render::atom(meta, items),

@@ -1,0 +1,125 @@
+//! Entry points for the benchmarks in `benches/` (built with the `bench`
+//! feature): the daemon's own ingest and render paths, stage by stage, so
+//! criterion can time them beside bare feed-rs.
+//!
+//! Like `app`, it sees the stages it drives; nothing depends on it.
+
+use crate::app::Format;
+use crate::config::{ContentMode, Feed};
+use crate::model::{FeedMeta, Item};
+use crate::serve::Rendered;
+use crate::store::{FetchOutcome, FetchRecord, Location, SaveSummary, Store, StoreError};
+use crate::{app, normalize, source};
+use chrono::{DateTime, Utc};
+
+/// Why an ingest failed.
+#[derive(Debug)]
+pub enum IngestError {
+    Parse(source::feed::FeedError),
+    Store(StoreError),
+}
+
+/// Parse (encoding, feed-rs, the lenient retry) and normalize every item
+/// (ids, links, dates, sanitizing): what a fetch does with a feed's bytes
+/// before it writes them. Returns the feed's title and items.
+pub fn read(
+    source: &str,
+    url: &url::Url,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(Option<String>, Vec<Item>), source::feed::FeedError> {
+    let tz = chrono_tz::UTC;
+    let parsed = source::feed::parse(bytes, Some("application/rss+xml"), url.as_str(), move |t| {
+        normalize::parse_date(t, tz)
+    })?;
+    let ctx = normalize::Context {
+        source,
+        base_url: Some(url),
+        timezone: tz,
+        now,
+    };
+    let items = parsed
+        .items
+        .into_iter()
+        .map(|raw| normalize::item(raw, &ctx))
+        .collect();
+    Ok((parsed.title, items))
+}
+
+/// [`read`], then the write of the items to the store in one transaction.
+pub async fn ingest(
+    store: &dyn Store,
+    source: &str,
+    url: &url::Url,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<SaveSummary, IngestError> {
+    let (title, items) = read(source, url, bytes, now).map_err(IngestError::Parse)?;
+    store
+        .record_fetch(record(source, now, title, items))
+        .await
+        .map_err(IngestError::Store)
+}
+
+/// A successful fetch of `source` that read `items`.
+pub fn record(
+    source: &str,
+    now: DateTime<Utc>,
+    title: Option<String>,
+    items: Vec<Item>,
+) -> FetchRecord {
+    FetchRecord {
+        source: source.to_string(),
+        at: now,
+        next_due: now,
+        location: Location::default(),
+        outcome: FetchOutcome::Fetched {
+            pages: Vec::new(),
+            etag: None,
+            last_modified: None,
+            title,
+            items,
+        },
+    }
+}
+
+/// What the renderer does for a feed of `sources` (of `limit` items) after
+/// a change: read its items from the store, compose them, render every
+/// format and tag the bytes. Returns the bytes rendered.
+pub async fn render_feed(
+    store: &dyn Store,
+    sources: &[String],
+    limit: usize,
+) -> Result<usize, StoreError> {
+    let feed = Feed {
+        id: "bench".into(),
+        title: "Bench".into(),
+        description: String::new(),
+        sources: sources.to_vec(),
+        limit,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        dedupe: false,
+        content: ContentMode::Full,
+    };
+    let items = app::compose::compose(&feed, store.items(sources, limit).await?);
+    let meta = FeedMeta {
+        path: "feeds/bench".into(),
+        title: feed.title,
+        description: feed.description,
+        base_url: "http://127.0.0.1:8080".into(),
+        ttl_minutes: Some(60),
+        hub: None,
+        updated: items.iter().map(Item::modified).max().unwrap_or_default(),
+    };
+    let mut bytes = 0;
+    for format in Format::ALL {
+        let rendered = Rendered::new(
+            format.content_type(),
+            format.render(&meta, &items),
+            meta.updated,
+        );
+        bytes += rendered.body.len();
+    }
+    Ok(bytes)
+}
