@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Runs the fetch-cycle, daemon-memory and serving benchmarks of
+BENCHMARKS.md against their peers, in one run, on loopback.
+
+For each N in --sizes it generates N feeds (bench/gen.py), serves them with
+nginx, and measures, --runs times each (the peer --peer-runs times, since
+newsboat takes minutes at 20,000 feeds):
+
+- `tidings fetch` of all N sources into an empty store (cold), then again
+  with every feed answering 304 (conditional): wall time and peak RSS;
+- `newsboat -x reload` on the same feeds, with an empty cache (cold), then
+  again (conditional): wall time and peak RSS;
+- `tidings run` (the daemon) from an empty store until every source was
+  fetched once: time, peak and current RSS.
+
+Then, with the daemon from the last size still running, the serving
+benchmark: wrk (2 threads, 64 connections) for --duration seconds against
+tidings serving a 50-item feed and against nginx serving the same bytes from
+a file, for 200 and for 304 (If-None-Match) answers, alternating, --runs
+times each.
+
+It prints medians as a Markdown table and writes every figure to --json.
+Needs: nginx, newsboat, wrk, GNU time (/usr/bin/time), and
+target/release/tidings (`cargo build --release`).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TIDINGS = os.path.join(ROOT, "target", "release", "tidings")
+ORIGIN_PORT = 18080
+TIDINGS_PORT = 18081
+
+
+def timed(cmd, **kw):
+    """Runs cmd under GNU time: (wall seconds, peak RSS in MB, exit code)."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "@@ %e %M", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+    line = [l for l in out.stderr.splitlines() if l.startswith("@@ ")][-1]
+    _, wall, kb = line.split()
+    return float(wall), int(kb) / 1024, out.returncode
+
+
+def get(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), b""
+
+
+def fetches_done(port):
+    try:
+        _, _, body = get(f"http://127.0.0.1:{port}/metrics")
+    except OSError:
+        return 0
+    total = 0
+    for line in body.decode().splitlines():
+        if line.startswith("tidings_fetches_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(l.split(":", 1) for l in f if ":" in l)
+    return (int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024)
+
+
+def start_nginx(work):
+    conf = os.path.join(work, "nginx", "nginx.conf")
+    proc = subprocess.Popen(["nginx", "-c", conf, "-p", os.path.join(work, "nginx")])
+    for _ in range(100):
+        try:
+            get(f"http://127.0.0.1:{ORIGIN_PORT}/big.xml")
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("nginx did not start")
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def cycle(work, n, runs, peer_runs):
+    conf = os.path.join(work, "tidings.toml")
+    state = os.path.join(work, "state")
+    cache = os.path.join(work, "newsboat.db")
+    res = {k: [] for k in ("tidings_cold", "tidings_cond", "newsboat_cold", "newsboat_cond")}
+    for i in range(runs):
+        shutil.rmtree(state, ignore_errors=True)
+        for key in ("tidings_cold", "tidings_cond"):
+            wall, mb, rc = timed([TIDINGS, "fetch", "-c", conf], cwd=work)
+            if rc != 0:
+                sys.exit(f"tidings fetch failed ({key}, N={n})")
+            res[key].append({"s": wall, "mb": mb})
+            print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
+    newsboat = [
+        "newsboat", "-x", "reload", "-u", os.path.join(work, "urls"),
+        "-c", cache, "-C", os.path.join(work, "newsboat.conf"),
+    ]
+    for i in range(peer_runs):
+        for suffix in ("", "-journal", "-wal", ".lock"):
+            if os.path.exists(cache + suffix):
+                os.remove(cache + suffix)
+        for key in ("newsboat_cold", "newsboat_cond"):
+            wall, mb, rc = timed(newsboat, cwd=work)
+            res[key].append({"s": wall, "mb": mb})
+            print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
+    return res
+
+
+def daemon(work, n, runs):
+    """Starts the daemon on an empty store `runs` times; returns the figures
+    and the last daemon, left running for the serving benchmark."""
+    conf = os.path.join(work, "tidings.toml")
+    res = []
+    proc = None
+    for i in range(runs):
+        if proc:
+            stop(proc)
+        shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [TIDINGS, "run", "-c", conf], cwd=work,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        while fetches_done(TIDINGS_PORT) < n + 1:
+            if proc.poll() is not None:
+                sys.exit("the daemon exited")
+            time.sleep(0.02)
+        took = time.monotonic() - started
+        time.sleep(1)
+        hwm, now = rss_mb(proc.pid)
+        res.append({"s": took, "peak_mb": hwm, "rss_mb": now})
+        print(f"  N={n} daemon run {i + 1}: all fetched in {took:.2f} s, peak {hwm:.1f} MB, now {now:.1f} MB", flush=True)
+    return res, proc
+
+
+def wrk(url, duration, header=None):
+    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
+    if header:
+        cmd += ["-H", header]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    if "Non-2xx or 3xx" in out:
+        sys.exit(f"wrk saw errors from {url}:\n{out}")
+    return rps
+
+
+def serving(work, runs, duration):
+    feed = f"http://127.0.0.1:{TIDINGS_PORT}/sources/big.rss"
+    status, headers, body = get(feed)
+    assert status == 200, status
+    with open(os.path.join(work, "www", "served.rss"), "wb") as f:
+        f.write(body)
+    static = f"http://127.0.0.1:{ORIGIN_PORT}/served.rss"
+    _, nginx_headers, nginx_body = get(static)
+    assert nginx_body == body
+    tag = headers["ETag"]
+    nginx_tag = nginx_headers["ETag"]
+    assert get(feed, {"If-None-Match": tag})[0] == 304
+    assert get(static, {"If-None-Match": nginx_tag})[0] == 304
+    res = {k: [] for k in ("tidings_200", "nginx_200", "tidings_304", "nginx_304")}
+    for i in range(runs):
+        res["tidings_200"].append(wrk(feed, duration))
+        res["nginx_200"].append(wrk(static, duration))
+        res["tidings_304"].append(wrk(feed, duration, f"If-None-Match: {tag}"))
+        res["nginx_304"].append(wrk(static, duration, f"If-None-Match: {nginx_tag}"))
+        print("  serving run {}: {}".format(i + 1, {k: v[-1] for k, v in res.items()}), flush=True)
+    return {"bytes": len(body), **res}
+
+
+def med(rows, key=None):
+    return statistics.median(r[key] for r in rows) if key else statistics.median(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2000,20000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--peer-runs", default="3,1", help="newsboat runs per size")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    # Memory-backed, for both tools alike: newsboat commits each feed with an
+    # fsync, and the disk under test machines varies more than the programs.
+    ap.add_argument("--work", default="/dev/shm/tidings-bench")
+    ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    args = ap.parse_args()
+    if not os.path.exists(TIDINGS):
+        sys.exit(f"{TIDINGS} is missing: run `cargo build --release` first")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    peer_runs = [int(s) for s in args.peer_runs.split(",")]
+    results = {"runs": args.runs, "sizes": {}}
+    daemon_proc = None
+    for idx, n in enumerate(sizes):
+        work = os.path.join(args.work, str(n))
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), work, str(n),
+                        str(ORIGIN_PORT), str(TIDINGS_PORT)], check=True)
+        nginx = start_nginx(work)
+        try:
+            print(f"N={n}", flush=True)
+            c = cycle(work, n, args.runs, peer_runs[min(idx, len(peer_runs) - 1)])
+            d, daemon_proc = daemon(work, n, args.runs)
+            results["sizes"][n] = {"cycle": c, "daemon": d}
+            if idx == 0:
+                results["serving"] = serving(work, args.runs, args.duration)
+        finally:
+            if daemon_proc:
+                stop(daemon_proc)
+                daemon_proc = None
+            stop(nginx)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+    print("\n| benchmark | tidings | peer |\n|---|---|---|")
+    for n, r in results["sizes"].items():
+        c = r["cycle"]
+        for mode in ("cold", "cond"):
+            t, p = c[f"tidings_{mode}"], c[f"newsboat_{mode}"]
+            print(f"| fetch cycle N={n} {mode} | {med(t, 's'):.2f} s, {med(t, 'mb'):.0f} MB "
+                  f"| newsboat {med(p, 's'):.2f} s, {med(p, 'mb'):.0f} MB |")
+        d = r["daemon"]
+        print(f"| daemon N={n}, first cycle | {med(d, 's'):.2f} s, peak {med(d, 'peak_mb'):.0f} MB, "
+              f"then {med(d, 'rss_mb'):.0f} MB | |")
+    if "serving" in results:
+        s = results["serving"]
+        for code in ("200", "304"):
+            t, p = med(s[f"tidings_{code}"]), med(s[f"nginx_{code}"])
+            print(f"| serving {s['bytes']} B feed, {code} | {t:,.0f} req/s ({t / p:.2f}x) | nginx {p:,.0f} req/s |")
+
+
+if __name__ == "__main__":
+    main()
