@@ -274,9 +274,9 @@ impl App {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 
-    /// Fetches one source now, writes the outcome, and re-renders the feeds
-    /// it is part of when its items changed. A source gone for good (410) is
-    /// not fetched and nothing is written.
+    /// Fetches one source now, writes the outcome, and marks the feeds it
+    /// is part of for the renderer when its items changed. A source gone for
+    /// good (410) is not fetched and nothing is written.
     pub async fn fetch_source(&self, source: &Source) -> Report {
         let _slot = self.in_flight.acquire().await;
         let state = match self.store.source_state(&source.id).await {
