@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,9 @@ pub struct Config {
     pub fetch: Fetch,
     pub sources: Vec<Source>,
     pub feeds: Vec<Feed>,
+    /// Each source's position in `sources`, by id: a daemon with thousands
+    /// of sources looks them up by id on every fetch and render.
+    source_index: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,7 +268,7 @@ impl Config {
     }
 
     pub fn source(&self, id: &str) -> Option<&Source> {
-        self.sources.iter().find(|s| s.id == id)
+        self.source_index.get(id).map(|&i| &self.sources[i])
     }
 
     pub fn feed(&self, id: &str) -> Option<&Feed> {
@@ -411,6 +414,11 @@ impl<'t> Validator<'t> {
             .unwrap_or_else(|| PathBuf::from("."));
         let sources = self.sources(sources, &fetch, &base_dir);
         let feeds = self.feeds(feeds, &sources, &declared);
+        let source_index = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         Some(Config {
             path: path.to_path_buf(),
             server,
@@ -418,6 +426,7 @@ impl<'t> Validator<'t> {
             fetch,
             sources,
             feeds,
+            source_index,
         })
     }
 

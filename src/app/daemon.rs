@@ -207,8 +207,9 @@ impl Supervisor {
     /// Starts sources that are new or changed, and stops the others that
     /// are no longer configured (a stop lets a store write finish).
     fn sync(&mut self, app: &Arc<App>, sources: &[Source]) {
+        let wanted: HashMap<&str, &Source> = sources.iter().map(|s| (s.id.as_str(), s)).collect();
         self.running.retain(|id, r| {
-            let keep = sources.iter().any(|s| s == &r.source);
+            let keep = wanted.get(id.as_str()) == Some(&&r.source);
             if !keep {
                 info!(source = id, "stopped");
                 let _ = r.stop.send(true);

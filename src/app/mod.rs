@@ -425,6 +425,7 @@ impl App {
             if index {
                 self.render_index().await;
             }
+            self.refresh_feeds();
         }
     }
 
@@ -480,10 +481,11 @@ impl App {
         for id in ids.iter().filter(|id| config.source(id).is_some()) {
             self.render_source(id).await;
         }
+        let changed: HashSet<&str> = ids.iter().map(String::as_str).collect();
         for feed in config
             .feeds
             .iter()
-            .filter(|f| f.sources.iter().any(|s| ids.contains(s)))
+            .filter(|f| f.sources.iter().any(|s| changed.contains(s.as_str())))
         {
             self.render_feed(feed).await;
         }
@@ -690,19 +692,21 @@ impl App {
         });
     }
 
-    /// Updates the next-refresh time of the source's feed and of the feeds
-    /// that draw on it.
+    /// Updates the next-refresh time of the source's own feed; the merged
+    /// feeds' follow in the renderer's next round ([`App::refresh_feeds`]).
     fn set_refresh(&self, id: &str) {
         let due = self.due.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(at) = due.get(id) {
             self.feeds.set_refresh(&format!("sources/{id}"), *at);
         }
-        for feed in self
-            .config()
-            .feeds
-            .iter()
-            .filter(|f| f.sources.iter().any(|s| s == id))
-        {
+    }
+
+    /// Sets each merged feed's next-refresh time: its sources' earliest due
+    /// time. Once per render round rather than per fetch: with thousands of
+    /// sources in a feed, per fetch was quadratic in a cycle.
+    fn refresh_feeds(&self) {
+        let due = self.due.lock().unwrap_or_else(|p| p.into_inner());
+        for feed in &self.config().feeds {
             if let Some(at) = feed.sources.iter().filter_map(|s| due.get(s)).min() {
                 self.feeds.set_refresh(&format!("feeds/{}", feed.id), *at);
             }
@@ -743,10 +747,6 @@ impl App {
                 _ = stop.changed() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
-            let _slot = tokio::select! {
-                _ = stop.changed() => return,
-                slot = self.in_flight.acquire() => slot,
-            };
             let now = Utc::now();
             let lease = chrono::Duration::from_std(source.timeout * LEASE_TIMEOUTS)
                 .unwrap_or(schedule::MAX_WAIT);
@@ -785,15 +785,21 @@ impl App {
             }
             // A stop cancels the network part (and hands the source back);
             // the store write below always completes, so no fetch is
-            // half-written.
-            let reading = tokio::select! {
+            // half-written. The slot is taken after the claim, as the
+            // fetcher's were: taken before it, the two-instance test saw a
+            // source fetched twice for one due time.
+            let (reading, slot) = tokio::select! {
                 _ = stop.changed() => {
                     self.release(&source.id).await;
                     return;
                 }
-                r = self.read_source(&source, state.as_ref(), now, false) => r,
+                r = async {
+                    let slot = self.in_flight.acquire().await;
+                    (self.read_source(&source, state.as_ref(), now, false).await, slot)
+                } => r,
             };
             let report = self.record(&source, state.as_ref(), now, reading).await;
+            drop(slot);
             match &report.result {
                 Ok(_) => info!(source = source.id, "{report}"),
                 Err(_) => warn!(source = source.id, "{report}"),
@@ -822,6 +828,7 @@ impl App {
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(id.to_string(), at);
                 self.set_refresh(id);
+                self.mark(None, false);
                 at
             }
             Ok(_) => soon,
