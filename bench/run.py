@@ -42,15 +42,21 @@ ORIGIN_PORT = 18080
 TIDINGS_PORT = 18081
 
 
-def timed(cmd, **kw):
-    """Runs cmd under GNU time: (wall seconds, peak RSS in MB, exit code)."""
-    out = subprocess.run(
-        ["/usr/bin/time", "-f", "@@ %e %M", *cmd],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kw,
-    )
+def timed(cmd, timeout=None, **kw):
+    """Runs cmd under GNU time: (wall seconds, peak RSS in MB, exit code).
+    Past `timeout` seconds it is stopped: (None, None, None)."""
+    try:
+        out = subprocess.run(
+            ["/usr/bin/time", "-f", "@@ %e %M", *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+            **kw,
+        )
+    except subprocess.TimeoutExpired:
+        subprocess.run(["pkill", "-x", cmd[0]])
+        return None, None, None
     line = [l for l in out.stderr.splitlines() if l.startswith("@@ ")][-1]
     _, wall, kb = line.split()
     return float(wall), int(kb) / 1024, out.returncode
@@ -60,9 +66,9 @@ def get(url, headers=None):
     req = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), b""
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, b""
 
 
 def fetches_done(port):
@@ -100,7 +106,7 @@ def stop(proc):
     proc.wait(timeout=30)
 
 
-def cycle(work, n, runs, peer_runs):
+def cycle(work, n, runs, peer_runs, peer_timeout):
     conf = os.path.join(work, "tidings.toml")
     state = os.path.join(work, "state")
     cache = os.path.join(work, "newsboat.db")
@@ -122,7 +128,11 @@ def cycle(work, n, runs, peer_runs):
             if os.path.exists(cache + suffix):
                 os.remove(cache + suffix)
         for key in ("newsboat_cold", "newsboat_cond"):
-            wall, mb, rc = timed(newsboat, cwd=work)
+            wall, mb, _ = timed(newsboat, timeout=peer_timeout, cwd=work)
+            if wall is None:
+                res[key].append({"s": None, "mb": None, "stopped_after": peer_timeout})
+                print(f"  N={n} {key} run {i + 1}: stopped after {peer_timeout} s", flush=True)
+                break
             res[key].append({"s": wall, "mb": mb})
             print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
     return res
@@ -175,8 +185,8 @@ def serving(work, runs, duration):
     static = f"http://127.0.0.1:{ORIGIN_PORT}/served.rss"
     _, nginx_headers, nginx_body = get(static)
     assert nginx_body == body
-    tag = headers["ETag"]
-    nginx_tag = nginx_headers["ETag"]
+    tag = headers["etag"]
+    nginx_tag = nginx_headers["etag"]
     assert get(feed, {"If-None-Match": tag})[0] == 304
     assert get(static, {"If-None-Match": nginx_tag})[0] == 304
     res = {k: [] for k in ("tidings_200", "nginx_200", "tidings_304", "nginx_304")}
@@ -193,16 +203,34 @@ def med(rows, key=None):
     return statistics.median(r[key] for r in rows) if key else statistics.median(rows)
 
 
+def peer(rows):
+    done = [r for r in rows if r["s"] is not None]
+    if done:
+        return f"newsboat {med(done, 's'):.2f} s, {med(done, 'mb'):.0f} MB"
+    if rows:
+        return f"newsboat stopped after {rows[0]['stopped_after']} s"
+    return "newsboat not run"
+
+
+def save(path, results):
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--peer-runs", default="3,1", help="newsboat runs per size")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--peer-timeout", type=int, default=None,
+                    help="stop a newsboat run after this many seconds (reported as such)")
     # Memory-backed, for both tools alike: newsboat commits each feed with an
     # fsync, and the disk under test machines varies more than the programs.
     ap.add_argument("--work", default="/dev/shm/tidings-bench")
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    ap.add_argument("--parts", default="cycle,daemon,serving",
+                    help="which benchmarks to run (serving needs the daemon: it starts one)")
     args = ap.parse_args()
     if not os.path.exists(TIDINGS):
         sys.exit(f"{TIDINGS} is missing: run `cargo build --release` first")
@@ -218,28 +246,36 @@ def main():
         nginx = start_nginx(work)
         try:
             print(f"N={n}", flush=True)
-            c = cycle(work, n, args.runs, peer_runs[min(idx, len(peer_runs) - 1)])
-            d, daemon_proc = daemon(work, n, args.runs)
-            results["sizes"][n] = {"cycle": c, "daemon": d}
-            if idx == 0:
+            parts = args.parts.split(",")
+            results["sizes"][n] = {}
+            if "cycle" in parts:
+                results["sizes"][n]["cycle"] = cycle(
+                    work, n, args.runs, peer_runs[min(idx, len(peer_runs) - 1)], args.peer_timeout)
+                save(args.json, results)
+            if "daemon" in parts or "serving" in parts:
+                d, daemon_proc = daemon(work, n, args.runs if "daemon" in parts else 1)
+                if "daemon" in parts:
+                    results["sizes"][n]["daemon"] = d
+                    save(args.json, results)
+            if idx == 0 and "serving" in parts:
                 results["serving"] = serving(work, args.runs, args.duration)
+                save(args.json, results)
         finally:
             if daemon_proc:
                 stop(daemon_proc)
                 daemon_proc = None
             stop(nginx)
-    with open(args.json, "w") as f:
-        json.dump(results, f, indent=1)
     print("\n| benchmark | tidings | peer |\n|---|---|---|")
     for n, r in results["sizes"].items():
-        c = r["cycle"]
-        for mode in ("cold", "cond"):
+        c = r.get("cycle", {})
+        for mode in ("cold", "cond") if c else ():
             t, p = c[f"tidings_{mode}"], c[f"newsboat_{mode}"]
             print(f"| fetch cycle N={n} {mode} | {med(t, 's'):.2f} s, {med(t, 'mb'):.0f} MB "
-                  f"| newsboat {med(p, 's'):.2f} s, {med(p, 'mb'):.0f} MB |")
-        d = r["daemon"]
-        print(f"| daemon N={n}, first cycle | {med(d, 's'):.2f} s, peak {med(d, 'peak_mb'):.0f} MB, "
-              f"then {med(d, 'rss_mb'):.0f} MB | |")
+                  f"| {peer(p)} |")
+        d = r.get("daemon")
+        if d:
+            print(f"| daemon N={n}, first cycle | {med(d, 's'):.2f} s, peak {med(d, 'peak_mb'):.0f} MB, "
+                  f"then {med(d, 'rss_mb'):.0f} MB | |")
     if "serving" in results:
         s = results["serving"]
         for code in ("200", "304"):
