@@ -7,9 +7,8 @@
 use crate::app::Format;
 use crate::config::{ContentMode, Feed};
 use crate::model::{FeedMeta, Item};
-use crate::serve::Rendered;
 use crate::store::{FetchOutcome, FetchRecord, Location, SaveSummary, Store, StoreError};
-use crate::{app, normalize, source};
+use crate::{app, source};
 use chrono::{DateTime, Utc};
 
 /// Why an ingest failed.
@@ -19,31 +18,25 @@ pub enum IngestError {
     Store(StoreError),
 }
 
-/// Parse (encoding, feed-rs, the lenient retry) and normalize every item
-/// (ids, links, dates, sanitizing): what a fetch does with a feed's bytes
-/// before it writes them. Returns the feed's title and items.
+/// What a feed fetch does with the bytes before it writes them: the
+/// daemon's parse (encoding, feed-rs, the lenient retry) and normalization of
+/// every item (ids, links, dates, sanitizing). Returns the feed's title and
+/// items.
 pub fn read(
     source: &str,
     url: &url::Url,
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(Option<String>, Vec<Item>), source::feed::FeedError> {
-    let tz = chrono_tz::UTC;
-    let parsed = source::feed::parse(bytes, Some("application/rss+xml"), url.as_str(), move |t| {
-        normalize::parse_date(t, tz)
-    })?;
-    let ctx = normalize::Context {
+    let (title, _, pairs) = app::parse_feed(
         source,
-        base_url: Some(url),
-        timezone: tz,
+        chrono_tz::UTC,
+        bytes,
+        Some("application/rss+xml"),
+        url,
         now,
-    };
-    let items = parsed
-        .items
-        .into_iter()
-        .map(|raw| normalize::item(raw, &ctx))
-        .collect();
-    Ok((parsed.title, items))
+    )?;
+    Ok((title, pairs.into_iter().map(|(_, item)| item).collect()))
 }
 
 /// [`read`], then the write of the items to the store in one transaction.
@@ -112,14 +105,9 @@ pub async fn render_feed(
         hub: None,
         updated: items.iter().map(Item::modified).max().unwrap_or_default(),
     };
-    let mut bytes = 0;
-    for format in Format::ALL {
-        let rendered = Rendered::new(
-            format.content_type(),
-            format.render(&meta, &items),
-            meta.updated,
-        );
-        bytes += rendered.body.len();
-    }
+    let bytes = Format::ALL
+        .iter()
+        .map(|format| format.rendered(&meta, &items).1.body.len())
+        .sum();
     Ok(bytes)
 }

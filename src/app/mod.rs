@@ -42,6 +42,8 @@ pub(crate) mod compose;
 mod daemon;
 mod read;
 
+#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
+pub(crate) use read::parse_feed;
 use read::{GONE, Reading, is_gone};
 
 pub use commands::{
@@ -106,7 +108,7 @@ impl Format {
         }
     }
 
-    pub(crate) fn content_type(self) -> &'static str {
+    fn content_type(self) -> &'static str {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
@@ -114,12 +116,22 @@ impl Format {
         }
     }
 
-    pub(crate) fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
+    fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         match self {
             Format::Rss => render::rss(meta, items),
             Format::Atom => render::atom(meta, items),
             Format::Json => render::json(meta, items),
         }
+    }
+
+    /// The feed rendered in this format, ready to serve, and its path
+    /// (`feeds/all.rss`).
+    pub(crate) fn rendered(self, meta: &FeedMeta, items: &[Item]) -> (String, Rendered) {
+        let body = self.render(meta, items);
+        (
+            format!("{}.{}", meta.path, self.ext()),
+            Rendered::new(self.content_type(), body, meta.updated),
+        )
     }
 }
 
@@ -527,9 +539,8 @@ impl App {
         let feeds = self.feeds.clone();
         tokio::task::spawn_blocking(move || {
             for format in Format::ALL {
-                let body = format.render(&meta, &items);
-                let rendered = Rendered::new(format.content_type(), body, meta.updated);
-                feeds.keep(format!("{}.{}", meta.path, format.ext()), rendered);
+                let (path, rendered) = format.rendered(&meta, &items);
+                feeds.keep(path, rendered);
             }
         })
         .await
@@ -639,9 +650,7 @@ impl App {
             let mut changed = Vec::new();
             let mut rendered_any = false;
             for format in Format::ALL {
-                let body = format.render(&meta, &items);
-                let rendered = Rendered::new(format.content_type(), body, meta.updated);
-                let path = format!("{}.{}", meta.path, format.ext());
+                let (path, rendered) = format.rendered(&meta, &items);
                 let put = match hold {
                     Hold::InMemory => feeds.put(path, rendered),
                     Hold::OnDemand => feeds.put_on_demand(path, rendered),

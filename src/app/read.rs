@@ -150,20 +150,14 @@ impl App {
         let last_modified = body.last_modified.clone();
         // Parsing and sanitizing are CPU work: keep them off the async threads.
         let (title, ttl, pairs) = tokio::task::spawn_blocking(move || {
-            let parsed = source::feed::parse(
+            parse_feed(
+                &id,
+                tz,
                 &body.bytes,
                 body.content_type.as_deref(),
-                body.url.as_str(),
-                move |t| normalize::parse_date(t, tz),
-            )?;
-            let ctx = normalize::Context {
-                source: &id,
-                base_url: Some(&body.url),
-                timezone: tz,
+                &body.url,
                 now,
-            };
-            let pairs = normalize_all(parsed.items, &ctx);
-            Ok::<_, source::feed::FeedError>((parsed.title, parsed.ttl, pairs))
+            )
         })
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
@@ -372,6 +366,32 @@ impl App {
         .await
         .map_err(|e| format!("extraction crashed: {e}"))?
     }
+}
+
+/// A feed's title, its RSS `<ttl>` in minutes, and each raw item with its
+/// normalized form.
+pub(crate) type ParsedItems = (Option<String>, Option<u32>, Vec<(RawItem, Item)>);
+
+/// Parses a fetched feed and normalizes every item: the CPU work of a feed
+/// fetch (the ingest benchmark times it too).
+pub(crate) fn parse_feed(
+    id: &str,
+    tz: chrono_tz::Tz,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    url: &url::Url,
+    now: DateTime<Utc>,
+) -> Result<ParsedItems, source::feed::FeedError> {
+    let parsed = source::feed::parse(bytes, content_type, url.as_str(), move |t| {
+        normalize::parse_date(t, tz)
+    })?;
+    let ctx = normalize::Context {
+        source: id,
+        base_url: Some(url),
+        timezone: tz,
+        now,
+    };
+    Ok((parsed.title, parsed.ttl, normalize_all(parsed.items, &ctx)))
 }
 
 /// Each raw item with its normalized form: the raw one is kept to merge
