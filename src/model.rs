@@ -22,6 +22,8 @@ pub struct Enclosure {
     pub url: String,
     pub mime_type: String,
     pub length: u64,
+    /// Playing time in seconds (podcasts' `itunes:duration`, Media RSS).
+    pub duration: Option<u64>,
 }
 
 /// One article as a source kind read it, before normalization.

@@ -73,13 +73,9 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
     let base = base.as_ref();
 
     let guid = raw.guid.as_deref().map(str::trim).filter(|g| !g.is_empty());
-    // A guid that is an absolute http(s) URL is a permalink in practice; a
-    // relative one is not resolved, since it is usually an opaque id.
-    let link = raw
-        .link
-        .as_deref()
-        .and_then(|l| clean_url(l, base))
-        .or_else(|| guid.and_then(|g| clean_url(g, None)));
+    // Whether a guid is also the item's page is the source kind's to say
+    // (an RSS guid unless `isPermaLink="false"`); here it is only an id.
+    let link = raw.link.as_deref().and_then(|l| clean_url(l, base));
 
     let title_text = raw.title.as_deref().map(plain_text).unwrap_or_default();
     // The body's text is only needed for an item without title, or without
@@ -434,11 +430,12 @@ pub fn plain_text(html: &str) -> String {
         .join(" ")
 }
 
-/// `2017-07-31`, optionally followed by `T` or spaces and a time with
-/// optional seconds and fraction, then an optional zone.
+/// `2017-07-31` (or `2017/7/31`, or compact `20170731`; a month alone
+/// means its first day), optionally followed by `T` or spaces and a time
+/// with optional seconds and fraction, then an optional zone.
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(.*)$",
+        r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?|(\d{2})(\d{2}))(?:(?:[Tt]|\s+)(\d{1,2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(.*)$",
     )
     .expect("valid regex")
 });
@@ -468,18 +465,19 @@ pub fn parse_date(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
 
 fn parse_iso(caps: &Captures, tz: Tz) -> Option<DateTime<Utc>> {
     let number = |i: usize| caps.get(i).map_or(Some(0), |m| m.as_str().parse().ok());
+    let either = |a: usize, b: usize| caps.get(a).or(caps.get(b)).map(|m| m.as_str());
     let date = NaiveDate::from_ymd_opt(
         caps[1].parse().ok()?,
-        caps[2].parse().ok()?,
-        caps[3].parse().ok()?,
+        either(2, 4)?.parse().ok()?,
+        either(3, 5).map_or(Some(1), |d| d.parse().ok())?,
     )?;
-    let nanos = match caps.get(7) {
+    let nanos = match caps.get(9) {
         // Digits beyond nanoseconds are dropped, missing ones are zeros.
         Some(fraction) => format!("{:0<9.9}", fraction.as_str()).parse().ok()?,
         None => 0,
     };
-    let time = NaiveTime::from_hms_nano_opt(number(4)?, number(5)?, number(6)?, nanos)?;
-    let zone = caps[8].trim();
+    let time = NaiveTime::from_hms_nano_opt(number(6)?, number(7)?, number(8)?, nanos)?;
+    let zone = caps[10].trim();
     let offset = if zone.is_empty() {
         None
     } else {
@@ -1040,25 +1038,15 @@ mod tests {
     }
 
     #[test]
-    fn item_uses_http_guid_as_missing_link() {
+    fn a_guid_is_never_taken_for_a_link() {
         let raw = RawItem {
             guid: Some("https://example.org/p/1?utm_source=x".into()),
             ..RawItem::default()
         };
         let item = item(raw, &ctx(None));
         assert_eq!(item.id, "https://example.org/p/1?utm_source=x");
-        assert_eq!(item.link.as_deref(), Some("https://example.org/p/1"));
-        assert_eq!(item.title, "https://example.org/p/1");
-
-        let opaque = super::item(
-            RawItem {
-                guid: Some("1234".into()),
-                ..RawItem::default()
-            },
-            &ctx(Some(&url("https://example.org/"))),
-        );
-        assert_eq!(opaque.link, None);
-        assert_eq!(opaque.title, "(untitled)");
+        assert_eq!(item.link, None);
+        assert_eq!(item.title, "(untitled)");
     }
 
     #[test]
@@ -1129,6 +1117,7 @@ mod tests {
                     url: "/ep1.mp3?utm_source=pod".into(),
                     mime_type: "audio/mpeg".into(),
                     length: 10,
+                    duration: None,
                 },
                 Enclosure {
                     url: "javascript:x".into(),
@@ -1150,7 +1139,8 @@ mod tests {
             [Enclosure {
                 url: "https://example.org/ep1.mp3".into(),
                 mime_type: "audio/mpeg".into(),
-                length: 10
+                length: 10,
+                duration: None,
             }]
         );
         assert_eq!(item.source, "blog");

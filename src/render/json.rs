@@ -57,6 +57,8 @@ struct Attachment<'a> {
     mime_type: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     size_in_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_seconds: Option<u64>,
 }
 
 /// JSON Feed 1.1 bytes (compact UTF-8).
@@ -107,6 +109,7 @@ fn item(item: &Item) -> JsonItem<'_> {
                 },
                 // Zero means "unknown" in feeds; the field is optional.
                 size_in_bytes: (e.length > 0).then_some(e.length),
+                duration_in_seconds: e.duration,
             })
             .collect(),
     }

@@ -120,11 +120,13 @@ mod fixtures {
                     url: "https://cdn.example.com/a.mp3".into(),
                     mime_type: "audio/mpeg".into(),
                     length: 12345,
+                    duration: None,
                 },
                 Enclosure {
                     url: "https://cdn.example.com/b.ogg".into(),
                     mime_type: "audio/ogg".into(),
                     length: 678,
+                    duration: None,
                 },
             ],
         }

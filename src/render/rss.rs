@@ -109,6 +109,13 @@ fn item(item: &Item) -> RssItem {
                 e.mime_type.clone()
             },
         }),
+        // Podcast readers take an episode's length from iTunes' element.
+        itunes_ext: item.enclosures.first().and_then(|e| e.duration).map(|d| {
+            rss::extension::itunes::ITunesItemExtension {
+                duration: Some(format!("{}:{:02}:{:02}", d / 3600, d / 60 % 60, d % 60)),
+                ..Default::default()
+            }
+        }),
         guid: Some(guid),
         pub_date: Some(rfc822(item.published)),
         content: item.content_html.clone(),

@@ -17,7 +17,7 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use crate::model::Item;
+use crate::model::{Enclosure, Item};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -244,10 +244,43 @@ fn content_hash(item: &Item) -> String {
     field(&item.categories.join("\u{1}"));
     for e in &item.enclosures {
         field(&format!("{}\u{1}{}\u{1}{}", e.url, e.mime_type, e.length));
+        if let Some(d) = e.duration {
+            field(&d.to_string());
+        }
     }
     if item.dated {
         field(&item.published.to_rfc3339());
     }
     field(&item.updated.map(|u| u.to_rfc3339()).unwrap_or_default());
     hex::encode(&h.finalize()[..16])
+}
+
+/// An enclosure as both backends store it: a JSON array, the duration last
+/// and optional (rows written before durations were kept have three fields).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredEnclosure(String, String, u64, #[serde(default)] Option<u64>);
+
+/// The enclosures as the JSON text the backends store.
+fn enclosures_to_json(enclosures: &[Enclosure]) -> String {
+    let stored: Vec<StoredEnclosure> = enclosures
+        .iter()
+        .map(|e| StoredEnclosure(e.url.clone(), e.mime_type.clone(), e.length, e.duration))
+        .collect();
+    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
+}
+
+/// The enclosures from the stored JSON text; none when it cannot be read.
+fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
+    serde_json::from_str::<Vec<StoredEnclosure>>(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(
+            |StoredEnclosure(url, mime_type, length, duration)| Enclosure {
+                url,
+                mime_type,
+                length,
+                duration,
+            },
+        )
+        .collect()
 }

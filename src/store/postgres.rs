@@ -11,7 +11,7 @@ use super::{
     Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
     StoreError, content_hash,
 };
-use crate::model::{Enclosure, Item};
+use crate::model::Item;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -214,8 +214,7 @@ const ITEM_COLUMNS: &str = "source, id, link, title, authors, summary_html, cont
 
 fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
     let enclosures: String = r.try_get(11)?;
-    let enclosures: Vec<(String, String, u64)> =
-        serde_json::from_str(&enclosures).unwrap_or_default();
+    let enclosures = super::enclosures_from_json(&enclosures);
     Ok(Item {
         source: r.try_get(0)?,
         id: r.try_get(1)?,
@@ -228,14 +227,7 @@ fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
         dated: r.try_get(8)?,
         updated: r.try_get(9)?,
         categories: r.try_get(10)?,
-        enclosures: enclosures
-            .into_iter()
-            .map(|(url, mime_type, length)| Enclosure {
-                url,
-                mime_type,
-                length,
-            })
-            .collect(),
+        enclosures,
     })
 }
 
@@ -266,12 +258,7 @@ async fn upsert_items(
         .await?;
     for item in items {
         let hash = content_hash(item);
-        let enclosures: Vec<(&str, &str, u64)> = item
-            .enclosures
-            .iter()
-            .map(|e| (e.url.as_str(), e.mime_type.as_str(), e.length))
-            .collect();
-        let enclosures = serde_json::to_string(&enclosures).unwrap_or_else(|_| "[]".into());
+        let enclosures = super::enclosures_to_json(&item.enclosures);
         let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
         match old {
             None => {

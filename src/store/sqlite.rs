@@ -6,7 +6,7 @@ use super::{
     Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
     StoreError, content_hash,
 };
-use crate::model::{Enclosure, Item};
+use crate::model::Item;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -187,8 +187,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
         Ok(serde_json::from_str(&s).unwrap_or_default())
     };
     let enclosures: String = r.get(11)?;
-    let enclosures: Vec<(String, String, u64)> =
-        serde_json::from_str(&enclosures).unwrap_or_default();
+    let enclosures = super::enclosures_from_json(&enclosures);
     Ok(Item {
         source: r.get(0)?,
         id: r.get(1)?,
@@ -201,14 +200,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
         dated: r.get(8)?,
         updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
         categories: json_list(10)?,
-        enclosures: enclosures
-            .into_iter()
-            .map(|(url, mime_type, length)| Enclosure {
-                url,
-                mime_type,
-                length,
-            })
-            .collect(),
+        enclosures,
     })
 }
 
@@ -232,12 +224,7 @@ fn upsert_items(
         let hash = content_hash(item);
         let authors = serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into());
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
-        let enclosures: Vec<(&str, &str, u64)> = item
-            .enclosures
-            .iter()
-            .map(|e| (e.url.as_str(), e.mime_type.as_str(), e.length))
-            .collect();
-        let enclosures = serde_json::to_string(&enclosures).unwrap_or_else(|_| "[]".into());
+        let enclosures = super::enclosures_to_json(&item.enclosures);
         let old: Option<(String, i64, bool)> = existing
             .query_row(params![item.source, item.id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))

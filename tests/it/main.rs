@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod core;
+mod dialects;
 mod hostile;
 mod html;
 mod interop;

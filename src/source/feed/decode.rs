@@ -1,0 +1,225 @@
+//! Bytes → text: which encoding a feed document is in, decided as
+//! feedparser and RFC 7303 decide it, and the document decoded to UTF-8.
+//!
+//! The order: a byte order mark; else the shape of the first bytes (UTF-16
+//! and UTF-32 without a BOM start `<` with NULs around it); else the HTTP
+//! charset; else the XML declaration (single or double quotes); else UTF-8.
+//! A document that claims UTF-8 but holds bytes that are not UTF-8 keeps its
+//! valid runs and reads each stray byte as windows-1252, the encoding such
+//! bytes are in practice (feedparser falls back the same way, but for the
+//! whole document).
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+
+/// A Unicode encoding that `encoding_rs` does not decode (it follows the
+/// WHATWG list, which has no UTF-32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf32 {
+    Le,
+    Be,
+}
+
+/// How the bytes are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Skip `bom` bytes, then decode with the encoding.
+    Whatwg(&'static Encoding, usize),
+    Utf32(Utf32, usize),
+}
+
+/// The document as UTF-8 text, without a BOM.
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
+    match plan(bytes, content_type) {
+        Plan::Whatwg(encoding, bom) => {
+            let body = &bytes[bom..];
+            if encoding == UTF_8 {
+                utf8_or_windows_1252(body)
+            } else {
+                encoding.decode_without_bom_handling(body).0.into_owned()
+            }
+        }
+        Plan::Utf32(order, bom) => utf32(&bytes[bom..], order),
+    }
+}
+
+fn plan(bytes: &[u8], content_type: Option<&str>) -> Plan {
+    match bytes {
+        [0x00, 0x00, 0xFE, 0xFF, ..] => return Plan::Utf32(Utf32::Be, 4),
+        [0xFF, 0xFE, 0x00, 0x00, ..] => return Plan::Utf32(Utf32::Le, 4),
+        [0xEF, 0xBB, 0xBF, ..] => return Plan::Whatwg(UTF_8, 3),
+        [0xFE, 0xFF, ..] => return Plan::Whatwg(UTF_16BE, 2),
+        [0xFF, 0xFE, ..] => return Plan::Whatwg(UTF_16LE, 2),
+        [0x00, 0x00, 0x00, b'<', ..] => return Plan::Utf32(Utf32::Be, 0),
+        [b'<', 0x00, 0x00, 0x00, ..] => return Plan::Utf32(Utf32::Le, 0),
+        [0x00, b'<', ..] => return Plan::Whatwg(UTF_16BE, 0),
+        [b'<', 0x00, ..] => return Plan::Whatwg(UTF_16LE, 0),
+        _ => {}
+    }
+    // The bytes are ASCII-compatible here, so a label naming a 16- or
+    // 32-bit encoding is wrong, and the bytes are read as UTF-8.
+    let ascii_compatible = |e: &'static Encoding| {
+        if e == UTF_16BE || e == UTF_16LE {
+            UTF_8
+        } else {
+            e
+        }
+    };
+    let label = |l: &str| {
+        let l = l.trim();
+        if l.to_ascii_lowercase().starts_with("utf-32") || l.eq_ignore_ascii_case("ucs-4") {
+            return Some(UTF_8);
+        }
+        Encoding::for_label(l.as_bytes()).map(ascii_compatible)
+    };
+    let http = content_type.and_then(charset_param).and_then(|c| label(&c));
+    let declared = declared_encoding(bytes).and_then(|d| label(&d));
+    let chosen = match (http, declared) {
+        // A UTF-8 label from a server on a document that declares something
+        // else and is not UTF-8 is a server misconfiguration.
+        (Some(h), Some(d)) if h == UTF_8 && d != UTF_8 && std::str::from_utf8(bytes).is_err() => d,
+        (Some(h), _) => h,
+        (None, Some(d)) => d,
+        (None, None) => UTF_8,
+    };
+    Plan::Whatwg(chosen, 0)
+}
+
+/// The `charset` parameter of a Content-Type, unquoted (either quote).
+pub fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The `encoding` of the XML declaration at the start of the document.
+pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(512)];
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+    };
+    let decl = text.trim_start().strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")? + "encoding".len();
+    let rest = decl[at..].trim_start().strip_prefix('=')?.trim_start();
+    // Only the two XML quotes delimit a value; anything else is malformed.
+    let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+    let rest = &rest[1..];
+    Some(rest[..rest.find(quote)?].to_string())
+}
+
+/// UTF-8 text, with every byte that is not part of a valid UTF-8 sequence
+/// read as windows-1252.
+fn utf8_or_windows_1252(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.push_str(&WINDOWS_1252.decode_without_bom_handling(chunk.invalid()).0);
+        }
+    }
+    out
+}
+
+fn utf32(bytes: &[u8], order: Utf32) -> String {
+    bytes
+        .chunks(4)
+        .map(|c| {
+            let word = match (order, c) {
+                (Utf32::Le, [a, b, c, d]) => u32::from_le_bytes([*a, *b, *c, *d]),
+                (Utf32::Be, [a, b, c, d]) => u32::from_be_bytes([*a, *b, *c, *d]),
+                _ => 0xFFFD,
+            };
+            char::from_u32(word).unwrap_or('\u{FFFD}')
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str, be: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if bom {
+            out.extend(if be { [0xFE, 0xFF] } else { [0xFF, 0xFE] });
+        }
+        for unit in text.encode_utf16() {
+            out.extend(if be {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    }
+
+    fn utf32_bytes(text: &str, be: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut push = |c: u32| out.extend(if be { c.to_be_bytes() } else { c.to_le_bytes() });
+        if bom {
+            push(0xFEFF);
+        }
+        text.chars().for_each(|c| push(c as u32));
+        out
+    }
+
+    #[test]
+    fn unicode_encodings_with_and_without_bom() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>Été ✓</rss>";
+        for be in [true, false] {
+            for bom in [true, false] {
+                assert_eq!(
+                    decode(&utf16(doc, be, bom), None),
+                    doc,
+                    "utf-16 be={be} bom={bom}"
+                );
+                assert_eq!(
+                    decode(&utf32_bytes(doc, be, bom), None),
+                    doc,
+                    "utf-32 be={be} bom={bom}"
+                );
+            }
+        }
+        assert_eq!(decode(b"\xEF\xBB\xBF<rss/>", None), "<rss/>");
+    }
+
+    #[test]
+    fn labels_in_either_quote_and_http_first() {
+        let gb = b"<?xml version='1.0' encoding='gb2312'?><rss>\xc4\xe3\xba\xc3</rss>";
+        assert!(decode(gb, None).contains("你好"));
+        assert!(decode(gb, Some("text/xml; charset='gb2312'")).contains("你好"));
+        let latin = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss>caf\xe9</rss>";
+        assert!(decode(latin, Some("application/xml;charset=utf-8")).contains("café"));
+        assert!(
+            decode(
+                b"<rss>caf\xe9</rss>",
+                Some("text/xml; charset=\"iso-8859-1\"")
+            )
+            .contains("café")
+        );
+        // A 16-bit label on ASCII bytes is wrong: they are read as UTF-8.
+        assert!(
+            decode(
+                "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>é</rss>".as_bytes(),
+                None
+            )
+            .contains('é')
+        );
+    }
+
+    #[test]
+    fn stray_windows_1252_bytes_in_utf8() {
+        assert_eq!(
+            decode(
+                b"<rss>caf\xc3\xa9 \x93quoted\x94 \x80</rss>",
+                Some("text/xml; charset=utf-8")
+            ),
+            "<rss>caf\u{e9} \u{201c}quoted\u{201d} \u{20ac}</rss>"
+        );
+    }
+}
