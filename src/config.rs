@@ -121,6 +121,8 @@ pub enum SourceKind {
     },
     Files {
         path: PathBuf,
+        /// Read symbolic links that lead out of `path` (refused unless set).
+        follow_links: bool,
     },
 }
 
@@ -137,7 +139,7 @@ impl SourceKind {
     pub fn location(&self) -> String {
         match self {
             SourceKind::Feed { url } | SourceKind::Html { url, .. } => url.to_string(),
-            SourceKind::Files { path } => path.display().to_string(),
+            SourceKind::Files { path, .. } => path.display().to_string(),
         }
     }
 }
@@ -322,6 +324,7 @@ struct RawSource {
     kind: Spanned<RawKind>,
     url: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
+    follow_links: Option<Spanned<bool>>,
     schedule: Option<Spanned<String>>,
     full_text: Option<Spanned<bool>>,
     #[serde(default)]
@@ -604,6 +607,13 @@ impl<'t> Validator<'t> {
             if wants_url && let Some(p) = &raw.path {
                 self.error(p.span(), key("path"), "only a files source has a `path`");
             }
+            if wants_url && let Some(f) = &raw.follow_links {
+                self.error(
+                    f.span(),
+                    key("follow_links"),
+                    "only a files source has `follow_links`",
+                );
+            }
             if kind != RawKind::Html
                 && let Some(s) = &raw.select
             {
@@ -642,6 +652,7 @@ impl<'t> Validator<'t> {
                 (RawKind::Files, _) => match &raw.path {
                     Some(p) => Some(SourceKind::Files {
                         path: base_dir.join(p.get_ref()),
+                        follow_links: raw.follow_links.as_ref().is_some_and(|f| *f.get_ref()),
                     }),
                     None => {
                         self.error(span.clone(), key("path"), "a files source needs a path");
@@ -1016,7 +1027,8 @@ mod tests {
         assert_eq!(
             c.sources[0].kind,
             SourceKind::Files {
-                path: "/etc/t/a".into()
+                path: "/etc/t/a".into(),
+                follow_links: false,
             }
         );
         assert!(c.fetch.user_agent.starts_with("tidings/"));

@@ -88,8 +88,8 @@ pub fn page(bytes: &[u8]) {
 
 /// A Markdown or HTML article file, as a `files` source reads it.
 pub fn article(text: &str) {
-    let _ = source::files::parse_html("fuzz.html", text);
-    let _ = source::files::markdown_item(std::path::Path::new("fuzz.md"), "fuzz.md", text);
+    let _ = source::files::parse_html(text);
+    let _ = source::files::markdown_item(std::path::Path::new("fuzz.md"), text);
 }
 
 /// No tag of sanitized HTML is a script, style, form or disallowed frame,

@@ -285,6 +285,10 @@ impl OnDemand for SourceFeeds {
             None => false,
         }
     }
+
+    async fn article(&self, source: &str, path: &str) -> Option<String> {
+        self.0.local_article_page(source, path).await
+    }
 }
 
 /// Pets systemd's watchdog every `every`, but only while healthy: a daemon

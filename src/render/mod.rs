@@ -14,11 +14,13 @@
 //! [`Item`]: crate::model::Item
 //! [`Index`]: crate::model::Index
 
+mod article;
 mod atom;
 mod index;
 mod json;
 mod rss;
 
+pub use self::article::article_page;
 pub use self::atom::atom;
 pub use self::index::index;
 pub use self::json::json;

@@ -219,6 +219,10 @@ pub trait OnDemand: Send + Sync {
     /// Renders the feed at `base` (`sources/ID`) in every format; false
     /// when there is no such feed.
     async fn render(&self, base: &str) -> bool;
+
+    /// The HTML page of the local article at `path` in the `files` source
+    /// `source`; `None` when there is none.
+    async fn article(&self, source: &str, path: &str) -> Option<String>;
 }
 
 /// What the routes share.
@@ -242,6 +246,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/opml", get(opml_route))
         .route("/feeds/{name}", get(feed_route))
         .route("/sources/{name}", get(source_route))
+        .route("/articles/{source}/{*path}", get(article_route))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
@@ -384,6 +389,28 @@ async fn source_route(
         shared.on_demand.render(&format!("sources/{base}")).await;
     }
     respond(&shared.feeds, "sources", &name, &headers)
+}
+
+async fn article_route(
+    State(shared): State<Shared>,
+    Path((source, path)): Path<(String, String)>,
+) -> Response {
+    match shared.on_demand.article(&source, &path).await {
+        Some(page) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "max-age=60"),
+            ],
+            page,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("no article {path:?} in a files source named {source:?}\n"),
+        )
+            .into_response(),
+    }
 }
 
 fn not_found(what: &str, name: &str) -> Response {

@@ -17,7 +17,7 @@
 
 use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -46,15 +46,25 @@ pub enum FilesError {
     },
 }
 
+/// What a folder held: each article with its path relative to the folder
+/// (`/`-separated), and what could not be read.
+pub type Folder = (Vec<(String, RawItem)>, Vec<FilesError>);
+
+/// Largest article file read, in bytes; a larger one is reported and skipped.
+pub const MAX_FILE: u64 = 8 * 1024 * 1024;
+
 /// Every article file under `dir` (recursive; *.md, *.markdown, *.html,
-/// *.htm; hidden files skipped), sorted by path.
+/// *.htm; hidden files skipped), sorted by path, each with its path relative
+/// to `dir` (`/`-separated).
 ///
 /// A file that cannot be read or parsed is reported in the Vec of errors; the
 /// others are still returned. Fails as a whole only when `dir` itself cannot
-/// be read. Hidden directories are skipped too, and symbolic links to
-/// directories are not followed (so a link cycle cannot recurse forever);
-/// links to files are read like files.
-pub fn read_dir(dir: &Path) -> Result<(Vec<RawItem>, Vec<FilesError>), FilesError> {
+/// be read. Only regular files up to [`MAX_FILE`] bytes are read (a FIFO or a
+/// device would hang or never end). Hidden directories are skipped, symbolic
+/// links to directories are not followed (so a link cycle cannot recurse
+/// forever), and a link to a file outside `dir` is refused unless
+/// `follow_links`.
+pub fn read_dir(dir: &Path, follow_links: bool) -> Result<Folder, FilesError> {
     let entries = fs::read_dir(dir).map_err(|source| FilesError::ReadDir {
         path: dir.to_path_buf(),
         source,
@@ -63,10 +73,11 @@ pub fn read_dir(dir: &Path) -> Result<(Vec<RawItem>, Vec<FilesError>), FilesErro
     let mut errors = Vec::new();
     walk(dir, entries, &mut files, &mut errors);
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let root = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
 
     let mut items = Vec::with_capacity(files.len());
     for (path, kind) in files {
-        match read_file(dir, &path, kind) {
+        match read_file(dir, &root, &path, kind, follow_links) {
             Ok(item) => items.push(item),
             Err(error) => errors.push(error),
         }
@@ -74,16 +85,35 @@ pub fn read_dir(dir: &Path) -> Result<(Vec<RawItem>, Vec<FilesError>), FilesErro
     Ok((items, errors))
 }
 
-/// One article from an HTML file's text; `rel_path` as for
-/// a Markdown file, unless the page names a canonical link (then the guid
-/// is that link).
+/// The article at `rel_path` under `dir`, read as [`read_dir`] reads each:
+/// `None` when the path is not an article file there (a hidden or `..`
+/// component, another extension, not a regular file, or a link out of `dir`
+/// without `follow_links`).
+pub fn read_one(dir: &Path, rel_path: &str, follow_links: bool) -> Option<RawItem> {
+    let parts: Vec<&str> = rel_path.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || p.starts_with('.') || p.contains('\\'))
+    {
+        return None;
+    }
+    let path = parts.iter().fold(dir.to_path_buf(), |p, part| p.join(part));
+    let kind = kind_of(&path)?;
+    let root = fs::canonicalize(dir).ok()?;
+    read_file(dir, &root, &path, kind, follow_links)
+        .ok()
+        .map(|(_, item)| item)
+}
+
+/// One article from an HTML file's text; its guid is the canonical link
+/// the page names, if any (else the caller gives it one from its path).
 ///
 /// Title: `<title>`, else the first `<h1>` (entities and inline markup kept
 /// for normalization). Authors: `<meta name="author">`. Date:
 /// `<meta property="article:published_time">`, else the first
 /// `<time datetime>`. Content: the inner HTML of the first `<article>`, else
 /// `<main>`, else `<body>`, else everything after `</head>`.
-pub fn parse_html(rel_path: &str, text: &str) -> RawItem {
+pub fn parse_html(text: &str) -> RawItem {
     let html = strip_bom(text);
     let tags = scan_tags(html);
     let opening = |name: &'static str| tags.iter().filter(move |t| !t.closing && t.name == name);
@@ -136,7 +166,7 @@ pub fn parse_html(rel_path: &str, text: &str) -> RawItem {
         .trim();
 
     RawItem {
-        guid: Some(link.clone().unwrap_or_else(|| format!("file:{rel_path}"))),
+        guid: link.clone(),
         link,
         title,
         authors,
@@ -206,11 +236,46 @@ fn walk(
     }
 }
 
-fn read_file(dir: &Path, path: &Path, kind: Kind) -> Result<RawItem, FilesError> {
-    let text = fs::read_to_string(path).map_err(|source| FilesError::ReadFile {
+fn read_file(
+    dir: &Path,
+    root: &Path,
+    path: &Path,
+    kind: Kind,
+    follow_links: bool,
+) -> Result<(String, RawItem), FilesError> {
+    let refuse = |why: &str| FilesError::ReadFile {
+        path: path.to_path_buf(),
+        source: io::Error::other(why.to_string()),
+    };
+    let read = |source| FilesError::ReadFile {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    let meta = fs::metadata(path).map_err(read)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file"));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(refuse(&format!("larger than {MAX_FILE} bytes")));
+    }
+    if !follow_links {
+        let real = fs::canonicalize(path).map_err(read)?;
+        if !real.starts_with(root) {
+            return Err(refuse(
+                "a link out of the folder (set follow_links = true to read it)",
+            ));
+        }
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(refuse(&format!("larger than {MAX_FILE} bytes")));
+    }
+    // A stray byte that is not UTF-8 costs that character, not the article.
+    let text = String::from_utf8_lossy(&bytes);
     let rel_path = path
         .strip_prefix(dir)
         .unwrap_or(path)
@@ -218,10 +283,11 @@ fn read_file(dir: &Path, path: &Path, kind: Kind) -> Result<RawItem, FilesError>
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
-    match kind {
-        Kind::Markdown => markdown_item(path, &rel_path, &text),
-        Kind::Html => Ok(parse_html(&rel_path, &text)),
-    }
+    let item = match kind {
+        Kind::Markdown => markdown_item(path, &text)?,
+        Kind::Html => parse_html(&text),
+    };
+    Ok((rel_path, item))
 }
 
 fn strip_bom(text: &str) -> &str {
@@ -232,11 +298,7 @@ fn strip_bom(text: &str) -> &str {
 
 /// One Markdown article, with the path its errors should name (the full path when
 /// reading a directory).
-pub(crate) fn markdown_item(
-    path: &Path,
-    rel_path: &str,
-    text: &str,
-) -> Result<RawItem, FilesError> {
+pub(crate) fn markdown_item(path: &Path, text: &str) -> Result<RawItem, FilesError> {
     let bad = |(line, message)| FilesError::FrontMatter {
         path: path.to_path_buf(),
         line,
@@ -248,11 +310,7 @@ pub(crate) fn markdown_item(
         Some(block) => with_front_matter(block.parse().map_err(bad)?, body),
         None => plain_article(body),
     };
-    item.guid = Some(
-        item.link
-            .clone()
-            .unwrap_or_else(|| format!("file:{rel_path}")),
-    );
+    item.guid.clone_from(&item.link);
     Ok(item)
 }
 
@@ -826,7 +884,7 @@ mod tests {
     use super::*;
 
     fn parse_markdown(rel_path: &str, text: &str) -> Result<RawItem, FilesError> {
-        markdown_item(Path::new(rel_path), rel_path, text)
+        markdown_item(Path::new(rel_path), text)
     }
 
     const SEED: &str = "\n\n# Putin confirms expulsion of US diplomats from Russia\n\n\
@@ -847,7 +905,7 @@ mod tests {
     #[test]
     fn plain_article_shape() {
         let item = parse_markdown("2017/putin.md", SEED).expect("parses");
-        assert_eq!(item.guid.as_deref(), Some("file:2017/putin.md"));
+        assert_eq!(item.guid, None);
         assert_eq!(item.link, None);
         assert_eq!(
             item.title.as_deref(),
@@ -963,7 +1021,7 @@ mod tests {
         let md = "+++\ndate = 2026-03-12T09:30:00+01:00\ntags = \"science\"\nextra = { a = 1 }\n+++\n\
             # Ice *cores*\n\nA table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote.[^1]\n\n[^1]: Footnote.\n";
         let item = parse_markdown("ice.md", md).expect("parses");
-        assert_eq!(item.guid.as_deref(), Some("file:ice.md"));
+        assert_eq!(item.guid, None);
         assert_eq!(item.title.as_deref(), Some("Ice <em>cores</em>"));
         assert_eq!(text(&item.published), Some("2026-03-12T09:30:00+01:00"));
         assert_eq!(item.categories, ["science"]);
@@ -1016,19 +1074,79 @@ mod tests {
         write(".git/c.md", "# Hidden too\n");
         write("notes.txt", "# Not an article\n");
 
-        let (items, errors) = read_dir(root).expect("readable");
-        let guids: Vec<_> = items.iter().filter_map(|i| i.guid.as_deref()).collect();
-        assert_eq!(guids, ["file:b.md", "file:sub/a.HTML"]);
+        let (items, errors) = read_dir(root, false).expect("readable");
+        let paths: Vec<_> = items.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["b.md", "sub/a.HTML"]);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
             matches!(&errors[0], FilesError::FrontMatter { path, .. } if *path == root.join("bad.md"))
         );
 
-        let missing = read_dir(&root.join("missing")).expect_err("no such dir");
+        let missing = read_dir(&root.join("missing"), false).expect_err("no such dir");
         assert!(
             missing.to_string().starts_with("cannot read directory "),
             "{missing}"
         );
+    }
+
+    #[test]
+    fn only_regular_files_in_the_folder_under_the_cap_are_read() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().expect("temp dir");
+        fs::write(outside.path().join("secret.md"), "# Secret\n").expect("write");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        fs::write(root.join("ok.md"), b"# Caf\xe9 ok\n").expect("write");
+        symlink(outside.path().join("secret.md"), root.join("leak.md")).expect("link");
+        symlink("/dev/zero", root.join("zero.md")).expect("link");
+        let fifo = root.join("fifo.md");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
+        let big = fs::File::create(root.join("sparse.md")).expect("create");
+        big.set_len(MAX_FILE + 1).expect("sparse");
+
+        let (items, errors) = read_dir(root, false).expect("readable");
+        let paths: Vec<_> = items.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["ok.md"]);
+        assert_eq!(items[0].1.title.as_deref(), Some("Caf\u{fffd} ok"));
+        let why: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        // The FIFO itself is not even listed: only files and links are.
+        assert_eq!(why.len(), 3, "{why:?}");
+        assert!(
+            why.iter()
+                .any(|e| e.contains("leak.md") && e.contains("follow_links")),
+            "{why:?}"
+        );
+        assert!(
+            why.iter()
+                .any(|e| e.contains("zero.md") && e.contains("not a regular file")),
+            "{why:?}"
+        );
+        assert!(
+            why.iter()
+                .any(|e| e.contains("sparse.md") && e.contains("larger than")),
+            "{why:?}"
+        );
+
+        let (items, _) = read_dir(root, true).expect("readable");
+        assert!(items.iter().any(|(p, _)| p == "leak.md"));
+        assert!(read_one(root, "ok.md", false).is_some());
+        for bad in [
+            "../ok.md",
+            "leak.md",
+            "fifo.md",
+            ".hidden.md",
+            "ok.txt",
+            "/etc/passwd",
+            "a//b.md",
+        ] {
+            assert!(read_one(root, bad, false).is_none(), "{bad}");
+        }
     }
 
     #[test]
@@ -1041,7 +1159,7 @@ mod tests {
             </head><body><nav>menu</nav><!-- <article>old</article> -->\n\
             <article class=\"post\"><h1>Tom</h1><article>inner</article><p data-x=\"a>b\">Text</p></article>\n\
             </body></html>";
-        let item = parse_html("x/page.html", html);
+        let item = parse_html(html);
         assert_eq!(item.title.as_deref(), Some("Tom &amp; Jerry"));
         assert_eq!(item.authors, ["Ann O'Neil"]);
         assert_eq!(text(&item.published), Some("2026-05-01T08:00:00Z"));
@@ -1052,11 +1170,9 @@ mod tests {
             Some("<h1>Tom</h1><article>inner</article><p data-x=\"a>b\">Text</p>")
         );
 
-        let item = parse_html(
-            "y.htm",
-            "<h1>Only <b>heading</b></h1><time datetime='2026-01-02'>2 Jan</time>",
-        );
-        assert_eq!(item.guid.as_deref(), Some("file:y.htm"));
+        let item =
+            parse_html("<h1>Only <b>heading</b></h1><time datetime='2026-01-02'>2 Jan</time>");
+        assert_eq!(item.guid, None);
         assert_eq!(item.title.as_deref(), Some("Only <b>heading</b>"));
         assert_eq!(text(&item.published), Some("2026-01-02"));
         assert!(item.content_html.is_some_and(|c| c.starts_with("<h1>")));

@@ -73,6 +73,7 @@ CREATE TABLE pages (
     PRIMARY KEY (source, url)
 );
 "#,
+    super::LOCAL_ARTICLE_IDS,
 ];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).

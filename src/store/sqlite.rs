@@ -73,6 +73,7 @@ CREATE TABLE pages (
     PRIMARY KEY (source, url)
 ) WITHOUT ROWID;
 "#,
+    super::LOCAL_ARTICLE_IDS,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.

@@ -675,11 +675,17 @@ fn person_name(text: &str) -> Option<String> {
     if let Some(open) = t.find('(')
         && t.ends_with(')')
     {
-        let name = t[open + 1..t.len() - 1].trim();
-        if !name.is_empty() {
-            return Some(name.to_string());
-        }
-        return Some(t[..open].trim().to_string()).filter(|s| !s.is_empty());
+        let inside = t[open + 1..t.len() - 1].trim();
+        let outside = t[..open].trim();
+        // `email (Name)` and `Name (email)` are both common.
+        let name = if inside.is_empty()
+            || (inside.contains('@') && !outside.contains('@') && !outside.is_empty())
+        {
+            outside
+        } else {
+            inside
+        };
+        return Some(name.to_string()).filter(|s| !s.is_empty());
     }
     if let Some(open) = t.find('<')
         && t.ends_with('>')

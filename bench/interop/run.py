@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Reads a corpus of other projects' feeds with tidings and with feedparser,
+the same bytes through both, and prints what tidings loses or reads
+differently: feeds lost, entries lost, mismatches by field, panics.
+
+Every file under the corpus folders is served over loopback by a server this
+script starts; tidings fetches each as a `feed` source (`tidings fetch`, the
+real binary, into a throwaway SQLite store) and serves it back as JSON Feed
+(`tidings run`, `/sources/ID.json`). feedparser parses the same bytes. Only feeds from which
+feedparser reads at least one entry count.
+
+    python3 bench/interop/run.py --bin target/release/tidings CORPUS_DIR... [--out results.json]
+
+Develop against feedparser's own tests (kurtmckee/feedparser: tests/wellformed,
+tests/illformed, tests/encoding) and feed-rs's fixtures (feed-rs/fixture);
+bench/interop/README.md says how to get them.
+"""
+import argparse
+import calendar
+import html
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import feedparser
+
+SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".json", ".feed"}
+TRACKING = re.compile(r"[?&](utm_[a-z]+|fbclid|gclid)=[^&#]*", re.I)
+
+
+def text(value):
+    """Markup stripped, entities decoded, white space collapsed."""
+    value = re.sub(r"<[^>]*>", " ", value or "")
+    return " ".join(html.unescape(value).split())
+
+
+def link(value):
+    return TRACKING.sub("", (value or "").strip()).rstrip("?&")
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def guess_type(self, path):
+        return "application/json" if path.endswith(".json") else "application/xml"
+
+
+def serve(root):
+    handler = lambda *a, **k: Quiet(*a, directory=str(root), **k)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fp_date(entry):
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        if entry.get(key):
+            return calendar.timegm(entry[key])
+    return None
+
+
+def fp_author(entry):
+    detail = entry.get("author_detail") or {}
+    return detail.get("name") or entry.get("author") or detail.get("email")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", nargs="+", type=Path)
+    ap.add_argument("--bin", default="target/release/tidings")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--show", type=int, default=20, help="mismatches to print per field")
+    args = ap.parse_args()
+
+    files = []
+    for root in args.corpus:
+        files += sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    common = Path(os.path.commonpath([p.parent for p in files]))
+    expected = {}
+    for p in files:
+        d = feedparser.parse(p.read_bytes())
+        if d.entries:
+            expected[p] = d
+    print(f"{len(files)} files, {len(expected)} with entries feedparser reads", file=sys.stderr)
+
+    server = serve(common)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    work = Path(tempfile.mkdtemp(prefix="tidings-interop-"))
+    ids = {p: f"f{i:05d}" for i, p in enumerate(expected)}
+    cfg = work / "tidings.toml"
+    with cfg.open("w") as f:
+        port = free_port()
+        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n\n')
+        f.write(f'[store]\nstate_dir = "{work}/state"\n\n[fetch]\nallow_private = true\nconcurrency = 32\nper_host = 32\n\n')
+        for p, sid in ids.items():
+            url = base + "/".join(p.relative_to(common).parts)
+            f.write(f'[[source]]\nid = "{sid}"\nkind = "feed"\nurl = "{url}"\n\n')
+    fetch = subprocess.run([args.bin, "fetch", "-c", str(cfg)], capture_output=True, text=True)
+    panics = fetch.stderr.count("panicked") + fetch.stdout.count("crashed")
+    daemon = subprocess.Popen([args.bin, "run", "-c", str(cfg)], stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+
+    report = {"files": len(files), "feeds": len(expected), "entries": 0, "feeds_lost": [],
+              "entries_lost": 0, "entries_different": 0, "fields": {}, "panics": panics, "examples": {}}
+    mismatch = lambda field, where, fp, td: (
+        report["fields"].__setitem__(field, report["fields"].get(field, 0) + 1),
+        report["examples"].setdefault(field, []).append({"file": where, "feedparser": fp, "tidings": td}),
+    )
+    for p, d in expected.items():
+        where = str(p.relative_to(common))
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sources/{ids[p]}.json", timeout=30) as r:
+                items = json.load(r)["items"]
+        except Exception:
+            items = []
+        report["entries"] += len(d.entries)
+        if not items:
+            report["feeds_lost"].append(where)
+            report["entries_lost"] += len(d.entries)
+            continue
+        unused = list(items)
+        for entry in d.entries:
+            match = None
+            for key, value in (("url", link(entry.get("link"))), ("title", text(entry.get("title")))):
+                if value and match is None:
+                    match = next((i for i in unused if (link(i.get(key)) if key == "url" else text(i.get(key))) == value), None)
+            if match is None and len(d.entries) == len(items) == 1:
+                match = unused[0]
+            if match is None:
+                report["entries_lost"] += 1
+                mismatch("lost", where, entry.get("title") or entry.get("link"), [i.get("title") for i in unused])
+                continue
+            unused.remove(match)
+            different = False
+            if entry.get("title") and text(entry.title) != text(match.get("title")):
+                mismatch("title", where, text(entry.title), match.get("title"))
+                different = True
+            if entry.get("link") and link(entry.link) != link(match.get("url")):
+                mismatch("link", where, entry.link, match.get("url"))
+                different = True
+            when = fp_date(entry)
+            if when is not None:
+                from datetime import datetime
+                got = match.get("date_published")
+                got = calendar.timegm(datetime.fromisoformat(got.replace("Z", "+00:00")).utctimetuple()) if got else None
+                if got != when:
+                    mismatch("date", where, when, got)
+                    different = True
+            author = fp_author(entry)
+            if author:
+                names = [a.get("name") for a in match.get("authors", [])]
+                if text(author) not in [text(n) for n in names]:
+                    mismatch("author", where, author, names)
+                    different = True
+            report["entries_different"] += different
+    server.shutdown()
+    daemon.terminate()
+    report["panics"] += daemon.communicate()[1].count("panicked")
+    n = report["entries"] or 1
+    print(f"feeds: {report['feeds']}, lost: {len(report['feeds_lost'])}")
+    print(f"entries: {report['entries']}, lost: {report['entries_lost']} ({100*report['entries_lost']/n:.2f} %), "
+          f"different: {report['entries_different']} ({100*report['entries_different']/n:.2f} %), "
+          f"lost or different: {100*(report['entries_lost']+report['entries_different'])/n:.2f} %")
+    print("mismatches by field:", json.dumps(report["fields"]))
+    print("panics:", report["panics"])
+    for field, examples in report["examples"].items():
+        for e in examples[: args.show]:
+            print(f"  {field}: {e['file']}: feedparser={e['feedparser']!r} tidings={e['tidings']!r}")
+    for f in report["feeds_lost"][: args.show]:
+        print(f"  feed lost: {f}")
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
