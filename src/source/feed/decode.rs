@@ -7,7 +7,10 @@
 //! A document that claims UTF-8 but holds bytes that are not UTF-8 keeps its
 //! valid runs and reads each stray byte as windows-1252, the encoding such
 //! bytes are in practice (feedparser falls back the same way, but for the
-//! whole document).
+//! whole document). A document that names no encoding at all and is not
+//! UTF-8 is in a legacy encoding nobody named: `chardetng` (Firefox's
+//! detector) guesses which, where feedparser without chardet reads
+//! windows-1252.
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
@@ -79,6 +82,13 @@ fn plan(bytes: &[u8], content_type: Option<&str>) -> Plan {
         (Some(h), Some(d)) if h == UTF_8 && d != UTF_8 && std::str::from_utf8(bytes).is_err() => d,
         (Some(h), _) => h,
         (None, Some(d)) => d,
+        (None, None) if !mostly_utf8(bytes) => {
+            // No script runs in a feed, so ISO-2022-JP may be guessed.
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
+            detector.feed(bytes, true);
+            detector.guess(None, chardetng::Utf8Detection::Deny)
+        }
         (None, None) => UTF_8,
     };
     Plan::Whatwg(chosen, 0)
@@ -110,6 +120,17 @@ pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
     let rest = &rest[1..];
     Some(rest[..rest.find(quote)?].to_string())
+}
+
+/// Whether undeclared bytes are UTF-8, perhaps with a few stray bytes: at
+/// least as many valid multi-byte characters as bytes that are not UTF-8.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    invalid == 0 || multibyte >= invalid
 }
 
 /// UTF-8 text, with every byte that is not part of a valid UTF-8 sequence
@@ -209,6 +230,15 @@ mod tests {
                 None
             )
             .contains('é')
+        );
+    }
+
+    #[test]
+    fn an_unnamed_legacy_encoding_is_guessed() {
+        let (euc, _, _) = encoding_rs::EUC_JP.encode("<rss><title>ゲーム三昧な正月</title></rss>");
+        assert_eq!(
+            decode(&euc, Some("text/xml")),
+            "<rss><title>ゲーム三昧な正月</title></rss>"
         );
     }
 

@@ -78,7 +78,7 @@ pub fn parse(
     if body.starts_with('{') {
         return json::parse(body, &parse_date);
     }
-    let doc = xml::parse(body, Some(url));
+    let mut doc = xml::parse(body, Some(url));
     let Some(root) = doc.root() else {
         return Err(FeedError::new(if body.trim().is_empty() {
             "the document is empty"
@@ -88,6 +88,7 @@ pub fn parse(
     };
     let dialect = Dialect::of(root)?;
     let mended = doc.to_xml(&|e| dialect.mend(e));
+    dialect.normalize(&mut doc);
     let feed = feed_rs::parser::Builder::new()
         .base_uri(Some(url))
         .sanitize_content(false)
@@ -121,8 +122,8 @@ enum Dialect {
 impl Dialect {
     fn of(root: &Element) -> Result<Dialect, FeedError> {
         match (root.ns.as_str(), root.local.as_str()) {
-            (_, "rss" | "channel") => Ok(Dialect::Rss),
-            (_, "RDF") => Ok(Dialect::Rdf),
+            (_, name) if name == "rss" || name.eq_ignore_ascii_case("channel") => Ok(Dialect::Rss),
+            (_, name) if name.eq_ignore_ascii_case("rdf") => Ok(Dialect::Rdf),
             (ATOM03, "feed") => Ok(Dialect::Atom03),
             (_, "feed")
                 if root
@@ -132,7 +133,7 @@ impl Dialect {
             {
                 Ok(Dialect::Atom03)
             }
-            (_, "feed") => Ok(Dialect::Atom),
+            (_, "feed" | "entry") => Ok(Dialect::Atom),
             (_, name) if name.eq_ignore_ascii_case("html") => Err(FeedError::new(
                 "the document is an HTML page, not RSS, Atom or JSON Feed",
             )),
@@ -142,15 +143,43 @@ impl Dialect {
         }
     }
 
+    /// The tree as the reader expects it, whatever the document's spelling:
+    /// Atom elements without a namespace are Atom's, and the names of CDF
+    /// (Microsoft's `<CHANNEL>`, which feedparser reads) are lowercased.
+    fn normalize(self, doc: &mut Document) {
+        let cdf = doc.root().is_some_and(|r| r.local == "CHANNEL");
+        for e in &mut doc.elements {
+            if self.atom() && e.ns.is_empty() {
+                e.ns = ATOM.into();
+            }
+            if cdf {
+                e.local.make_ascii_lowercase();
+                for (name, _) in &mut e.attrs {
+                    name.make_ascii_lowercase();
+                }
+            }
+        }
+    }
+
     fn atom(self) -> bool {
         matches!(self, Dialect::Atom | Dialect::Atom03)
     }
 
     /// An element as feed-rs should see it, when it must differ.
     fn mend(self, e: &Element) -> Option<Element> {
+        let root = matches!(self, Dialect::Rss) && e.local == "rss" && e.ns.is_empty();
+        let text_construct = matches!(e.ns.as_str(), ATOM | ATOM03)
+            && matches!(
+                e.local.as_str(),
+                "title" | "subtitle" | "summary" | "content" | "rights"
+            );
+        // Most elements pass as they are; only these are copied to change.
+        if !root && !text_construct && !matches!(self, Dialect::Atom03) {
+            return None;
+        }
         let mut out = e.clone();
         let mut changed = false;
-        if matches!(self, Dialect::Rss) && e.local == "rss" && e.ns.is_empty() {
+        if root {
             // feed-rs knows RSS by its version; every 0.9x and 2.0 feed
             // reads as 2.0, its superset.
             out.attrs.retain(|(n, _)| n != "version");
@@ -160,12 +189,7 @@ impl Dialect {
         if matches!(self, Dialect::Atom03) {
             changed |= atom03_to_atom10(&mut out);
         }
-        if matches!(e.ns.as_str(), ATOM | ATOM03)
-            && matches!(
-                e.local.as_str(),
-                "title" | "subtitle" | "summary" | "content" | "rights"
-            )
-        {
+        if text_construct {
             changed |= mend_text_construct(&mut out);
         }
         changed.then_some(out)
@@ -215,10 +239,13 @@ fn mend_text_construct(e: &mut Element) -> bool {
     }
     let kind = attr("type").unwrap_or_default();
     let mode = attr("mode").unwrap_or_default();
-    let base64 = mode == "base64" || kind == "base64";
+    // Atom: a MIME type that is neither text nor XML means base64 content.
+    let binary = kind.contains('/') && !kind.starts_with("text/") && !kind.ends_with("xml");
+    let base64 = mode == "base64" || kind == "base64" || binary;
     let new_kind = match kind.as_str() {
         "text" | "html" | "xhtml" if !base64 && mode.is_empty() => return false,
         "text/html" | "html" | "base64" => "html",
+        _ if binary => "html",
         "application/xhtml+xml" | "text/xhtml" | "xhtml" => "xhtml",
         _ if mode == "escaped" || base64 => "html",
         "" | "text/plain" | "text" => "text",
@@ -314,9 +341,12 @@ impl Reader<'_> {
     fn items<'b>(&'b self, root: &'b Element, channel: &'b Element) -> Vec<&'b Element> {
         let doc = self.doc;
         if self.dialect.atom() {
+            if root.local == "entry" {
+                return vec![root];
+            }
             return doc
                 .children(root)
-                .filter(|c| c.local == "entry" && is_atom(c))
+                .filter(|c| matches!(c.local.as_str(), "entry" | "item") && is_atom(c))
                 .collect();
         }
         let is_item = |c: &&Element| c.local == "item" && is_rss(c);
@@ -347,15 +377,23 @@ impl Reader<'_> {
                         .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
             })
             .map(|g| doc.text(g).trim().to_string())
-            .filter(|g| g.starts_with("http://") || g.starts_with("https://"));
+            .filter(|g| is_web_address(g));
         let (title, summary, content) = match entry {
             Some(entry) => (
-                entry.title.as_ref().map(|t| as_html(t, atom)),
+                self.texts(e).0,
                 entry.summary.as_ref().map(|t| as_html(t, atom)),
                 entry.content.as_ref().and_then(|c| c.body.clone()),
             ),
             None => self.texts(e),
         };
+        let title = title
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| self.title_fallback(e));
+        // An Atom id that is a web address stands in for a missing link, as
+        // feedparser has it; so does CDF's `href`.
+        let permalink = permalink
+            .or_else(|| guid.clone().filter(|g| atom && is_web_address(g)))
+            .or_else(|| attr(e, "href").map(|h| xml::join(e.base.as_deref(), h)));
         let content_base = doc
             .children(e)
             .find(|c| {
@@ -375,7 +413,12 @@ impl Reader<'_> {
                 .or_else(|| self.summary_fallback(e)),
             content_html: content.filter(|s| !s.trim().is_empty()),
             published: self.date(e, published_names(atom)),
-            updated: self.date(e, updated_names(atom)),
+            // CDF dates an item in an attribute.
+            updated: self.date(e, updated_names(atom)).or_else(|| {
+                attr(e, "lastmod")
+                    .and_then(|d| (self.parse_date)(d.trim()))
+                    .map(|d| RawDate::At(d.fixed_offset()))
+            }),
             categories: self.categories(e),
             enclosures: self.enclosures(e),
             base_url: content_base.base.clone(),
@@ -408,20 +451,14 @@ impl Reader<'_> {
 
     /// An Atom text construct as HTML.
     fn text_construct(&self, e: &Element) -> String {
-        let kind = attr(e, "type")
-            .unwrap_or("text")
-            .trim()
-            .to_ascii_lowercase();
-        let mode = attr(e, "mode").unwrap_or("").trim().to_ascii_lowercase();
-        if kind.contains("xhtml") || mode == "xml" {
-            let div = self.doc.children(e).find(|c| c.local == "div");
-            return self.doc.inner_xml(div.unwrap_or(e));
-        }
-        let text = self.doc.text(e);
-        if kind.contains("html") || mode == "escaped" || e.raw_html {
-            text
-        } else {
-            escape(&text)
+        let mut e = e.clone();
+        mend_text_construct(&mut e);
+        let doc = self.doc;
+        match attr(&e, "type").unwrap_or("text") {
+            "xhtml" => doc.inner_xml(doc.children(&e).find(|c| c.local == "div").unwrap_or(&e)),
+            "html" => doc.text(&e),
+            _ if e.raw_html => doc.text(&e),
+            _ => escape(&doc.text(&e)),
         }
     }
 
@@ -442,9 +479,14 @@ impl Reader<'_> {
                 .filter(|c| {
                     attr(c, "rel").is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"))
                 })
-                .filter_map(|c| Some((c, attr(c, "href")?.trim())))
-                .find(|(_, h)| !h.is_empty())
-                .map(|(c, h)| xml::join(c.base.as_deref(), h))
+                .map(|c| {
+                    (
+                        c,
+                        attr(c, "href").map_or_else(|| doc.text(c), str::to_string),
+                    )
+                })
+                .find(|(_, h)| !h.trim().is_empty())
+                .map(|(c, h)| xml::join(c.base.as_deref(), &h))
         })
     }
 
@@ -460,7 +502,7 @@ impl Reader<'_> {
                     .or_else(|| doc.children(c).find(|n| n.local == "email"))
                     .map(|n| doc.text(n)),
                 (_, "author" | "managingEditor") if is_rss(c) => Some(doc.text(c)),
-                (DC, "creator") | (ITUNES, "author") => Some(doc.text(c)),
+                (DC, "creator" | "author") | (ITUNES, "author") => Some(doc.text(c)),
                 (MEDIA, "credit") if attr(c, "role").is_none_or(|r| r.contains("author")) => {
                     Some(doc.text(c))
                 }
@@ -505,6 +547,21 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// When an item has no title: Dublin Core's or Media RSS's.
+    fn title_fallback(&self, e: &Element) -> Option<String> {
+        let doc = self.doc;
+        let media = doc.child(e, MEDIA, "title").or_else(|| {
+            doc.children(e)
+                .filter(|c| c.ns == MEDIA && c.local == "group")
+                .find_map(|g| doc.child(g, MEDIA, "title"))
+        });
+        [doc.child(e, DC, "title"), media]
+            .into_iter()
+            .flatten()
+            .map(|c| escape(doc.text(c).trim()))
+            .find(|t| !t.is_empty())
+    }
+
     /// When an item has no summary: Media RSS's description (YouTube
     /// writes only that), else iTunes' summary or subtitle.
     fn summary_fallback(&self, e: &Element) -> Option<String> {
@@ -528,6 +585,7 @@ impl Reader<'_> {
                 [
                     doc.child(e, ITUNES, "summary"),
                     doc.child(e, ITUNES, "subtitle"),
+                    doc.children(e).find(|c| c.local == "abstract" && is_rss(c)),
                 ]
                 .into_iter()
                 .flatten()
@@ -643,10 +701,17 @@ fn updated_names(atom: bool) -> &'static [(&'static str, &'static str)] {
     } else {
         &[
             (ATOM, "updated"),
+            ("", "updated"),
             (DCTERMS, "modified"),
             ("", "lastBuildDate"),
         ]
     }
+}
+
+/// An absolute `http:` or `https:` URL, in any case.
+fn is_web_address(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 fn attr<'a>(e: &'a Element, name: &str) -> Option<&'a str> {
