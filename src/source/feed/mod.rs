@@ -378,14 +378,14 @@ impl Reader<'_> {
             })
             .map(|g| doc.text(g).trim().to_string())
             .filter(|g| is_web_address(g));
-        let (title, summary, content) = match entry {
+        let (summary, content) = match entry {
             Some(entry) => (
-                self.texts(e).0,
                 entry.summary.as_ref().map(|t| as_html(t, atom)),
                 entry.content.as_ref().and_then(|c| c.body.clone()),
             ),
             None => self.texts(e),
         };
+        let title = self.title(e);
         let title = title
             .filter(|t| !t.trim().is_empty())
             .or_else(|| self.title_fallback(e));
@@ -425,27 +425,36 @@ impl Reader<'_> {
         }
     }
 
-    /// Title, summary and content read off the tree, for when feed-rs could
-    /// not read the document.
-    fn texts(&self, e: &Element) -> (Option<String>, Option<String>, Option<String>) {
+    /// The first of the named text elements of `e`, as HTML.
+    fn html_of(&self, e: &Element, names: &[(&str, &str)]) -> Option<String> {
         let doc = self.doc;
-        let find = |names: &[(&str, &str)]| {
-            names.iter().find_map(|(ns, local)| {
-                doc.children(e)
-                    .find(|c| c.local == *local && (c.ns == *ns || (ns.is_empty() && is_rss(c))))
-            })
-        };
-        let read = |c: &Element| {
-            if matches!(c.ns.as_str(), ATOM | ATOM03) {
-                self.text_construct(c)
-            } else {
-                doc.text(c)
-            }
-        };
+        let found = names.iter().find_map(|(ns, local)| {
+            doc.children(e)
+                .find(|c| c.local == *local && (c.ns == *ns || (ns.is_empty() && is_rss(c))))
+        })?;
+        Some(if is_atom(found) {
+            self.text_construct(found)
+        } else {
+            doc.text(found)
+        })
+    }
+
+    fn title(&self, e: &Element) -> Option<String> {
+        self.html_of(e, &[("", "title"), (ATOM, "title"), (ATOM03, "title")])
+    }
+
+    /// Summary and content read off the tree, for when feed-rs could not
+    /// read the document.
+    fn texts(&self, e: &Element) -> (Option<String>, Option<String>) {
         (
-            find(&[("", "title"), (ATOM, "title"), (ATOM03, "title")]).map(read),
-            find(&[("", "description"), (ATOM, "summary"), (ATOM03, "summary")]).map(read),
-            find(&[(CONTENT, "encoded"), (ATOM, "content"), (ATOM03, "content")]).map(read),
+            self.html_of(
+                e,
+                &[("", "description"), (ATOM, "summary"), (ATOM03, "summary")],
+            ),
+            self.html_of(
+                e,
+                &[(CONTENT, "encoded"), (ATOM, "content"), (ATOM03, "content")],
+            ),
         )
     }
 
