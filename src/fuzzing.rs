@@ -184,8 +184,9 @@ mod tests {
     fn kept_inputs_pass() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         type Target = fn(&[u8]);
-        let dirs: [(&str, Target); 5] = [
+        let dirs: [(&str, Target); 6] = [
             ("fuzz/seeds/feed", super::feed),
+            ("tests/fixtures/feeds", super::feed),
             ("fuzz/regressions/feed", super::feed),
             ("fuzz/seeds/html", |b| {
                 super::html(&String::from_utf8_lossy(b))

@@ -78,7 +78,7 @@ pub fn parse(
     if body.starts_with('{') {
         return json::parse(body, &parse_date);
     }
-    let mut doc = xml::parse(body, Some(url));
+    let mut doc = xml::parse(skip_leading_junk(body), Some(url));
     let Some(root) = doc.root() else {
         return Err(FeedError::new(if body.trim().is_empty() {
             "the document is empty"
@@ -104,6 +104,22 @@ pub fn parse(
         parse_date: &parse_date,
     };
     Ok(reader.read(feed.as_ref()))
+}
+
+/// The document from its XML declaration or root on, when something else
+/// comes first (a PHP warning in HTML, a stray line a CMS printed).
+fn skip_leading_junk(body: &str) -> &str {
+    if !body.starts_with('<') || body.starts_with("<b>") || body.starts_with("<br") {
+        let head = &body[..body.floor_char_boundary(64 * 1024)];
+        let start = ["<?xml", "<rss", "<feed", "<rdf:RDF", "<RDF"]
+            .iter()
+            .filter_map(|m| head.find(m))
+            .min();
+        if let Some(start) = start {
+            return &body[start..];
+        }
+    }
+    body
 }
 
 /// Which family of feed a document is.
@@ -148,9 +164,18 @@ impl Dialect {
     /// (Microsoft's `<CHANNEL>`, which feedparser reads) are lowercased.
     fn normalize(self, doc: &mut Document) {
         let cdf = doc.root().is_some_and(|r| r.local == "CHANNEL");
+        // An RSS document that declares Atom as its default namespace still
+        // means RSS by its unprefixed names.
+        let atom_default = !self.atom()
+            && doc
+                .root()
+                .is_some_and(|r| r.ns == ATOM && !r.qname.contains(':'));
         for e in &mut doc.elements {
             if self.atom() && e.ns.is_empty() {
                 e.ns = ATOM.into();
+            }
+            if atom_default && e.ns == ATOM && !e.qname.contains(':') {
+                e.ns.clear();
             }
             if cdf {
                 e.local.make_ascii_lowercase();
@@ -978,6 +1003,19 @@ mod tests {
                 .as_deref(),
             Some("ISO-8859-1")
         );
+    }
+
+    #[test]
+    fn junk_before_the_feed_and_a_wrong_default_namespace() {
+        let f = parse_str(
+            b"<br />\n<b>Warning</b>: Undefined index in /var/www/feed.php on line 3<br />\n<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns=\"http://www.w3.org/2005/Atom\"><channel><title>T</title><item><title>Still read</title><link>https://x.example/1</link><description>Body</description></item></channel></rss>",
+            None,
+        );
+        assert_eq!(f.items.len(), 1);
+        let item = &f.items[0];
+        assert_eq!(item.title.as_deref(), Some("Still read"));
+        assert_eq!(item.link.as_deref(), Some("https://x.example/1"));
+        assert_eq!(item.summary_html.as_deref(), Some("Body"));
     }
 
     #[test]
