@@ -86,7 +86,17 @@ pub fn parse(
             "the document has no XML element"
         }));
     };
-    let dialect = Dialect::of(root)?;
+    // A feed wrapped in an HTML page (a CMS template around it) is read
+    // from its own root.
+    let root_at = if root.local.eq_ignore_ascii_case("html") {
+        doc.elements
+            .iter()
+            .position(|e| matches!(e.local.as_str(), "feed" | "rss" | "RDF"))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let dialect = Dialect::of(&doc.elements[root_at])?;
     let mended = doc.to_xml(&|e| dialect.mend(e));
     dialect.normalize(&mut doc);
     let feed = feed_rs::parser::Builder::new()
@@ -100,6 +110,7 @@ pub fn parse(
         .ok();
     let reader = Reader {
         doc: &doc,
+        root_at,
         dialect,
         parse_date: &parse_date,
     };
@@ -303,6 +314,8 @@ fn mend_text_construct(e: &mut Element) -> bool {
 /// Reads items off the tree, with feed-rs's entries where it has them.
 struct Reader<'a> {
     doc: &'a Document,
+    /// Where the feed's root element is in the tree.
+    root_at: usize,
     dialect: Dialect,
     parse_date: DateParser<'a>,
 }
@@ -310,15 +323,15 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn read(&self, feed: Option<&feed_rs::model::Feed>) -> ParsedFeed {
         let doc = self.doc;
-        let root = doc.root().expect("a dialect implies a root");
+        let root = &doc.elements[self.root_at];
         let channel = if self.dialect.atom() || root.local == "channel" {
             root
         } else {
-            doc.children(root)
+            self.below_root()
                 .find(|c| c.local == "channel")
                 .unwrap_or(root)
         };
-        let items = self.items(root, channel);
+        let items = self.items(root);
         // feed-rs's entries line up with the tree's items when it read the
         // same ones; otherwise the tree alone is used.
         let entries: Vec<Option<&feed_rs::model::Entry>> = match feed {
@@ -361,25 +374,27 @@ impl Reader<'_> {
         }
     }
 
-    /// The item elements, in document order: RSS items in the channel (or,
-    /// misplaced, beside it), RDF items beside the channel, Atom entries.
-    fn items<'b>(&'b self, root: &'b Element, channel: &'b Element) -> Vec<&'b Element> {
-        let doc = self.doc;
+    /// The elements inside the feed's root, in document order.
+    fn below_root(&self) -> impl Iterator<Item = &Element> {
+        self.doc.elements[self.root_at + 1..].iter()
+    }
+
+    /// The item elements, in document order, wherever they are: in the
+    /// channel, beside it (RDF, or misplaced), or inside an element left
+    /// unclosed before them; Atom entries likewise.
+    fn items<'b>(&'b self, root: &'b Element) -> Vec<&'b Element> {
         if self.dialect.atom() {
             if root.local == "entry" {
                 return vec![root];
             }
-            return doc
-                .children(root)
+            return self
+                .below_root()
                 .filter(|c| matches!(c.local.as_str(), "entry" | "item") && is_atom(c))
                 .collect();
         }
-        let is_item = |c: &&Element| c.local == "item" && is_rss(c);
-        let mut items: Vec<&'b Element> = doc.children(channel).filter(is_item).collect();
-        if !std::ptr::eq(root, channel) {
-            items.extend(doc.children(root).filter(is_item));
-        }
-        items
+        self.below_root()
+            .filter(|c| c.local == "item" && is_rss(c))
+            .collect()
     }
 
     fn item(&self, e: &Element, entry: Option<&feed_rs::model::Entry>) -> RawItem {
@@ -508,19 +523,23 @@ impl Reader<'_> {
             .find(|(_, t)| !t.is_empty())
             .map(|(c, t)| xml::join(c.base.as_deref(), &t));
         rss.or_else(|| {
-            doc.children(e)
+            let alternates: Vec<String> = doc
+                .children(e)
                 .filter(|c| c.local == "link" && (is_atom(c) || is_rss(c)))
                 .filter(|c| {
                     attr(c, "rel").is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"))
                 })
                 .map(|c| {
-                    (
-                        c,
-                        attr(c, "href").map_or_else(|| doc.text(c), str::to_string),
-                    )
+                    let href = attr(c, "href").map_or_else(|| doc.text(c), str::to_string);
+                    (c, href)
                 })
-                .find(|(_, h)| !h.trim().is_empty())
+                .filter(|(_, h)| !h.trim().is_empty())
                 .map(|(c, h)| xml::join(c.base.as_deref(), &h))
+                .collect();
+            // Of several alternates (a Gemini or Gopher copy beside the web
+            // page), the web page.
+            let web = alternates.iter().position(|l| is_web_address(l));
+            alternates.into_iter().nth(web.unwrap_or(0))
         })
     }
 
@@ -585,8 +604,11 @@ impl Reader<'_> {
     fn title_fallback(&self, e: &Element) -> Option<String> {
         let doc = self.doc;
         let media = doc.child(e, MEDIA, "title").or_else(|| {
-            doc.children(e)
-                .filter(|c| c.ns == MEDIA && c.local == "group")
+            let groups = doc
+                .children(e)
+                .filter(|c| c.ns == MEDIA && matches!(c.local.as_str(), "group" | "content"));
+            groups
+                .flat_map(|g| std::iter::once(g).chain(doc.children(g)))
                 .find_map(|g| doc.child(g, MEDIA, "title"))
         });
         [doc.child(e, DC, "title"), media]
@@ -776,13 +798,13 @@ fn person_name(text: &str) -> Option<String> {
     {
         let inside = t[open + 1..t.len() - 1].trim();
         let outside = t[..open].trim();
-        // `email (Name)` and `Name (email)` are both common.
-        let name = if inside.is_empty()
-            || (inside.contains('@') && !outside.contains('@') && !outside.is_empty())
-        {
-            outside
-        } else {
-            inside
+        // `email (Name)` and `Name (email)` are both common; parentheses
+        // without an email in either part are part of the name.
+        let email = |s: &str| s.contains('@') || s.starts_with("mailto:");
+        let name = match (email(outside), email(inside)) {
+            (true, false) if !inside.is_empty() => inside,
+            (false, true) if !outside.is_empty() => outside,
+            _ => t.as_str(),
         };
         return Some(name.to_string()).filter(|s| !s.is_empty());
     }
@@ -1016,6 +1038,27 @@ mod tests {
         assert_eq!(item.title.as_deref(), Some("Still read"));
         assert_eq!(item.link.as_deref(), Some("https://x.example/1"));
         assert_eq!(item.summary_html.as_deref(), Some("Body"));
+    }
+
+    #[test]
+    fn feeds_inside_html_items_inside_unclosed_elements_and_web_alternates() {
+        let wrapped = parse_str(
+            br#"<!DOCTYPE html><html><body><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:1</id><title>Wrapped</title>
+<link rel="alternate" type="text/gemini" href="gemini://g.example/1"/><link rel="alternate" type="text/html" href="https://w.example/1"/></entry></feed></body></html>"#,
+            None,
+        );
+        assert_eq!(wrapped.items.len(), 1);
+        assert_eq!(
+            wrapped.items[0].link.as_deref(),
+            Some("https://w.example/1")
+        );
+        let unclosed = parse_str(
+            b"<rss version='2.0'><channel><title>T</title><itunes:category text='Tech'><item><title>Inside</title><author>Author (name)</author></item><item><title>Also</title></item></channel></rss>",
+            None,
+        );
+        let titles: Vec<_> = unclosed.items.iter().map(|i| i.title.as_deref()).collect();
+        assert_eq!(titles, [Some("Inside"), Some("Also")]);
+        assert_eq!(unclosed.items[0].authors, ["Author (name)"]);
     }
 
     #[test]
