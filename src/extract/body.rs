@@ -1,10 +1,14 @@
-//! The article body: the page chrome is cut first (by tag, ARIA role, and
-//! class or id words such as `share`, `related`, `comments`), then
-//! `dom_smoothie` scores what is left and keeps the article.
+//! The article body: `dom_smoothie` (a port of Readability) picks the
+//! article on the whole page, then the page chrome it kept (found by tag,
+//! ARIA role, and class or id words such as `share`, `related`, `comments`)
+//! is cut from it; a body that came out short is checked against other
+//! candidates (see [`grab`]).
 //!
-//! Cutting first matters: Readability keeps a newsletter box or a share bar
-//! that sits inside the article's container, and a long comment thread can
-//! outscore a short article.
+//! Cutting after, not before, matters: cutting the page first changes what
+//! Readability picks, and on real pages it then loses the article (a
+//! wrapper named like chrome, a header holding the first paragraphs) far
+//! more often than it gains one; but Readability keeps a newsletter box, a
+//! share bar or captions that sit inside the article's container.
 
 use super::collapse;
 use dom_query::{Document, NodeRef};
@@ -140,54 +144,182 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
     is_chrome(node) || node.ancestors(None).iter().any(is_chrome)
 }
 
-/// Removes the page chrome and the elements marked with [`CUT_MARK`]. An
-/// element that holds the article container is kept even when its class
-/// reads like chrome (`<div class="layout has-sidebar">`).
-pub(super) fn cut_chrome(doc: &Document) {
-    doc.select(&format!("[{CUT_MARK}]")).remove();
-    let all = doc.select("body *");
-    for node in all.nodes() {
-        // A node inside an already removed one is detached: skip it.
-        if node.parent().is_none() || !is_chrome(node) {
-            continue;
-        }
-        let holds_article = dom_query::Selection::from(*node)
-            .select(ARTICLE_CONTAINERS)
-            .exists();
-        if !holds_article {
-            node.remove_from_parent();
+/// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
+/// from the article Readability picks without changing how it picks.
+const CHROME_MARK: &str = "data-tidings-chrome";
+
+/// Whether the element holds an article container (then it is never cut,
+/// even when its class reads like chrome: `<div class="layout has-sidebar">`).
+fn holds_article(node: &NodeRef) -> bool {
+    dom_query::Selection::from(*node)
+        .select(ARTICLE_CONTAINERS)
+        .exists()
+}
+
+/// Marks the page chrome with [`CHROME_MARK`], leaving the page whole.
+pub(super) fn mark_chrome(doc: &Document) {
+    for node in doc.select("body *").nodes() {
+        if is_chrome(node) && !holds_article(node) {
+            node.set_attr(CHROME_MARK, "");
         }
     }
 }
 
-/// The article's HTML and text from the cut page, or `None` when it holds no
-/// text. Readability picks the article; when it finds none, the article
-/// container (else the whole body) is taken as it is.
-pub(super) fn grab(doc: Document, url: Option<&Url>) -> Option<(String, String)> {
-    let fallback = [ARTICLE_CONTAINERS, "body"]
-        .iter()
-        .map(|sel| doc.select(sel).first())
-        .find(|s| s.exists())
-        .map(|s| s.inner_html().to_string());
+/// Removes the page chrome and the elements marked with [`CUT_MARK`].
+fn cut_chrome(doc: &Document) {
+    doc.select(&format!("[{CUT_MARK}]")).remove();
+    doc.select(&format!("[{CHROME_MARK}]")).remove();
+}
+
+/// A body below this many words is checked against the other candidates.
+const SHORT_BODY_WORDS: usize = 200;
+
+/// Another candidate replaces the chosen body when it has this many times
+/// its words.
+const FAR_LONGER: usize = 2;
+
+/// The article body, with what Readability read as its byline and
+/// publication date (the metadata's last resort).
+pub(super) struct Body {
+    pub html: String,
+    pub text: String,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+}
+
+/// Below this many letters, a body that is all chrome is no article.
+const CHROME_ONLY_CHARS: usize = 200;
+
+/// One candidate body: its HTML and its text.
+struct Candidate {
+    html: String,
+    text: String,
+    words: usize,
+}
+
+impl Candidate {
+    fn new(html: String, text: String) -> Option<Candidate> {
+        let words = text.split_whitespace().count();
+        (words > 0).then_some(Candidate { html, text, words })
+    }
+}
+
+/// The article body from the page (parsed as `doc`, its chrome
+/// marked by [`mark_chrome`], its headline and byline by `meta`), or `None`
+/// when it holds no text.
+///
+/// Readability (`dom_smoothie`) picks the article on the whole page; the
+/// marked chrome, headline, byline and captions are then cut from what it
+/// picked. Readability on the whole page keeps far more articles whole than
+/// on a page cut first, but it sometimes settles on one short block (a
+/// teaser, a caption, one of several sibling containers): a short body is
+/// checked against Readability on the page cut first and against the
+/// page's article container, and the far longer one wins.
+pub(super) fn grab(doc: Document, html: &str, url: Option<&Url>) -> Option<Body> {
+    let first = readability(doc, url);
+    let byline = first.as_ref().and_then(|a| a.byline.clone());
+    let published = first.as_ref().and_then(|a| a.published_time.clone());
+    let chosen = first.and_then(|a| tidy(&a.content));
+    let body = |c: Candidate| Body {
+        html: c.html,
+        text: c.text,
+        byline: byline.clone(),
+        published: published.clone(),
+    };
+    if chosen.as_ref().is_some_and(|c| c.words >= SHORT_BODY_WORDS) {
+        return chosen.map(body);
+    }
+    let cut = Document::from(html);
+    super::meta::read(&cut);
+    mark_chrome(&cut);
+    cut_chrome(&cut);
+    let container = |sel: &str| {
+        let html = cut.select(sel).first().inner_html().to_string();
+        let text = paragraphs(&html);
+        Candidate::new(html, text)
+    };
+    let article = container(ARTICLE_CONTAINERS);
+    // The whole page is the last resort: it is never better than a body.
+    let page = container("body");
+    let recut = readability(cut, url)
+        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string()));
+    let mut best = chosen;
+    for other in [recut, article].into_iter().flatten() {
+        let better = best
+            .as_ref()
+            .is_none_or(|b| other.words >= FAR_LONGER * b.words);
+        if better {
+            best = Some(other);
+        }
+    }
+    best.or(page).map(body)
+}
+
+/// What Readability finds on `doc`, when it finds any text.
+fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article> {
     let config = Config {
         text_mode: TextMode::Formatted,
         ..Config::default()
     };
-    let parsed = Readability::with_document(doc, url.map(Url::as_str), Some(config))
+    Readability::with_document(doc, url.map(Url::as_str), Some(config))
         .ok()
         .and_then(|mut r| r.parse().ok())
-        .map(|a| (a.content.to_string(), a.text_content.trim().to_string()))
-        .filter(|(_, text)| !text.is_empty());
-    parsed.or_else(|| {
-        let html = fallback?;
-        let text = Document::from(html.as_str())
-            .select("p, li, h2, h3, h4, blockquote, pre")
-            .nodes()
-            .iter()
-            .map(|n| collapse(&n.text()))
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        (!text.is_empty()).then_some((html, text))
-    })
+        .filter(|a| !a.text_content.trim().is_empty())
+}
+
+/// Cut from the article Readability picked: the marked chrome, headline and
+/// byline, and captions; each only while it is a small part of the body, so
+/// that a container mistaken for chrome never takes the article with it.
+fn tidy(html: &str) -> Option<Candidate> {
+    let doc = Document::from(html);
+    let total = text_len(&doc.select("body"));
+    let mut cut = 0;
+    let mut kept_any = false;
+    let marked = format!("[{CUT_MARK}], [{CHROME_MARK}], figcaption");
+    for node in doc.select(&marked).nodes() {
+        if node.parent().is_none() {
+            continue;
+        }
+        let len = text_len(&dom_query::Selection::from(*node));
+        if len * 3 <= total && (cut + len) * 2 <= total {
+            cut += len;
+            node.remove_from_parent();
+        } else {
+            kept_any = true;
+        }
+    }
+    // What Readability picked may be chrome and nothing else: a menu on a
+    // page without text is no article, but a short article inside a
+    // container named like chrome (`<div class="widget Blog">`) is one.
+    if kept_any && total < CHROME_ONLY_CHARS {
+        let bare = Document::from(html);
+        bare.select(&marked).remove();
+        if text_len(&bare.select("body")) == 0 {
+            return None;
+        }
+    }
+    let left = doc.select(&format!("[{CUT_MARK}], [{CHROME_MARK}]"));
+    left.remove_attr(CUT_MARK);
+    left.remove_attr(CHROME_MARK);
+    let body = doc.select("body");
+    Candidate::new(
+        body.inner_html().to_string(),
+        body.formatted_text().trim().to_string(),
+    )
+}
+
+fn text_len(sel: &dom_query::Selection) -> usize {
+    sel.text().chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The text of the block elements in `html`, one per paragraph.
+fn paragraphs(html: &str) -> String {
+    Document::from(html)
+        .select("p, li, h2, h3, h4, blockquote, pre")
+        .nodes()
+        .iter()
+        .map(|n| collapse(&n.text()))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }

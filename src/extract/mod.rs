@@ -84,8 +84,14 @@ impl std::error::Error for ExtractError {}
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let doc = Document::from(html);
     let found = meta::read(&doc);
-    body::cut_chrome(&doc);
-    let (body_html, body_text) = body::grab(doc, url).ok_or(ExtractError::NoArticle)?;
+    body::mark_chrome(&doc);
+    let body = body::grab(doc, html, url).ok_or(ExtractError::NoArticle)?;
+    let mut authors = found.authors;
+    if authors.is_empty()
+        && let Some(byline) = body.byline.as_deref().and_then(meta::byline_names)
+    {
+        authors = byline;
+    }
     let canonical = found
         .canonical
         .as_deref()
@@ -96,11 +102,11 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
         .filter(|u| matches!(u.scheme(), "http" | "https"));
     Ok(Article {
         title: found.title,
-        authors: found.authors,
-        published: found.published.map(RawDate::Text),
+        authors,
+        published: found.published.or(body.published).map(RawDate::Text),
         updated: found.updated.map(RawDate::Text),
-        body_html,
-        body_text,
+        body_html: body.html,
+        body_text: body.text,
         url: canonical.or_else(|| url.cloned()).map(String::from),
     })
 }

@@ -90,7 +90,8 @@ fn run_trafilatura(page: &Page) -> Result<Out, String> {
         url: Some(page.url.clone()),
         ..rs_trafilatura::Options::default()
     };
-    let r = rs_trafilatura::extract_with_options(&page.html, &options).map_err(|e| e.to_string())?;
+    let r =
+        rs_trafilatura::extract_with_options(&page.html, &options).map_err(|e| e.to_string())?;
     Ok(Out {
         text: r.content_text,
         title: r.metadata.title,
@@ -162,7 +163,10 @@ fn block_text(sel: &dom_query::Selection) -> String {
         regex::Regex::new(r"(?i)<(/?(p|div|h[1-6]|li|br|tr|td|th|blockquote|pre|section|article|figure|figcaption|ul|ol|table|dd|dt)\b)").unwrap()
     });
     let spaced = BLOCK.replace_all(&html, "\n<$1");
-    dom_query::Document::from(spaced.as_ref()).select("body").text().to_string()
+    dom_query::Document::from(spaced.as_ref())
+        .select("body")
+        .text()
+        .to_string()
 }
 
 fn non_empty(v: Option<&serde_json::Value>) -> Option<String> {
@@ -250,6 +254,12 @@ fn load_trafilatura(dir: &Path) -> Vec<Page> {
     };
     let mut pages = Vec::new();
     for (url, v) in data {
+        // A few of the set's addresses lack their scheme.
+        let url = if url.contains("://") {
+            url
+        } else {
+            format!("https://{url}")
+        };
         let file = v["file"].as_str().unwrap();
         let Some(bytes) = ["eval", "cache"]
             .iter()
@@ -374,12 +384,7 @@ fn score_body(body: &Body, text: &str) -> BodyScore {
             let leaked = without.iter().filter(|s| text.contains(s.as_str())).count() as f64;
             let r = (!with.is_empty()).then(|| found / with.len() as f64);
             let p = (found + leaked > 0.0).then(|| found / (found + leaked));
-            BodyScore {
-                p,
-                r,
-                sp: p,
-                sr: r,
-            }
+            BodyScore { p, r, sp: p, sr: r }
         }
     }
 }
@@ -593,7 +598,8 @@ fn main() {
         let Some(ids) = members
             .iter()
             .map(|m| names.iter().position(|x| x == m))
-            .collect::<Option<Vec<_>>>() else {
+            .collect::<Option<Vec<_>>>()
+        else {
             continue;
         };
         let combined = (0..pages.len())
