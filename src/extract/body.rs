@@ -187,6 +187,10 @@ pub(super) struct Body {
     pub published: Option<String>,
 }
 
+/// Readability reads pages of up to this many elements (news pages have a
+/// few thousand).
+const MAX_ELEMENTS: usize = 60_000;
+
 /// Below this many letters, a body that is all chrome is no article.
 const CHROME_ONLY_CHARS: usize = 200;
 
@@ -259,6 +263,9 @@ pub(super) fn grab(doc: Document, html: &str, url: Option<&Url>) -> Option<Body>
 fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article> {
     let config = Config {
         text_mode: TextMode::Formatted,
+        // Readability scores a page up to four times over: past this many
+        // elements it gives up, and the linear fallbacks of `grab` read it.
+        max_elements_to_parse: MAX_ELEMENTS,
         ..Config::default()
     };
     Readability::with_document(doc, url.map(Url::as_str), Some(config))
