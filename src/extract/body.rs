@@ -156,14 +156,27 @@ fn holds_article(node: &NodeRef) -> bool {
         .exists()
 }
 
-/// Marks the page chrome with [`CHROME_MARK`], leaving the page whole.
-pub(super) fn mark_chrome(doc: &Document) {
+/// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
+/// returns its short texts.
+pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
+    let mut lines = ChromeLines::default();
     for node in doc.select("body *").nodes() {
         if is_chrome(node) && !holds_article(node) {
             node.set_attr(CHROME_MARK, "");
+            let text = collapse(&node.text());
+            if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
+                lines.0.insert(text);
+            }
         }
     }
+    lines
 }
+
+/// The short texts of the page's chrome (`Advertisement`, `Share this`):
+/// Readability rebuilds some elements without their attributes, so a
+/// block of the article holding exactly one of them is cut by its text.
+#[derive(Debug, Default)]
+pub(super) struct ChromeLines(std::collections::HashSet<String>);
 
 /// Removes the page chrome and the elements marked with [`CUT_MARK`].
 fn cut_chrome(doc: &Document) {
@@ -171,11 +184,13 @@ fn cut_chrome(doc: &Document) {
     doc.select(&format!("[{CHROME_MARK}]")).remove();
 }
 
-/// A body below this many words is checked against the other candidates.
-const SHORT_BODY_WORDS: usize = 200;
+/// A body below this many letters (some 200 words) is checked against the
+/// other candidates. Letters, not words: Chinese and Japanese text has no
+/// spaces.
+const SHORT_BODY_LETTERS: usize = 1000;
 
 /// Another candidate replaces the chosen body when it has this many times
-/// its words.
+/// its letters.
 const FAR_LONGER: usize = 2;
 
 /// The article body, with what Readability read as its byline and
@@ -186,6 +201,9 @@ pub(super) struct Body {
     pub byline: Option<String>,
     pub published: Option<String>,
 }
+
+/// A line this short that repeats in a body is chrome, not article.
+const REPEATED_CHARS: usize = 80;
 
 /// Readability reads pages of up to this many elements (news pages have a
 /// few thousand).
@@ -198,13 +216,17 @@ const CHROME_ONLY_CHARS: usize = 200;
 struct Candidate {
     html: String,
     text: String,
-    words: usize,
+    letters: usize,
 }
 
 impl Candidate {
     fn new(html: String, text: String) -> Option<Candidate> {
-        let words = text.split_whitespace().count();
-        (words > 0).then_some(Candidate { html, text, words })
+        let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
+        (letters > 0).then_some(Candidate {
+            html,
+            text,
+            letters,
+        })
     }
 }
 
@@ -219,18 +241,26 @@ impl Candidate {
 /// teaser, a caption, one of several sibling containers): a short body is
 /// checked against Readability on the page cut first and against the
 /// page's article container, and the far longer one wins.
-pub(super) fn grab(doc: Document, html: &str, url: Option<&Url>) -> Option<Body> {
+pub(super) fn grab(
+    doc: Document,
+    chrome: &ChromeLines,
+    html: &str,
+    url: Option<&Url>,
+) -> Option<Body> {
     let first = readability(doc, url);
     let byline = first.as_ref().and_then(|a| a.byline.clone());
     let published = first.as_ref().and_then(|a| a.published_time.clone());
-    let chosen = first.and_then(|a| tidy(&a.content));
+    let chosen = first.and_then(|a| tidy(&a.content, chrome));
     let body = |c: Candidate| Body {
         html: c.html,
         text: c.text,
         byline: byline.clone(),
         published: published.clone(),
     };
-    if chosen.as_ref().is_some_and(|c| c.words >= SHORT_BODY_WORDS) {
+    if chosen
+        .as_ref()
+        .is_some_and(|c| c.letters >= SHORT_BODY_LETTERS)
+    {
         return chosen.map(body);
     }
     let cut = Document::from(html);
@@ -251,7 +281,7 @@ pub(super) fn grab(doc: Document, html: &str, url: Option<&Url>) -> Option<Body>
     for other in [recut, article].into_iter().flatten() {
         let better = best
             .as_ref()
-            .is_none_or(|b| other.words >= FAR_LONGER * b.words);
+            .is_none_or(|b| other.letters >= FAR_LONGER * b.letters);
         if better {
             best = Some(other);
         }
@@ -263,6 +293,8 @@ pub(super) fn grab(doc: Document, html: &str, url: Option<&Url>) -> Option<Body>
 fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article> {
     let config = Config {
         text_mode: TextMode::Formatted,
+        // The classes tell `tidy` what is chrome; it drops them after.
+        keep_classes: true,
         // Readability scores a page up to four times over: past this many
         // elements it gives up, and the linear fallbacks of `grab` read it.
         max_elements_to_parse: MAX_ELEMENTS,
@@ -274,17 +306,29 @@ fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article
         .filter(|a| !a.text_content.trim().is_empty())
 }
 
+/// Whether an element of the article Readability picked is to be cut: the
+/// headline and byline, chrome marked on the page, captions, and chrome by
+/// its class (Readability rebuilds some elements, losing the marks but not
+/// the classes it was told to keep).
+fn to_cut(node: &NodeRef) -> bool {
+    node.has_attr(CUT_MARK)
+        || node.has_attr(CHROME_MARK)
+        || node
+            .node_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("figcaption"))
+        || is_chrome(node)
+}
+
 /// Cut from the article Readability picked: the marked chrome, headline and
 /// byline, and captions; each only while it is a small part of the body, so
 /// that a container mistaken for chrome never takes the article with it.
-fn tidy(html: &str) -> Option<Candidate> {
+fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
     let doc = Document::from(html);
     let total = text_len(&doc.select("body"));
     let mut cut = 0;
     let mut kept_any = false;
-    let marked = format!("[{CUT_MARK}], [{CHROME_MARK}], figcaption");
-    for node in doc.select(&marked).nodes() {
-        if node.parent().is_none() {
+    for node in doc.select("body *").nodes() {
+        if node.parent().is_none() || !to_cut(node) {
             continue;
         }
         let len = text_len(&dom_query::Selection::from(*node));
@@ -295,19 +339,43 @@ fn tidy(html: &str) -> Option<Candidate> {
             kept_any = true;
         }
     }
+    // A line repeated in the body (a share bar under every paragraph, a
+    // photo credit under every picture) is not the article: only its first
+    // occurrence stays; a line that is the text of the page's chrome goes.
+    let mut seen = std::collections::HashSet::new();
+    for node in doc.select("p, li, div, span").nodes() {
+        if node.parent().is_none() || !node.element_children().is_empty() {
+            continue;
+        }
+        let text = collapse(&node.text());
+        if text.is_empty() || text.chars().count() > REPEATED_CHARS {
+            continue;
+        }
+        let len = text_len(&dom_query::Selection::from(*node));
+        let repeated = chrome.0.contains(&text) || !seen.insert(text);
+        if repeated && (cut + len) * 2 <= total {
+            cut += len;
+            node.remove_from_parent();
+        }
+    }
     // What Readability picked may be chrome and nothing else: a menu on a
     // page without text is no article, but a short article inside a
     // container named like chrome (`<div class="widget Blog">`) is one.
     if kept_any && total < CHROME_ONLY_CHARS {
         let bare = Document::from(html);
-        bare.select(&marked).remove();
+        for node in bare.select("body *").nodes() {
+            if node.parent().is_some() && to_cut(node) {
+                node.remove_from_parent();
+            }
+        }
         if text_len(&bare.select("body")) == 0 {
             return None;
         }
     }
-    let left = doc.select(&format!("[{CUT_MARK}], [{CHROME_MARK}]"));
+    let left = doc.select(&format!("[{CUT_MARK}], [{CHROME_MARK}], [class]"));
     left.remove_attr(CUT_MARK);
     left.remove_attr(CHROME_MARK);
+    left.remove_attr("class");
     let body = doc.select("body");
     Candidate::new(
         body.inner_html().to_string(),

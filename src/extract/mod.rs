@@ -88,8 +88,8 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let html = guard::tame(html);
     let doc = Document::from(html.as_ref());
     let found = meta::read(&doc);
-    body::mark_chrome(&doc);
-    let body = body::grab(doc, &html, url).ok_or(ExtractError::NoArticle)?;
+    let chrome = body::mark_chrome(&doc);
+    let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()
         && let Some(byline) = body.byline.as_deref().and_then(meta::byline_names)

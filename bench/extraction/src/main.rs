@@ -657,10 +657,10 @@ fn main() {
             let mut row = Row::default();
             for &i in &on {
                 let (b, m) = scores[c][i];
-                b.p.map(|v| row.p.push(v));
-                b.r.map(|v| row.r.push(v));
-                b.sp.map(|v| row.sp.push(v));
-                b.sr.map(|v| row.sr.push(v));
+                row.p.extend(b.p);
+                row.r.extend(b.r);
+                row.sp.extend(b.sp);
+                row.sr.extend(b.sr);
                 if b.r.is_some_and(|r| r < 0.5) {
                     row.low += 1;
                     let other_high = (0..names.len())
