@@ -1,6 +1,7 @@
-//! Entry points for the benchmarks in `benches/` (built with the `bench`
-//! feature): the daemon's own ingest and render paths, stage by stage, so
-//! criterion can time them beside bare feed-rs.
+//! Entry points for the benchmarks in `benches/` and `bench/extraction/`
+//! (built with the `bench` feature): the daemon's own ingest, render and
+//! article extraction paths, stage by stage, so they can be timed and scored
+//! beside their peers.
 //!
 //! Like `app`, it sees the stages it drives; nothing depends on it.
 
@@ -8,7 +9,7 @@ use crate::app::Format;
 use crate::config::{ContentMode, Feed};
 use crate::model::{FeedMeta, Item};
 use crate::store::{FetchOutcome, FetchRecord, Location, SaveSummary, Store, StoreError};
-use crate::{app, source};
+use crate::{app, extract, normalize, source};
 use chrono::{DateTime, Utc};
 
 /// Why an ingest failed.
@@ -110,4 +111,42 @@ pub async fn render_feed(
         .map(|format| format.rendered(&meta, &items).1.body.len())
         .sum();
     Ok(bytes)
+}
+
+/// What article extraction alone finds on one page, before normalization.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    /// The publication date as the page gave it (RFC 3339 when the page's
+    /// parser already read it).
+    pub published: Option<String>,
+    pub body_text: String,
+}
+
+/// The extraction stage on a decoded page, as `tidings extract` and the
+/// daemon run it, without decoding and normalization. `None` when the page
+/// holds no article.
+pub fn extract(html: &str, url: Option<&url::Url>) -> Option<Extraction> {
+    let article = extract::extract(html, url).ok()?;
+    Some(Extraction {
+        title: article.title,
+        authors: article.authors,
+        published: article.published.map(|d| match d {
+            crate::model::RawDate::At(at) => at.to_rfc3339(),
+            crate::model::RawDate::Text(text) => text,
+        }),
+        body_text: article.body_text,
+    })
+}
+
+/// The page's bytes as text, as the daemon decodes a page whose response
+/// names no charset.
+pub fn decode(bytes: &[u8]) -> String {
+    extract::decode(bytes, None)
+}
+
+/// A date as the normalizer reads it (UTC, no offset given), as RFC 3339.
+pub fn parse_date(text: &str) -> Option<String> {
+    normalize::parse_date(text, chrono_tz::UTC).map(|d| d.to_rfc3339())
 }

@@ -1,10 +1,14 @@
-//! The article body: the page chrome is cut first (by tag, ARIA role, and
-//! class or id words such as `share`, `related`, `comments`), then
-//! `dom_smoothie` scores what is left and keeps the article.
+//! The article body: `dom_smoothie` (a port of Readability) picks the
+//! article on the whole page, then the page chrome it kept (found by tag,
+//! ARIA role, and class or id words such as `share`, `related`, `comments`)
+//! is cut from it; a body that came out short is checked against other
+//! candidates (see [`grab`]).
 //!
-//! Cutting first matters: Readability keeps a newsletter box or a share bar
-//! that sits inside the article's container, and a long comment thread can
-//! outscore a short article.
+//! Cutting after, not before, matters: cutting the page first changes what
+//! Readability picks, and on real pages it then loses the article (a
+//! wrapper named like chrome, a header holding the first paragraphs) far
+//! more often than it gains one; but Readability keeps a newsletter box, a
+//! share bar or captions that sit inside the article's container.
 
 use super::collapse;
 use dom_query::{Document, NodeRef};
@@ -140,54 +144,257 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
     is_chrome(node) || node.ancestors(None).iter().any(is_chrome)
 }
 
-/// Removes the page chrome and the elements marked with [`CUT_MARK`]. An
-/// element that holds the article container is kept even when its class
-/// reads like chrome (`<div class="layout has-sidebar">`).
-pub(super) fn cut_chrome(doc: &Document) {
+/// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
+/// from the article Readability picks without changing how it picks.
+const CHROME_MARK: &str = "data-tidings-chrome";
+
+/// Whether the element holds an article container (then it is never cut,
+/// even when its class reads like chrome: `<div class="layout has-sidebar">`).
+fn holds_article(node: &NodeRef) -> bool {
+    dom_query::Selection::from(*node)
+        .select(ARTICLE_CONTAINERS)
+        .exists()
+}
+
+/// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
+/// returns its short texts.
+pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
+    let mut lines = ChromeLines::default();
+    for node in doc.select("body *").nodes() {
+        if is_chrome(node) && !holds_article(node) {
+            node.set_attr(CHROME_MARK, "");
+            let text = collapse(&node.text());
+            if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
+                lines.0.insert(text);
+            }
+        }
+    }
+    lines
+}
+
+/// The short texts of the page's chrome (`Advertisement`, `Share this`):
+/// Readability rebuilds some elements without their attributes, so a
+/// block of the article holding exactly one of them is cut by its text.
+#[derive(Debug, Default)]
+pub(super) struct ChromeLines(std::collections::HashSet<String>);
+
+/// Removes the page chrome and the elements marked with [`CUT_MARK`].
+fn cut_chrome(doc: &Document) {
     doc.select(&format!("[{CUT_MARK}]")).remove();
-    let all = doc.select("body *");
-    for node in all.nodes() {
-        // A node inside an already removed one is detached: skip it.
-        if node.parent().is_none() || !is_chrome(node) {
-            continue;
-        }
-        let holds_article = dom_query::Selection::from(*node)
-            .select(ARTICLE_CONTAINERS)
-            .exists();
-        if !holds_article {
-            node.remove_from_parent();
-        }
+    doc.select(&format!("[{CHROME_MARK}]")).remove();
+}
+
+/// A body below this many letters (some 200 words) is checked against the
+/// other candidates. Letters, not words: Chinese and Japanese text has no
+/// spaces.
+const SHORT_BODY_LETTERS: usize = 1000;
+
+/// Another candidate replaces the chosen body when it has this many times
+/// its letters.
+const FAR_LONGER: usize = 2;
+
+/// The article body, with what Readability read as its byline and
+/// publication date (the metadata's last resort).
+pub(super) struct Body {
+    pub html: String,
+    pub text: String,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+}
+
+/// A line this short that repeats in a body is chrome, not article.
+const REPEATED_CHARS: usize = 80;
+
+/// Readability reads pages of up to this many elements (news pages have a
+/// few thousand).
+const MAX_ELEMENTS: usize = 60_000;
+
+/// Below this many letters, a body that is all chrome is no article.
+const CHROME_ONLY_CHARS: usize = 200;
+
+/// One candidate body: its HTML and its text.
+struct Candidate {
+    html: String,
+    text: String,
+    letters: usize,
+}
+
+impl Candidate {
+    fn new(html: String, text: String) -> Option<Candidate> {
+        let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
+        (letters > 0).then_some(Candidate {
+            html,
+            text,
+            letters,
+        })
     }
 }
 
-/// The article's HTML and text from the cut page, or `None` when it holds no
-/// text. Readability picks the article; when it finds none, the article
-/// container (else the whole body) is taken as it is.
-pub(super) fn grab(doc: Document, url: Option<&Url>) -> Option<(String, String)> {
-    let fallback = [ARTICLE_CONTAINERS, "body"]
-        .iter()
-        .map(|sel| doc.select(sel).first())
-        .find(|s| s.exists())
-        .map(|s| s.inner_html().to_string());
+/// The article body from the page (parsed as `doc`, its chrome
+/// marked by [`mark_chrome`], its headline and byline by `meta`), or `None`
+/// when it holds no text.
+///
+/// Readability (`dom_smoothie`) picks the article on the whole page; the
+/// marked chrome, headline, byline and captions are then cut from what it
+/// picked. Readability on the whole page keeps far more articles whole than
+/// on a page cut first, but it sometimes settles on one short block (a
+/// teaser, a caption, one of several sibling containers): a short body is
+/// checked against Readability on the page cut first and against the
+/// page's article container, and the far longer one wins.
+pub(super) fn grab(
+    doc: Document,
+    chrome: &ChromeLines,
+    html: &str,
+    url: Option<&Url>,
+) -> Option<Body> {
+    let first = readability(doc, url);
+    let byline = first.as_ref().and_then(|a| a.byline.clone());
+    let published = first.as_ref().and_then(|a| a.published_time.clone());
+    let chosen = first.and_then(|a| tidy(&a.content, chrome));
+    let body = |c: Candidate| Body {
+        html: c.html,
+        text: c.text,
+        byline: byline.clone(),
+        published: published.clone(),
+    };
+    if chosen
+        .as_ref()
+        .is_some_and(|c| c.letters >= SHORT_BODY_LETTERS)
+    {
+        return chosen.map(body);
+    }
+    let cut = Document::from(html);
+    super::meta::read(&cut);
+    mark_chrome(&cut);
+    cut_chrome(&cut);
+    let container = |sel: &str| {
+        let html = cut.select(sel).first().inner_html().to_string();
+        let text = paragraphs(&html);
+        Candidate::new(html, text)
+    };
+    let article = container(ARTICLE_CONTAINERS);
+    // The whole page is the last resort: it is never better than a body.
+    let page = container("body");
+    let recut = readability(cut, url)
+        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string()));
+    let mut best = chosen;
+    for other in [recut, article].into_iter().flatten() {
+        let better = best
+            .as_ref()
+            .is_none_or(|b| other.letters >= FAR_LONGER * b.letters);
+        if better {
+            best = Some(other);
+        }
+    }
+    best.or(page).map(body)
+}
+
+/// What Readability finds on `doc`, when it finds any text.
+fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article> {
     let config = Config {
         text_mode: TextMode::Formatted,
+        // The classes tell `tidy` what is chrome; it drops them after.
+        keep_classes: true,
+        // Readability scores a page up to four times over: past this many
+        // elements it gives up, and the linear fallbacks of `grab` read it.
+        max_elements_to_parse: MAX_ELEMENTS,
         ..Config::default()
     };
-    let parsed = Readability::with_document(doc, url.map(Url::as_str), Some(config))
+    Readability::with_document(doc, url.map(Url::as_str), Some(config))
         .ok()
         .and_then(|mut r| r.parse().ok())
-        .map(|a| (a.content.to_string(), a.text_content.trim().to_string()))
-        .filter(|(_, text)| !text.is_empty());
-    parsed.or_else(|| {
-        let html = fallback?;
-        let text = Document::from(html.as_str())
-            .select("p, li, h2, h3, h4, blockquote, pre")
-            .nodes()
-            .iter()
-            .map(|n| collapse(&n.text()))
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        (!text.is_empty()).then_some((html, text))
-    })
+        .filter(|a| !a.text_content.trim().is_empty())
+}
+
+/// Whether an element of the article Readability picked is to be cut: the
+/// headline and byline, chrome marked on the page, captions, and chrome by
+/// its class (Readability rebuilds some elements, losing the marks but not
+/// the classes it was told to keep).
+fn to_cut(node: &NodeRef) -> bool {
+    node.has_attr(CUT_MARK)
+        || node.has_attr(CHROME_MARK)
+        || node
+            .node_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("figcaption"))
+        || is_chrome(node)
+}
+
+/// Cut from the article Readability picked: the marked chrome, headline and
+/// byline, and captions; each only while it is a small part of the body, so
+/// that a container mistaken for chrome never takes the article with it.
+fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
+    let doc = Document::from(html);
+    let total = text_len(&doc.select("body"));
+    let mut cut = 0;
+    let mut kept_any = false;
+    for node in doc.select("body *").nodes() {
+        if node.parent().is_none() || !to_cut(node) {
+            continue;
+        }
+        let len = text_len(&dom_query::Selection::from(*node));
+        if len * 3 <= total && (cut + len) * 2 <= total {
+            cut += len;
+            node.remove_from_parent();
+        } else {
+            kept_any = true;
+        }
+    }
+    // A line repeated in the body (a share bar under every paragraph, a
+    // photo credit under every picture) is not the article: only its first
+    // occurrence stays; a line that is the text of the page's chrome goes.
+    let mut seen = std::collections::HashSet::new();
+    for node in doc.select("p, li, div, span").nodes() {
+        if node.parent().is_none() || !node.element_children().is_empty() {
+            continue;
+        }
+        let text = collapse(&node.text());
+        if text.is_empty() || text.chars().count() > REPEATED_CHARS {
+            continue;
+        }
+        let len = text_len(&dom_query::Selection::from(*node));
+        let repeated = chrome.0.contains(&text) || !seen.insert(text);
+        if repeated && (cut + len) * 2 <= total {
+            cut += len;
+            node.remove_from_parent();
+        }
+    }
+    // What Readability picked may be chrome and nothing else: a menu on a
+    // page without text is no article, but a short article inside a
+    // container named like chrome (`<div class="widget Blog">`) is one.
+    if kept_any && total < CHROME_ONLY_CHARS {
+        let bare = Document::from(html);
+        for node in bare.select("body *").nodes() {
+            if node.parent().is_some() && to_cut(node) {
+                node.remove_from_parent();
+            }
+        }
+        if text_len(&bare.select("body")) == 0 {
+            return None;
+        }
+    }
+    let left = doc.select(&format!("[{CUT_MARK}], [{CHROME_MARK}], [class]"));
+    left.remove_attr(CUT_MARK);
+    left.remove_attr(CHROME_MARK);
+    left.remove_attr("class");
+    let body = doc.select("body");
+    Candidate::new(
+        body.inner_html().to_string(),
+        body.formatted_text().trim().to_string(),
+    )
+}
+
+fn text_len(sel: &dom_query::Selection) -> usize {
+    sel.text().chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The text of the block elements in `html`, one per paragraph.
+fn paragraphs(html: &str) -> String {
+    Document::from(html)
+        .select("p, li, h2, h3, h4, blockquote, pre")
+        .nodes()
+        .iter()
+        .map(|n| collapse(&n.text()))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }

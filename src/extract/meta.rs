@@ -52,7 +52,7 @@ pub(super) fn read(doc: &Document) -> Found {
     let meta = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| metas.get(*k))
-            .map(|v| collapse(v))
+            .map(|v| collapse(&html_escape::decode_html_entities(v)))
             .filter(|v| !v.is_empty())
     };
 
@@ -64,6 +64,19 @@ pub(super) fn read(doc: &Document) -> Found {
         .or_else(|| meta(&["og:title", "twitter:title"]))
         .or_else(|| heading_text.clone().filter(|t| !t.is_empty()))
         .or_else(|| title_tag(doc));
+    // A declared title often carries the site's name or a section
+    // (`Headline | Site`, `Section: Headline`) that the visible headline
+    // lacks: the headline wins when the title holds it.
+    let title = match (title, &heading_text) {
+        (Some(t), Some(h))
+            if h.split_whitespace().count() >= 2
+                && t.len() > h.len()
+                && t.to_lowercase().contains(&h.to_lowercase()) =>
+        {
+            Some(h.clone())
+        }
+        (t, _) => t,
+    };
     if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
         let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
         if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {
@@ -188,7 +201,9 @@ fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
 /// A JSON-LD value as text: a string, or the first string of a list.
 fn text_of(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) => Some(collapse(s)).filter(|s| !s.is_empty()),
+        Value::String(s) => {
+            Some(collapse(&html_escape::decode_html_entities(s))).filter(|s| !s.is_empty())
+        }
         Value::Array(list) => list.iter().find_map(|v| text_of(Some(v))),
         _ => None,
     }
@@ -371,6 +386,28 @@ fn is_text_block(node: &NodeRef) -> bool {
             c.node_name()
                 .is_some_and(|n| INLINE.contains(&n.to_ascii_lowercase().as_str()))
         })
+}
+
+/// The names in a byline that Readability found (`By Ana Silva and Bo
+/// Li`, `Ana Silva, Bo Li`), or `None` when it does not read like names.
+pub(super) fn byline_names(text: &str) -> Option<Vec<String>> {
+    let text = collapse(text);
+    let rest = ["By ", "by ", "BY "]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(&text);
+    let names: Vec<String> = rest
+        .split(" and ")
+        .flat_map(|s| s.split([',', ';', '|']))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let plausible = |n: &String| {
+        n.split_whitespace().count() <= 5
+            && !n.contains("://")
+            && !n.chars().any(|c| c.is_ascii_digit())
+    };
+    (!names.is_empty() && names.len() <= 6 && names.iter().all(plausible)).then_some(names)
 }
 
 /// `By Name` or `By Name and Name` as names.

@@ -18,6 +18,7 @@
 //! `encoding_rs`.
 
 mod body;
+mod guard;
 mod meta;
 
 use crate::model::{RawDate, RawItem};
@@ -76,16 +77,25 @@ impl fmt::Display for ExtractError {
 
 impl std::error::Error for ExtractError {}
 
-/// Reads the article on an HTML page (see the module doc). `url` is where the
+/// Reads the article on an HTML page (see the module doc); a hostile page
+/// (nested or bloated past what a page needs, or longer than 8 MiB) is
+/// tamed first, so that every page is read in bounded time. `url` is where the
 /// page came from: it resolves a relative canonical link and stands in when
 /// the page names none.
 ///
 /// Fails when the page has no text that reads like an article.
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
-    let doc = Document::from(html);
+    let html = guard::tame(html);
+    let doc = Document::from(html.as_ref());
     let found = meta::read(&doc);
-    body::cut_chrome(&doc);
-    let (body_html, body_text) = body::grab(doc, url).ok_or(ExtractError::NoArticle)?;
+    let chrome = body::mark_chrome(&doc);
+    let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
+    let mut authors = found.authors;
+    if authors.is_empty()
+        && let Some(byline) = body.byline.as_deref().and_then(meta::byline_names)
+    {
+        authors = byline;
+    }
     let canonical = found
         .canonical
         .as_deref()
@@ -96,11 +106,11 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
         .filter(|u| matches!(u.scheme(), "http" | "https"));
     Ok(Article {
         title: found.title,
-        authors: found.authors,
-        published: found.published.map(RawDate::Text),
+        authors,
+        published: found.published.or(body.published).map(RawDate::Text),
         updated: found.updated.map(RawDate::Text),
-        body_html,
-        body_text,
+        body_html: body.html,
+        body_text: body.text,
         url: canonical.or_else(|| url.cloned()).map(String::from),
     })
 }

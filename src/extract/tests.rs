@@ -219,3 +219,154 @@ fn decodes_declared_charsets() {
     assert!(decode(b"caf\xe9", Some("text/html; charset=windows-1252")).contains("café"));
     assert!(decode("café".as_bytes(), None).contains("café"));
 }
+
+/// Sentences of article text, distinct from each other, `n` of them.
+fn sentences(topic: &str, n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            format!(
+                "Paragraph {i} about {topic} tells what the harbour board decided, why the vote was close, and what the fishermen said afterwards in the square."
+            )
+        })
+        .collect()
+}
+
+fn assert_holds(name: &str, text: &str, wanted: &[String], unwanted: &[&str]) {
+    let text = collapse(text);
+    for w in wanted {
+        assert!(
+            text.contains(w.as_str()),
+            "{name}: body lacks {w:?}: {text}"
+        );
+    }
+    for u in unwanted {
+        assert!(!text.contains(u), "{name}: body has {u:?}: {text}");
+    }
+}
+
+#[test]
+fn article_inside_a_div_soup_without_article_element() {
+    let body = sentences("the div soup", 6);
+    let paras: String = body
+        .iter()
+        .map(|p| format!("<div class=\"t\">{p}</div>"))
+        .collect();
+    let side: String = (1..=12)
+        .map(|i| format!("<div class=\"box\"><a href=\"/s{i}\">Other story number {i}</a></div>"))
+        .collect();
+    let html = format!(
+        "<html><head><title>Soup</title></head><body><div class=\"w\"><div class=\"top\"><a href=\"/\">Front page</a> <a href=\"/l\">Local news</a></div>\
+         <div class=\"c1\"><div class=\"c2\"><div class=\"h\">Harbour vote</div>{paras}</div></div><div class=\"c3\">{side}</div></div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "div soup",
+        &a.body_text,
+        &body,
+        &["Other story number", "Front page"],
+    );
+}
+
+#[test]
+fn live_blog_keeps_every_entry() {
+    let entries = sentences("the live blog", 12);
+    let posts: String = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            format!(
+                "<div class=\"post\"><time datetime=\"2024-05-01T10:{i:02}:00Z\">10:{i:02}</time><p>{e}</p></div>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Live: the vote</title></head><body><nav><a href=\"/\">Local news</a></nav>\
+         <main><h1>Live: the vote</h1><div class=\"feed\">{posts}</div></main>\
+         <aside><h2>Related stories</h2><p>Port workers strike again</p></aside></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "live blog",
+        &a.body_text,
+        &entries,
+        &["Related stories", "Local news"],
+    );
+}
+
+#[test]
+fn a_dense_byline_and_caption_do_not_replace_the_body() {
+    let body = sentences("the caption page", 5);
+    let paras: String = body.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let html = format!(
+        "<html><head><title>Boats</title><meta name=\"author\" content=\"Ana Silva\"></head><body>\
+         <div class=\"page\"><h1>Boats</h1>\
+         <div class=\"byline\">By Ana Silva, harbour correspondent, with reporting from Bo Li, Cem Kaya, Dana Ruiz and Eli Roth in the port office</div>\
+         <figure><img src=\"/b.jpg\"><figcaption>Fishing boats lie at anchor in the old harbour on a grey morning, photographed from the breakwater by the harbour photographer.</figcaption></figure>\
+         {paras}</div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.authors, ["Ana Silva"]);
+    assert_holds(
+        "dense byline",
+        &a.body_text,
+        &body,
+        &["photographed from the breakwater"],
+    );
+}
+
+#[test]
+fn body_split_in_sibling_containers() {
+    let body = sentences("the split body", 9);
+    let part = |range: std::ops::Range<usize>| -> String {
+        body[range].iter().map(|p| format!("<p>{p}</p>")).collect()
+    };
+    let html = format!(
+        "<html><head><title>Split</title></head><body><div class=\"story\"><h1>Split</h1>\
+         <div class=\"body-part\">{}</div><div class=\"ad\">Advertisement</div>\
+         <div class=\"body-part\">{}</div><div class=\"ad\">Advertisement</div>\
+         <div class=\"body-part\">{}</div></div>\
+         <footer>All rights reserved</footer></body></html>",
+        part(0..3),
+        part(3..6),
+        part(6..9)
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "siblings",
+        &a.body_text,
+        &body,
+        &["Advertisement", "All rights reserved"],
+    );
+}
+
+#[test]
+fn non_english_pages() {
+    let german: Vec<String> = (1..=5)
+        .map(|i| format!("Absatz {i}: Der Gemeinderat hat am Donnerstag über den Hafen abgestimmt, und die Fischer zeigten sich danach auf dem Marktplatz erleichtert."))
+        .collect();
+    let paras: String = german.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let html = format!(
+        "<html lang=\"de\"><head><title>Hafen | Stadtblatt</title></head><body><nav><a href=\"/\">Startseite</a></nav>\
+         <article><h1>Hafen</h1><p>Von Jörg Müller</p>{paras}</article><footer>Impressum</footer></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Hafen"));
+    assert_holds(
+        "german",
+        &a.body_text,
+        &german,
+        &["Startseite", "Impressum"],
+    );
+
+    // Japanese has no spaces between words: the body is measured in letters.
+    let japanese: Vec<String> = (1..=4)
+        .map(|i| format!("第{i}段落：市議会は木曜日に港の計画について採決し、漁師たちはその後広場で安堵の表情を見せました。計画は来年から始まる予定です。"))
+        .collect();
+    let paras: String = japanese.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let html = format!(
+        "<html lang=\"ja\"><head><title>港の計画</title></head><body><nav><a href=\"/\">ホーム</a></nav>\
+         <div class=\"main\"><h1>港の計画</h1>{paras}</div><footer>著作権</footer></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds("japanese", &a.body_text, &japanese, &["ホーム", "著作権"]);
+}

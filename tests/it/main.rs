@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod core;
 mod dialects;
+mod extract;
 mod hostile;
 mod html;
 mod interop;

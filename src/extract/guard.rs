@@ -1,0 +1,189 @@
+//! Bounds on hostile pages, applied to the text before it is parsed: the
+//! HTML parser and Readability take time that grows with the square of the
+//! nesting depth and of the number of attributes on one element, so a page
+//! of a hundred thousand nested `<div>`s or one tag with a hundred thousand
+//! attributes would take minutes. Normal pages pass through untouched (one
+//! scan, no copy).
+
+use std::borrow::Cow;
+
+/// Tags nested deeper than this are dropped (their text is kept).
+const MAX_DEPTH: usize = 400;
+
+/// A tag with more attributes than this keeps only its name.
+const MAX_ATTRIBUTES: usize = 256;
+
+/// Pages longer than this are cut here (at a character boundary): an article
+/// starts well before, and the time stays bounded.
+pub(super) const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// Elements that close themselves or are closed by their next sibling: they
+/// do not nest, whether or not the page closes them.
+const FLAT: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody",
+    "tfoot", "colgroup", "rb", "rt", "rp", "param",
+];
+
+/// Elements whose content is text up to their end tag.
+const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp", "noscript"];
+
+/// One tag found by [`scan`].
+struct Tag {
+    start: usize,
+    end: usize,
+    /// The tag name, lowercased.
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    attributes: usize,
+}
+
+/// The page as the parser may safely take it (see the module doc).
+pub(super) fn tame(html: &str) -> Cow<'_, str> {
+    let html = if html.len() > MAX_BYTES {
+        let mut cut = MAX_BYTES;
+        while !html.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &html[..cut]
+    } else {
+        html
+    };
+    let mut depth = 0usize;
+    let mut keep: Vec<(usize, usize, Option<String>)> = Vec::new();
+    let mut needed = false;
+    for tag in scan(html) {
+        let nests = !FLAT.contains(&tag.name.as_str()) && !tag.self_closing;
+        let mut replace = None;
+        if tag.attributes > MAX_ATTRIBUTES {
+            replace = Some(format!("<{}>", tag.name));
+        }
+        if nests {
+            if tag.closing {
+                if depth > MAX_DEPTH {
+                    replace = Some(String::new());
+                }
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    replace = Some(String::new());
+                }
+            }
+        }
+        if replace.is_some() {
+            needed = true;
+        }
+        keep.push((tag.start, tag.end, replace));
+    }
+    if !needed {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    for (start, end, replace) in keep {
+        if let Some(r) = replace {
+            out.push_str(&html[at..start]);
+            out.push_str(&r);
+            at = end;
+        }
+    }
+    out.push_str(&html[at..]);
+    Cow::Owned(out)
+}
+
+/// The tags of `html`, skipping comments and the content of raw text
+/// elements. A rough tokenizer: it only has to find where the nesting goes.
+fn scan(html: &str) -> Vec<Tag> {
+    let bytes = html.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + off;
+        let rest = &html[start..];
+        if rest.starts_with("<!--") {
+            i = rest.find("-->").map_or(bytes.len(), |e| start + e + 3);
+            continue;
+        }
+        let closing = rest.as_bytes().get(1) == Some(&b'/');
+        let name_at = start + 1 + usize::from(closing);
+        let name_len = bytes[name_at..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_at].is_ascii_alphabetic() {
+            i = start + 1;
+            continue;
+        }
+        let Some(close) = bytes[name_at..].iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let end = name_at + close + 1;
+        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let inside = &bytes[name_at + name_len..end - 1];
+        let attributes = inside.iter().filter(|&&b| b == b'=').count();
+        let self_closing = inside.last() == Some(&b'/');
+        i = end;
+        if !closing && RAW.contains(&name.as_str()) {
+            let close_tag = format!("</{name}");
+            let lower_rest = &html[end..];
+            i = find_ignore_case(lower_rest, &close_tag).map_or(bytes.len(), |e| end + e);
+        }
+        tags.push(Tag {
+            start,
+            end,
+            name,
+            closing,
+            self_closing,
+            attributes,
+        });
+    }
+    tags
+}
+
+/// Where `needle` (ASCII, lowercase) first occurs in `hay`, ignoring case.
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    hay.as_bytes()
+        .windows(n.len())
+        .position(|w| w.eq_ignore_ascii_case(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_pages_pass_untouched() {
+        let page = "<html><body><div><p>One<p>Two<ul><li>a<li>b</ul><br><img src=x>\
+                    <script>if (a < b) { x = '<div>'; }</script></div></body></html>";
+        assert!(matches!(tame(page), Cow::Borrowed(p) if p == page));
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_and_text_kept() {
+        let page = format!(
+            "<body>{}<p>deep text</p>{}</body>",
+            "<div>".repeat(5000),
+            "</div>".repeat(5000)
+        );
+        let tamed = tame(&page);
+        assert_eq!(tamed.matches("<div>").count(), MAX_DEPTH - 1);
+        assert!(tamed.contains("<p>deep text</p>"));
+    }
+
+    #[test]
+    fn attribute_bombs_lose_their_attributes() {
+        let attrs: String = (0..1000).map(|i| format!(" a{i}=\"x\"")).collect();
+        let page = format!("<body><article{attrs}><p>text</p></article></body>");
+        assert_eq!(tame(&page), "<body><article><p>text</p></article></body>");
+    }
+
+    #[test]
+    fn long_pages_are_cut_at_a_character_boundary() {
+        let page = "é".repeat(MAX_BYTES);
+        let tamed = tame(&page);
+        assert!(tamed.len() <= MAX_BYTES && tamed.len() > MAX_BYTES - 2);
+    }
+}
