@@ -82,9 +82,11 @@ fn item(item: &Item) -> RssItem {
         .clone()
         .or_else(|| item.content_html.clone());
     // An item needs a title or a description, and validators warn about a
-    // blank title.
+    // blank title. Many readers take an RSS title for HTML, so its angle
+    // brackets are escaped once more: a title that reads `<img onerror=…>`
+    // stays text there instead of becoming a tag.
     let title = if !item.title.trim().is_empty() {
-        Some(item.title.clone())
+        Some(item.title.replace('<', "&lt;").replace('>', "&gt;"))
     } else if description.is_none() {
         Some(UNTITLED.to_owned())
     } else {
@@ -184,7 +186,10 @@ mod tests {
     fn full_item_fields() {
         let ch = parse(&rss(&fixtures::meta(), &fixtures::items()));
         let it = &ch.items[0];
-        assert_eq!(it.title.as_deref(), Some("Fish & <chips> ]]> done"));
+        assert_eq!(
+            it.title.as_deref(),
+            Some("Fish & &lt;chips&gt; ]]&gt; done")
+        );
         assert_eq!(it.link.as_deref(), Some("https://blog.example.com/p/1"));
         assert_eq!(
             it.description.as_deref(),
@@ -257,7 +262,7 @@ mod tests {
     fn escapes_markup_and_cdata_terminators() {
         let bytes = rss(&fixtures::meta(), &fixtures::items());
         let text = std::str::from_utf8(&bytes).unwrap();
-        assert!(text.contains("<title>Fish &amp; &lt;chips&gt; ]]&gt; done</title>"));
+        assert!(text.contains("<title>Fish &amp; &amp;lt;chips&amp;gt; ]]&amp;gt; done</title>"));
         // A raw "]]>" inside CDATA would end it early; the writer splits it.
         assert!(!text.contains("with ]]> inside"));
         assert!(text.contains("<title>All &amp; &lt;everything&gt;</title>"));
