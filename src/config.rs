@@ -133,6 +133,14 @@ impl SourceKind {
         }
     }
 
+    /// The URL a feed or html source is configured with; `None` for files.
+    pub fn url(&self) -> Option<&url::Url> {
+        match self {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url),
+            SourceKind::Files { .. } => None,
+        }
+    }
+
     /// Where the source reads from, for display: a URL or a directory.
     pub fn location(&self) -> String {
         match self {

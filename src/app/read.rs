@@ -75,6 +75,7 @@ impl App {
             timeout: source.timeout,
             max_body: self.config().fetch.max_body,
             headers: &source.headers,
+            headers_origin: source.kind.url().unwrap_or(url),
         }
     }
 

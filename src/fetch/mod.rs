@@ -44,7 +44,12 @@ pub struct Request<'a> {
     pub timeout: Duration,
     /// Decoded bytes at most.
     pub max_body: u64,
+    /// The source's own headers (cookies, tokens): sent only to requests,
+    /// first or after a redirect, whose origin is `headers_origin`'s.
     pub headers: &'a [(String, String)],
+    /// The URL whose origin (scheme, host, port) `headers` belong to: the
+    /// source's own.
+    pub headers_origin: &'a Url,
 }
 
 /// A successful answer.
@@ -182,7 +187,8 @@ impl Fetcher {
     }
 
     async fn follow(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        let headers = request_headers(req)?;
+        let (common, own) = request_headers(req)?;
+        let own_origin = req.headers_origin.origin();
         let mut url = req.url.clone();
         let mut moved_to = None;
         let mut still_permanent = true;
@@ -195,10 +201,17 @@ impl Fetcher {
                 ));
             }
             let _permits = self.permits(&url).await?;
+            // One policy for credentials: the configured headers go to the
+            // source's own origin only, never to another host a redirect
+            // (or an article link) names.
+            let mut headers = common.clone();
+            if url.origin() == own_origin {
+                headers.extend(own.clone());
+            }
             let resp = self
                 .client
                 .get(url.clone())
-                .headers(headers.clone())
+                .headers(headers)
                 .send()
                 .await
                 .map_err(|e| FetchError::Network(error_chain(&e)))?;
@@ -271,14 +284,17 @@ impl Fetcher {
     }
 }
 
-fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
-    let mut headers = HeaderMap::new();
+/// The headers every hop gets (user agent, validators), and the source's
+/// own, which go only to its origin.
+fn request_headers(req: &Request<'_>) -> Result<(HeaderMap, HeaderMap), FetchError> {
+    let mut own = HeaderMap::new();
     for (name, value) in req.headers {
         let n = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| FetchError::BadHeader(name.clone()))?;
         let v = HeaderValue::from_str(value).map_err(|_| FetchError::BadHeader(name.clone()))?;
-        headers.insert(n, v);
+        own.insert(n, v);
     }
+    let mut headers = HeaderMap::new();
     let ua = HeaderValue::from_str(req.user_agent)
         .map_err(|_| FetchError::BadHeader("User-Agent".into()))?;
     headers.insert(header::USER_AGENT, ua);
@@ -291,7 +307,7 @@ fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
     {
         headers.insert(header::IF_MODIFIED_SINCE, v);
     }
-    Ok(headers)
+    Ok((headers, own))
 }
 
 /// Reads the body, counting decoded bytes as they arrive, so an endless or
@@ -509,6 +525,7 @@ mod tests {
             timeout,
             max_body: 1 << 20,
             headers: &[],
+            headers_origin: url,
         }
     }
 

@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod core;
+mod harden;
 mod hostile;
 mod html;
 mod interop;
