@@ -5,8 +5,9 @@
 //! policy run the binary inside a network namespace of its own (`unshare
 //! -n`) with only loopback up, so no probe can leave the machine.
 
-use crate::common::{Origin, Reply, tidings};
+use crate::common::{Daemon, Origin, Reply, client, free_port, tidings};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A config with `fetch` settings and `sources` (TOML of `[[source]]`
 /// tables), with a merged feed of everything.
@@ -85,4 +86,161 @@ async fn credentials_go_only_to_the_sources_own_origin() {
             seen.iter().map(|s| &s.headers).collect::<Vec<_>>()
         );
     }
+}
+
+/// A daemon config serving `sources` with the given `[server]` settings.
+fn daemon_config(dir: &Path, port: u16, server: &str, fetch: &str, sources: &str) -> PathBuf {
+    let path = config(dir, fetch, sources);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n{text}"),
+    )
+    .unwrap();
+    path
+}
+
+/// An HTTP/2 frame header: payload length, type, flags, stream.
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A hostile h2c client (prior knowledge): it answers every PING and sends
+/// its own, and with `hold` opens a stream (`POST /`) whose body it drips
+/// a byte at a time and never ends. Returns
+/// how long the server kept the connection open, or `None` past `within`.
+fn h2c_hog(port: u16, hold: bool, within: Duration) -> Option<Duration> {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    s.write_all(&frame(4, 0, 0, &[])).unwrap();
+    if hold {
+        // HPACK: :method POST, :path /, :scheme http (static table), and
+        // :authority "x"; END_HEADERS but not END_STREAM.
+        let block = [0x83, 0x84, 0x86, 0x41, 0x01, b'x'];
+        s.write_all(&frame(1, 0x4, 1, &block)).unwrap();
+    }
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while start.elapsed() < within {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(start.elapsed()),
+        }
+        while pending.len() >= 9 {
+            let len = (usize::from(pending[0]) << 16)
+                | (usize::from(pending[1]) << 8)
+                | usize::from(pending[2]);
+            if pending.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (pending[3], pending[4]);
+            let payload = pending[9..9 + len].to_vec();
+            pending.drain(..9 + len);
+            let answer = match (kind, flags & 1) {
+                (4, 0) => frame(4, 1, 0, &[]),
+                (6, 0) => frame(6, 1, 0, &payload),
+                _ => continue,
+            };
+            if s.write_all(&answer).is_err() {
+                return Some(start.elapsed());
+            }
+        }
+        let mut chatter = frame(6, 0, 0, &[7; 8]);
+        if hold {
+            chatter.extend(frame(0, 0, 1, b"x"));
+        }
+        if s.write_all(&chatter).is_err() {
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+/// An HTTP/1 client that sends a POST's head, then drips its body a byte
+/// at a time; returns how long the server kept the connection open, or
+/// `None` past `within`.
+fn http1_dripper(port: u16, within: Duration) -> Option<Duration> {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"POST /feeds/all.rss HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < within {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(start.elapsed()),
+        }
+        if s.write_all(b"x").is_err() {
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+/// Finding 2: h2c connections that only answer PINGs, or hold a stream
+/// open dripping its body, are cut like idle HTTP/1 ones (and HTTP/1
+/// request bodies dripped after the answer too), so they cannot take every
+/// connection slot from readers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_held_http2_connections_are_cut() {
+    let origin = Origin::start().await;
+    origin.put(
+        "feed",
+        "application/rss+xml",
+        rss(&[("a", "https://t.example/a")]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = daemon_config(
+        dir.path(),
+        port,
+        "max_connections = 8\nheader_timeout = \"1s\"",
+        "",
+        &format!(
+            "[[source]]\nid = \"s\"\nkind = \"feed\"\nurl = \"{}\"\n",
+            origin.url("feed")
+        ),
+    );
+    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let hogs: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || match i % 3 {
+                0 => h2c_hog(port, false, Duration::from_secs(20)),
+                1 => h2c_hog(port, true, Duration::from_secs(20)),
+                _ => http1_dripper(port, Duration::from_secs(20)),
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let held: Vec<Option<Duration>> = hogs.into_iter().map(|h| h.join().unwrap()).collect();
+    eprintln!("h2c hogs held their connections for {held:?}");
+    for (i, h) in held.iter().enumerate() {
+        let h = h.unwrap_or_else(|| panic!("h2c connection {i} was never cut"));
+        assert!(h < Duration::from_secs(8), "connection {i} held for {h:?}");
+    }
+    let resp = client()
+        .get(format!("{}/healthz", daemon.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
