@@ -149,8 +149,7 @@ impl App {
         let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
-        // Parsing and sanitizing are CPU work: keep them off the async threads.
-        let (title, ttl, pairs) = tokio::task::spawn_blocking(move || {
+        let (title, ttl, pairs) = cpu(source.timeout, "parsing", move || {
             parse_feed(
                 &id,
                 tz,
@@ -160,8 +159,7 @@ impl App {
                 now,
             )
         })
-        .await
-        .map_err(|e| format!("parser crashed: {e}"))?
+        .await?
         .map_err(|e| e.to_string())?;
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
@@ -195,8 +193,8 @@ impl App {
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
-        let (pairs, follow) = tokio::task::spawn_blocking(move || {
-            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+        let (pairs, follow) = cpu(source.timeout, "parsing", move || {
+            let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
                 Some(s) => {
                     let selectors = source::html::Selectors {
@@ -230,8 +228,7 @@ impl App {
             let pairs = normalize_all(raws, &ctx);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
-        .await
-        .map_err(|e| format!("parser crashed: {e}"))?
+        .await?
         .map_err(|e| e.to_string())?;
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
@@ -304,21 +301,31 @@ impl App {
                     // Stored without validators: nothing to ask conditionally.
                     return None;
                 }
-                match self.fetch_article(source, &link, validators).await {
+                let titled = raw.title.is_some();
+                let read = match self.fetch_article(source, &link, validators).await {
                     Ok(Some((article, page, fresh))) => {
-                        let merged = merge(raw, article, &page);
-                        let ctx = normalize::Context {
-                            source: &source.id,
-                            base_url: Some(&page),
-                            timezone: source.timezone,
-                            now,
-                        };
-                        Some((normalize::item(merged, &ctx), Some(fresh)))
+                        let (id, tz) = (source.id.clone(), source.timezone);
+                        cpu(source.timeout, "normalizing", move || {
+                            let merged = merge(raw, article, &page);
+                            let ctx = normalize::Context {
+                                source: &id,
+                                base_url: Some(&page),
+                                timezone: tz,
+                                now,
+                            };
+                            Some((normalize::item(merged, &ctx), fresh))
+                        })
+                        .await
                     }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                match read {
+                    Ok(Some((item, fresh))) => Some((item, Some(fresh))),
                     Ok(None) => None,
                     Err(e) => {
                         warn!(source = source.id, "article {link}: {e}");
-                        (!is_known && raw.title.is_some()).then_some((item, None))
+                        (!is_known && titled).then_some((item, None))
                     }
                 }
             }
@@ -358,15 +365,43 @@ impl App {
             etag: body.etag.clone(),
             last_modified: body.last_modified.clone(),
         };
-        tokio::task::spawn_blocking(move || {
-            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+        cpu(source.timeout, "extraction", move || {
+            let html = page_html(&body.bytes, body.content_type.as_deref());
             extract::extract(&html, Some(&body.url))
                 .map(|a| Some((a, body.url, fresh)))
                 .map_err(|e| e.to_string())
         })
-        .await
-        .map_err(|e| format!("extraction crashed: {e}"))?
+        .await?
     }
+}
+
+/// Runs CPU work (parsing, extraction, sanitizing) off the async threads,
+/// within `limit` (the source's timeout): work that overruns it is
+/// abandoned, not waited for (the thread finishes it and drops the result),
+/// so neither a fetch nor a shutdown waits on it. Fails naming `what` on
+/// overrun and when the work panicked.
+async fn cpu<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(format!("{what} crashed: {e}")),
+        Err(_) => Err(format!(
+            "{what} took longer than {}s; abandoned",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
+/// A fetched HTML page as text, cut to the HTML work budget
+/// ([`normalize::cut_to_budget`]) before anything parses it: listings,
+/// article extraction and `tidings extract` all read pages through here.
+pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    let mut html = extract::decode(bytes, content_type);
+    normalize::cut_to_budget(&mut html);
+    html
 }
 
 /// A feed's title, its RSS `<ttl>` in minutes, and each raw item with its
