@@ -26,6 +26,7 @@ pub fn feed(bytes: &[u8]) {
         None,
         &url,
         fetch_time(),
+        1 << 20,
     ) else {
         return;
     };

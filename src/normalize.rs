@@ -29,6 +29,9 @@ pub struct Context<'a> {
     pub timezone: Tz,
     /// Fetch time: first-seen time for undated items, and the clamp for future dates.
     pub now: DateTime<Utc>,
+    /// Bytes of an item's HTML (content, summary) and of its categories and
+    /// authors together kept: what goes beyond is cut.
+    pub max_item: usize,
 }
 
 /// Longest title, in characters, cut from the body when the item has none.
@@ -109,8 +112,9 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
         "(untitled)".to_owned()
     };
 
+    // Cut before sanitizing: the parser closes what the cut leaves open.
     let sanitize = |html: Option<String>| {
-        html.map(|h| sanitize_html(&h, base))
+        html.map(|h| sanitize_html(cut_at(&h, ctx.max_item), base))
             .filter(|h| !h.trim().is_empty())
     };
 
@@ -132,13 +136,13 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
         id,
         link,
         title,
-        authors: distinct_texts(&raw.authors),
+        authors: distinct_texts(&raw.authors, ctx.max_item),
         summary_html: sanitize(raw.summary_html),
         content_html: sanitize(raw.content_html),
         published,
         dated,
         updated: updated.filter(|u| *u != published),
-        categories: distinct_texts(&raw.categories),
+        categories: distinct_texts(&raw.categories, ctx.max_item),
         enclosures: raw
             .enclosures
             .into_iter()
@@ -189,19 +193,39 @@ fn excerpt(text: &str, max_chars: usize) -> String {
     format!("{}…", head.trim_end())
 }
 
-/// Plain text of each value, without empties and repeats, in first-seen order.
-fn distinct_texts(values: &[String]) -> Vec<String> {
+/// Plain text of each value, without empties and repeats, in first-seen
+/// order, while their bytes add up to at most `max_bytes`.
+fn distinct_texts(values: &[String], max_bytes: usize) -> Vec<String> {
     // A set, not a scan of what was kept: an item may carry tens of
     // thousands of categories.
-    let mut seen = HashSet::with_capacity(values.len());
-    let mut texts: Vec<String> = Vec::with_capacity(values.len());
+    let mut seen = HashSet::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut bytes = 0;
     for value in values {
         let text = plain_text(value);
-        if !text.is_empty() && seen.insert(text.clone()) {
-            texts.push(text);
+        if text.is_empty() || seen.contains(&text) {
+            continue;
         }
+        bytes += text.len();
+        if bytes > max_bytes {
+            break;
+        }
+        seen.insert(text.clone());
+        texts.push(text);
     }
     texts
+}
+
+/// The first `max` bytes of `text`, cut back to a character boundary.
+fn cut_at(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Elements nested deeper than this in one fragment or page are over the
@@ -874,6 +898,7 @@ mod tests {
             base_url: base,
             timezone: Berlin,
             now: utc(2024, 5, 1, 12, 0, 0),
+            max_item: 1 << 20,
         }
     }
 
@@ -1070,7 +1095,8 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(distinct_texts(&values), ["b", "a", "c"]);
+        assert_eq!(distinct_texts(&values, 100), ["b", "a", "c"]);
+        assert_eq!(distinct_texts(&values, 2), ["b", "a"]);
     }
 
     #[test]

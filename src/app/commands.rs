@@ -173,6 +173,8 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
         base_url: base.as_ref(),
         timezone: chrono_tz::UTC,
         now: Utc::now(),
+        // Extraction shows the whole article it found.
+        max_item: usize::MAX,
     };
     let item = normalize::item(article.into_raw(base.as_ref()), &ctx);
     Ok(Extracted {

@@ -195,6 +195,12 @@ pub struct App {
     /// fetcher bounds requests, this bounds the items read and waiting for
     /// the store, which would otherwise pile up for every due source.
     in_flight: Arc<Semaphore>,
+    /// Article pages being fetched and extracted, at most
+    /// `fetch.concurrency` across all sources: the fetcher's limit ends with
+    /// the transfer, and a page's body and DOM are held until it is
+    /// extracted, so without this a `full_text` source would hold 30 of
+    /// them at once, outside `concurrency`.
+    articles: Arc<Semaphore>,
 }
 
 /// Where a published feed's bytes live (see `serve::Feeds`).
@@ -252,6 +258,7 @@ impl App {
     pub async fn open(config: Config) -> Result<Arc<App>, AppError> {
         let store = store::open(&config.store.url, &state_dir(&config)).await?;
         let in_flight = Arc::new(Semaphore::new(config.fetch.concurrency));
+        let articles = Arc::new(Semaphore::new(config.fetch.concurrency));
         let fetcher = Fetcher::new(&Limits {
             concurrency: config.fetch.concurrency,
             per_host: config.fetch.per_host,
@@ -271,6 +278,7 @@ impl App {
             pending: Mutex::new(None),
             marked: Notify::new(),
             in_flight,
+            articles,
         }))
     }
 

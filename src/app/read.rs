@@ -31,7 +31,7 @@ impl App {
         let (config_url, select) = match &source.kind {
             SourceKind::Files { path } => {
                 return Reading::new(
-                    read_files(source, path.clone(), now).await,
+                    read_files(source, path.clone(), now, self.config().fetch.max_item).await,
                     Location::default(),
                 );
             }
@@ -149,6 +149,7 @@ impl App {
         let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
+        let max_item = self.config().fetch.max_item;
         let (title, ttl, pairs) = cpu(source.timeout, "parsing", move || {
             parse_feed(
                 &id,
@@ -157,6 +158,7 @@ impl App {
                 body.content_type.as_deref(),
                 &body.url,
                 now,
+                max_item,
             )
         })
         .await?
@@ -193,6 +195,7 @@ impl App {
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
+        let max_item = self.config().fetch.max_item;
         let (pairs, follow) = cpu(source.timeout, "parsing", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
@@ -224,6 +227,7 @@ impl App {
                 base_url: Some(&body.url),
                 timezone: tz,
                 now,
+                max_item,
             };
             let pairs = normalize_all(raws, &ctx);
             Ok::<_, source::html::BadSelector>((pairs, follow))
@@ -302,9 +306,13 @@ impl App {
                     return None;
                 }
                 let titled = raw.title.is_some();
+                // Held from the request to the normalized item: the body and
+                // its DOM live that long.
+                let _slot = self.articles.acquire().await;
                 let read = match self.fetch_article(source, &link, validators).await {
                     Ok(Some((article, page, fresh))) => {
                         let (id, tz) = (source.id.clone(), source.timezone);
+                        let max_item = self.config().fetch.max_item;
                         cpu(source.timeout, "normalizing", move || {
                             let merged = merge(raw, article, &page);
                             let ctx = normalize::Context {
@@ -312,6 +320,7 @@ impl App {
                                 base_url: Some(&page),
                                 timezone: tz,
                                 now,
+                                max_item,
                             };
                             Some((normalize::item(merged, &ctx), fresh))
                         })
@@ -417,6 +426,7 @@ pub(crate) fn parse_feed(
     content_type: Option<&str>,
     url: &url::Url,
     now: DateTime<Utc>,
+    max_item: usize,
 ) -> Result<ParsedItems, source::feed::FeedError> {
     let parsed = source::feed::parse(bytes, content_type, url.as_str(), move |t| {
         normalize::parse_date(t, tz)
@@ -426,6 +436,7 @@ pub(crate) fn parse_feed(
         base_url: Some(url),
         timezone: tz,
         now,
+        max_item,
     };
     Ok((parsed.title, parsed.ttl, normalize_all(parsed.items, &ctx)))
 }
@@ -532,7 +543,12 @@ pub(super) fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
     }
 }
 
-async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> FetchOutcome {
+async fn read_files(
+    source: &Source,
+    path: PathBuf,
+    now: DateTime<Utc>,
+    max_item: usize,
+) -> FetchOutcome {
     let id = source.id.clone();
     let tz = source.timezone;
     let done = tokio::task::spawn_blocking(move || {
@@ -545,6 +561,7 @@ async fn read_files(source: &Source, path: PathBuf, now: DateTime<Utc>) -> Fetch
             base_url: None,
             timezone: tz,
             now,
+            max_item,
         };
         let items: Vec<Item> = raws
             .into_iter()

@@ -12,8 +12,13 @@ use std::time::{Duration, Instant};
 /// A config with `fetch` settings and `sources` (TOML of `[[source]]`
 /// tables), with a merged feed of everything.
 fn config(dir: &Path, fetch: &str, sources: &str) -> PathBuf {
+    let timeout = if fetch.contains("timeout") {
+        ""
+    } else {
+        "timeout = \"10s\"\n"
+    };
     let text = format!(
-        "[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\ntimeout = \"10s\"\n{fetch}\n{sources}\n[[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = 500\n",
+        "[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\n{timeout}{fetch}\n{sources}\n[[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = 500\n",
         dir.join("state").display()
     );
     let path = dir.join("tidings.toml");
@@ -334,4 +339,96 @@ async fn nested_markup_and_many_categories_cost_linear_work() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(out.contains("Words of the article."), "{out:.500}");
+}
+
+/// Runs `tidings ARGS` under `/usr/bin/time`; returns (exit code, stdout,
+/// stderr, peak resident set in bytes).
+fn tidings_peak(args: &[&str]) -> (i32, String, String, u64) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "peak-rss-kb=%M", "timeout", "120"])
+        .arg(crate::common::bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("STATE_DIRECTORY")
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let kb: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kb="))
+        .and_then(|k| k.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {err}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        err,
+        kb * 1024,
+    )
+}
+
+/// Finding 4: memory stays within a small multiple of `max_body` per
+/// request in flight: bodies of markup that inflates when parsed, and a
+/// `full_text` source's 30 articles, which are extracted within
+/// `concurrency`; and an item's content is cut at `max_item`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_is_bounded_by_concurrency_and_max_body() {
+    const MAX_BODY: usize = 4 << 20;
+    let origin = Origin::start().await;
+    let inflating = "<b><p>x".repeat((MAX_BODY - 4096) / 7);
+    origin.put(
+        "big",
+        "application/rss+xml",
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title><link>https://t.example/</link><description>d</description>\
+             <item><title>Big</title><guid>big</guid><link>https://t.example/big</link><description><![CDATA[{inflating}]]></description></item></channel></rss>"
+        ),
+    );
+    let page = format!(
+        "<html><body><article><h1>A</h1>{}</article></body></html>",
+        "<p>Some words of an article. ".repeat((MAX_BODY - 4096) / 28)
+    );
+    let links: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("a{i}"), origin.url(&format!("a{i}"))))
+        .collect();
+    for (path, _) in &links {
+        origin.put(path, "text/html", page.clone());
+    }
+    let items: Vec<(&str, &str)> = links
+        .iter()
+        .map(|(g, l)| (g.as_str(), l.as_str()))
+        .collect();
+    origin.put("arts", "application/rss+xml", rss(&items));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "max_body = \"4MiB\"\nconcurrency = 2\nper_host = 2\ntimeout = \"60s\"",
+        &format!(
+            "[[source]]\nid = \"big\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[source]]\nid = \"arts\"\nkind = \"feed\"\nurl = \"{}\"\nfull_text = true\n",
+            origin.url("big"),
+            origin.url("arts")
+        ),
+    );
+    let cfg = cfg.display().to_string();
+    let (code, out, err, peak) = tidings_peak(&["fetch", "-c", &cfg]);
+    eprintln!(
+        "peak RSS {} MiB for max_body 4 MiB, concurrency 2",
+        peak >> 20
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("arts: new 30"), "{out}");
+    assert!(peak < 20 * MAX_BODY as u64, "peak RSS {} MiB", peak >> 20);
+    // The 4 MiB item was cut at max_item (1 MiB by default) before it was
+    // sanitized, then flattened (it is over the HTML budget).
+    let (code, out, err) = tidings(&["render", "-c", &cfg, "all", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let big = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Big")
+        .expect("the big item");
+    let len = big["content_html"].as_str().unwrap_or("").len();
+    assert!(len > 1000 && len <= 1 << 20, "{len}");
 }
