@@ -55,16 +55,32 @@ pub async fn fetch(
         .cloned()
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
     for (i, source) in chosen.into_iter().enumerate() {
         let app = app.clone();
-        tasks.spawn(async move { (i, app.fetch_source(&source).await) });
+        let id = source.id.clone();
+        let task = tasks.spawn(async move { (i, app.fetch_source(&source).await) });
+        ids.insert(task.id(), (i, id));
     }
     let mut reports = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(r) = done {
-            progress(&r.1);
-            reports.push(r);
-        }
+    while let Some(done) = tasks.join_next_with_id().await {
+        // A task that died still gets its line, as a failure.
+        let r = match done {
+            Ok((_, r)) => r,
+            Err(e) => {
+                let (i, source) = ids.remove(&e.id()).unwrap_or_default();
+                let why = if e.is_panic() { "crashed" } else { "cancelled" };
+                (
+                    i,
+                    Report {
+                        source,
+                        result: Err(format!("internal error: the fetch {why}")),
+                    },
+                )
+            }
+        };
+        progress(&r.1);
+        reports.push(r);
     }
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())

@@ -315,7 +315,7 @@ impl App {
             };
         }
         let now = Utc::now();
-        let reading = self.read_source(source, state.as_ref(), now, false).await;
+        let reading = self.read_source_guarded(source, state.as_ref(), now).await;
         self.record(source, state.as_ref(), now, reading).await
     }
 
@@ -820,7 +820,7 @@ impl App {
                 }
                 r = async {
                     let slot = self.in_flight.acquire().await;
-                    (self.read_source(&source, state.as_ref(), now, false).await, slot)
+                    (self.read_source_guarded(&source, state.as_ref(), now).await, slot)
                 } => r,
             };
             let report = self.record(&source, state.as_ref(), now, reading).await;

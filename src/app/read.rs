@@ -18,6 +18,41 @@ use std::path::PathBuf;
 use tracing::warn;
 
 impl App {
+    /// [`App::read_source`] for a fetch that will be recorded; a panic while
+    /// reading becomes a failed reading, so the source is recorded as
+    /// failed and backs off, instead of its task dying and being restarted
+    /// (and its origin asked again) at once.
+    pub(super) async fn read_source_guarded(
+        &self,
+        source: &Source,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+    ) -> Reading {
+        use futures_util::FutureExt;
+        let read = std::panic::AssertUnwindSafe(self.read_source(source, state, now, false));
+        match read.catch_unwind().await {
+            Ok(reading) => reading,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let config_url = source.kind.url().map(url::Url::to_string);
+                let state = state.filter(|s| s.config_url == config_url);
+                let location = Location {
+                    url: state.and_then(|s| s.url.clone()).or(config_url.clone()),
+                    redirect_to: state.and_then(|s| s.redirect_to.clone()),
+                    redirect_streak: state.map_or(0, |s| s.redirect_streak),
+                    config_url,
+                    gone: false,
+                };
+                let error = format!("internal error while reading: {why}");
+                Reading::new(FetchOutcome::Failed { error }, location)
+            }
+        }
+    }
+
     /// Reads a source's items, without writing anything. In a `preview`,
     /// every item counts as new: article pages are fetched even when the
     /// store has them.

@@ -432,3 +432,60 @@ async fn memory_is_bounded_by_concurrency_and_max_body() {
     let len = big["content_html"].as_str().unwrap_or("").len();
     assert!(len > 1000 && len <= 1 << 20, "{len}");
 }
+
+/// Finding 5: a `Retry-After` of 10^13 seconds (which overflowed the
+/// scheduler and killed the fetch), of 317 years, or a date in 9999 is
+/// honoured up to a day: the source is reported failed, `tidings fetch`
+/// exits 1 with a line for it, and it is due again within 24 hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_retry_after_is_capped_at_a_day() {
+    let origin = Origin::start().await;
+    let waits = [
+        ("overflow", "10000000000000".to_string()),
+        ("centuries", "9999999999".to_string()),
+        ("year9999", "Fri, 31 Dec 9999 23:59:59 GMT".to_string()),
+    ];
+    let mut sources = String::new();
+    for (id, wait) in &waits {
+        origin.script(
+            id,
+            vec![Reply::Status(503, vec![("Retry-After", wait.clone())])],
+        );
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
+            origin.url(id)
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "", &sources);
+    let cfg = cfg.display().to_string();
+    let (code, out, err) = tidings(&["fetch", "-c", &cfg]);
+    assert_eq!(code, 1, "{out}{err}");
+    for (id, _) in &waits {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{id}: failed: HTTP 503"))),
+            "no failure line for {id} in {out}{err}"
+        );
+    }
+    let (code, out, err) = tidings(&["sources", "-c", &cfg]);
+    assert_eq!(code, 0, "{err}");
+    eprintln!("{out}");
+    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(24) + chrono::Duration::minutes(1);
+    for (id, _) in &waits {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no row for {id} in {out}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let due = words
+            .windows(2)
+            .filter_map(|w| {
+                chrono::NaiveDateTime::parse_from_str(&w.join(" "), "%Y-%m-%d %H:%M:%S").ok()
+            })
+            .max()
+            .unwrap_or_else(|| panic!("no due time in {line}"))
+            .and_utc();
+        assert!(due <= tomorrow, "{id} due at {due}: {line}");
+    }
+}
