@@ -263,6 +263,7 @@ impl App {
             concurrency: config.fetch.concurrency,
             per_host: config.fetch.per_host,
             allow_private: config.fetch.allow_private,
+            proxy: config.fetch.proxy.clone(),
         })
         .map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {

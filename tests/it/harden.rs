@@ -489,3 +489,101 @@ async fn huge_retry_after_is_capped_at_a_day() {
         assert!(due <= tomorrow, "{id} due at {due}: {line}");
     }
 }
+
+/// Runs `tidings ARGS` inside a network namespace of its own with only
+/// loopback up (`unshare -n`), so nothing it tries can leave the machine;
+/// `env` is set for it. Returns (exit code, stdout, stderr).
+fn tidings_isolated(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = std::process::Command::new("unshare")
+        .args(["-n", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
+        .arg(crate::common::bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .env_remove("STATE_DIRECTORY")
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Finding 6: with private targets refused, every special-purpose address
+/// form is refused before any connection (run under `unshare -n`): NAT64
+/// and 6to4 addresses embedding loopback or private IPv4, IPv4-compatible,
+/// Teredo, multicast, benchmarking and reserved blocks; and `HTTP_PROXY` in
+/// the environment is not used, so `localhost` is still resolved (and
+/// refused) here rather than handed to a proxy unchecked.
+#[test]
+fn special_purpose_addresses_are_refused_and_environment_proxies_ignored() {
+    let targets = [
+        "http://[64:ff9b::7f00:1]/feed",
+        "http://[64:ff9b::a00:1]/feed",
+        "http://[64:ff9b:1::808:808]/feed",
+        "http://[::127.0.0.1]/feed",
+        "http://[::ffff:7f00:1]/feed",
+        "http://[2002:7f00:1::1]/feed",
+        "http://[2002:c0a8:101::1]/feed",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/feed",
+        "http://[ff02::1]/feed",
+        "http://224.0.0.1/feed",
+        "http://0.1.2.3/feed",
+        "http://100.64.0.1/feed",
+        "http://192.0.0.8/feed",
+        "http://198.18.0.1/feed",
+        "http://240.0.0.1/feed",
+        "http://localhost:9/feed",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let sources: String = targets
+        .iter()
+        .enumerate()
+        .map(|(i, url)| format!("[[source]]\nid = \"t{i}\"\nkind = \"feed\"\nurl = \"{url}\"\n\n"))
+        .collect();
+    let cfg = config(dir.path(), "", &sources).display().to_string();
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("allow_private = true\n", "timeout = \"5s\"\n")
+            .replacen("timeout = \"10s\"\n", "", 1),
+    )
+    .unwrap();
+    let proxy = [
+        ("HTTP_PROXY", "http://127.0.0.1:9"),
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("ALL_PROXY", "http://127.0.0.1:9"),
+    ];
+    let (code, out, err) = tidings_isolated(&["fetch", "-c", &cfg], &proxy);
+    assert_eq!(code, 1, "{out}{err}");
+    for (i, url) in targets.iter().enumerate() {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("t{i}: ")))
+            .unwrap_or_else(|| panic!("no line for {url} in {out}{err}"));
+        assert!(
+            line.contains(": failed: ") && line.contains("refused: "),
+            "{url} not refused: {line}"
+        );
+    }
+    // A configured proxy is used: the request goes to it (here, nothing
+    // listens there) instead of being resolved and connected here.
+    let cfg = config(
+        dir.path(),
+        "proxy = \"http://127.0.0.1:9\"",
+        "[[source]]\nid = \"p\"\nkind = \"feed\"\nurl = \"http://feeds.example/feed\"\n",
+    )
+    .display()
+    .to_string();
+    let (code, out, err) = tidings_isolated(&["fetch", "-c", &cfg], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("p: failed: ")
+            && out.contains("Connection refused")
+            && !out.contains("dns error"),
+        "{out}{err}"
+    );
+}
