@@ -536,10 +536,14 @@ impl<'t> Validator<'t> {
                     || s.starts_with("postgres://")
                     || s.starts_with("postgresql://"))
                 {
+                    // Only the scheme is repeated: the rest may hold a password.
+                    let scheme = s.split_once(':').map_or("", |(scheme, _)| scheme);
                     self.error(
                         u.span(),
                         "store.url",
-                        format!("{s:?}: expected sqlite://FILE or postgres://USER@HOST/DB"),
+                        format!(
+                            "unsupported scheme {scheme:?}: expected sqlite://FILE or postgres://USER@HOST/DB"
+                        ),
                     );
                 }
                 u.into_inner()

@@ -2,7 +2,7 @@
 //! `preview`, `extract`, `opml export`): each opens what it needs, does one
 //! thing and returns. Part of `app`, the composition root.
 
-use super::{App, AppError, Format, GONE, Report, is_gone, state_dir};
+use super::{App, AppError, Format, GONE, Report, is_gone, public_url, state_dir};
 use crate::config::{Config, Source, SourceKind};
 use crate::extract;
 use crate::model::Item;
@@ -18,9 +18,16 @@ pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
         .sources
         .iter()
         .map(|s| {
+            // The served list (`GET /opml`) is public: no password or
+            // token in a URL shown there. Listing the origins is for the
+            // operator, who needs them whole.
+            let shown = |url: &url::Url| match target {
+                opml::Target::Served => public_url(url),
+                opml::Target::Origin => url.to_string(),
+            };
             let (origin, page) = match &s.kind {
-                SourceKind::Feed { url } => (Some(url.to_string()), None),
-                SourceKind::Html { url, .. } => (None, Some(url.to_string())),
+                SourceKind::Feed { url } => (Some(shown(url)), None),
+                SourceKind::Html { url, .. } => (None, Some(shown(url))),
                 SourceKind::Files { .. } => (None, None),
             };
             Outline {

@@ -245,6 +245,19 @@ fn instance_name() -> String {
     )
 }
 
+/// A source URL as it may be shown publicly (the index page, `/opml`,
+/// logs): without user name, password and query, which may hold secrets
+/// (`https://user:pass@host/feed?token=...`); the fragment goes too.
+pub(crate) fn public_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Only URLs that cannot have a user name refuse these: http(s) can.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
 /// config.
 fn state_dir(config: &Config) -> PathBuf {
@@ -369,7 +382,14 @@ impl App {
         ) && old != new
             && state.and_then(|s| s.config_url.as_deref()) == location.config_url.as_deref()
         {
-            warn!(source = source.id, "moved permanently from {old} to {new}");
+            let shown =
+                |u: &str| url::Url::parse(u).map_or_else(|_| u.to_string(), |u| public_url(&u));
+            warn!(
+                source = source.id,
+                "moved permanently from {} to {}",
+                shown(old),
+                shown(new)
+            );
         }
         if location.gone {
             warn!(source = source.id, "{GONE}");
@@ -931,8 +951,8 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
             .map(|s| {
                 let state = states.get(&s.id);
                 let (kind, origin) = match &s.kind {
-                    SourceKind::Feed { url } => ("feed", Some(url.to_string())),
-                    SourceKind::Html { url, .. } => ("html", Some(url.to_string())),
+                    SourceKind::Feed { url } => ("feed", Some(public_url(url))),
+                    SourceKind::Html { url, .. } => ("html", Some(public_url(url))),
                     SourceKind::Files { .. } => ("files", None),
                 };
                 SourceHealth {

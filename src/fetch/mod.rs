@@ -164,7 +164,7 @@ impl Fetcher {
         builder = match &limits.proxy {
             Some(proxy) => builder.proxy(
                 reqwest::Proxy::all(proxy.as_str())
-                    .map_err(|e| FetchError::Network(error_chain(&e)))?,
+                    .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?,
             ),
             None => builder.no_proxy(),
         };
@@ -174,7 +174,7 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         Ok(Fetcher {
             client,
             all: Arc::new(Semaphore::new(limits.concurrency.max(1))),
@@ -225,7 +225,7 @@ impl Fetcher {
                 .headers(headers)
                 .send()
                 .await
-                .map_err(|e| FetchError::Network(error_chain(&e)))?;
+                .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
             let status = resp.status();
             if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
                 let next = resp
@@ -337,7 +337,7 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
     let mut bytes = BytesMut::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e)))?;
+        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         if (bytes.len() + chunk.len()) as u64 > max_body {
             return Err(FetchError::TooLarge(max_body));
         }
@@ -419,7 +419,7 @@ impl Fetcher {
         let resp = tokio::time::timeout(timeout, send)
             .await
             .map_err(|_| FetchError::Timeout(timeout))?
-            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -539,7 +539,9 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone
-/// ("error sending request") does not say what went wrong.
+/// ("error sending request") does not say what went wrong. Callers pass
+/// reqwest errors `without_url()`: the text is stored and shown on the
+/// public index page, and a URL may hold a password or a token.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cause = e.source();

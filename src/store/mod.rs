@@ -223,7 +223,9 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
         let store = SqliteStore::open(&path).await?;
         Ok(Arc::new(store))
     } else {
-        Err(StoreError::Unsupported(url.to_string()))
+        // Only the scheme: the rest may hold a password.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        Err(StoreError::Unsupported(format!("{scheme}:")))
     }
 }
 

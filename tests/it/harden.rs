@@ -587,3 +587,83 @@ fn special_purpose_addresses_are_refused_and_environment_proxies_ignored() {
         "{out}{err}"
     );
 }
+
+/// Finding 7: passwords and tokens in configured URLs are never published:
+/// not on the index page (links or stored errors), not in `/opml`, not in
+/// the daemon's log; and a mistyped `store.url` scheme is reported without
+/// its password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_urls_are_not_published() {
+    let origin = Origin::start().await;
+    origin.put(
+        "feed",
+        "application/rss+xml",
+        rss(&[("a", "https://t.example/a")]),
+    );
+    origin.put("page", "text/html", ARTICLE);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let with_secrets = |path: &str| {
+        format!(
+            "http://reader:hunter2@{}/{path}?token=s3cret&x=1",
+            origin.addr
+        )
+    };
+    let cfg = daemon_config(
+        dir.path(),
+        port,
+        "",
+        "schedule = \"*/2 * * * * *\"",
+        &format!(
+            "[[source]]\nid = \"f\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[source]]\nid = \"h\"\nkind = \"html\"\nurl = \"{}\"\n\n[[source]]\nid = \"down\"\nkind = \"feed\"\nurl = \"http://reader:hunter2@127.0.0.1:9/feed?token=s3cret\"\n",
+            with_secrets("feed"),
+            with_secrets("page")
+        ),
+    );
+    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let http = client();
+    let index = crate::common::wait_for(20, "the failing source on the index page", || {
+        let (http, url) = (http.clone(), format!("{}/", daemon.base));
+        async move {
+            let page = http.get(&url).send().await.ok()?.text().await.ok()?;
+            page.contains("Connection refused").then_some(page)
+        }
+    })
+    .await;
+    let opml = http
+        .get(format!("{}/opml", daemon.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(opml.contains("htmlUrl"), "{opml}");
+    for (what, text) in [
+        ("index page", &index),
+        ("opml", &opml),
+        ("log", &daemon.stderr()),
+    ] {
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cret"),
+            "a secret in the {what}: {text}"
+        );
+    }
+    assert!(
+        index.contains(&format!("http://{}/feed", origin.addr)),
+        "{index}"
+    );
+    // A mistyped store scheme.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[store]\nurl = \"postgress://tidings:hunter2@db.example/tidings\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = tidings(&["check", "-c", &bad.display().to_string()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("store.url") && !err.contains("hunter2"),
+        "{err}"
+    );
+}
