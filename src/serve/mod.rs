@@ -244,6 +244,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/sources/{name}", get(source_route))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .fallback(unmatched)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
         .with_state(shared)
 }
@@ -503,12 +504,32 @@ async fn source_route(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    // Checked before rendering: a request for `ID.xyz` must not make the
+    // source's feeds be rendered (from the store) only to answer 404.
+    let Some((base, ext)) = name.rsplit_once('.') else {
+        return not_found("source", &name);
+    };
+    if !FORMATS.contains(&ext) {
+        return not_found("source", &name);
+    }
     let path = format!("sources/{name}");
     if shared.feeds.get(&path).is_none() {
-        let base = name.rsplit_once('.').map_or(&*name, |(b, _)| b);
         shared.on_demand.render(&format!("sources/{base}")).await;
     }
     respond(&shared.feeds, "sources", &name, &headers)
+}
+
+/// The extensions of the formats every feed is served in.
+const FORMATS: [&str; 3] = ["rss", "atom", "json"];
+
+/// A path no route serves: a short text, like an unknown id's.
+async fn unmatched() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found: see / for the feeds served here\n",
+    )
+        .into_response()
 }
 
 fn not_found(what: &str, name: &str) -> Response {

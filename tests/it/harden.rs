@@ -667,3 +667,77 @@ async fn secrets_in_urls_are_not_published() {
         "{err}"
     );
 }
+
+/// Finding 12 and a Low item: `/sources/ID.xyz` answers 404 without
+/// rendering the source's feeds from the store first (it cost as much as
+/// rendering all three formats: 457 req/s against 77,600 for an unknown
+/// id), and a path no route serves answers 404 with a short text body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_extensions_and_paths_answer_404_without_rendering() {
+    let origin = Origin::start().await;
+    let items: Vec<(String, String)> = (0..3000)
+        .map(|i| (format!("g{i}"), format!("https://t.example/{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(g, l)| (g.as_str(), l.as_str()))
+        .collect();
+    origin.put("feed", "application/rss+xml", rss(&refs));
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = daemon_config(
+        dir.path(),
+        port,
+        "",
+        "",
+        &format!(
+            "[[source]]\nid = \"s\"\nkind = \"feed\"\nurl = \"{}\"\n",
+            origin.url("feed")
+        ),
+    );
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("limit = 500", "limit = 10"),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let http = client();
+    crate::common::wait_for(30, "the source fetched", || {
+        let (http, url) = (http.clone(), format!("{}/feeds/all.json", daemon.base));
+        async move {
+            let body = http.get(&url).send().await.ok()?.text().await.ok()?;
+            body.contains("Item g").then_some(())
+        }
+    })
+    .await;
+    let time = |path: &'static str| {
+        let (http, base) = (http.clone(), daemon.base.clone());
+        async move {
+            let start = Instant::now();
+            for _ in 0..100 {
+                let resp = http.get(format!("{base}{path}")).send().await.unwrap();
+                assert_eq!(resp.status(), 404, "{path}");
+                assert_eq!(
+                    resp.headers()["content-type"],
+                    "text/plain; charset=utf-8",
+                    "{path}"
+                );
+                assert!(!resp.text().await.unwrap().is_empty(), "{path}");
+            }
+            start.elapsed()
+        }
+    };
+    let unknown = time("/sources/nope.rss").await;
+    let wrong_ext = time("/sources/s.xyz").await;
+    eprintln!("100 × unknown id {unknown:?}, 100 × s.xyz {wrong_ext:?}");
+    // Rendering 3,000 items in three formats takes far longer than the
+    // bound; answering 404 at once does not.
+    assert!(
+        wrong_ext < unknown * 4 + Duration::from_millis(200),
+        "s.xyz {wrong_ext:?} against {unknown:?}"
+    );
+    let _ = time("/sources/s").await;
+    let _ = time("/no/such/path").await;
+}
