@@ -94,20 +94,22 @@ impl App {
     }
 
     /// A GET of `url` for `source`, with its user agent, timeout and headers
-    /// and the given validators.
+    /// and the given validators; for an article page with `article`.
     fn request<'a>(
         &self,
         source: &'a Source,
         url: &'a url::Url,
-        etag: Option<&'a str>,
-        last_modified: Option<&'a str>,
+        validators: (Option<&'a str>, Option<&'a str>),
+        article: bool,
     ) -> fetch::Request<'a> {
+        let (etag, last_modified) = validators;
         fetch::Request {
             url,
             etag,
             last_modified,
             user_agent: &source.user_agent,
             timeout: source.timeout,
+            timeout_queued: !article,
             max_body: self.config().fetch.max_body,
             headers: &source.headers,
             headers_origin: source.kind.url().unwrap_or(url),
@@ -141,8 +143,11 @@ impl App {
         let req = self.request(
             source,
             &url,
-            state.and_then(|s| s.etag.as_deref()),
-            state.and_then(|s| s.last_modified.as_deref()),
+            (
+                state.and_then(|s| s.etag.as_deref()),
+                state.and_then(|s| s.last_modified.as_deref()),
+            ),
+            false,
         );
         let resp = match self.fetcher.get(&req).await {
             Ok(r) => r,
@@ -290,8 +295,9 @@ impl App {
     /// stored validators: unchanged (304), its item is left out and the
     /// stored article kept; changed, it is read again and updated in place.
     /// New items go first within [`MAX_ARTICLES`]. A new item whose page
-    /// cannot be read is kept as it is when it has a title, else left out,
-    /// to be tried again on the next fetch. Returns the items and the
+    /// cannot be read is kept as it is when it has a title, else left out;
+    /// either way its page is tried again on the next fetch (a stored item
+    /// with no page read is asked for it unconditionally). Returns the items and the
     /// validators of the pages read.
     /// Without `follow`, the items as they are and no pages read.
     async fn with_articles(
@@ -335,11 +341,9 @@ impl App {
                 let Some(link) = link else {
                     return (!is_known).then_some((item, None));
                 };
+                // A stored item without a page read is one whose page
+                // failed: it is asked for again, unconditionally.
                 let validators = stored.get(link.as_str());
-                if is_known && validators.is_none() {
-                    // Stored without validators: nothing to ask conditionally.
-                    return None;
-                }
                 let titled = raw.title.is_some();
                 // Held from the request to the normalized item: the body and
                 // its DOM live that long.
@@ -396,8 +400,11 @@ impl App {
         let req = self.request(
             source,
             url,
-            validators.and_then(|v| v.etag.as_deref()),
-            validators.and_then(|v| v.last_modified.as_deref()),
+            (
+                validators.and_then(|v| v.etag.as_deref()),
+                validators.and_then(|v| v.last_modified.as_deref()),
+            ),
+            true,
         );
         let body = match self.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,

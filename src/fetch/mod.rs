@@ -44,8 +44,16 @@ pub struct Request<'a> {
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub user_agent: &'a str,
-    /// The whole transfer, from connecting to the last body byte.
+    /// The whole transfer, from connecting to the last body byte; with
+    /// `timeout_queued`, also the wait for a slot within the limits before
+    /// the first request is sent.
     pub timeout: Duration,
+    /// Whether waiting for the first request's slot counts towards
+    /// `timeout`. A source's own fetch counts it (it runs under a lease
+    /// that must not expire meanwhile); article pages do not, since a
+    /// source's pages queue behind each other on one host, and a page
+    /// waiting its turn has not been slow.
+    pub timeout_queued: bool,
     /// Decoded bytes at most.
     pub max_body: u64,
     /// The source's own headers (cookies, tokens): sent only to requests,
@@ -191,13 +199,24 @@ impl Fetcher {
     /// status, on timeout, on a body over `max_body`, on too many redirects
     /// and on network errors.
     pub async fn get(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        match tokio::time::timeout(req.timeout, self.follow(req)).await {
+        let first = if req.timeout_queued {
+            None
+        } else {
+            Some(self.permits(req.url).await?)
+        };
+        match tokio::time::timeout(req.timeout, self.follow(req, first)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(req.timeout)),
         }
     }
 
-    async fn follow(&self, req: &Request<'_>) -> Result<Response, FetchError> {
+    /// Follows redirects from `req.url`; `first` are the first hop's
+    /// permits when already taken.
+    async fn follow(
+        &self,
+        req: &Request<'_>,
+        mut first: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    ) -> Result<Response, FetchError> {
         let (common, own) = request_headers(req)?;
         let own_origin = req.headers_origin.origin();
         let mut url = req.url.clone();
@@ -211,7 +230,10 @@ impl Fetcher {
                     url.host_str().unwrap_or("").to_string(),
                 ));
             }
-            let _permits = self.permits(&url).await?;
+            let _permits = match first.take() {
+                Some(taken) => taken,
+                None => self.permits(&url).await?,
+            };
             // One policy for credentials: the configured headers go to the
             // source's own origin only, never to another host a redirect
             // (or an article link) names.
@@ -585,6 +607,7 @@ mod tests {
             user_agent: "tidings-test",
             timeout,
             max_body: 1 << 20,
+            timeout_queued: true,
             headers: &[],
             headers_origin: url,
         }
