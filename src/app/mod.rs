@@ -916,7 +916,8 @@ impl App {
         loop {
             let store = self.config().store.clone();
             let before = Utc::now() - chrono::Duration::days(i64::from(store.retain_days));
-            match self.store.prune(before, store.keep_min).await {
+            let max_items = u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX);
+            match self.store.prune(before, store.keep_min, max_items).await {
                 Ok(0) => {}
                 Ok(n) => {
                     info!("pruned {n} old items");
