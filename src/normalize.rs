@@ -382,7 +382,8 @@ fn flattened_text(html: &str) -> String {
         }
     }
     html_escape::decode_html_entities(&text)
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -606,8 +607,15 @@ static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
 pub fn plain_text(html: &str) -> String {
     // Text without markup or entities (most titles, names and categories)
     // needs no parse; the parser drops NULs, so text with one takes the parse.
+    // Control characters (terminal escapes among them) become spaces.
+    let no_controls = |text: &str| -> String {
+        text.split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     if !html.contains(['<', '&', '\0']) {
-        return html.split_whitespace().collect::<Vec<_>>().join(" ");
+        return no_controls(html);
     }
     if over_budget(html).is_some() {
         return flattened_text(html);
@@ -624,10 +632,7 @@ pub fn plain_text(html: &str) -> String {
     // only `&`, `<`, `>` and no-break spaces escaped, and decoding that undoes
     // exactly the serializer's escaping.
     let text = TEXT_ONLY.clean(&spaced).to_string();
-    html_escape::decode_html_entities(&text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    no_controls(&html_escape::decode_html_entities(&text))
 }
 
 /// `2017-07-31`, optionally followed by `T` or spaces and a time with

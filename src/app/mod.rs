@@ -245,6 +245,27 @@ fn instance_name() -> String {
     )
 }
 
+/// Bytes of an error text kept (stored, shown on the index page, printed).
+const MAX_ERROR: usize = 1024;
+
+/// `text` safe to store and print: control characters (terminal escapes
+/// such as `\x1b]0;…\x07` or `\x1b[2J` among them) replaced by spaces,
+/// and cut at `max` bytes, marked with "…".
+pub(crate) fn printable(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.len() <= max {
+        return clean;
+    }
+    let mut end = max;
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &clean[..end])
+}
+
 /// A source URL as it may be shown publicly (the index page, `/opml`,
 /// logs): without user name, password and query, which may hold secrets
 /// (`https://user:pass@host/feed?token=...`); the fragment goes too.
@@ -341,11 +362,17 @@ impl App {
         reading: Reading,
     ) -> Report {
         let Reading {
-            outcome,
+            mut outcome,
             location,
             fresh_for,
             retry_after,
         } = reading;
+        // An error text comes from the source (a server's words, a body's
+        // bytes): stored and printed, it is kept short and free of
+        // terminal escapes.
+        if let FetchOutcome::Failed { error } = &mut outcome {
+            *error = printable(error, MAX_ERROR);
+        }
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
         let next_due = match &outcome {
@@ -969,5 +996,19 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
                 }
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn printable_text_is_short_and_has_no_control_characters() {
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}\nc", 100), "a [2Jb  c");
+        let long = "é".repeat(1000);
+        let cut = printable(&long, 1001);
+        assert_eq!(cut.len(), 1000 + "…".len());
+        assert!(cut.ends_with('…'));
     }
 }

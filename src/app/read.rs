@@ -372,6 +372,7 @@ impl App {
                     Ok(Some((item, fresh))) => Some((item, Some(fresh))),
                     Ok(None) => None,
                     Err(e) => {
+                        let e = super::printable(&e, super::MAX_ERROR);
                         warn!(source = source.id, "article {link}: {e}");
                         (!is_known && titled).then_some((item, None))
                     }

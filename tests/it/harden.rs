@@ -809,3 +809,58 @@ async fn article_timeouts_start_at_send_and_failed_articles_are_retried() {
         "the failed article was not fetched again: {out}"
     );
 }
+
+/// Finding 11 (part): error texts from a source are stored and printed cut
+/// to about 1 KB and without control characters, and control characters in
+/// titles never reach `preview` or JSON Feed: no terminal escapes from a
+/// publisher reach an operator's terminal or a reader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_text_is_cut_and_stripped_of_control_characters() {
+    let origin = Origin::start().await;
+    let escape = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    origin.put(
+        "json",
+        "application/feed+json",
+        serde_json::json!({
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": format!("Feed {escape}"),
+            "items": [{"id": "1", "url": "https://t.example/1", "title": format!("Title {escape} here"), "content_text": "x"}]
+        })
+        .to_string(),
+    );
+    let long_bad = format!(
+        "{{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"{escape}{}",
+        "y".repeat(200_000)
+    );
+    origin.put("broken", "application/feed+json", long_bad);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "",
+        &format!(
+            "[[source]]\nid = \"j\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"{}\"\n",
+            origin.url("json"),
+            origin.url("broken")
+        ),
+    )
+    .display()
+    .to_string();
+    let (code, out, err) = tidings(&["fetch", "-c", &cfg]);
+    assert_eq!(code, 1, "{out}{err}");
+    let (_, preview, perr) = tidings(&["preview", "-c", &cfg, "j"]);
+    let (_, rendered, _) = tidings(&["render", "-c", &cfg, "all", "--format", "json"]);
+    let (_, sources, _) = tidings(&["sources", "-c", &cfg]);
+    for (what, text) in [
+        ("fetch", &format!("{out}{err}")),
+        ("preview", &format!("{preview}{perr}")),
+        ("render", &rendered),
+        ("sources", &sources),
+    ] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains("\\u001b"),
+            "control characters in {what}: {text:?}"
+        );
+        assert!(text.len() < 20_000, "{what} is {} bytes", text.len());
+    }
+    assert!(preview.contains("Title ]0;pwned [2J here"), "{preview}");
+}
