@@ -621,7 +621,9 @@ fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
         })
 }
 
-/// The best encoding the client accepts: br, then gzip, then none.
+/// The encoding the client prefers (RFC 9110, 12.5.3): the highest
+/// q-value among br and gzip, br on a tie, none when both are refused. A
+/// coding named explicitly wins over `*`, so `br;q=0, *` refuses br.
 fn choose_encoding(headers: &HeaderMap) -> Encoding {
     let Some(accept) = headers
         .get(header::ACCEPT_ENCODING)
@@ -629,20 +631,31 @@ fn choose_encoding(headers: &HeaderMap) -> Encoding {
     else {
         return Encoding::Identity;
     };
-    let accepts = |name: &str| {
-        accept.split(',').any(|part| {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
-        })
-    };
-    if accepts("br") {
+    let mut any = None;
+    let (mut br, mut gzip) = (None, None);
+    for part in accept.split(',') {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| v.trim().parse::<f32>().ok())?
+            })
+            .unwrap_or(1.0);
+        match coding.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gzip = Some(q),
+            "*" => any = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    if br > 0.0 && br >= gzip {
         Encoding::Br
-    } else if accepts("gzip") {
+    } else if gzip > 0.0 {
         Encoding::Gzip
     } else {
         Encoding::Identity
@@ -671,10 +684,15 @@ mod tests {
         assert!(
             choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, br")])) == Encoding::Br
         );
-        assert!(
-            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "br;q=0, gzip")]))
-                == Encoding::Gzip
-        );
+        let chosen = |accept: &str| choose_encoding(&headers(&[(header::ACCEPT_ENCODING, accept)]));
+        assert!(chosen("br;q=0, gzip") == Encoding::Gzip);
+        assert!(chosen("br;q=0, *") == Encoding::Gzip);
+        assert!(chosen("*;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=0, br;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=1.0, br;q=0.5") == Encoding::Gzip);
+        assert!(chosen("gzip;q=0.5, br;q=0.5") == Encoding::Br);
+        assert!(chosen("*") == Encoding::Br);
+        assert!(chosen("GZIP ; Q=0.8") == Encoding::Gzip);
     }
 
     #[test]

@@ -864,3 +864,50 @@ async fn source_text_is_cut_and_stripped_of_control_characters() {
     }
     assert!(preview.contains("Title ]0;pwned [2J here"), "{preview}");
 }
+
+/// A Low item: `Accept-Encoding` q-values are honoured, refusals (`;q=0`)
+/// included, and a coding refused by name is not brought back by `*`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_encoding_q_values_are_honoured() {
+    let origin = Origin::start().await;
+    origin.put(
+        "feed",
+        "application/rss+xml",
+        rss(&[("a", "https://t.example/a")]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = daemon_config(
+        dir.path(),
+        port,
+        "",
+        "",
+        &format!(
+            "[[source]]\nid = \"s\"\nkind = \"feed\"\nurl = \"{}\"\n",
+            origin.url("feed")
+        ),
+    );
+    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let http = client();
+    let url = format!("{}/feeds/all.rss", daemon.base);
+    for (accept, expected) in [
+        ("br;q=0, *", Some("gzip")),
+        ("gzip;q=0, br;q=0", None),
+        ("*;q=0", None),
+        ("gzip;q=1, br;q=0.2", Some("gzip")),
+        ("gzip, br", Some("br")),
+    ] {
+        let resp = http
+            .get(&url)
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{accept}");
+        let got = resp
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref(), expected, "{accept}");
+    }
+}
