@@ -34,6 +34,9 @@ pub struct Context<'a> {
     pub max_item: usize,
 }
 
+/// The earliest date an item gets: 0001-01-01T00:00:00Z.
+const EARLIEST: DateTime<Utc> = DateTime::from_timestamp(-62_135_596_800, 0).expect("year 1");
+
 /// Longest title, in characters, cut from the body when the item has none.
 const TITLE_FROM_BODY_CHARS: usize = 80;
 
@@ -123,7 +126,9 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
             RawDate::At(at) => at.with_timezone(&Utc),
             RawDate::Text(text) => parse_date(text, ctx.timezone)?,
         };
-        Some(date.min(ctx.now))
+        // Dates before year 1 cannot be written in RFC 3339 or RFC 822
+        // (chrono writes `-0001-12-31…`): they become its first instant.
+        Some(date.min(ctx.now).max(EARLIEST))
     };
     let updated = read_date(raw.updated.as_ref());
     let (published, dated) = match read_date(raw.published.as_ref()).or(updated) {
@@ -1393,6 +1398,22 @@ mod tests {
             }]
         );
         assert_eq!(item.source, "blog");
+    }
+
+    #[test]
+    fn dates_before_year_one_are_clamped() {
+        let raw = RawItem {
+            guid: Some("old".into()),
+            title: Some("t".into()),
+            published: Some(RawDate::At(
+                DateTime::from_timestamp(-70_000_000_000, 0)
+                    .unwrap()
+                    .fixed_offset(),
+            )),
+            ..RawItem::default()
+        };
+        let item = item(raw, &ctx(None));
+        assert_eq!(item.published.to_rfc3339(), "0001-01-01T00:00:00+00:00");
     }
 
     #[test]
