@@ -36,6 +36,7 @@ pub fn read(
         Some("application/rss+xml"),
         url,
         now,
+        1 << 20,
     )?;
     Ok((title, pairs.into_iter().map(|(_, item)| item).collect()))
 }

@@ -95,6 +95,13 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub allow_private: bool,
+    /// The proxy every request goes through; `None`: none, whatever the
+    /// environment's proxy variables say.
+    pub proxy: Option<url::Url>,
+    /// Bytes of an item's HTML (content, summary) kept; the rest is cut.
+    pub max_item: usize,
+    /// Items kept per source; the oldest beyond are pruned.
+    pub max_items: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +139,14 @@ impl SourceKind {
             SourceKind::Feed { .. } => "feed",
             SourceKind::Html { .. } => "html",
             SourceKind::Files { .. } => "files",
+        }
+    }
+
+    /// The URL a feed or html source is configured with; `None` for files.
+    pub fn url(&self) -> Option<&url::Url> {
+        match self {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url),
+            SourceKind::Files { .. } => None,
         }
     }
 
@@ -307,6 +322,9 @@ struct RawFetch {
     concurrency: Option<Spanned<i64>>,
     per_host: Option<Spanned<i64>>,
     allow_private: Option<bool>,
+    proxy: Option<Spanned<String>>,
+    max_item: Option<Spanned<String>>,
+    max_items: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -521,10 +539,14 @@ impl<'t> Validator<'t> {
                     || s.starts_with("postgres://")
                     || s.starts_with("postgresql://"))
                 {
+                    // Only the scheme is repeated: the rest may hold a password.
+                    let scheme = s.split_once(':').map_or("", |(scheme, _)| scheme);
                     self.error(
                         u.span(),
                         "store.url",
-                        format!("{s:?}: expected sqlite://FILE or postgres://USER@HOST/DB"),
+                        format!(
+                            "unsupported scheme {scheme:?}: expected sqlite://FILE or postgres://USER@HOST/DB"
+                        ),
                     );
                 }
                 u.into_inner()
@@ -553,6 +575,32 @@ impl<'t> Validator<'t> {
             },
             None => 10 * 1024 * 1024,
         };
+        let max_item = match raw.max_item {
+            Some(m) => match parse_size(m.get_ref()) {
+                Ok(n) if n >= 1024 => usize::try_from(n).unwrap_or(usize::MAX),
+                Ok(_) => {
+                    self.error(m.span(), "fetch.max_item", "must be at least 1KiB");
+                    0
+                }
+                Err(why) => {
+                    self.error(m.span(), "fetch.max_item", why);
+                    0
+                }
+            },
+            None => 1024 * 1024,
+        };
+        let proxy = raw.proxy.and_then(|p| match url::Url::parse(p.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+            // The value may hold a password: the error does not repeat it.
+            _ => {
+                self.error(
+                    p.span(),
+                    "fetch.proxy",
+                    "expected an http or https URL such as \"http://proxy:3128\"",
+                );
+                None
+            }
+        });
         Fetch {
             schedule,
             user_agent: raw.user_agent.unwrap_or_else(|| {
@@ -569,6 +617,9 @@ impl<'t> Validator<'t> {
             concurrency: self.count("fetch.concurrency", raw.concurrency, 16, 1) as usize,
             per_host: self.count("fetch.per_host", raw.per_host, 2, 1) as usize,
             allow_private: raw.allow_private.unwrap_or(false),
+            proxy,
+            max_item,
+            max_items: self.count("fetch.max_items", raw.max_items, 5000, 1) as usize,
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! Like `app`, it sees the stages it drives; nothing depends on it.
 
-use crate::model::FeedMeta;
+use crate::model::{FeedMeta, RawItem};
 use crate::{extract, normalize, render, source};
 use chrono::{DateTime, Utc};
 
@@ -26,6 +26,7 @@ pub fn feed(bytes: &[u8]) {
         None,
         &url,
         fetch_time(),
+        1 << 20,
     ) else {
         return;
     };
@@ -74,13 +75,64 @@ pub fn html(text: &str) {
     assert_safe(&normalize::sanitize_html(&clean, base.as_ref()));
     let _ = normalize::plain_text(text);
     let _ = normalize::parse_date(text, chrono_tz::UTC);
+    budget(text);
+}
+
+/// The HTML work budget and the item limits on `text` made large: a
+/// fuzzer's inputs stay small (tens of KB), the budget's limits are deep
+/// nesting and 100,000 tags, so the input is repeated, as often as its
+/// first byte says, up to about 1 MB. Over the budget, a fragment is served
+/// as one paragraph of text (no markup left to be unsafe); a page is cut
+/// within it. Categories (the input's lines, each also repeated) come out
+/// distinct and within `max_item`.
+fn budget(text: &str) {
+    let times = usize::from(text.bytes().next().unwrap_or(0)) * 64 + 1;
+    let big = text.repeat(times.min((1 << 20) / text.len().max(1)).max(1));
+    let clean = normalize::sanitize_html(&big, None);
+    assert_safe(&clean);
+    if normalize::over_budget(&big).is_some() {
+        assert!(
+            clean.starts_with("<p>") && clean.ends_with("</p>"),
+            "{clean:.200}"
+        );
+        assert!(!clean[3..clean.len() - 4].contains('<'), "{clean:.200}");
+    }
+    let mut page = big.clone();
+    normalize::cut_to_budget(&mut page);
+    assert!(normalize::over_budget(&page).is_none());
+    let max_item = 4096;
+    let lines: Vec<String> = text
+        .lines()
+        .flat_map(|l| [l.to_string(), l.to_string()])
+        .collect();
+    let raw = RawItem {
+        title: Some("t".into()),
+        guid: Some("g".into()),
+        categories: lines.clone(),
+        authors: lines,
+        content_html: Some(big),
+        ..RawItem::default()
+    };
+    let ctx = normalize::Context {
+        source: "fuzz",
+        base_url: None,
+        timezone: chrono_tz::UTC,
+        now: fetch_time(),
+        max_item,
+    };
+    let item = normalize::item(raw, &ctx);
+    for list in [&item.categories, &item.authors] {
+        let distinct: std::collections::HashSet<&String> = list.iter().collect();
+        assert_eq!(distinct.len(), list.len(), "repeats in {list:?}");
+        assert!(list.iter().map(String::len).sum::<usize>() <= max_item);
+    }
 }
 
 /// A fetched HTML page through article extraction, then sanitized as its
 /// body would be before it is stored.
 pub fn page(bytes: &[u8]) {
     let base = url::Url::parse("https://fuzz.example/news/a").ok();
-    let html = extract::decode(bytes, Some("text/html"));
+    let html = crate::app::page_html(bytes, Some("text/html"));
     if let Ok(article) = extract::extract(&html, base.as_ref()) {
         assert_safe(&normalize::sanitize_html(&article.body_html, base.as_ref()));
     }

@@ -164,11 +164,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
-            runtime.block_on(async {
+            let done = runtime.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4);
                 tokio::spawn(forward_signals(tx));
                 app::run(config, None, rx).await
-            })?;
+            });
+            // Store writes are done by now; CPU work a fetch abandoned may
+            // still run on a blocking thread, and is not waited for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            done?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch { sources } => {

@@ -29,7 +29,13 @@ pub struct Context<'a> {
     pub timezone: Tz,
     /// Fetch time: first-seen time for undated items, and the clamp for future dates.
     pub now: DateTime<Utc>,
+    /// Bytes of an item's HTML (content, summary) and of its categories and
+    /// authors together kept: what goes beyond is cut.
+    pub max_item: usize,
 }
+
+/// The earliest date an item gets: 0001-01-01T00:00:00Z.
+const EARLIEST: DateTime<Utc> = DateTime::from_timestamp(-62_135_596_800, 0).expect("year 1");
 
 /// Longest title, in characters, cut from the body when the item has none.
 const TITLE_FROM_BODY_CHARS: usize = 80;
@@ -105,8 +111,9 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
         "(untitled)".to_owned()
     };
 
+    // Cut before sanitizing: the parser closes what the cut leaves open.
     let sanitize = |html: Option<String>| {
-        html.map(|h| sanitize_html(&h, base))
+        html.map(|h| sanitize_html(cut_at(&h, ctx.max_item), base))
             .filter(|h| !h.trim().is_empty())
     };
 
@@ -115,7 +122,9 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
             RawDate::At(at) => at.with_timezone(&Utc),
             RawDate::Text(text) => parse_date(text, ctx.timezone)?,
         };
-        Some(date.min(ctx.now))
+        // Dates before year 1 cannot be written in RFC 3339 or RFC 822
+        // (chrono writes `-0001-12-31…`): they become its first instant.
+        Some(date.min(ctx.now).max(EARLIEST))
     };
     let updated = read_date(raw.updated.as_ref());
     let (published, dated) = match read_date(raw.published.as_ref()).or(updated) {
@@ -128,13 +137,13 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
         id,
         link,
         title,
-        authors: distinct_texts(&raw.authors),
+        authors: distinct_texts(&raw.authors, ctx.max_item),
         summary_html: sanitize(raw.summary_html),
         content_html: sanitize(raw.content_html),
         published,
         dated,
         updated: updated.filter(|u| *u != published),
-        categories: distinct_texts(&raw.categories),
+        categories: distinct_texts(&raw.categories, ctx.max_item),
         enclosures: raw
             .enclosures
             .into_iter()
@@ -185,16 +194,199 @@ fn excerpt(text: &str, max_chars: usize) -> String {
     format!("{}…", head.trim_end())
 }
 
-/// Plain text of each value, without empties and repeats, in first-seen order.
-fn distinct_texts(values: &[String]) -> Vec<String> {
-    let mut texts: Vec<String> = Vec::with_capacity(values.len());
+/// Plain text of each value, without empties and repeats, in first-seen
+/// order, while their bytes add up to at most `max_bytes`.
+fn distinct_texts(values: &[String], max_bytes: usize) -> Vec<String> {
+    // A set, not a scan of what was kept: an item may carry tens of
+    // thousands of categories.
+    let mut seen = HashSet::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut bytes = 0;
     for value in values {
         let text = plain_text(value);
-        if !text.is_empty() && !texts.contains(&text) {
-            texts.push(text);
+        if text.is_empty() || seen.contains(&text) {
+            continue;
         }
+        bytes += text.len();
+        if bytes > max_bytes {
+            break;
+        }
+        seen.insert(text.clone());
+        texts.push(text);
     }
     texts
+}
+
+/// The first `max` bytes of `text`, cut back to a character boundary.
+fn cut_at(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Elements nested deeper than this in one fragment or page are over the
+/// HTML work budget: the HTML parser's cost per tag grows with the depth of
+/// open elements, so deep nesting costs quadratic time (1 MB of nested
+/// `<div>`s took minutes). Real articles nest a few dozen deep.
+pub const MAX_DEPTH: usize = 256;
+
+/// Tags in one fragment or page beyond which it is over the HTML work
+/// budget: they bound the nodes (and memory) a parse builds.
+pub const MAX_TAGS: usize = 100_000;
+
+/// Where `html` first goes over the work budget ([`MAX_DEPTH`],
+/// [`MAX_TAGS`]): the byte offset of the tag that opens one element too deep
+/// or is one tag too many; `None` when it is within.
+///
+/// A cheap linear scan, not a parse: elements whose end tag may be left out
+/// (`p`, `li`, table cells...) and void ones do not count towards depth,
+/// the content of comments and raw-text elements (`script`, `style`...) is
+/// skipped. It only needs to bound what the parser would build.
+pub fn over_budget(html: &str) -> Option<usize> {
+    let bytes = html.as_bytes();
+    let (mut depth, mut tags, mut at) = (0usize, 0usize, 0usize);
+    while let Some(offset) = memchr_lt(&bytes[at..]) {
+        let start = at + offset;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            at = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let end = find(bytes, name_start, b">").map_or(bytes.len(), |e| e + 1);
+        at = end.max(start + 1);
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        tags += 1;
+        if tags > MAX_TAGS {
+            return Some(start);
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        if closing {
+            if !UNCOUNTED_DEPTH.contains(&name.as_str()) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if RAW_TEXT_ELEMENTS.contains(&name.as_str()) {
+            let close = format!("</{name}");
+            at = find_ignore_case(bytes, at, close.as_bytes()).unwrap_or(bytes.len());
+            continue;
+        }
+        let self_closed = end >= 2 && bytes[end - 2] == b'/';
+        if !self_closed && !UNCOUNTED_DEPTH.contains(&name.as_str()) {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return Some(start);
+            }
+        }
+    }
+    None
+}
+
+/// Cuts `html` before the point where it goes over the work budget (see
+/// [`over_budget`]), for whole pages (extraction, listings): what comes
+/// first, usually the article, is kept.
+pub fn cut_to_budget(html: &mut String) {
+    if let Some(cut) = over_budget(html) {
+        html.truncate(cut);
+    }
+}
+
+/// Elements that do not add to the depth [`over_budget`] counts: void
+/// elements, and those whose end tag may be omitted (the parser closes them
+/// itself, so they do not pile up).
+const UNCOUNTED_DEPTH: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
+    "body",
+];
+
+/// Elements whose content is text up to their end tag.
+const RAW_TEXT_ELEMENTS: &[&str] = &[
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'<')
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| from + p)
+}
+
+/// The text of HTML that is over the work budget, without parsing it: tags,
+/// comments and raw-text content dropped by a linear scan, entities decoded,
+/// whitespace collapsed.
+fn flattened_text(html: &str) -> String {
+    let bytes = html.as_bytes();
+    let mut text = String::with_capacity(html.len() / 2);
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(offset) = memchr_lt(&bytes[at..]) else {
+            text.push_str(&html[at..]);
+            break;
+        };
+        let start = at + offset;
+        text.push_str(&html[at..start]);
+        text.push(' ');
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            at = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let end = find(bytes, start, b">").map_or(bytes.len(), |e| e + 1);
+        let name: String = html[start + 1..end]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        at = end;
+        if RAW_TEXT_ELEMENTS.contains(&name.as_str()) {
+            let close = format!("</{name}");
+            at = find_ignore_case(bytes, at, close.as_bytes())
+                .and_then(|c| find(bytes, c, b">"))
+                .map_or(bytes.len(), |e| e + 1);
+        }
+    }
+    html_escape::decode_html_entities(&text)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Absolute URL (resolved against `base`), tracking parameters removed,
@@ -247,7 +439,14 @@ fn is_tracking_param(name: &str) -> bool {
 /// or styles. Relative `src`/`href` become absolute against `base` (and are
 /// dropped without one), lazy images get their real `src`, links lose
 /// tracking parameters and get `rel="noopener noreferrer"`.
+///
+/// HTML over the work budget ([`over_budget`]) is not parsed: it becomes
+/// one paragraph of its text.
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    if over_budget(html).is_some() {
+        let text = flattened_text(html);
+        return format!("<p>{}</p>", html_escape::encode_text(&text));
+    }
     // Ammonia filters attributes one at a time, so it cannot move `data-src`
     // into `src` or drop a whole iframe. The first pass keeps the lazy-image
     // attributes and yields well-formed serialized HTML, which `rewrite_tags`
@@ -409,8 +608,18 @@ static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
 pub fn plain_text(html: &str) -> String {
     // Text without markup or entities (most titles, names and categories)
     // needs no parse; the parser drops NULs, so text with one takes the parse.
+    // Control characters (terminal escapes among them) become spaces.
+    let no_controls = |text: &str| -> String {
+        text.split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     if !html.contains(['<', '&', '\0']) {
-        return html.split_whitespace().collect::<Vec<_>>().join(" ");
+        return no_controls(html);
+    }
+    if over_budget(html).is_some() {
+        return flattened_text(html);
     }
     static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut builder = ammonia::Builder::empty();
@@ -424,10 +633,7 @@ pub fn plain_text(html: &str) -> String {
     // only `&`, `<`, `>` and no-break spaces escaped, and decoding that undoes
     // exactly the serializer's escaping.
     let text = TEXT_ONLY.clean(&spaced).to_string();
-    html_escape::decode_html_entities(&text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    no_controls(&html_escape::decode_html_entities(&text))
 }
 
 /// `2017-07-31` (or `2017/7/31`, or compact `20170731`; a month alone
@@ -700,6 +906,7 @@ mod tests {
             base_url: base,
             timezone: Berlin,
             now: utc(2024, 5, 1, 12, 0, 0),
+            max_item: 1 << 20,
         }
     }
 
@@ -861,6 +1068,43 @@ mod tests {
             "One Two Three"
         );
         assert_eq!(plain_text("   "), "");
+    }
+
+    #[test]
+    fn html_over_the_work_budget_is_flattened_or_cut() {
+        let article = "<div><p>One<p>Two<ul><li>a<li>b</ul><img src=x><br></div>".repeat(5000);
+        assert_eq!(over_budget(&article), None);
+        let deep = format!("{}x", "<div>".repeat(MAX_DEPTH + 1));
+        assert_eq!(over_budget(&deep), Some(MAX_DEPTH * 5));
+        // Closed elements do not add up; raw text and comments are skipped.
+        let flat = format!(
+            "{}<script>{}</script><!--{}-->",
+            "<b>x</b>".repeat(1000),
+            "<div>".repeat(1000),
+            "<div>".repeat(1000)
+        );
+        assert_eq!(over_budget(&flat), None);
+        let many = "<br>".repeat(MAX_TAGS + 1);
+        assert_eq!(over_budget(&many), Some(MAX_TAGS * 4));
+        let out = sanitize_html(
+            &format!("{deep} &amp; <script>evil()</script>&lt;b&gt;"),
+            None,
+        );
+        assert_eq!(out, "<p>x &amp; &lt;b&gt;</p>");
+        assert_eq!(plain_text(&deep), "x");
+        let mut page = format!("<p>kept</p>{deep}");
+        cut_to_budget(&mut page);
+        assert_eq!(page.len(), "<p>kept</p>".len() + MAX_DEPTH * 5);
+    }
+
+    #[test]
+    fn distinct_texts_keep_first_seen_order() {
+        let values: Vec<String> = ["b", "a", "b", "", "<i>a</i>", "c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(distinct_texts(&values, 100), ["b", "a", "c"]);
+        assert_eq!(distinct_texts(&values, 2), ["b", "a"]);
     }
 
     #[test]
@@ -1144,6 +1388,22 @@ mod tests {
             }]
         );
         assert_eq!(item.source, "blog");
+    }
+
+    #[test]
+    fn dates_before_year_one_are_clamped() {
+        let raw = RawItem {
+            guid: Some("old".into()),
+            title: Some("t".into()),
+            published: Some(RawDate::At(
+                DateTime::from_timestamp(-70_000_000_000, 0)
+                    .unwrap()
+                    .fixed_offset(),
+            )),
+            ..RawItem::default()
+        };
+        let item = item(raw, &ctx(None));
+        assert_eq!(item.published.to_rfc3339(), "0001-01-01T00:00:00+00:00");
     }
 
     #[test]

@@ -108,7 +108,10 @@ impl Schedule {
     /// passed (a 7-field expression with years) answers a day later, so a
     /// source is never polled in a loop.
     pub fn next_after(&self, t: DateTime<Utc>) -> DateTime<Utc> {
-        self.cron.after(&t).next().unwrap_or(t + Duration::days(1))
+        self.cron
+            .after(&t)
+            .next()
+            .unwrap_or_else(|| later(t, Duration::days(1)))
     }
 
     /// The usual gap between two firings, measured on the next two: the base
@@ -135,9 +138,10 @@ pub fn after_success(
     fresh_for: Option<Duration>,
 ) -> DateTime<Utc> {
     let interval = schedule.interval(now);
-    let next = (schedule.next_after(now) + jitter(source_id, interval)).max(now + interval / 2);
+    let next =
+        later(schedule.next_after(now), jitter(source_id, interval)).max(later(now, interval / 2));
     match fresh_for {
-        Some(hint) => next.max(now + hint.min(MAX_WAIT)),
+        Some(hint) => next.max(later(now, hint.min(MAX_WAIT))),
         None => next,
     }
 }
@@ -160,11 +164,19 @@ pub fn after_failure(
         .unwrap_or(MAX_WAIT)
         .min(MAX_WAIT);
     let spread = jitter(&format!("{source_id}#{errors}"), delay * 10);
-    let at = now + delay + spread.min(delay / 10);
+    let at = later(later(now, delay), spread.min(delay / 10));
     match retry_after {
-        Some(wait) => at.max(now + wait),
+        // A server asking for more than a day gets a day: a source is never
+        // dropped for good (`Retry-After: 10000000000000` overflowed here).
+        Some(wait) => at.max(later(now, wait.clamp(Duration::zero(), MAX_WAIT))),
         None => at,
     }
+}
+
+/// `at + delay`, saturating at the largest time instead of overflowing.
+fn later(at: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    at.checked_add_signed(delay)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// A deterministic offset in `[0, min(interval / 10, 5 min))` derived from the
@@ -290,6 +302,24 @@ mod tests {
             after_failure(&s, "a", now, 1, None)
         );
         assert!(after_failure(&s, "a", now, u32::MAX, None) <= now + MAX_WAIT + MAX_WAIT / 10);
+    }
+
+    #[test]
+    fn huge_retry_after_and_far_dates_are_capped_not_overflowed() {
+        let s: Schedule = "*/15 * * * *".parse().unwrap();
+        let now = Utc::now();
+        for wait in [
+            Duration::seconds(9_999_999_999),
+            Duration::seconds(10_000_000_000_000),
+            Duration::MAX,
+        ] {
+            let at = after_failure(&s, "a", now, 1, Some(wait));
+            assert!(at <= now + MAX_WAIT, "{at}");
+            let at = after_success(&s, "a", now, Some(wait));
+            assert!(at <= now + MAX_WAIT, "{at}");
+        }
+        let end = at("9999-12-31T23:00:00Z");
+        assert!(after_failure(&s, "a", end, 30, Some(Duration::MAX)) <= end + MAX_WAIT * 2);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `preview`, `extract`, `opml export`): each opens what it needs, does one
 //! thing and returns. Part of `app`, the composition root.
 
-use super::{App, AppError, Format, GONE, Report, is_gone, state_dir};
+use super::{App, AppError, Format, GONE, Report, is_gone, public_url, state_dir};
 use crate::config::{Config, Source, SourceKind};
 use crate::extract;
 use crate::model::Item;
@@ -18,9 +18,16 @@ pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
         .sources
         .iter()
         .map(|s| {
+            // The served list (`GET /opml`) is public: no password or
+            // token in a URL shown there. Listing the origins is for the
+            // operator, who needs them whole.
+            let shown = |url: &url::Url| match target {
+                opml::Target::Served => public_url(url),
+                opml::Target::Origin => url.to_string(),
+            };
             let (origin, page) = match &s.kind {
-                SourceKind::Feed { url } => (Some(url.to_string()), None),
-                SourceKind::Html { url, .. } => (None, Some(url.to_string())),
+                SourceKind::Feed { url } => (Some(shown(url)), None),
+                SourceKind::Html { url, .. } => (None, Some(shown(url))),
                 SourceKind::Files { .. } => (None, None),
             };
             Outline {
@@ -55,16 +62,32 @@ pub async fn fetch(
         .cloned()
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
     for (i, source) in chosen.into_iter().enumerate() {
         let app = app.clone();
-        tasks.spawn(async move { (i, app.fetch_source(&source).await) });
+        let id = source.id.clone();
+        let task = tasks.spawn(async move { (i, app.fetch_source(&source).await) });
+        ids.insert(task.id(), (i, id));
     }
     let mut reports = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(r) = done {
-            progress(&r.1);
-            reports.push(r);
-        }
+    while let Some(done) = tasks.join_next_with_id().await {
+        // A task that died still gets its line, as a failure.
+        let r = match done {
+            Ok((_, r)) => r,
+            Err(e) => {
+                let (i, source) = ids.remove(&e.id()).unwrap_or_default();
+                let why = if e.is_panic() { "crashed" } else { "cancelled" };
+                (
+                    i,
+                    Report {
+                        source,
+                        result: Err(format!("internal error: the fetch {why}")),
+                    },
+                )
+            }
+        };
+        progress(&r.1);
+        reports.push(r);
     }
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
@@ -162,7 +185,7 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
     let base = url
         .map(|u| url::Url::parse(u).map_err(|_| AppError::BadUrl(u.to_string())))
         .transpose()?;
-    let html = extract::decode(bytes, None);
+    let html = super::read::page_html(bytes, None);
     let article = extract::extract(&html, base.as_ref()).map_err(AppError::Extract)?;
     // Without --url, the page's own canonical URL resolves its relative links.
     let base = base.or_else(|| article.url.as_deref().and_then(|u| url::Url::parse(u).ok()));
@@ -173,6 +196,8 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
         base_url: base.as_ref(),
         timezone: chrono_tz::UTC,
         now: Utc::now(),
+        // Extraction shows the whole article it found.
+        max_item: usize::MAX,
     };
     let item = normalize::item(article.into_raw(base.as_ref()), &ctx);
     Ok(Extracted {

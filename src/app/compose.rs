@@ -294,12 +294,15 @@ fn summarize(html: &str) -> String {
     if text.chars().count() <= 300 {
         return format!("<p>{}</p>", html_escape::encode_text(&text));
     }
+    // The last space within the first 300 bytes; text without one (a long
+    // URL, CJK) is cut hard at the 300th character.
+    let hard = text.char_indices().nth(300).map_or(text.len(), |(i, _)| i);
     let cut = text
         .char_indices()
         .take_while(|(i, _)| *i < 300)
         .filter(|(_, c)| c.is_whitespace())
         .last()
-        .map_or(text.len(), |(i, _)| i);
+        .map_or(hard, |(i, _)| i);
     format!("<p>{}…</p>", html_escape::encode_text(&text[..cut]))
 }
 
@@ -308,6 +311,12 @@ mod tests {
     use super::*;
     use chrono::{Datelike, TimeZone, Utc};
     use regex::Regex;
+
+    #[test]
+    fn summaries_of_text_without_spaces_are_bounded() {
+        let s = summarize(&"字".repeat(100_000));
+        assert_eq!(s, format!("<p>{}…</p>", "字".repeat(300)));
+    }
 
     const ARTICLE: &str = "<p>The harbour bridge reopened to traffic on Saturday after a repair that took two years and cost more than planned. Engineers replaced the entire deck and half of the cables, the city said.</p>";
 

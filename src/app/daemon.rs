@@ -164,9 +164,11 @@ async fn reload(app: &Arc<App>, sources: &mut Supervisor) {
         || new.store != old.store
         || new.fetch.concurrency != old.fetch.concurrency
         || new.fetch.per_host != old.fetch.per_host
+        || new.fetch.allow_private != old.fetch.allow_private
+        || new.fetch.proxy != old.fetch.proxy
     {
         warn!(
-            "server.listen, [store], fetch.concurrency and fetch.per_host take effect on restart"
+            "server.listen, [store], fetch.concurrency, fetch.per_host, fetch.allow_private and fetch.proxy take effect on restart"
         );
     }
     app.set_config(new);

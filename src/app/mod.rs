@@ -42,9 +42,9 @@ pub(crate) mod compose;
 mod daemon;
 mod read;
 
-#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
-pub(crate) use read::parse_feed;
 use read::{GONE, Reading, is_gone};
+#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
+pub(crate) use read::{page_html, parse_feed};
 
 pub use commands::{
     Extracted, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
@@ -195,6 +195,12 @@ pub struct App {
     /// fetcher bounds requests, this bounds the items read and waiting for
     /// the store, which would otherwise pile up for every due source.
     in_flight: Arc<Semaphore>,
+    /// Article pages being fetched and extracted, at most
+    /// `fetch.concurrency` across all sources: the fetcher's limit ends with
+    /// the transfer, and a page's body and DOM are held until it is
+    /// extracted, so without this a `full_text` source would hold 30 of
+    /// them at once, outside `concurrency`.
+    articles: Arc<Semaphore>,
 }
 
 /// Where a published feed's bytes live (see `serve::Feeds`).
@@ -239,6 +245,40 @@ fn instance_name() -> String {
     )
 }
 
+/// Bytes of an error text kept (stored, shown on the index page, printed).
+const MAX_ERROR: usize = 1024;
+
+/// `text` safe to store and print: control characters (terminal escapes
+/// such as `\x1b]0;…\x07` or `\x1b[2J` among them) replaced by spaces,
+/// and cut at `max` bytes, marked with "…".
+pub(crate) fn printable(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.len() <= max {
+        return clean;
+    }
+    let mut end = max;
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &clean[..end])
+}
+
+/// A source URL as it may be shown publicly (the index page, `/opml`,
+/// logs): without user name, password and query, which may hold secrets
+/// (`https://user:pass@host/feed?token=...`); the fragment goes too.
+pub(crate) fn public_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Only URLs that cannot have a user name refuse these: http(s) can.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
 /// config.
 fn state_dir(config: &Config) -> PathBuf {
@@ -252,10 +292,12 @@ impl App {
     pub async fn open(config: Config) -> Result<Arc<App>, AppError> {
         let store = store::open(&config.store.url, &state_dir(&config)).await?;
         let in_flight = Arc::new(Semaphore::new(config.fetch.concurrency));
+        let articles = Arc::new(Semaphore::new(config.fetch.concurrency));
         let fetcher = Fetcher::new(&Limits {
             concurrency: config.fetch.concurrency,
             per_host: config.fetch.per_host,
             allow_private: config.fetch.allow_private,
+            proxy: config.fetch.proxy.clone(),
         })
         .map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {
@@ -271,6 +313,7 @@ impl App {
             pending: Mutex::new(None),
             marked: Notify::new(),
             in_flight,
+            articles,
         }))
     }
 
@@ -307,7 +350,7 @@ impl App {
             };
         }
         let now = Utc::now();
-        let reading = self.read_source(source, state.as_ref(), now, false).await;
+        let reading = self.read_source_guarded(source, state.as_ref(), now).await;
         self.record(source, state.as_ref(), now, reading).await
     }
 
@@ -319,11 +362,17 @@ impl App {
         reading: Reading,
     ) -> Report {
         let Reading {
-            outcome,
+            mut outcome,
             location,
             fresh_for,
             retry_after,
         } = reading;
+        // An error text comes from the source (a server's words, a body's
+        // bytes): stored and printed, it is kept short and free of
+        // terminal escapes.
+        if let FetchOutcome::Failed { error } = &mut outcome {
+            *error = printable(error, MAX_ERROR);
+        }
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
         let next_due = match &outcome {
@@ -360,7 +409,14 @@ impl App {
         ) && old != new
             && state.and_then(|s| s.config_url.as_deref()) == location.config_url.as_deref()
         {
-            warn!(source = source.id, "moved permanently from {old} to {new}");
+            let shown =
+                |u: &str| url::Url::parse(u).map_or_else(|_| u.to_string(), |u| public_url(&u));
+            warn!(
+                source = source.id,
+                "moved permanently from {} to {}",
+                shown(old),
+                shown(new)
+            );
         }
         if location.gone {
             warn!(source = source.id, "{GONE}");
@@ -812,7 +868,7 @@ impl App {
                 }
                 r = async {
                     let slot = self.in_flight.acquire().await;
-                    (self.read_source(&source, state.as_ref(), now, false).await, slot)
+                    (self.read_source_guarded(&source, state.as_ref(), now).await, slot)
                 } => r,
             };
             let report = self.record(&source, state.as_ref(), now, reading).await;
@@ -887,7 +943,8 @@ impl App {
         loop {
             let store = self.config().store.clone();
             let before = Utc::now() - chrono::Duration::days(i64::from(store.retain_days));
-            match self.store.prune(before, store.keep_min).await {
+            let max_items = u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX);
+            match self.store.prune(before, store.keep_min, max_items).await {
                 Ok(0) => {}
                 Ok(n) => {
                     info!("pruned {n} old items");
@@ -922,8 +979,8 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
             .map(|s| {
                 let state = states.get(&s.id);
                 let (kind, origin) = match &s.kind {
-                    SourceKind::Feed { url } => ("feed", Some(url.to_string())),
-                    SourceKind::Html { url, .. } => ("html", Some(url.to_string())),
+                    SourceKind::Feed { url } => ("feed", Some(public_url(url))),
+                    SourceKind::Html { url, .. } => ("html", Some(public_url(url))),
                     SourceKind::Files { .. } => ("files", None),
                 };
                 SourceHealth {
@@ -939,5 +996,19 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
                 }
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn printable_text_is_short_and_has_no_control_characters() {
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}\nc", 100), "a [2Jb  c");
+        let long = "é".repeat(1000);
+        let cut = printable(&long, 1001);
+        assert_eq!(cut.len(), 1000 + "…".len());
+        assert!(cut.ends_with('…'));
     }
 }

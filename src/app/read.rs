@@ -19,6 +19,41 @@ use std::path::PathBuf;
 use tracing::warn;
 
 impl App {
+    /// [`App::read_source`] for a fetch that will be recorded; a panic while
+    /// reading becomes a failed reading, so the source is recorded as
+    /// failed and backs off, instead of its task dying and being restarted
+    /// (and its origin asked again) at once.
+    pub(super) async fn read_source_guarded(
+        &self,
+        source: &Source,
+        state: Option<&SourceState>,
+        now: DateTime<Utc>,
+    ) -> Reading {
+        use futures_util::FutureExt;
+        let read = std::panic::AssertUnwindSafe(self.read_source(source, state, now, false));
+        match read.catch_unwind().await {
+            Ok(reading) => reading,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let config_url = source.kind.url().map(url::Url::to_string);
+                let state = state.filter(|s| s.config_url == config_url);
+                let location = Location {
+                    url: state.and_then(|s| s.url.clone()).or(config_url.clone()),
+                    redirect_to: state.and_then(|s| s.redirect_to.clone()),
+                    redirect_streak: state.map_or(0, |s| s.redirect_streak),
+                    config_url,
+                    gone: false,
+                };
+                let error = format!("internal error while reading: {why}");
+                Reading::new(FetchOutcome::Failed { error }, location)
+            }
+        }
+    }
+
     /// Reads a source's items, without writing anything. In a `preview`,
     /// every item counts as new: article pages are fetched even when the
     /// store has them.
@@ -33,7 +68,15 @@ impl App {
             SourceKind::Files { path, follow_links } => {
                 let base = self.config().server.base_url.clone();
                 return Reading::new(
-                    read_files(source, path.clone(), *follow_links, base, now).await,
+                    read_files(
+                        source,
+                        path.clone(),
+                        *follow_links,
+                        base,
+                        now,
+                        self.config().fetch.max_item,
+                    )
+                    .await,
                     Location::default(),
                 );
             }
@@ -61,22 +104,25 @@ impl App {
     }
 
     /// A GET of `url` for `source`, with its user agent, timeout and headers
-    /// and the given validators.
+    /// and the given validators; for an article page with `article`.
     fn request<'a>(
         &self,
         source: &'a Source,
         url: &'a url::Url,
-        etag: Option<&'a str>,
-        last_modified: Option<&'a str>,
+        validators: (Option<&'a str>, Option<&'a str>),
+        article: bool,
     ) -> fetch::Request<'a> {
+        let (etag, last_modified) = validators;
         fetch::Request {
             url,
             etag,
             last_modified,
             user_agent: &source.user_agent,
             timeout: source.timeout,
+            timeout_queued: !article,
             max_body: self.config().fetch.max_body,
             headers: &source.headers,
+            headers_origin: source.kind.url().unwrap_or(url),
         }
     }
 
@@ -107,8 +153,11 @@ impl App {
         let req = self.request(
             source,
             &url,
-            state.and_then(|s| s.etag.as_deref()),
-            state.and_then(|s| s.last_modified.as_deref()),
+            (
+                state.and_then(|s| s.etag.as_deref()),
+                state.and_then(|s| s.last_modified.as_deref()),
+            ),
+            false,
         );
         let resp = match self.fetcher.get(&req).await {
             Ok(r) => r,
@@ -150,8 +199,8 @@ impl App {
         let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
-        // Parsing and sanitizing are CPU work: keep them off the async threads.
-        let (title, ttl, pairs) = tokio::task::spawn_blocking(move || {
+        let max_item = self.config().fetch.max_item;
+        let (title, ttl, pairs) = cpu(source.timeout, "parsing", move || {
             parse_feed(
                 &id,
                 tz,
@@ -159,10 +208,10 @@ impl App {
                 body.content_type.as_deref(),
                 &body.url,
                 now,
+                max_item,
             )
         })
-        .await
-        .map_err(|e| format!("parser crashed: {e}"))?
+        .await?
         .map_err(|e| e.to_string())?;
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
@@ -196,8 +245,9 @@ impl App {
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
-        let (pairs, follow) = tokio::task::spawn_blocking(move || {
-            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+        let max_item = self.config().fetch.max_item;
+        let (pairs, follow) = cpu(source.timeout, "parsing", move || {
+            let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
                 Some(s) => {
                     let selectors = source::html::Selectors {
@@ -227,12 +277,12 @@ impl App {
                 base_url: Some(&body.url),
                 timezone: tz,
                 now,
+                max_item,
             };
             let pairs = normalize_all(raws, &ctx);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
-        .await
-        .map_err(|e| format!("parser crashed: {e}"))?
+        .await?
         .map_err(|e| e.to_string())?;
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
@@ -255,8 +305,9 @@ impl App {
     /// stored validators: unchanged (304), its item is left out and the
     /// stored article kept; changed, it is read again and updated in place.
     /// New items go first within [`MAX_ARTICLES`]. A new item whose page
-    /// cannot be read is kept as it is when it has a title, else left out,
-    /// to be tried again on the next fetch. Returns the items and the
+    /// cannot be read is kept as it is when it has a title, else left out;
+    /// either way its page is tried again on the next fetch (a stored item
+    /// with no page read is asked for it unconditionally). Returns the items and the
     /// validators of the pages read.
     /// Without `follow`, the items as they are and no pages read.
     async fn with_articles(
@@ -300,26 +351,40 @@ impl App {
                 let Some(link) = link else {
                     return (!is_known).then_some((item, None));
                 };
+                // A stored item without a page read is one whose page
+                // failed: it is asked for again, unconditionally.
                 let validators = stored.get(link.as_str());
-                if is_known && validators.is_none() {
-                    // Stored without validators: nothing to ask conditionally.
-                    return None;
-                }
-                match self.fetch_article(source, &link, validators).await {
+                let titled = raw.title.is_some();
+                // Held from the request to the normalized item: the body and
+                // its DOM live that long.
+                let _slot = self.articles.acquire().await;
+                let read = match self.fetch_article(source, &link, validators).await {
                     Ok(Some((article, page, fresh))) => {
-                        let merged = merge(raw, article, &page);
-                        let ctx = normalize::Context {
-                            source: &source.id,
-                            base_url: Some(&page),
-                            timezone: source.timezone,
-                            now,
-                        };
-                        Some((normalize::item(merged, &ctx), Some(fresh)))
+                        let (id, tz) = (source.id.clone(), source.timezone);
+                        let max_item = self.config().fetch.max_item;
+                        cpu(source.timeout, "normalizing", move || {
+                            let merged = merge(raw, article, &page);
+                            let ctx = normalize::Context {
+                                source: &id,
+                                base_url: Some(&page),
+                                timezone: tz,
+                                now,
+                                max_item,
+                            };
+                            Some((normalize::item(merged, &ctx), fresh))
+                        })
+                        .await
                     }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                match read {
+                    Ok(Some((item, fresh))) => Some((item, Some(fresh))),
                     Ok(None) => None,
                     Err(e) => {
+                        let e = super::printable(&e, super::MAX_ERROR);
                         warn!(source = source.id, "article {link}: {e}");
-                        (!is_known && raw.title.is_some()).then_some((item, None))
+                        (!is_known && titled).then_some((item, None))
                     }
                 }
             }
@@ -346,8 +411,11 @@ impl App {
         let req = self.request(
             source,
             url,
-            validators.and_then(|v| v.etag.as_deref()),
-            validators.and_then(|v| v.last_modified.as_deref()),
+            (
+                validators.and_then(|v| v.etag.as_deref()),
+                validators.and_then(|v| v.last_modified.as_deref()),
+            ),
+            true,
         );
         let body = match self.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,
@@ -359,15 +427,43 @@ impl App {
             etag: body.etag.clone(),
             last_modified: body.last_modified.clone(),
         };
-        tokio::task::spawn_blocking(move || {
-            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+        cpu(source.timeout, "extraction", move || {
+            let html = page_html(&body.bytes, body.content_type.as_deref());
             extract::extract(&html, Some(&body.url))
                 .map(|a| Some((a, body.url, fresh)))
                 .map_err(|e| e.to_string())
         })
-        .await
-        .map_err(|e| format!("extraction crashed: {e}"))?
+        .await?
     }
+}
+
+/// Runs CPU work (parsing, extraction, sanitizing) off the async threads,
+/// within `limit` (the source's timeout): work that overruns it is
+/// abandoned, not waited for (the thread finishes it and drops the result),
+/// so neither a fetch nor a shutdown waits on it. Fails naming `what` on
+/// overrun and when the work panicked.
+async fn cpu<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(format!("{what} crashed: {e}")),
+        Err(_) => Err(format!(
+            "{what} took longer than {}s; abandoned",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
+/// A fetched HTML page as text, cut to the HTML work budget
+/// ([`normalize::cut_to_budget`]) before anything parses it: listings,
+/// article extraction and `tidings extract` all read pages through here.
+pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    let mut html = extract::decode(bytes, content_type);
+    normalize::cut_to_budget(&mut html);
+    html
 }
 
 /// A feed's title, its RSS `<ttl>` in minutes, and each raw item with its
@@ -383,6 +479,7 @@ pub(crate) fn parse_feed(
     content_type: Option<&str>,
     url: &url::Url,
     now: DateTime<Utc>,
+    max_item: usize,
 ) -> Result<ParsedItems, source::feed::FeedError> {
     let parsed = source::feed::parse(bytes, content_type, url.as_str(), move |t| {
         normalize::parse_date(t, tz)
@@ -392,6 +489,7 @@ pub(crate) fn parse_feed(
         base_url: Some(url),
         timezone: tz,
         now,
+        max_item,
     };
     Ok((parsed.title, parsed.ttl, normalize_all(parsed.items, &ctx)))
 }
@@ -504,6 +602,7 @@ async fn read_files(
     follow_links: bool,
     base_url: String,
     now: DateTime<Utc>,
+    max_item: usize,
 ) -> FetchOutcome {
     let id = source.id.clone();
     let tz = source.timezone;
@@ -517,6 +616,7 @@ async fn read_files(
             base_url: None,
             timezone: tz,
             now,
+            max_item,
         };
         let items: Vec<Item> = raws
             .into_iter()
@@ -556,6 +656,7 @@ impl App {
         let (dir, follow_links, tz) = (path.clone(), *follow_links, src.timezone);
         let (id, rel_path) = (source.to_string(), rel_path.to_string());
         let base = config.server.base_url.clone();
+        let max_item = config.fetch.max_item;
         tokio::task::spawn_blocking(move || {
             let raw = source::files::read_one(&dir, &rel_path, follow_links)?;
             let ctx = normalize::Context {
@@ -563,6 +664,7 @@ impl App {
                 base_url: None,
                 timezone: tz,
                 now: Utc::now(),
+                max_item,
             };
             let item = normalize::item(local_article(&id, &rel_path, raw, &base), &ctx);
             Some(render::article_page(&item))

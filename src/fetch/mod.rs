@@ -31,6 +31,10 @@ pub struct Limits {
     /// name that resolves, or rebinds, to one cannot slip through) and on
     /// every redirect hop.
     pub allow_private: bool,
+    /// The proxy every request goes through. Without one, none is used,
+    /// whatever `HTTP_PROXY` and the like say: a proxy resolves names
+    /// itself, out of reach of the address check.
+    pub proxy: Option<Url>,
 }
 
 /// One conditional GET.
@@ -40,11 +44,24 @@ pub struct Request<'a> {
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub user_agent: &'a str,
-    /// The whole transfer, from connecting to the last body byte.
+    /// The whole transfer, from connecting to the last body byte; with
+    /// `timeout_queued`, also the wait for a slot within the limits before
+    /// the first request is sent.
     pub timeout: Duration,
+    /// Whether waiting for the first request's slot counts towards
+    /// `timeout`. A source's own fetch counts it (it runs under a lease
+    /// that must not expire meanwhile); article pages do not, since a
+    /// source's pages queue behind each other on one host, and a page
+    /// waiting its turn has not been slow.
+    pub timeout_queued: bool,
     /// Decoded bytes at most.
     pub max_body: u64,
+    /// The source's own headers (cookies, tokens): sent only to requests,
+    /// first or after a redirect, whose origin is `headers_origin`'s.
     pub headers: &'a [(String, String)],
+    /// The URL whose origin (scheme, host, port) `headers` belong to: the
+    /// source's own.
+    pub headers_origin: &'a Url,
 }
 
 /// A successful answer.
@@ -115,7 +132,7 @@ impl fmt::Display for FetchError {
             FetchError::Redirect(why) => write!(f, "{why}"),
             FetchError::Refused(host) => write!(
                 f,
-                "refused: {host} is a loopback, private or link-local address (set fetch.allow_private to allow it)"
+                "refused: {host} is a loopback, private or special-purpose address (set fetch.allow_private to allow it)"
             ),
             FetchError::Network(e) => write!(f, "{e}"),
             FetchError::BadHeader(h) => write!(f, "invalid header {h}"),
@@ -152,13 +169,20 @@ impl Fetcher {
         if !limits.allow_private {
             builder = builder.dns_resolver(PublicOnly);
         }
+        builder = match &limits.proxy {
+            Some(proxy) => builder.proxy(
+                reqwest::Proxy::all(proxy.as_str())
+                    .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?,
+            ),
+            None => builder.no_proxy(),
+        };
         let client = builder
             .gzip(true)
             .brotli(true)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         Ok(Fetcher {
             client,
             all: Arc::new(Semaphore::new(limits.concurrency.max(1))),
@@ -175,14 +199,26 @@ impl Fetcher {
     /// status, on timeout, on a body over `max_body`, on too many redirects
     /// and on network errors.
     pub async fn get(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        match tokio::time::timeout(req.timeout, self.follow(req)).await {
+        let first = if req.timeout_queued {
+            None
+        } else {
+            Some(self.permits(req.url).await?)
+        };
+        match tokio::time::timeout(req.timeout, self.follow(req, first)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(req.timeout)),
         }
     }
 
-    async fn follow(&self, req: &Request<'_>) -> Result<Response, FetchError> {
-        let headers = request_headers(req)?;
+    /// Follows redirects from `req.url`; `first` are the first hop's
+    /// permits when already taken.
+    async fn follow(
+        &self,
+        req: &Request<'_>,
+        mut first: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    ) -> Result<Response, FetchError> {
+        let (common, own) = request_headers(req)?;
+        let own_origin = req.headers_origin.origin();
         let mut url = req.url.clone();
         let mut moved_to = None;
         let mut still_permanent = true;
@@ -194,14 +230,24 @@ impl Fetcher {
                     url.host_str().unwrap_or("").to_string(),
                 ));
             }
-            let _permits = self.permits(&url).await?;
+            let _permits = match first.take() {
+                Some(taken) => taken,
+                None => self.permits(&url).await?,
+            };
+            // One policy for credentials: the configured headers go to the
+            // source's own origin only, never to another host a redirect
+            // (or an article link) names.
+            let mut headers = common.clone();
+            if url.origin() == own_origin {
+                headers.extend(own.clone());
+            }
             let resp = self
                 .client
                 .get(url.clone())
-                .headers(headers.clone())
+                .headers(headers)
                 .send()
                 .await
-                .map_err(|e| FetchError::Network(error_chain(&e)))?;
+                .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
             let status = resp.status();
             if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
                 let next = resp
@@ -271,14 +317,17 @@ impl Fetcher {
     }
 }
 
-fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
-    let mut headers = HeaderMap::new();
+/// The headers every hop gets (user agent, validators), and the source's
+/// own, which go only to its origin.
+fn request_headers(req: &Request<'_>) -> Result<(HeaderMap, HeaderMap), FetchError> {
+    let mut own = HeaderMap::new();
     for (name, value) in req.headers {
         let n = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| FetchError::BadHeader(name.clone()))?;
         let v = HeaderValue::from_str(value).map_err(|_| FetchError::BadHeader(name.clone()))?;
-        headers.insert(n, v);
+        own.insert(n, v);
     }
+    let mut headers = HeaderMap::new();
     let ua = HeaderValue::from_str(req.user_agent)
         .map_err(|_| FetchError::BadHeader("User-Agent".into()))?;
     headers.insert(header::USER_AGENT, ua);
@@ -291,7 +340,7 @@ fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
     {
         headers.insert(header::IF_MODIFIED_SINCE, v);
     }
-    Ok(headers)
+    Ok((headers, own))
 }
 
 /// Reads the body, counting decoded bytes as they arrive, so an endless or
@@ -310,7 +359,7 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
     let mut bytes = BytesMut::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e)))?;
+        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         if (bytes.len() + chunk.len()) as u64 > max_body {
             return Err(FetchError::TooLarge(max_body));
         }
@@ -392,7 +441,7 @@ impl Fetcher {
         let resp = tokio::time::timeout(timeout, send)
             .await
             .map_err(|_| FetchError::Timeout(timeout))?
-            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -405,31 +454,79 @@ impl Fetcher {
 }
 
 /// Whether `ip` is an address a fetcher for the open web must not reach:
-/// unspecified, loopback, private (RFC 1918), shared (RFC 6598), link-local,
-/// broadcast, unique-local (RFC 4193), or IPv4 inside IPv6 of those kinds.
+/// every block of IANA's IPv4 and IPv6 special-purpose address registries
+/// (loopback, private, shared, link-local, documentation, benchmarking,
+/// reserved, discard-only, unique-local, ORCHID, SRv6 SIDs, ...), multicast
+/// and broadcast; and an address that embeds an IPv4 one (mapped, NAT64's
+/// well-known prefix, 6to4) when the IPv4 address is one of those. The
+/// IPv4-compatible (`::/96`), local-use NAT64 (`64:ff9b:1::/48`) and IETF
+/// protocol (`2001::/23`, Teredo among them) blocks are refused whole: what
+/// they lead to cannot be checked here.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(a) => {
-            let [b0, b1, ..] = a.octets();
-            a.is_unspecified()
-                || a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_broadcast()
-                || b0 == 0
-                || (b0 == 100 && (64..128).contains(&b1))
-        }
-        IpAddr::V6(a) => {
-            let first = a.segments()[0];
-            a.is_unspecified()
-                || a.is_loopback()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first & 0xffc0) == 0xfec0
-                || a.to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
+        IpAddr::V4(a) => is_special_v4(a),
+        IpAddr::V6(a) => is_special_v6(a),
     }
+}
+
+fn is_special_v4(a: std::net::Ipv4Addr) -> bool {
+    let n = u32::from(a);
+    // (network, prefix length) of the IPv4 special-purpose registry, plus
+    // multicast (224.0.0.0/4) and the 6to4 relay anycast block.
+    const BLOCKS: &[(u32, u32)] = &[
+        (0x0000_0000, 8),  // 0.0.0.0/8 "this network"
+        (0x0a00_0000, 8),  // 10.0.0.0/8 private
+        (0x6440_0000, 10), // 100.64.0.0/10 shared address space
+        (0x7f00_0000, 8),  // 127.0.0.0/8 loopback
+        (0xa9fe_0000, 16), // 169.254.0.0/16 link-local
+        (0xac10_0000, 12), // 172.16.0.0/12 private
+        (0xc000_0000, 24), // 192.0.0.0/24 IETF protocol assignments
+        (0xc000_0200, 24), // 192.0.2.0/24 TEST-NET-1
+        (0xc058_6300, 24), // 192.88.99.0/24 6to4 relay anycast
+        (0xc0a8_0000, 16), // 192.168.0.0/16 private
+        (0xc612_0000, 15), // 198.18.0.0/15 benchmarking
+        (0xc633_6400, 24), // 198.51.100.0/24 TEST-NET-2
+        (0xcb00_7100, 24), // 203.0.113.0/24 TEST-NET-3
+        (0xe000_0000, 4),  // 224.0.0.0/4 multicast
+        (0xf000_0000, 4),  // 240.0.0.0/4 reserved, and the broadcast address
+    ];
+    BLOCKS
+        .iter()
+        .any(|&(net, len)| n >> (32 - len) == net >> (32 - len))
+}
+
+fn is_special_v6(a: std::net::Ipv6Addr) -> bool {
+    let n = u128::from(a);
+    let within = |net: u128, len: u32| n >> (128 - len) == net >> (128 - len);
+    let embedded = |at: u32| std::net::Ipv4Addr::from((n >> at) as u32);
+    if within(0xffff_0000_0000, 96) {
+        // ::ffff:0:0/96, IPv4-mapped.
+        return is_special_v4(embedded(0));
+    }
+    if within(0x0064_ff9b << 96, 96) {
+        // 64:ff9b::/96, NAT64's well-known prefix.
+        return is_special_v4(embedded(0));
+    }
+    if within(0x2002 << 112, 16) {
+        // 2002::/16, 6to4: the IPv4 address follows the prefix.
+        return is_special_v4(embedded(80));
+    }
+    // (network, prefix length) of the IPv6 special-purpose registry, plus
+    // multicast and the deprecated site-local block.
+    const BLOCKS: &[(u128, u32)] = &[
+        (0, 96),                      // ::/96 unspecified, loopback, IPv4-compatible
+        (0x0064_ff9b_0001 << 80, 48), // 64:ff9b:1::/48 local-use NAT64
+        (0x0100 << 112, 64),          // 100::/64 discard-only
+        (0x2001 << 112, 23),          // 2001::/23 IETF protocol assignments (Teredo...)
+        (0x2001_0db8 << 96, 32),      // 2001:db8::/32 documentation
+        (0x3fff << 112, 20),          // 3fff::/20 documentation
+        (0x5f00 << 112, 16),          // 5f00::/16 SRv6 SIDs
+        (0xfc00 << 112, 7),           // fc00::/7 unique-local
+        (0xfe80 << 112, 10),          // fe80::/10 link-local
+        (0xfec0 << 112, 10),          // fec0::/10 site-local (deprecated)
+        (0xff00 << 112, 8),           // ff00::/8 multicast
+    ];
+    BLOCKS.iter().any(|&(net, len)| within(net, len))
 }
 
 fn url_is_private(url: &Url) -> bool {
@@ -464,7 +561,9 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone
-/// ("error sending request") does not say what went wrong.
+/// ("error sending request") does not say what went wrong. Callers pass
+/// reqwest errors `without_url()`: the text is stored and shown on the
+/// public index page, and a URL may hold a password or a token.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cause = e.source();
@@ -508,7 +607,9 @@ mod tests {
             user_agent: "tidings-test",
             timeout,
             max_body: 1 << 20,
+            timeout_queued: true,
             headers: &[],
+            headers_origin: url,
         }
     }
 
@@ -517,6 +618,7 @@ mod tests {
             concurrency: 4,
             per_host: 2,
             allow_private: true,
+            proxy: None,
         })
         .unwrap()
     }
@@ -582,6 +684,7 @@ mod tests {
             concurrency: 4,
             per_host: 2,
             allow_private: false,
+            proxy: None,
         })
         .unwrap();
         let err = guarded
@@ -627,7 +730,46 @@ mod tests {
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
+        for ip in [
+            "::",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "ff02::1",
+            "fec0::1",
+            "100::1",
+            "224.0.0.1",
+            "239.255.255.250",
+            "255.255.255.255",
+            "240.0.0.1",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.88.99.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "100.128.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "::ffff:8.8.8.8",
+            "198.20.0.1",
+            "223.255.255.255",
+        ] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -249,6 +249,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/articles/{source}/{*path}", get(article_route))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .fallback(unmatched)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
         .with_state(shared)
 }
@@ -289,25 +290,40 @@ async fn metrics(State(shared): State<Shared>) -> Response {
         .into_response()
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets open
-/// requests finish.
-/// Bounds on what clients may hold, so slow or half-open ones cannot starve
-/// readers.
+/// Bounds on what clients may hold, so slow, idle or half-open ones cannot
+/// starve readers.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Connections open at once; one more is closed as soon as accepted.
     pub max_connections: usize,
-    /// Time a client has to send a request's headers, and the longest an
-    /// idle keep-alive connection stays open.
+    /// Time a client has to send a request's head; the longest a
+    /// connection (HTTP/1 or HTTP/2) stays open with no request in progress
+    /// (a request body still arriving after its answer was sent does not
+    /// count); and how long a connection being closed may take to finish
+    /// what it has in progress.
     pub header_timeout: std::time::Duration,
 }
 
 /// Largest request head accepted: feed readers send a few hundred bytes.
 const MAX_HEAD: usize = 16 * 1024;
 
+/// Streams one HTTP/2 connection may have open at once: a feed reader needs
+/// a handful, and each is a task here.
+const MAX_STREAMS: u32 = 32;
+
+/// The longest the daemon waits for open connections when it stops: SIGTERM
+/// must end the process within 10 s.
+const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `router` on `listener` within `limits` until `shutdown` resolves,
-/// then stops accepting and waits for open connections to finish their
-/// requests.
+/// then stops accepting and gives open connections a short while to finish
+/// their requests.
+///
+/// Each connection is watched: once it has had no request in progress for
+/// `header_timeout` it is asked to close (HTTP/2 GOAWAY), and one that has
+/// not closed `header_timeout` later is dropped. hyper's own timers cover
+/// HTTP/1 heads only, and an HTTP/2 client answering PINGs, or holding a
+/// stream open, would otherwise keep its slot for ever.
 ///
 /// Fails only when accepting fails for good.
 pub async fn run(
@@ -327,9 +343,12 @@ pub async fn run(
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(MAX_HEAD as u32)
-        .keep_alive_interval(Some(limits.header_timeout));
+        .max_concurrent_streams(MAX_STREAMS)
+        .keep_alive_interval(Some(limits.header_timeout))
+        .keep_alive_timeout(limits.header_timeout);
+    let builder = Arc::new(builder);
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let service = hyper_util::service::TowerToHyperService::new(router);
     tokio::pin!(shutdown);
     loop {
@@ -350,16 +369,123 @@ pub async fn run(
             drop(stream);
             continue;
         };
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
-        let conn = graceful.watch(conn.into_owned());
+        let activity = Arc::new(Activity::new());
+        let svc = {
+            let (service, activity) = (service.clone(), activity.clone());
+            hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let busy = activity.begin();
+                let answer = hyper::service::Service::call(&service, req);
+                async move {
+                    let resp = answer.await?;
+                    Ok::<_, std::convert::Infallible>(resp.map(|b| {
+                        axum::body::Body::new(Tracked {
+                            inner: b,
+                            _busy: busy,
+                        })
+                    }))
+                }
+            })
+        };
+        let (builder, mut stop) = (builder.clone(), stop_rx.clone());
+        let limit = limits.header_timeout;
         tokio::spawn(async move {
-            let _ = conn.await;
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let mut drain_until: Option<tokio::time::Instant> = None;
+            loop {
+                let draining = drain_until.is_some();
+                tokio::select! {
+                    _ = conn.as_mut() => break,
+                    _ = stop.changed(), if !draining => {
+                        conn.as_mut().graceful_shutdown();
+                        drain_until = Some(tokio::time::Instant::now() + limit.min(STOP_DRAIN));
+                    }
+                    _ = tokio::time::sleep(limit / 4), if !draining => {
+                        if activity.idle_for() >= limit {
+                            conn.as_mut().graceful_shutdown();
+                            drain_until = Some(tokio::time::Instant::now() + limit);
+                        }
+                    }
+                    _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if draining => break,
+                }
+            }
             drop(permit);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stop_tx.send(true);
+    // Every connection holds a permit until it ends: taking them all waits
+    // for the last one.
+    let _ = open.acquire_many(limits.max_connections as u32).await;
     Ok(())
+}
+
+/// What one connection is doing: requests in progress (from their head to
+/// the end of the response body) and when the last one ended.
+struct Activity {
+    // A std mutex: it is held only to read or swap a counter and a time.
+    state: std::sync::Mutex<(usize, tokio::time::Instant)>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            state: std::sync::Mutex::new((0, tokio::time::Instant::now())),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0 += 1;
+        Busy(self.clone())
+    }
+
+    /// How long no request has been in progress; zero while one is.
+    fn idle_for(&self) -> std::time::Duration {
+        let (busy, since) = *self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if busy > 0 {
+            std::time::Duration::ZERO
+        } else {
+            since.elapsed()
+        }
+    }
+}
+
+/// One request in progress on a connection, until dropped.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.0 -= 1;
+        state.1 = tokio::time::Instant::now();
+    }
+}
+
+/// A response body that keeps its request counted as in progress until it
+/// is sent (or dropped).
+struct Tracked {
+    inner: axum::body::Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 async fn index_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {
@@ -383,9 +509,16 @@ async fn source_route(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    // Checked before rendering: a request for `ID.xyz` must not make the
+    // source's feeds be rendered (from the store) only to answer 404.
+    let Some((base, ext)) = name.rsplit_once('.') else {
+        return not_found("source", &name);
+    };
+    if !FORMATS.contains(&ext) {
+        return not_found("source", &name);
+    }
     let path = format!("sources/{name}");
     if shared.feeds.get(&path).is_none() {
-        let base = name.rsplit_once('.').map_or(&*name, |(b, _)| b);
         shared.on_demand.render(&format!("sources/{base}")).await;
     }
     respond(&shared.feeds, "sources", &name, &headers)
@@ -411,6 +544,19 @@ async fn article_route(
         )
             .into_response(),
     }
+}
+
+/// The extensions of the formats every feed is served in.
+const FORMATS: [&str; 3] = ["rss", "atom", "json"];
+
+/// A path no route serves: a short text, like an unknown id's.
+async fn unmatched() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found: see / for the feeds served here\n",
+    )
+        .into_response()
 }
 
 fn not_found(what: &str, name: &str) -> Response {
@@ -502,7 +648,9 @@ fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
         })
 }
 
-/// The best encoding the client accepts: br, then gzip, then none.
+/// The encoding the client prefers (RFC 9110, 12.5.3): the highest
+/// q-value among br and gzip, br on a tie, none when both are refused. A
+/// coding named explicitly wins over `*`, so `br;q=0, *` refuses br.
 fn choose_encoding(headers: &HeaderMap) -> Encoding {
     let Some(accept) = headers
         .get(header::ACCEPT_ENCODING)
@@ -510,20 +658,31 @@ fn choose_encoding(headers: &HeaderMap) -> Encoding {
     else {
         return Encoding::Identity;
     };
-    let accepts = |name: &str| {
-        accept.split(',').any(|part| {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
-        })
-    };
-    if accepts("br") {
+    let mut any = None;
+    let (mut br, mut gzip) = (None, None);
+    for part in accept.split(',') {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| v.trim().parse::<f32>().ok())?
+            })
+            .unwrap_or(1.0);
+        match coding.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gzip = Some(q),
+            "*" => any = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    if br > 0.0 && br >= gzip {
         Encoding::Br
-    } else if accepts("gzip") {
+    } else if gzip > 0.0 {
         Encoding::Gzip
     } else {
         Encoding::Identity
@@ -552,10 +711,15 @@ mod tests {
         assert!(
             choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, br")])) == Encoding::Br
         );
-        assert!(
-            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "br;q=0, gzip")]))
-                == Encoding::Gzip
-        );
+        let chosen = |accept: &str| choose_encoding(&headers(&[(header::ACCEPT_ENCODING, accept)]));
+        assert!(chosen("br;q=0, gzip") == Encoding::Gzip);
+        assert!(chosen("br;q=0, *") == Encoding::Gzip);
+        assert!(chosen("*;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=0, br;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=1.0, br;q=0.5") == Encoding::Gzip);
+        assert!(chosen("gzip;q=0.5, br;q=0.5") == Encoding::Br);
+        assert!(chosen("*") == Encoding::Br);
+        assert!(chosen("GZIP ; Q=0.8") == Encoding::Gzip);
     }
 
     #[test]

@@ -196,7 +196,17 @@ pub trait Store: Send + Sync {
 
     /// Removes items older than `before`, keeping each source's newest
     /// `keep_min`; returns how many were removed.
-    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError>;
+    ///
+    /// Beyond that, only each source's newest `max_items` are kept. The ids
+    /// of pruned items are kept as tombstones: recorded again (a feed that
+    /// keeps listing them), they count as unchanged, never as new, and
+    /// [`Store::known_ids`] includes them.
+    async fn prune(
+        &self,
+        before: DateTime<Utc>,
+        keep_min: u32,
+        max_items: u32,
+    ) -> Result<u64, StoreError>;
 
     /// The sources whose items changed after `version` (0: since the
     /// store was made). Versions grow in commit order, so a reader that
@@ -223,7 +233,9 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
         let store = SqliteStore::open(&path).await?;
         Ok(Arc::new(store))
     } else {
-        Err(StoreError::Unsupported(url.to_string()))
+        // Only the scheme: the rest may hold a password.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        Err(StoreError::Unsupported(format!("{scheme}:")))
     }
 }
 

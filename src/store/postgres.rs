@@ -74,6 +74,13 @@ CREATE TABLE pages (
 );
 "#,
     super::LOCAL_ARTICLE_IDS,
+    r#"
+CREATE TABLE pruned (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (source, id)
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).
@@ -245,6 +252,9 @@ async fn upsert_items(
     let existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
         .await?;
+    let tombstone = tx
+        .prepare_cached("SELECT 1 FROM pruned WHERE source = $1 AND id = $2")
+        .await?;
     let insert = tx
         .prepare_cached(
             "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
@@ -261,7 +271,14 @@ async fn upsert_items(
         let hash = content_hash(item);
         let enclosures = super::enclosures_to_json(&item.enclosures);
         let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
+        let pruned = old.is_none()
+            && tx
+                .query_opt(&tombstone, &[&item.source, &item.id])
+                .await?
+                .is_some();
         match old {
+            // Pruned once, it never comes back as new.
+            None if pruned => summary.unchanged += 1,
             None => {
                 tx.execute(
                     &insert,
@@ -572,7 +589,8 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id FROM items WHERE source = $1 AND id = ANY($2::text[])",
+                "SELECT id FROM items WHERE source = $1 AND id = ANY($2::text[])
+                 UNION SELECT id FROM pruned WHERE source = $1 AND id = ANY($2::text[])",
                 &[&source, &ids],
             )
             .await
@@ -580,18 +598,28 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
     }
 
-    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
+    async fn prune(
+        &self,
+        before: DateTime<Utc>,
+        keep_min: u32,
+        max_items: u32,
+    ) -> Result<u64, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(q)?;
         let removed = tx
             .query(
-                "DELETE FROM items WHERE published < $1 AND (source, id) NOT IN (
-                    SELECT source, id FROM (
-                        SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id COLLATE \"C\") AS rank
-                        FROM items
-                    ) ranked WHERE rank <= $2
-                 ) RETURNING source",
-                &[&before, &i64::from(keep_min)],
+                "WITH gone AS (
+                    DELETE FROM items WHERE (source, id) IN (
+                        SELECT source, id FROM (
+                            SELECT source, id, published, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id COLLATE \"C\") AS rank
+                            FROM items
+                        ) ranked WHERE (published < $1 AND rank > $2) OR rank > $3
+                    ) RETURNING source, id
+                 ), tombs AS (
+                    INSERT INTO pruned (source, id) SELECT source, id FROM gone ON CONFLICT DO NOTHING
+                 )
+                 SELECT source FROM gone",
+                &[&before, &i64::from(keep_min), &i64::from(max_items)],
             )
             .await
             .map_err(q)?;

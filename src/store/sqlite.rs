@@ -74,6 +74,13 @@ CREATE TABLE pages (
 ) WITHOUT ROWID;
 "#,
     super::LOCAL_ARTICLE_IDS,
+    r#"
+CREATE TABLE pruned (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -213,6 +220,7 @@ fn upsert_items(
     let mut summary = SaveSummary::default();
     let mut existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
+    let mut tombstone = tx.prepare_cached("SELECT 1 FROM pruned WHERE source = ?1 AND id = ?2")?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -232,6 +240,8 @@ fn upsert_items(
             })
             .optional()?;
         match old {
+            // Pruned once, it never comes back as new.
+            None if tombstone.exists(params![item.source, item.id])? => summary.unchanged += 1,
             None => {
                 insert.execute(params![
                     item.source,
@@ -524,7 +534,10 @@ impl Store for SqliteStore {
         let source = source.to_string();
         let ids = ids.to_vec();
         self.with(move |c| {
-            let mut st = c.prepare_cached("SELECT 1 FROM items WHERE source = ?1 AND id = ?2")?;
+            let mut st = c.prepare_cached(
+                "SELECT 1 FROM items WHERE source = ?1 AND id = ?2
+                 UNION ALL SELECT 1 FROM pruned WHERE source = ?1 AND id = ?2",
+            )?;
             let mut known = HashSet::new();
             for id in ids {
                 if st.exists(params![source, id])? {
@@ -536,22 +549,35 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn prune(&self, before: DateTime<Utc>, keep_min: u32) -> Result<u64, StoreError> {
+    async fn prune(
+        &self,
+        before: DateTime<Utc>,
+        keep_min: u32,
+        max_items: u32,
+    ) -> Result<u64, StoreError> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let removed: Vec<String> = {
+            let removed: Vec<(String, String)> = {
                 let mut st = tx.prepare(
-                    "DELETE FROM items WHERE published < ?1 AND (source, id) NOT IN (
+                    "DELETE FROM items WHERE (source, id) IN (
                         SELECT source, id FROM (
-                            SELECT source, id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id) AS rank
+                            SELECT source, id, published, ROW_NUMBER() OVER (PARTITION BY source ORDER BY published DESC, id) AS rank
                             FROM items
-                        ) WHERE rank <= ?2
-                     ) RETURNING source",
+                        ) WHERE (published < ?1 AND rank > ?2) OR rank > ?3
+                     ) RETURNING source, id",
                 )?;
-                st.query_map(params![ms(before), keep_min], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?
+                st.query_map(params![ms(before), keep_min, max_items], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?
             };
-            let mut sources = removed.clone();
+            let mut tomb =
+                tx.prepare_cached("INSERT OR IGNORE INTO pruned (source, id) VALUES (?1, ?2)")?;
+            for (source, id) in &removed {
+                tomb.execute(params![source, id])?;
+            }
+            drop(tomb);
+            let mut sources: Vec<String> = removed.iter().map(|(s, _)| s.clone()).collect();
             sources.sort();
             sources.dedup();
             if !sources.is_empty() {

@@ -23,6 +23,8 @@ pub struct Seen {
     pub user_agent: Option<String>,
     pub accept_encoding: Option<String>,
     pub status: u16,
+    /// Every header of the request.
+    pub headers: HeaderMap,
 }
 
 /// How the origin answers one request to a scripted path.
@@ -170,6 +172,7 @@ async fn serve_doc(
         user_agent: text(header::USER_AGENT),
         accept_encoding: text(header::ACCEPT_ENCODING),
         status: response.status().as_u16(),
+        headers,
     });
     response
 }

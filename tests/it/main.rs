@@ -9,6 +9,7 @@ mod common;
 mod core;
 mod dialects;
 mod extract;
+mod harden;
 mod hostile;
 mod html;
 mod interop;

@@ -201,13 +201,32 @@ async fn prune_keeps_the_newest(f: Fixture) {
         .collect();
     store.record_fetch(fetched(items, 1000)).await.unwrap();
     let before = store.changes_since(0).await.unwrap().version;
-    let n = store.prune(at(1000), 3).await.unwrap();
+    let n = store.prune(at(1000), 3, 5000).await.unwrap();
     assert_eq!(n, 7);
     let left = store.items(&["s".into()], 10).await.unwrap();
     assert_eq!(
         left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
         ["i9", "i8", "i7"]
     );
+    // A feed that keeps listing the pruned items does not bring them back.
+    let again = (0..10)
+        .map(|i| item(&format!("i{i}"), "x", i * 10))
+        .collect();
+    let summary = store.record_fetch(fetched(again, 2000)).await.unwrap();
+    assert_eq!((summary.new, summary.unchanged), (0, 10));
+    assert_eq!(store.items(&["s".into()], 10).await.unwrap().len(), 3);
+    let ids: Vec<String> = ["i0", "i9", "zz"].iter().map(|s| s.to_string()).collect();
+    let mut known: Vec<String> = store
+        .known_ids("s", &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    known.sort();
+    assert_eq!(known, ["i0", "i9"]);
+    // max_items caps a source whatever the items' age.
+    assert_eq!(store.prune(at(0), 0, 2).await.unwrap(), 1);
+    assert_eq!(store.items(&["s".into()], 10).await.unwrap().len(), 2);
     // Pruning is a change other instances must render.
     assert_eq!(store.changes_since(before).await.unwrap().sources, ["s"]);
     // Reopening runs no migration twice.
