@@ -428,7 +428,8 @@ impl App {
             last_modified: body.last_modified.clone(),
         };
         cpu(source.timeout, "extraction", move || {
-            let html = page_html(&body.bytes, body.content_type.as_deref());
+            // Extraction tames a hostile page itself (see `extract::extract`).
+            let html = extract::decode(&body.bytes, body.content_type.as_deref());
             extract::extract(&html, Some(&body.url))
                 .map(|a| Some((a, body.url, fresh)))
                 .map_err(|e| e.to_string())
@@ -457,10 +458,11 @@ async fn cpu<T: Send + 'static>(
     }
 }
 
-/// A fetched HTML page as text, cut to the HTML work budget
-/// ([`normalize::cut_to_budget`]) before anything parses it: listings,
-/// article extraction and `tidings extract` all read pages through here.
-pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
+/// A fetched listing page as text, cut to the HTML work budget
+/// ([`normalize::cut_to_budget`]) before the selectors' parser reads it.
+/// Article pages are not cut: extraction bounds its own work and keeps the
+/// text of what it drops, where a cut would lose the article.
+fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
     let mut html = extract::decode(bytes, content_type);
     normalize::cut_to_budget(&mut html);
     html

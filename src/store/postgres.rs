@@ -75,7 +75,7 @@ CREATE TABLE pages (
 "#,
     super::LOCAL_ARTICLE_IDS,
     r#"
-CREATE TABLE pruned (
+CREATE TABLE IF NOT EXISTS pruned (
     source TEXT NOT NULL,
     id TEXT NOT NULL,
     PRIMARY KEY (source, id)

@@ -78,9 +78,12 @@ pub fn parse(
     if body.starts_with('{') {
         return json::parse(body, &parse_date);
     }
+    let blank = body.trim().is_empty();
     let mut doc = xml::parse(skip_leading_junk(body), Some(url));
+    // The tree holds its own copy of every text; the decoded document goes.
+    drop(text);
     let Some(root) = doc.root() else {
-        return Err(FeedError::new(if body.trim().is_empty() {
+        return Err(FeedError::new(if blank {
             "the document is empty"
         } else {
             "the document has no XML element"
@@ -108,6 +111,7 @@ pub fn parse(
         .build()
         .parse(mended.as_bytes())
         .ok();
+    drop(mended);
     let reader = Reader {
         doc: &doc,
         root_at,

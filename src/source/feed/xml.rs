@@ -183,7 +183,7 @@ impl Document {
 
     fn write_content(&self, c: &Content, out: &mut String, extra: &[(String, String)]) {
         match c {
-            Content::Text(t) => escape_into(t, false, out),
+            Content::Text(t) => text_into(t, out),
             Content::Element(i) => self.write_element(&self.elements[*i], out, extra, &|_| None),
         }
     }
@@ -224,13 +224,27 @@ impl Document {
         out.push('>');
         for c in &shown.content {
             match c {
-                Content::Text(t) => escape_into(t, false, out),
+                Content::Text(t) => text_into(t, out),
                 Content::Element(i) => self.write_element(&self.elements[*i], out, &[], rename),
             }
         }
         out.push_str("</");
         out.push_str(&shown.qname);
         out.push('>');
+    }
+}
+
+/// Text content as XML: markup-heavy text (HTML an item carries) as CDATA,
+/// which costs no more than the text itself, where escaping every `<` and
+/// `&` would nearly triple it; other text escaped.
+fn text_into(text: &str, out: &mut String) {
+    let markup = text.bytes().filter(|b| matches!(b, b'<' | b'&')).count();
+    if markup > 8 && markup * 8 > text.len() / 8 {
+        out.push_str("<![CDATA[");
+        out.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        out.push_str("]]>");
+    } else {
+        escape_into(text, false, out);
     }
 }
 
