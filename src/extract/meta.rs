@@ -417,6 +417,67 @@ fn title_tag(doc: &Document) -> Option<String> {
     Some(cut.trim().to_string()).filter(|t| !t.is_empty())
 }
 
+/// A byline's lead-in (`von`, `Par`, `Autor:`, `Veröffentlicht von`,
+/// `Post author By`): not part of the name.
+static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text|interview|artikel von|von|by|par|por)\s*:\s*",
+    )
+    .expect("lead-in pattern")
+});
+
+/// What trails a name in a byline: a dash or bar before the date, a
+/// handle, a link to the author's other articles.
+static TRAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\s+@\w+)?(?:\s+(?:alle|weitere) artikel)?\s*[-–—|:]*\s*$")
+        .expect("trail pattern")
+});
+
+/// An author name as a reader wants it: without a lead-in or a trail
+/// (see [`LEAD_IN`], [`TRAIL`]); `None` for what is no name at all, a
+/// comment form's field (`Name *`), a commenter (`Aylin sagt:`) or a bare
+/// label (`Posted on`).
+pub(super) fn clean_author(name: &str) -> Option<String> {
+    let name = collapse(name);
+    let lower = name.to_lowercase();
+    let commenter = [" says:", " sagt:", " a dit :", " dice:"]
+        .iter()
+        .any(|s| lower.ends_with(s));
+    let label = lower.starts_with("name ")
+        && (lower.contains('*') || lower.contains("erforderlich") || lower.contains("required"));
+    let bare = [
+        "name",
+        "posted",
+        "posted on",
+        "posted by",
+        "published",
+        "veröffentlicht am",
+        "publiziert am",
+        "follow",
+        "no author",
+        "author",
+        "autor",
+    ]
+    .contains(&lower.as_str());
+    if commenter || label || bare {
+        return None;
+    }
+    // `AuthorAndreas Kalt`: a label glued to the name.
+    let name = ["Author", "Autor"]
+        .iter()
+        .find_map(|l| {
+            name.strip_prefix(l)
+                .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+        })
+        .unwrap_or(&name);
+    let name = LEAD_IN.replace(name, "");
+    let name = TRAIL.replace(&name, "");
+    let name = name.trim();
+    name.chars()
+        .any(char::is_alphabetic)
+        .then(|| name.to_string())
+}
+
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.
 fn marked_authors(doc: &Document) -> Vec<String> {
     let mut names = Vec::new();

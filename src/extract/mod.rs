@@ -96,6 +96,11 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     {
         authors = byline;
     }
+    let mut authors: Vec<String> = authors
+        .iter()
+        .filter_map(|a| meta::clean_author(a))
+        .collect();
+    authors.dedup();
     let canonical = found
         .canonical
         .as_deref()

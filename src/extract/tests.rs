@@ -447,3 +447,40 @@ fn a_headline_sharing_no_word_with_the_title_is_chrome() {
         Some("Gazette - Harbour board votes for the new quay")
     );
 }
+
+#[test]
+fn author_names_lose_their_lead_in_and_trail() {
+    let cases = [
+        ("von Peter Addor", Some("Peter Addor")),
+        ("Von: Wolfgang Schmale", Some("Wolfgang Schmale")),
+        ("Veröffentlicht von Chris Jung", Some("Chris Jung")),
+        (
+            "Post author By Helge Fahrnberger",
+            Some("Helge Fahrnberger"),
+        ),
+        ("Par Chokri GHARBI", Some("Chokri GHARBI")),
+        ("Autor: Petra Ruland", Some("Petra Ruland")),
+        ("AuthorAndreas Kalt", Some("Andreas Kalt")),
+        ("Von Patrick Czerny -", Some("Patrick Czerny")),
+        (
+            "Por Williams Perdomo @wperdomod -",
+            Some("Williams Perdomo"),
+        ),
+        (
+            "Johanna Kropfitsch Alle Artikel",
+            Some("Johanna Kropfitsch"),
+        ),
+        // Names that merely start like a lead-in stay whole.
+        ("Byron Parker", Some("Byron Parker")),
+        ("Vonda Shepard", Some("Vonda Shepard")),
+        ("Da Silva", Some("Da Silva")),
+        // No names at all.
+        ("Name (erforderlich)", None),
+        ("Name *", None),
+        ("Aylin sagt:", None),
+        ("Posted on", None),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
+    }
+}

@@ -440,7 +440,8 @@ fn norm_byline(b: &str) -> Vec<String> {
     if t.first().is_some_and(|w| w == "by") {
         t.remove(0);
     }
-    t.retain(|w| w != "and");
+    // "and" in the pages' languages (German, French, Spanish).
+    t.retain(|w| !["and", "und", "et", "y"].contains(&w.as_str()));
     t
 }
 
