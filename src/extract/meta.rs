@@ -104,29 +104,31 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
 
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
 
-    let mut authors = ld
+    let declared = ld
         .as_ref()
         .map(|a| names(a.get("author")))
         .unwrap_or_default();
-    if authors.is_empty() {
-        authors = meta(&[
-            "author",
-            "article:author",
-            "dc.creator",
-            "byl",
-            "parsely-author",
-            "sailthru.author",
-        ])
-        .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
-        .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+    let tagged = meta(&[
+        "author",
+        "article:author",
+        "dc.creator",
+        "byl",
+        "parsely-author",
+        "sailthru.author",
+    ])
+    .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
+    .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+    .unwrap_or_default();
+    // The first source that names someone wins, but the site's own name as
+    // the author (`ORF.at`, `National Geographic`) says who published, not
+    // who wrote: a writer named by a later source beats it.
+    let sources = [declared, tagged, marked_authors(doc), visible.authors];
+    let authors = sources
+        .iter()
+        .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
+        .or_else(|| sources.iter().find(|a| !a.is_empty()))
+        .cloned()
         .unwrap_or_default();
-    }
-    if authors.is_empty() {
-        authors = marked_authors(doc);
-    }
-    if authors.is_empty() {
-        authors = visible.authors;
-    }
 
     let published = ld
         .as_ref()

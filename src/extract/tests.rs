@@ -484,3 +484,19 @@ fn author_names_lose_their_lead_in_and_trail() {
         assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
     }
 }
+
+#[test]
+fn a_writer_beats_the_site_named_as_author() {
+    let url = Url::parse("https://www.harbourgazette.example/vote.html").unwrap();
+    let head = r#"<meta name="author" content="Harbour Gazette"><title>Harbour board votes for the new quay</title>"#;
+    let with_writer = titled(
+        head,
+        r#"<h1>Harbour board votes for the new quay</h1><a rel="author" href="/mara">Mara Lindqvist</a>"#,
+    );
+    let a = extract(&with_writer, Some(&url)).unwrap();
+    assert_eq!(a.authors, ["Mara Lindqvist"]);
+    // With no writer named anywhere, the site's name is all there is.
+    let alone = titled(head, "<h1>Harbour board votes for the new quay</h1>");
+    let a = extract(&alone, Some(&url)).unwrap();
+    assert_eq!(a.authors, ["Harbour Gazette"]);
+}
