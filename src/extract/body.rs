@@ -264,7 +264,7 @@ pub(super) fn grab(
         return chosen.map(body);
     }
     let cut = Document::from(html);
-    super::meta::read(&cut);
+    super::meta::read(&cut, None);
     mark_chrome(&cut);
     cut_chrome(&cut);
     let container = |sel: &str| {

@@ -9,6 +9,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use url::Url;
 
 /// What the metadata says; `None` where the page says nothing.
 #[derive(Debug, Default)]
@@ -45,8 +46,9 @@ const BYLINE_BLOCKS: usize = 6;
 const BODY_BLOCK_CHARS: usize = 100;
 
 /// Reads the metadata (see the module doc) and marks the headline, byline
-/// and date elements with [`CUT_MARK`].
-pub(super) fn read(doc: &Document) -> Found {
+/// and date elements with [`CUT_MARK`]. `url`, where the page came from,
+/// helps tell the site's name in the title from the headline.
+pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     let ld = json_ld(doc);
     let metas = meta_tags(doc);
     let meta = |keys: &[&str]| {
@@ -62,8 +64,22 @@ pub(super) fn read(doc: &Document) -> Found {
         .as_ref()
         .and_then(|a| text_of(a.get("headline")).or_else(|| text_of(a.get("name"))))
         .or_else(|| meta(&["og:title", "twitter:title"]))
-        .or_else(|| heading_text.clone().filter(|t| !t.is_empty()))
-        .or_else(|| title_tag(doc));
+        .or_else(|| {
+            // Without a declared title, the headline and the `<title>`
+            // should say the same thing; when they share no word, one is
+            // the page's chrome (a section or the site's name), and the
+            // one with more words names the page more closely.
+            let tag = title_tag(doc);
+            match (heading_text.clone().filter(|t| !t.is_empty()), &tag) {
+                (Some(h), Some(t))
+                    if !shares_word(&h, t)
+                        && t.split_whitespace().count() > h.split_whitespace().count() =>
+                {
+                    tag
+                }
+                (h, _) => h.or(tag),
+            }
+        });
     // A declared title often carries the site's name or a section
     // (`Headline | Site`, `Section: Headline`) that the visible headline
     // lacks: the headline wins when the title holds it.
@@ -77,6 +93,8 @@ pub(super) fn read(doc: &Document) -> Found {
         }
         (t, _) => t,
     };
+    let sites = site_names(&metas, ld.as_ref(), url);
+    let title = title.map(|t| without_site(&t, &sites));
     if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
         let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
         if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {
@@ -86,29 +104,31 @@ pub(super) fn read(doc: &Document) -> Found {
 
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
 
-    let mut authors = ld
+    let declared = ld
         .as_ref()
         .map(|a| names(a.get("author")))
         .unwrap_or_default();
-    if authors.is_empty() {
-        authors = meta(&[
-            "author",
-            "article:author",
-            "dc.creator",
-            "byl",
-            "parsely-author",
-            "sailthru.author",
-        ])
-        .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
-        .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+    let tagged = meta(&[
+        "author",
+        "article:author",
+        "dc.creator",
+        "byl",
+        "parsely-author",
+        "sailthru.author",
+    ])
+    .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
+    .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+    .unwrap_or_default();
+    // The first source that names someone wins, but the site's own name as
+    // the author (`ORF.at`, `National Geographic`) says who published, not
+    // who wrote: a writer named by a later source beats it.
+    let sources = [declared, tagged, marked_authors(doc), visible.authors];
+    let authors = sources
+        .iter()
+        .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
+        .or_else(|| sources.iter().find(|a| !a.is_empty()))
+        .cloned()
         .unwrap_or_default();
-    }
-    if authors.is_empty() {
-        authors = marked_authors(doc);
-    }
-    if authors.is_empty() {
-        authors = visible.authors;
-    }
 
     let published = ld
         .as_ref()
@@ -253,15 +273,211 @@ fn headline(doc: &Document) -> Option<NodeRef<'_>> {
     })
 }
 
+/// What separates a site's name (or a section) from the headline in a title.
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", " – ", " — ", " - ", " :: ", " · ", " » ", " • ", " │ ", "|", "_", "-",
+];
+
+/// A title segment longer than this many words is not a site's name.
+const SITE_NAME_WORDS: usize = 5;
+
+/// The page's own names for its site, as comparison keys (see [`name_key`]):
+/// `og:site_name`, `application-name`, the JSON-LD publisher, and the host's
+/// labels (`www.chefkoch.de` gives `chefkoch` and `chefkochde`).
+fn site_names(
+    metas: &HashMap<String, String>,
+    ld: Option<&Map<String, Value>>,
+    url: Option<&Url>,
+) -> Vec<String> {
+    let mut names: Vec<String> = ["og:site_name", "application-name", "twitter:site"]
+        .iter()
+        .filter_map(|k| metas.get(*k))
+        .map(|v| name_key(v))
+        .collect();
+    if let Some(Value::Object(p)) = ld.and_then(|a| a.get("publisher")) {
+        names.extend(text_of(p.get("name")).map(|n| name_key(&n)));
+    }
+    if let Some(host) = url.and_then(Url::host_str) {
+        let host = host.strip_prefix("www.").unwrap_or(host);
+        let labels: Vec<&str> = host.split('.').collect();
+        names.push(name_key(host));
+        // The labels before the top-level domain, long enough not to be
+        // a word any headline could hold (`co`, `de`, `news`).
+        names.extend(
+            labels[..labels.len().saturating_sub(1)]
+                .iter()
+                .filter(|l| l.chars().count() >= 5)
+                .map(|l| name_key(l)),
+        );
+    }
+    names.retain(|n| n.chars().count() >= 3);
+    names
+}
+
+/// A name as a comparison key: lowercased letters and digits only, German
+/// umlauts spelt out as hosts spell them (`glücklich` ~ `gluecklich`).
+fn name_key(name: &str) -> String {
+    let mut key = String::new();
+    for c in name.to_lowercase().chars() {
+        match c {
+            'ä' => key.push_str("ae"),
+            'ö' => key.push_str("oe"),
+            'ü' => key.push_str("ue"),
+            'ß' => key.push_str("ss"),
+            c if c.is_alphanumeric() => key.push(c),
+            _ => {}
+        }
+    }
+    key
+}
+
+/// Whether a title segment is one of the site's names: short, and holding
+/// a name or held by one.
+fn names_site(segment: &str, sites: &[String]) -> bool {
+    let key = name_key(segment);
+    key.chars().count() >= 3
+        && segment.split_whitespace().count() <= SITE_NAME_WORDS
+        && sites.iter().any(|s| {
+            key.contains(s.as_str()) || (s.contains(key.as_str()) && 2 * key.len() >= s.len())
+        })
+}
+
+/// The title without the site's name: a trailing ` | Site` (and what
+/// follows it, a tagline or a section) or a leading `Site: `, when the page
+/// names that site; what is left must still read as a headline.
+fn without_site(title: &str, sites: &[String]) -> String {
+    if sites.is_empty() {
+        return title.to_string();
+    }
+    let mut cuts: Vec<(usize, usize)> = TITLE_SEPARATORS
+        .iter()
+        .flat_map(|sep| title.match_indices(sep).map(|(i, m)| (i, i + m.len())))
+        // A bare hyphen or underscore joins words (`Caritas-Präsidentin`)
+        // unless it follows a space or punctuation (`标题 _站名`, `！-网`).
+        .filter(|&(i, end)| {
+            end - i > 1
+                || &title[i..end] == "|"
+                || title[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !c.is_alphanumeric())
+        })
+        .collect();
+    cuts.sort_unstable();
+    let keeps = |rest: &str| {
+        let rest = rest.trim();
+        rest.split_whitespace().count() >= 2 || rest.chars().count() >= 6
+    };
+    for (k, &(start, end)) in cuts.iter().enumerate() {
+        let next = cuts
+            .get(k + 1..)
+            .and_then(|c| c.iter().find(|c| c.0 >= end))
+            .map_or(title.len(), |c| c.0);
+        if names_site(&title[end..next], sites) && keeps(&title[..start]) {
+            return title[..start].trim().to_string();
+        }
+    }
+    // A leading name is set off by a spaced separator (`Site | Headline`),
+    // not a hyphen, which also joins a compound (`Site-Rezepte`).
+    if let Some(&(start, end)) = cuts.first()
+        && end - start > 1
+        && names_site(&title[..start], sites)
+        && keeps(&title[end..])
+    {
+        return title[end..].trim().to_string();
+    }
+    title.to_string()
+}
+
+/// Whether two texts have a word (of two letters or more) in common,
+/// ignoring case.
+fn shares_word(a: &str, b: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let b = words(b);
+    // A script without spaces (Chinese, Japanese) has no words to share.
+    a.chars().any(|c| c.is_alphabetic() && c as u32 >= 0x2E80)
+        || words(a).iter().any(|w| b.contains(w))
+}
+
 /// `<title>` without a ` | Site name` tail.
 fn title_tag(doc: &Document) -> Option<String> {
     let title = collapse(&doc.select("title").text());
+    // Without a name to recognise, a tail is taken for the site's when it
+    // is shorter than what it follows (`Google - Site Reliability
+    // Engineering` is a site's name followed by a book's).
     let cut = [" | ", " – ", " — ", " - ", " :: "]
         .iter()
-        .filter_map(|sep| title.rfind(sep))
+        .filter_map(|sep| title.rfind(sep).map(|i| (i, i + sep.len())))
         .max()
-        .map_or(title.as_str(), |i| &title[..i]);
+        .filter(|&(i, end)| title[end..].chars().count() < title[..i].chars().count())
+        .map_or(title.as_str(), |(i, _)| &title[..i]);
     Some(cut.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// A byline's lead-in (`von`, `Par`, `Autor:`, `Veröffentlicht von`,
+/// `Post author By`): not part of the name.
+static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text|interview|artikel von|von|by|par|por)\s*:\s*",
+    )
+    .expect("lead-in pattern")
+});
+
+/// What trails a name in a byline: a dash or bar before the date, a
+/// handle, a link to the author's other articles.
+static TRAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\s+@\w+)?(?:\s+(?:alle|weitere) artikel)?\s*[-–—|:]*\s*$")
+        .expect("trail pattern")
+});
+
+/// An author name as a reader wants it: without a lead-in or a trail
+/// (see [`LEAD_IN`], [`TRAIL`]); `None` for what is no name at all, a
+/// comment form's field (`Name *`), a commenter (`Aylin sagt:`) or a bare
+/// label (`Posted on`).
+pub(super) fn clean_author(name: &str) -> Option<String> {
+    let name = collapse(name);
+    let lower = name.to_lowercase();
+    let commenter = [" says:", " sagt:", " a dit :", " dice:"]
+        .iter()
+        .any(|s| lower.ends_with(s));
+    let label = lower.starts_with("name ")
+        && (lower.contains('*') || lower.contains("erforderlich") || lower.contains("required"));
+    let bare = [
+        "name",
+        "posted",
+        "posted on",
+        "posted by",
+        "published",
+        "veröffentlicht am",
+        "publiziert am",
+        "follow",
+        "no author",
+        "author",
+        "autor",
+    ]
+    .contains(&lower.as_str());
+    if commenter || label || bare {
+        return None;
+    }
+    // `AuthorAndreas Kalt`: a label glued to the name.
+    let name = ["Author", "Autor"]
+        .iter()
+        .find_map(|l| {
+            name.strip_prefix(l)
+                .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+        })
+        .unwrap_or(&name);
+    let name = LEAD_IN.replace(name, "");
+    let name = TRAIL.replace(&name, "");
+    let name = name.trim();
+    name.chars()
+        .any(char::is_alphabetic)
+        .then(|| name.to_string())
 }
 
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.

@@ -87,7 +87,7 @@ impl std::error::Error for ExtractError {}
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let html = guard::tame(html);
     let doc = Document::from(html.as_ref());
-    let found = meta::read(&doc);
+    let found = meta::read(&doc, url);
     let chrome = body::mark_chrome(&doc);
     let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
@@ -96,6 +96,11 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     {
         authors = byline;
     }
+    let mut authors: Vec<String> = authors
+        .iter()
+        .filter_map(|a| meta::clean_author(a))
+        .collect();
+    authors.dedup();
     let canonical = found
         .canonical
         .as_deref()
