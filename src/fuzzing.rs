@@ -132,7 +132,7 @@ fn budget(text: &str) {
 /// body would be before it is stored.
 pub fn page(bytes: &[u8]) {
     let base = url::Url::parse("https://fuzz.example/news/a").ok();
-    let html = extract::decode(bytes, Some("text/html"));
+    let html = crate::app::page_html(bytes, Some("text/html"));
     if let Ok(article) = extract::extract(&html, base.as_ref()) {
         assert_safe(&normalize::sanitize_html(&article.body_html, base.as_ref()));
     }

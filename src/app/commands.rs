@@ -185,9 +185,7 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
     let base = url
         .map(|u| url::Url::parse(u).map_err(|_| AppError::BadUrl(u.to_string())))
         .transpose()?;
-    // Extraction tames a hostile page itself, keeping the text of what it
-    // drops; cutting the page at the work budget would lose the article.
-    let html = extract::decode(bytes, None);
+    let html = super::read::page_html(bytes, None);
     let article = extract::extract(&html, base.as_ref()).map_err(AppError::Extract)?;
     // Without --url, the page's own canonical URL resolves its relative links.
     let base = base.or_else(|| article.url.as_deref().and_then(|u| url::Url::parse(u).ok()));

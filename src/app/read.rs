@@ -428,8 +428,7 @@ impl App {
             last_modified: body.last_modified.clone(),
         };
         cpu(source.timeout, "extraction", move || {
-            // Extraction tames a hostile page itself (see `extract::extract`).
-            let html = extract::decode(&body.bytes, body.content_type.as_deref());
+            let html = page_html(&body.bytes, body.content_type.as_deref());
             extract::extract(&html, Some(&body.url))
                 .map(|a| Some((a, body.url, fresh)))
                 .map_err(|e| e.to_string())
@@ -458,12 +457,17 @@ async fn cpu<T: Send + 'static>(
     }
 }
 
-/// A fetched listing page as text, cut to the HTML work budget
-/// ([`normalize::cut_to_budget`]) before the selectors' parser reads it.
-/// Article pages are not cut: extraction bounds its own work and keeps the
-/// text of what it drops, where a cut would lose the article.
-fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
-    let mut html = extract::decode(bytes, content_type);
+/// A fetched HTML page as text within the HTML work budget before anything
+/// parses it (listings, article extraction, `tidings extract`): tags nested
+/// too deep are dropped with their text kept ([`extract::tame`]), so an
+/// article inside a hundred thousand wrappers survives, then the page is
+/// cut where it has too many tags ([`normalize::cut_to_budget`]).
+pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    let html = extract::decode(bytes, content_type);
+    let mut html = match extract::tame(&html) {
+        std::borrow::Cow::Borrowed(_) => html,
+        std::borrow::Cow::Owned(tamed) => tamed,
+    };
     normalize::cut_to_budget(&mut html);
     html
 }
@@ -483,7 +487,7 @@ pub(crate) fn parse_feed(
     now: DateTime<Utc>,
     max_item: usize,
 ) -> Result<ParsedItems, source::feed::FeedError> {
-    let parsed = source::feed::parse(bytes, content_type, url.as_str(), move |t| {
+    let parsed = source::feed::parse(bytes, content_type, url.as_str(), max_item, move |t| {
         normalize::parse_date(t, tz)
     })?;
     let ctx = normalize::Context {

@@ -7,8 +7,10 @@
 
 use std::borrow::Cow;
 
-/// Tags nested deeper than this are dropped (their text is kept).
-const MAX_DEPTH: usize = 400;
+/// Tags nested deeper than this are dropped (their text is kept). The
+/// same depth as the work budget `app` holds every page to, so a tamed page
+/// is within it and is never cut for its depth.
+const MAX_DEPTH: usize = 256;
 
 /// A tag with more attributes than this keeps only its name.
 const MAX_ATTRIBUTES: usize = 256;
@@ -40,7 +42,7 @@ struct Tag {
 }
 
 /// The page as the parser may safely take it (see the module doc).
-pub(super) fn tame(html: &str) -> Cow<'_, str> {
+pub fn tame(html: &str) -> Cow<'_, str> {
     let html = if html.len() > MAX_BYTES {
         let mut cut = MAX_BYTES;
         while !html.is_char_boundary(cut) {

@@ -19,6 +19,8 @@
 
 mod body;
 mod guard;
+
+pub use guard::tame;
 mod meta;
 
 use crate::model::{RawDate, RawItem};

@@ -63,7 +63,8 @@ type DateParser<'a> = &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Send + Sync);
 
 /// Parses a feed document fetched from `url`.
 ///
-/// `content_type` is the HTTP header, for its charset. `parse_date` reads
+/// `content_type` is the HTTP header, for its charset; a text longer than
+/// `max_text` bytes (an item's content) is cut there. `parse_date` reads
 /// date text (it knows the source's time zone). Fails when the bytes are not
 /// RSS, Atom or JSON Feed at all; a feed broken in places gives the items
 /// that can be read.
@@ -71,6 +72,7 @@ pub fn parse(
     bytes: &[u8],
     content_type: Option<&str>,
     url: &str,
+    max_text: usize,
     parse_date: impl Fn(&str) -> Option<DateTime<Utc>> + Send + Sync + 'static,
 ) -> Result<ParsedFeed, FeedError> {
     let text = decode::decode(bytes, content_type);
@@ -79,7 +81,7 @@ pub fn parse(
         return json::parse(body, &parse_date);
     }
     let blank = body.trim().is_empty();
-    let mut doc = xml::parse(skip_leading_junk(body), Some(url));
+    let mut doc = xml::parse(skip_leading_junk(body), Some(url), max_text);
     // The tree holds its own copy of every text; the decoded document goes.
     drop(text);
     let Some(root) = doc.root() else {
@@ -118,7 +120,7 @@ pub fn parse(
         dialect,
         parse_date: &parse_date,
     };
-    Ok(reader.read(feed.as_ref()))
+    Ok(reader.read(feed))
 }
 
 /// The document from its XML declaration or root on, when something else
@@ -325,7 +327,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn read(&self, feed: Option<&feed_rs::model::Feed>) -> ParsedFeed {
+    /// Consumes feed-rs's feed: its texts move into the items, uncopied.
+    fn read(&self, feed: Option<feed_rs::model::Feed>) -> ParsedFeed {
         let doc = self.doc;
         let root = &doc.elements[self.root_at];
         let channel = if self.dialect.atom() || root.local == "channel" {
@@ -338,9 +341,14 @@ impl Reader<'_> {
         let items = self.items(root);
         // feed-rs's entries line up with the tree's items when it read the
         // same ones; otherwise the tree alone is used.
-        let entries: Vec<Option<&feed_rs::model::Entry>> = match feed {
-            Some(f) if f.entries.len() == items.len() => f.entries.iter().map(Some).collect(),
-            _ => vec![None; items.len()],
+        let (feed_title, entries): (_, Vec<Option<feed_rs::model::Entry>>) = match feed {
+            Some(f) if f.entries.len() == items.len() => {
+                (f.title, f.entries.into_iter().map(Some).collect())
+            }
+            f => (
+                f.and_then(|f| f.title),
+                items.iter().map(|_| None).collect(),
+            ),
         };
         let feed_authors = self.authors(channel);
         let items = items
@@ -354,20 +362,18 @@ impl Reader<'_> {
                 raw
             })
             .collect();
-        let title = feed
-            .and_then(|f| f.title.as_ref().map(|t| t.content.clone()))
-            .or_else(|| {
-                self.first_text(
-                    channel,
-                    &[
-                        ("", "title"),
-                        (RSS10, "title"),
-                        (RSS090, "title"),
-                        (ATOM, "title"),
-                        (ATOM03, "title"),
-                    ],
-                )
-            });
+        let title = feed_title.map(|t| t.content).or_else(|| {
+            self.first_text(
+                channel,
+                &[
+                    ("", "title"),
+                    (RSS10, "title"),
+                    (RSS090, "title"),
+                    (ATOM, "title"),
+                    (ATOM03, "title"),
+                ],
+            )
+        });
         ParsedFeed {
             title,
             link: self.link(channel),
@@ -401,7 +407,7 @@ impl Reader<'_> {
             .collect()
     }
 
-    fn item(&self, e: &Element, entry: Option<&feed_rs::model::Entry>) -> RawItem {
+    fn item(&self, e: &Element, entry: Option<feed_rs::model::Entry>) -> RawItem {
         let doc = self.doc;
         let atom = self.dialect.atom();
         let guid_element = if atom {
@@ -424,8 +430,8 @@ impl Reader<'_> {
             .filter(|g| is_web_address(g));
         let (summary, content) = match entry {
             Some(entry) => (
-                entry.summary.as_ref().map(|t| as_html(t, atom)),
-                entry.content.as_ref().and_then(|c| c.body.clone()),
+                entry.summary.map(|t| as_html(t, atom)),
+                entry.content.and_then(|c| c.body),
             ),
             None => self.texts(e),
         };
@@ -860,12 +866,12 @@ fn plain_to_html(text: &str) -> String {
 /// common practice; Atom `type="text"` and JSON Feed text are plain, so they
 /// are escaped to keep a literal `&lt;` literal when normalization reads
 /// them as HTML.
-fn as_html(text: &feed_rs::model::Text, atom: bool) -> String {
+fn as_html(text: feed_rs::model::Text, atom: bool) -> String {
     let is_plain = text.content_type.to_string().starts_with("text/plain");
     if is_plain && atom {
         escape(&text.content)
     } else {
-        text.content.clone()
+        text.content
     }
 }
 
@@ -874,7 +880,7 @@ mod tests {
     use super::*;
 
     fn parse_str(bytes: &[u8], ct: Option<&str>) -> ParsedFeed {
-        parse(bytes, ct, "https://example.org/feed", |t| {
+        parse(bytes, ct, "https://example.org/feed", usize::MAX, |t| {
             DateTime::parse_from_rfc2822(t)
                 .or_else(|_| DateTime::parse_from_rfc3339(t))
                 .ok()
@@ -1011,7 +1017,7 @@ mod tests {
             doc.extend(b"<a>".repeat(depth));
             doc.extend(b"</description></item></channel></rss>");
             // Either outcome is fine; returning at all (no stack overflow) is the point.
-            let _ = parse(&doc, None, "https://x.example/", |_| None);
+            let _ = parse(&doc, None, "https://x.example/", usize::MAX, |_| None);
         }
     }
 
@@ -1071,6 +1077,7 @@ mod tests {
             b"<!DOCTYPE html><html><body>hi</body></html>",
             None,
             "https://x.example/",
+            usize::MAX,
             |_| None,
         )
         .unwrap_err();

@@ -241,7 +241,12 @@ fn text_into(text: &str, out: &mut String) {
     let markup = text.bytes().filter(|b| matches!(b, b'<' | b'&')).count();
     if markup > 8 && markup * 8 > text.len() / 8 {
         out.push_str("<![CDATA[");
-        out.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        let mut pieces = text.split("]]>");
+        out.push_str(pieces.next().unwrap_or_default());
+        for piece in pieces {
+            out.push_str("]]]]><![CDATA[>");
+            out.push_str(piece);
+        }
         out.push_str("]]>");
     } else {
         escape_into(text, false, out);
@@ -356,11 +361,14 @@ fn reference(s: &str) -> Option<(String, usize)> {
 }
 
 /// Reads `text` into a tree. `url` is the document's own address, the base
-/// of relative `xml:base` values. Returns an empty document when there is
+/// of relative `xml:base` values. A run of text longer than `max_text`
+/// bytes is cut there (an item's content is cut later anyway; cutting here
+/// keeps every copy of it small). Returns an empty document when there is
 /// no element at all.
-pub fn parse(text: &str, url: Option<&str>) -> Document {
+pub fn parse(text: &str, url: Option<&str>, max_text: usize) -> Document {
     Reader {
         text,
+        max_text,
         pos: 0,
         doc: Document::default(),
         stack: Vec::new(),
@@ -374,6 +382,7 @@ pub fn parse(text: &str, url: Option<&str>) -> Document {
 
 struct Reader<'a> {
     text: &'a str,
+    max_text: usize,
     pos: usize,
     doc: Document,
     /// Open elements, innermost last.
@@ -489,10 +498,11 @@ impl<'a> Reader<'a> {
         let Some(&top) = self.stack.last() else {
             return;
         };
+        let max = self.max_text;
         let content = &mut self.doc.elements[top].content;
         match content.last_mut() {
-            Some(Content::Text(t)) => t.push_str(text),
-            _ => content.push(Content::Text(text.to_string())),
+            Some(Content::Text(t)) => t.push_str(cut(text, max.saturating_sub(t.len()))),
+            _ => content.push(Content::Text(cut(text, max).to_string())),
         }
     }
 
@@ -752,10 +762,12 @@ impl<'a> Reader<'a> {
             return;
         }
         let mut text = String::with_capacity(inner.len());
-        push_xml_chars(
-            &inner.replace("<![CDATA[", "").replace("]]>", ""),
-            &mut text,
-        );
+        for piece in inner.split("<![CDATA[") {
+            for part in piece.split("]]>") {
+                push_xml_chars(part, &mut text);
+            }
+        }
+        text.truncate(cut(&text, self.max_text).len());
         let e = &mut self.doc.elements[index];
         e.content.push(Content::Text(text));
         e.raw_html = true;
@@ -766,6 +778,11 @@ impl<'a> Reader<'a> {
             self.root_closed = true;
         }
     }
+}
+
+/// At most the first `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    &text[..text.floor_char_boundary(max.min(text.len()))]
 }
 
 /// Where `</qname>` starts in `text` (any case, spaces before `>`).
@@ -824,7 +841,7 @@ mod tests {
     use super::*;
 
     fn xml(text: &str) -> String {
-        parse(text, None).to_xml(&|_| None)
+        parse(text, None, usize::MAX).to_xml(&|_| None)
     }
 
     #[test]
@@ -844,6 +861,7 @@ mod tests {
         let doc = parse(
             "<a x=1 y='q\"' z w=\"a&b\" x=2>caf&eacute; &nbsp;&amp;&bogus; &#x2014;&#150;\u{1}</a>",
             None,
+            usize::MAX,
         );
         let a = doc.root().unwrap();
         assert_eq!(
@@ -863,6 +881,7 @@ mod tests {
         let doc = parse(
             "<rss><channel><item><description><p>Hi <br> there &amp; <![CDATA[<b>x</b>]]></p></description><title>T</title></item></channel></rss>",
             None,
+            usize::MAX,
         );
         let desc = doc
             .elements
@@ -876,6 +895,7 @@ mod tests {
         let doc = parse(
             "<rss><description><![CDATA[<p>a</p>]]></description></rss>",
             None,
+            usize::MAX,
         );
         let desc = doc
             .elements
@@ -891,6 +911,7 @@ mod tests {
         let doc = parse(
             "<rss xmlns:i='http://www.itunes.com/DTDs/Podcast-1.0.dtd'><i:author>A</i:author><dc:creator>B</dc:creator><x:y/></rss>",
             None,
+            usize::MAX,
         );
         let names: Vec<_> = doc
             .elements
@@ -916,11 +937,27 @@ mod tests {
         let doc = parse(
             "<feed xml:base='/blog/'><entry xml:base='p/'><link href='x'/></entry></feed>",
             Some("https://ex.org/feed"),
+            usize::MAX,
         );
         assert_eq!(
             doc.elements[2].base.as_deref(),
             Some("https://ex.org/blog/p/")
         );
+    }
+
+    #[test]
+    fn long_texts_are_cut_where_the_reader_says() {
+        let doc = parse(
+            &format!(
+                "<rss><description>{}é</description><title>é{}</title></rss>",
+                "a".repeat(9),
+                "<b>x</b>".repeat(5)
+            ),
+            None,
+            10,
+        );
+        let texts: Vec<String> = doc.elements[1..].iter().map(|e| doc.text(e)).collect();
+        assert_eq!(texts, ["aaaaaaaaa", "é<b>x</b>"]);
     }
 
     #[test]
@@ -932,7 +969,7 @@ mod tests {
             "<item><description><b>x</item>".repeat(50_000)
         );
         let started = std::time::Instant::now();
-        let tree = parse(&doc, None);
+        let tree = parse(&doc, None, usize::MAX);
         assert_eq!(
             tree.elements.iter().filter(|e| e.local == "item").count(),
             50_000
@@ -947,7 +984,7 @@ mod tests {
             "<a>".repeat(100_000),
             "</a>".repeat(100_000)
         );
-        let doc = parse(&deep, None);
+        let doc = parse(&deep, None, usize::MAX);
         assert_eq!(doc.elements.len(), MAX_DEPTH);
         assert_eq!(doc.text(doc.root().unwrap()), "t");
     }
