@@ -42,9 +42,11 @@ pub(crate) mod compose;
 mod daemon;
 mod read;
 
-use read::{GONE, Reading, is_gone};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use read::page_html;
 #[cfg(any(test, feature = "bench", feature = "fuzzing"))]
-pub(crate) use read::{page_html, parse_feed};
+pub(crate) use read::parse_feed;
+use read::{GONE, Reading, is_gone};
 
 pub use commands::{
     Extracted, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
