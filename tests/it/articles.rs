@@ -6,6 +6,16 @@
 use crate::common::{Daemon, free_port, http, tidings, wait_for};
 use std::process::Command;
 
+/// Every item id in the SQLite store at `path`, sorted.
+fn item_ids(path: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut st = db.prepare("SELECT id FROM items ORDER BY id").unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 fn write(path: &std::path::Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -144,31 +154,16 @@ async fn two_folders_with_index_md_give_two_articles_with_pages() {
              PRAGMA user_version = 4;",
         )
         .unwrap();
-        let old: Vec<String> = db
-            .prepare("SELECT id FROM items ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
         assert_eq!(
-            old,
+            item_ids(&store),
             ["file:index.md", "file:index.md", "file:sub dir/Ünï.md"]
         );
     }
     let (code, out, err) = tidings(&["fetch", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("unchanged"), "{out}");
-    let db = rusqlite::Connection::open(&store).unwrap();
-    let ids: Vec<String> = db
-        .prepare("SELECT id FROM items ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
     assert_eq!(
-        ids,
+        item_ids(&store),
         [
             "tag:tidings,2026:notes-a/index.md",
             "tag:tidings,2026:notes-b/index.md",
