@@ -313,7 +313,22 @@ pub fn bin() -> PathBuf {
 
 /// Runs `tidings ARGS` to completion; returns (exit code, stdout, stderr).
 pub fn tidings(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin())
+    tidings_under(&[], args)
+}
+
+/// Runs `WRAPPER... tidings ARGS` to completion (a limit such as `prlimit`
+/// or `timeout` in front, or nothing), in the tests' environment; returns
+/// (exit code, stdout, stderr).
+pub fn tidings_under(wrapper: &[&str], args: &[&str]) -> (i32, String, String) {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(bin());
+            cmd
+        }
+        None => Command::new(bin()),
+    };
+    let out = cmd
         .args(args)
         .env("RUST_LOG", "warn")
         .env_remove("STATE_DIRECTORY")

@@ -5,9 +5,8 @@
 //! and must print the article as JSON; a page without an article exits 1
 //! saying why.
 
-use crate::common::bin;
+use crate::common::tidings_under;
 use serde_json::Value;
-use std::process::Command;
 
 const SENTENCE: &str =
     "The council met on Thursday to discuss the harbour, and the mayor said the work would go on.";
@@ -22,20 +21,9 @@ fn extract(name: &str, page: &[u8]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, page).unwrap();
-    let out = Command::new("prlimit")
-        .arg("--as=2147483648")
-        .arg("timeout")
-        .arg("120")
-        .arg(bin())
-        .arg("extract")
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    tidings_under(
+        &["prlimit", "--as=2147483648", "timeout", "120"],
+        &["extract", path.to_str().unwrap()],
     )
 }
 

@@ -254,23 +254,9 @@ async fn idle_and_held_http2_connections_are_cut() {
 /// wall-clock limit; returns (exit code, stdout, stderr, time taken).
 fn tidings_limited(args: &[&str], mem: u64, secs: u64) -> (i32, String, String, Duration) {
     let start = Instant::now();
-    let out = std::process::Command::new("prlimit")
-        .arg(format!("--as={mem}"))
-        .arg("timeout")
-        .arg(secs.to_string())
-        .arg(crate::common::bin())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("TIDINGS_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        start.elapsed(),
-    )
+    let (mem, secs) = (format!("--as={mem}"), secs.to_string());
+    let (code, out, err) = crate::common::tidings_under(&["prlimit", &mem, "timeout", &secs], args);
+    (code, out, err, start.elapsed())
 }
 
 /// Finding 3: one item of 1 MB of nested `<div>`s, and one with 50,000
@@ -344,27 +330,16 @@ async fn nested_markup_and_many_categories_cost_linear_work() {
 /// Runs `tidings ARGS` under `/usr/bin/time`; returns (exit code, stdout,
 /// stderr, peak resident set in bytes).
 fn tidings_peak(args: &[&str]) -> (i32, String, String, u64) {
-    let out = std::process::Command::new("/usr/bin/time")
-        .args(["-f", "peak-rss-kb=%M", "timeout", "120"])
-        .arg(crate::common::bin())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("STATE_DIRECTORY")
-        .env_remove("TIDINGS_CONFIG")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (code, out, err) = crate::common::tidings_under(
+        &["/usr/bin/time", "-f", "peak-rss-kb=%M", "timeout", "120"],
+        args,
+    );
     let kb: u64 = err
         .lines()
         .find_map(|l| l.strip_prefix("peak-rss-kb="))
         .and_then(|k| k.trim().parse().ok())
         .unwrap_or_else(|| panic!("no peak in {err}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        err,
-        kb * 1024,
-    )
+    (code, out, err, kb * 1024)
 }
 
 /// Finding 4: memory stays within a small multiple of `max_body` per
