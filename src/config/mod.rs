@@ -1,0 +1,303 @@
+//! The TOML config: parsed with serde into raw types, then validated into a
+//! checked [`Config`], so the rest of the program never sees an unvalidated
+//! value.
+//!
+//! Every problem is reported at once, each as `FILE:LINE:COLUMN: key: what is
+//! wrong`: each top-level section and each `[[source]]`/`[[feed]]` entry is
+//! deserialized on its own, so one bad entry does not hide the next.
+//!
+//! Parts: `raw` (the file's shape as serde reads it, with spans), `validate`
+//! (raw → checked, collecting every error), `units` (durations and sizes);
+//! this module holds the checked types.
+//!
+//! Depends on `model`-level data and on [`crate::schedule`] (to check cron
+//! expressions); nothing else in the crate.
+//!
+//! ```
+//! let cfg = tidings::Config::parse(
+//!     "tidings.toml",
+//!     "[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://example.org/rss\"\n",
+//! ).unwrap();
+//! assert_eq!(cfg.sources[0].id, "a");
+//! ```
+
+mod raw;
+#[cfg(test)]
+mod tests;
+mod units;
+mod validate;
+
+pub use units::{UnitError, parse_duration, parse_size};
+
+use crate::schedule::Schedule;
+use chrono_tz::Tz;
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use validate::Validator;
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from; relative `files` paths are resolved
+    /// against its directory.
+    pub path: PathBuf,
+    pub server: Server,
+    pub store: Store,
+    pub fetch: Fetch,
+    pub sources: Vec<Source>,
+    pub feeds: Vec<Feed>,
+    /// Each source's position in `sources`, by id: a daemon with thousands
+    /// of sources looks them up by id on every fetch and render.
+    source_index: HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub listen: String,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub websub_hub: Option<String>,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers.
+    pub header_timeout: Duration,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct Store {
+    /// `sqlite://…` (relative to `state_dir`) or `postgres://…`.
+    pub url: String,
+    pub state_dir: PathBuf,
+    pub retain_days: u32,
+    pub keep_min: u32,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A postgres URL may carry a password: never print it.
+        let url = match url::Url::parse(&self.url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.url.clone(),
+        };
+        f.debug_struct("Store")
+            .field("url", &url)
+            .field("state_dir", &self.state_dir)
+            .field("retain_days", &self.retain_days)
+            .field("keep_min", &self.keep_min)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetch {
+    pub schedule: Schedule,
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub allow_private: bool,
+    /// The proxy every request goes through; `None`: none, whatever the
+    /// environment's proxy variables say.
+    pub proxy: Option<url::Url>,
+    /// Bytes of an item's HTML (content, summary) kept; the rest is cut.
+    pub max_item: usize,
+    /// Items kept per source; the oldest beyond are pruned.
+    pub max_items: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub id: String,
+    pub kind: SourceKind,
+    pub schedule: Schedule,
+    pub full_text: bool,
+    pub tags: Vec<String>,
+    pub timezone: Tz,
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    Feed {
+        url: url::Url,
+    },
+    Html {
+        url: url::Url,
+        select: Option<Select>,
+    },
+    Files {
+        path: PathBuf,
+        /// Read symbolic links that lead out of `path` (refused unless set).
+        follow_links: bool,
+    },
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceKind::Feed { .. } => "feed",
+            SourceKind::Html { .. } => "html",
+            SourceKind::Files { .. } => "files",
+        }
+    }
+
+    /// The URL a feed or html source is configured with; `None` for files.
+    pub fn url(&self) -> Option<&url::Url> {
+        match self {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url),
+            SourceKind::Files { .. } => None,
+        }
+    }
+
+    /// Where the source reads from, for display: a URL or a directory.
+    pub fn location(&self) -> String {
+        match self {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => url.to_string(),
+            SourceKind::Files { path, .. } => path.display().to_string(),
+        }
+    }
+}
+
+/// CSS selectors for an `html` source's listing page.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    pub item: String,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub date: Option<String>,
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// The ids of the sources the feed draws on, resolved from `sources`
+    /// (ids or `*`) and `tags`, in config order.
+    pub sources: Vec<String>,
+    pub limit: usize,
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    pub dedupe: bool,
+    pub content: ContentMode,
+}
+
+impl PartialEq for Feed {
+    fn eq(&self, other: &Self) -> bool {
+        let pats = |v: &[Regex]| v.iter().map(|r| r.as_str().to_string()).collect::<Vec<_>>();
+        self.id == other.id
+            && self.title == other.title
+            && self.description == other.description
+            && self.sources == other.sources
+            && self.limit == other.limit
+            && pats(&self.include) == pats(&other.include)
+            && pats(&self.exclude) == pats(&other.exclude)
+            && self.dedupe == other.dedupe
+            && self.content == other.content
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentMode {
+    Full,
+    Summary,
+}
+
+/// One problem in a config file, located by line and column (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.key, self.message
+        )
+    }
+}
+
+/// Every problem found in a config file, in file order; one per line when
+/// displayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    ///
+    /// Fails with every problem found, each naming `path`, line and column;
+    /// an unreadable file is one error at line 1.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: file.clone(),
+                line: 1,
+                column: 1,
+                key: "(file)".into(),
+                message: format!("cannot read: {e}"),
+            }])
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config `text` as if read from `path`.
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Config, ConfigErrors> {
+        let path = path.as_ref();
+        let mut v = Validator {
+            file: path.display().to_string(),
+            text,
+            errors: Vec::new(),
+        };
+        let config = v.config(path);
+        if v.errors.is_empty() {
+            config.ok_or_else(|| ConfigErrors(Vec::new()))
+        } else {
+            v.errors.sort_by_key(|e| (e.line, e.column));
+            Err(ConfigErrors(v.errors))
+        }
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.source_index.get(id).map(|&i| &self.sources[i])
+    }
+
+    pub fn feed(&self, id: &str) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.id == id)
+    }
+}

@@ -1,0 +1,154 @@
+//! The validator's behaviour on whole config texts.
+
+use super::*;
+
+fn errors(text: &str) -> Vec<String> {
+    Config::parse("t.toml", text)
+        .unwrap_err()
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn defaults_fill_a_minimal_config() {
+    let c = Config::parse(
+        "/etc/t/t.toml",
+        "[[source]]\nid = \"n\"\nkind = \"files\"\npath = \"a\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.server.listen, "127.0.0.1:8080");
+    assert_eq!(c.server.base_url, "http://127.0.0.1:8080");
+    assert_eq!(c.fetch.timeout, Duration::from_secs(30));
+    assert_eq!(c.fetch.max_body, 10 << 20);
+    assert_eq!(c.sources[0].schedule.to_string(), "*/15 * * * *");
+    assert_eq!(
+        c.sources[0].kind,
+        SourceKind::Files {
+            path: "/etc/t/a".into(),
+            follow_links: false,
+        }
+    );
+    assert!(c.fetch.user_agent.starts_with("tidings/"));
+}
+
+#[test]
+fn every_error_is_reported_with_its_place() {
+    let text = r#"[server]
+listen = "nowhere"
+
+[fetch]
+schedule = "* * *"
+timeout = "soon"
+
+[[source]]
+id = "Bad Id"
+kind = "feed"
+url = "ftp://x"
+
+[[source]]
+id = "ok"
+kind = "feed"
+url = "https://example.org/feed"
+colour = "red"
+
+[[feed]]
+id = "all"
+sources = ["ok", "missing"]
+include = ["("]
+"#;
+    let e = errors(text);
+    assert_eq!(e.len(), 8, "{e:#?}");
+    assert!(e[0].starts_with("t.toml:2:10: server.listen: "), "{}", e[0]);
+    assert!(
+        e[1].starts_with("t.toml:5:12: fetch.schedule: "),
+        "{}",
+        e[1]
+    );
+    assert!(e[2].starts_with("t.toml:6:11: fetch.timeout: "), "{}", e[2]);
+    assert!(e[3].starts_with("t.toml:9:6: source[0].id: "), "{}", e[3]);
+    assert!(e[4].starts_with("t.toml:11:7: source[0].url: "), "{}", e[4]);
+    assert!(
+        e[5].starts_with("t.toml:17:1: source[1].colour: unknown field"),
+        "{}",
+        e[5]
+    );
+    assert!(
+        e[6].starts_with("t.toml:21:18: feed[0].sources: no source has the id \"missing\""),
+        "{}",
+        e[6]
+    );
+    assert!(
+        e[7].starts_with("t.toml:22:12: feed[0].include: invalid regex"),
+        "{}",
+        e[7]
+    );
+}
+
+#[test]
+fn unknown_section_and_syntax_errors() {
+    let e = errors("[srever]\nlisten = \"x\"\n");
+    assert_eq!(
+        e,
+        vec!["t.toml:1:2: srever: unknown key; expected server, store, fetch, source or feed"]
+    );
+    let e = errors("[server\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("t.toml:1:"), "{}", e[0]);
+    assert!(e[0].contains("(syntax)"), "{}", e[0]);
+}
+
+#[test]
+fn missing_and_wrong_kind() {
+    let e = errors(
+        "[[source]]\nkind = \"feed\"\nurl = \"https://a.example/\"\n\n[[source]]\nid = \"b\"\nkind = \"rss\"\n",
+    );
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].contains("source[0].id: missing field `id`"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].starts_with("t.toml:7:8: source[1].kind: unknown variant `rss`"),
+        "{}",
+        e[1]
+    );
+}
+
+#[test]
+fn feeds_resolve_stars_and_tags_in_config_order() {
+    let text = r#"
+[[source]]
+id = "a"
+kind = "feed"
+url = "https://a.example/"
+tags = ["x"]
+[[source]]
+id = "b"
+kind = "feed"
+url = "https://b.example/"
+[[source]]
+id = "c"
+kind = "feed"
+url = "https://c.example/"
+tags = ["x"]
+[[feed]]
+id = "x"
+tags = ["x"]
+[[feed]]
+id = "all"
+sources = ["*", "b"]
+"#;
+    let c = Config::parse("t.toml", text).unwrap();
+    assert_eq!(c.feed("x").unwrap().sources, ["a", "c"]);
+    assert_eq!(c.feed("all").unwrap().sources, ["a", "b", "c"]);
+}
+
+#[test]
+fn store_debug_hides_password() {
+    let c = Config::parse("t.toml", "[store]\nurl = \"postgres://u:secret@db/x\"\n").unwrap();
+    let shown = format!("{:?}", c.store);
+    assert!(!shown.contains("secret"), "{shown}");
+}
