@@ -144,7 +144,7 @@ pub fn extract(html: &str, url: Option<&url::Url>) -> Option<Extraction> {
 /// The page's bytes as text, as the daemon decodes a page whose response
 /// names no charset.
 pub fn decode(bytes: &[u8]) -> String {
-    extract::decode(bytes, None)
+    crate::text::decode::decode_html(bytes, None)
 }
 
 /// A date as the normalizer reads it (UTC, no offset given), as RFC 3339.

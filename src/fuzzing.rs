@@ -5,7 +5,7 @@
 //! Like `app`, it sees the stages it drives; nothing depends on it.
 
 use crate::model::{FeedMeta, RawItem};
-use crate::{extract, normalize, render, source};
+use crate::{extract, normalize, render, source, text};
 use chrono::{DateTime, Utc};
 
 fn fetch_time() -> DateTime<Utc> {
@@ -90,7 +90,7 @@ fn budget(text: &str) {
     let big = text.repeat(times.min((1 << 20) / text.len().max(1)).max(1));
     let clean = normalize::sanitize_html(&big, None);
     assert_safe(&clean);
-    if normalize::over_budget(&big).is_some() {
+    if text::budget::over_budget(&big).is_some() {
         assert!(
             clean.starts_with("<p>") && clean.ends_with("</p>"),
             "{clean:.200}"
@@ -98,8 +98,8 @@ fn budget(text: &str) {
         assert!(!clean[3..clean.len() - 4].contains('<'), "{clean:.200}");
     }
     let mut page = big.clone();
-    normalize::cut_to_budget(&mut page);
-    assert!(normalize::over_budget(&page).is_none());
+    text::budget::cut_to_budget(&mut page);
+    assert!(text::budget::over_budget(&page).is_none());
     let max_item = 4096;
     let lines: Vec<String> = text
         .lines()

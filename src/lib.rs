@@ -5,6 +5,9 @@
 //! The modules, bottom to top:
 //!
 //! - [`model`]: plain data (raw items, items, feed metadata). Depends on nothing.
+//! - `text`: the text helpers every stage shares (bytes → text, the HTML
+//!   tag scan and work budget, whitespace, a stable hash, month names).
+//!   Depends on nothing; any module may use it.
 //! - `telemetry`: the counters behind `/metrics`. Depends on nothing.
 //! - [`schedule`]: cron timing and jitter; depends only on `model`-level data.
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
@@ -43,6 +46,7 @@ mod serve;
 mod source;
 pub mod store;
 mod telemetry;
+mod text;
 
 pub use app::{AppError, Format, Report};
 pub use config::{Config, ConfigErrors};

@@ -187,10 +187,7 @@ pub fn jitter(source_id: &str, interval: Duration) -> Duration {
     if span <= 0 {
         return Duration::zero();
     }
-    // FNV-1a: stable across runs and platforms, unlike std's hasher.
-    let hash = source_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = crate::text::fnv1a(source_id.bytes());
     Duration::milliseconds((hash % span as u64) as i64)
 }
 

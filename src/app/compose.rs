@@ -225,7 +225,7 @@ fn simhash(text: &str) -> Option<u64> {
     }
     let mut weights = [0i64; 64];
     for shingle in words.windows(SHINGLE) {
-        let h = fnv1a(shingle);
+        let h = shingle_hash(shingle);
         for (bit, w) in weights.iter_mut().enumerate() {
             if h >> bit & 1 == 1 {
                 *w += 1;
@@ -243,17 +243,9 @@ fn simhash(text: &str) -> Option<u64> {
     )
 }
 
-/// FNV-1a over the words, each followed by a separator: a stable hash (the
-/// standard library's hashers are seeded per process).
-fn fnv1a(words: &[String]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for w in words {
-        for b in w.bytes().chain([0]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
+/// A stable hash of the words, each followed by a separator.
+fn shingle_hash(words: &[String]) -> u64 {
+    crate::text::fnv1a(words.iter().flat_map(|w| w.bytes().chain([0])))
 }
 
 /// Union-find over item indices.

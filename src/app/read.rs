@@ -13,6 +13,7 @@ use crate::normalize;
 use crate::render;
 use crate::source;
 use crate::store::{FetchOutcome, Location, PageValidators, SourceState};
+use crate::text;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -459,16 +460,16 @@ async fn cpu<T: Send + 'static>(
 
 /// A fetched HTML page as text within the HTML work budget before anything
 /// parses it (listings, article extraction, `tidings extract`): tags nested
-/// too deep are dropped with their text kept ([`extract::tame`]), so an
+/// too deep are dropped with their text kept ([`text::budget::tame`]), so an
 /// article inside a hundred thousand wrappers survives, then the page is
-/// cut where it has too many tags ([`normalize::cut_to_budget`]).
+/// cut where it has too many tags ([`text::budget::cut_to_budget`]).
 pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
-    let html = extract::decode(bytes, content_type);
-    let mut html = match extract::tame(&html) {
+    let html = text::decode::decode_html(bytes, content_type);
+    let mut html = match text::budget::tame(&html) {
         std::borrow::Cow::Borrowed(_) => html,
         std::borrow::Cow::Owned(tamed) => tamed,
     };
-    normalize::cut_to_budget(&mut html);
+    text::budget::cut_to_budget(&mut html);
     html
 }
 

@@ -18,12 +18,11 @@
 //! `encoding_rs`.
 
 mod body;
-mod guard;
 
-pub use guard::tame;
 mod meta;
 
 use crate::model::{RawDate, RawItem};
+use crate::text::collapse_whitespace as collapse;
 use dom_query::Document;
 use std::fmt;
 use url::Url;
@@ -87,7 +86,7 @@ impl std::error::Error for ExtractError {}
 ///
 /// Fails when the page has no text that reads like an article.
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
-    let html = guard::tame(html);
+    let html = crate::text::budget::tame(html);
     let doc = Document::from(html.as_ref());
     let found = meta::read(&doc, url);
     let chrome = body::mark_chrome(&doc);
@@ -120,44 +119,6 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
         body_text: body.text,
         url: canonical.or_else(|| url.cloned()).map(String::from),
     })
-}
-
-/// The page's bytes as text: a byte order mark wins, then the charset in the
-/// `Content-Type` header, then a `<meta charset>` (or `http-equiv`) near the
-/// top; UTF-8 otherwise. Invalid sequences become U+FFFD.
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
-    let declared = content_type
-        .and_then(charset_in)
-        .or_else(|| {
-            let head =
-                String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
-            head.find("charset=").map(|i| head[i + 8..].to_string())
-        })
-        .and_then(|label| {
-            let label = label.trim_start_matches(['"', '\'']);
-            let end = label
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-                .unwrap_or(label.len());
-            encoding_rs::Encoding::for_label(&label.as_bytes()[..end])
-        })
-        .unwrap_or(encoding_rs::UTF_8);
-    // `decode` sniffs a BOM first, which beats any declaration.
-    let (text, _, _) = declared.decode(bytes);
-    text.into_owned()
-}
-
-fn charset_in(content_type: &str) -> Option<String> {
-    content_type.split(';').find_map(|part| {
-        let (key, value) = part.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"').to_ascii_lowercase())
-    })
-}
-
-/// Whitespace collapsed to single spaces, trimmed.
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -212,14 +212,6 @@ fn a_page_without_text_is_no_article() {
     );
 }
 
-#[test]
-fn decodes_declared_charsets() {
-    let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
-    assert!(decode(latin1, None).contains("café"));
-    assert!(decode(b"caf\xe9", Some("text/html; charset=windows-1252")).contains("café"));
-    assert!(decode("café".as_bytes(), None).contains("café"));
-}
-
 /// Sentences of article text, distinct from each other, `n` of them.
 fn sentences(topic: &str, n: usize) -> Vec<String> {
     (1..=n)

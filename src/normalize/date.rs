@@ -8,6 +8,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDel
 use chrono_tz::Tz;
 use regex::{Captures, Regex};
 
+use crate::text;
+
 /// `2017-07-31` (or `2017/7/31`, or compact `20170731`; a month alone
 /// means its first day), optionally followed by `T` or spaces and a time
 /// with optional seconds and fraction, then an optional zone.
@@ -167,39 +169,14 @@ pub(super) fn set_once<T>(field: &mut Option<T>, value: T) -> Option<()> {
     field.is_none().then(|| *field = Some(value))
 }
 
+/// Whether `token` is a full or abbreviated (at least 3 letters) English weekday.
 pub(super) fn weekday(token: &str) -> bool {
-    const WEEKDAYS: [&str; 7] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    token.len() >= 3 && WEEKDAYS.iter().any(|day| day.starts_with(token))
+    text::name_index(token, &text::WEEKDAYS).is_some()
 }
 
 /// The month (1–12) a full or abbreviated (at least 3 letters) English name means.
 pub(super) fn month(token: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    if token.len() < 3 {
-        return None;
-    }
-    let index = MONTHS.iter().position(|month| month.starts_with(token))?;
+    let index = text::name_index(token, &text::MONTHS)?;
     u32::try_from(index + 1).ok()
 }
 

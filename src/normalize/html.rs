@@ -1,5 +1,5 @@
-//! HTML: the work budget every fragment and page is held to before a parse,
-//! the sanitizer (ammonia plus URL rewriting and lazy images) and plain text.
+//! HTML: the sanitizer (ammonia plus URL rewriting and lazy images) and
+//! plain text, both within the work budget ([`crate::text::budget`]).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -10,6 +10,7 @@ use regex::{Captures, Regex};
 use url::Url;
 
 use super::url::{clean_url, resolve_url};
+use crate::text::budget::{flattened_text, over_budget};
 
 /// Attributes lazy-loading scripts keep the real image URL in, by preference.
 pub(super) const LAZY_SRC_ATTRIBUTES: &[&str] = &["data-src", "data-lazy-src", "data-original"];
@@ -18,166 +19,6 @@ pub(super) const LAZY_SRC_ATTRIBUTES: &[&str] = &["data-src", "data-lazy-src", "
 /// because the parser reads its content as raw text, which would show up as
 /// literal markup; it usually only repeats a lazy image anyway.
 pub(super) const DROPPED_WITH_CONTENT: &[&str] = &["script", "style", "form", "noscript"];
-
-/// Elements nested deeper than this in one fragment or page are over the
-/// HTML work budget: the HTML parser's cost per tag grows with the depth of
-/// open elements, so deep nesting costs quadratic time (1 MB of nested
-/// `<div>`s took minutes). Real articles nest a few dozen deep.
-pub const MAX_DEPTH: usize = 256;
-
-/// Tags in one fragment or page beyond which it is over the HTML work
-/// budget: they bound the nodes (and memory) a parse builds.
-pub const MAX_TAGS: usize = 100_000;
-
-/// Where `html` first goes over the work budget ([`MAX_DEPTH`],
-/// [`MAX_TAGS`]): the byte offset of the tag that opens one element too deep
-/// or is one tag too many; `None` when it is within.
-///
-/// A cheap linear scan, not a parse: elements whose end tag may be left out
-/// (`p`, `li`, table cells...) and void ones do not count towards depth,
-/// the content of comments and raw-text elements (`script`, `style`...) is
-/// skipped. It only needs to bound what the parser would build.
-pub fn over_budget(html: &str) -> Option<usize> {
-    let bytes = html.as_bytes();
-    let (mut depth, mut tags, mut at) = (0usize, 0usize, 0usize);
-    while let Some(offset) = memchr_lt(&bytes[at..]) {
-        let start = at + offset;
-        let rest = &bytes[start + 1..];
-        if rest.starts_with(b"!--") {
-            at = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
-            continue;
-        }
-        let closing = rest.first() == Some(&b'/');
-        let name_start = start + 1 + usize::from(closing);
-        let name_len = bytes[name_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        let end = find(bytes, name_start, b">").map_or(bytes.len(), |e| e + 1);
-        at = end.max(start + 1);
-        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
-            continue;
-        }
-        tags += 1;
-        if tags > MAX_TAGS {
-            return Some(start);
-        }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        if closing {
-            if !UNCOUNTED_DEPTH.contains(&name.as_str()) {
-                depth = depth.saturating_sub(1);
-            }
-            continue;
-        }
-        if RAW_TEXT_ELEMENTS.contains(&name.as_str()) {
-            let close = format!("</{name}");
-            at = find_ignore_case(bytes, at, close.as_bytes()).unwrap_or(bytes.len());
-            continue;
-        }
-        let self_closed = end >= 2 && bytes[end - 2] == b'/';
-        if !self_closed && !UNCOUNTED_DEPTH.contains(&name.as_str()) {
-            depth += 1;
-            if depth > MAX_DEPTH {
-                return Some(start);
-            }
-        }
-    }
-    None
-}
-
-/// Cuts `html` before the point where it goes over the work budget (see
-/// [`over_budget`]), for whole pages (extraction, listings): what comes
-/// first, usually the article, is kept.
-pub fn cut_to_budget(html: &mut String) {
-    if let Some(cut) = over_budget(html) {
-        html.truncate(cut);
-    }
-}
-
-/// Elements that do not add to the depth [`over_budget`] counts: void
-/// elements, and those whose end tag may be omitted (the parser closes them
-/// itself, so they do not pile up).
-const UNCOUNTED_DEPTH: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
-    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
-    "body",
-];
-
-/// Elements whose content is text up to their end tag.
-const RAW_TEXT_ELEMENTS: &[&str] = &[
-    "script",
-    "style",
-    "textarea",
-    "title",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "plaintext",
-];
-
-fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'<')
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
-}
-
-/// The text of HTML that is over the work budget, without parsing it: tags,
-/// comments and raw-text content dropped by a linear scan, entities decoded,
-/// whitespace collapsed.
-fn flattened_text(html: &str) -> String {
-    let bytes = html.as_bytes();
-    let mut text = String::with_capacity(html.len() / 2);
-    let mut at = 0;
-    while at < bytes.len() {
-        let Some(offset) = memchr_lt(&bytes[at..]) else {
-            text.push_str(&html[at..]);
-            break;
-        };
-        let start = at + offset;
-        text.push_str(&html[at..start]);
-        text.push(' ');
-        let rest = &bytes[start + 1..];
-        if rest.starts_with(b"!--") {
-            at = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
-            continue;
-        }
-        let end = find(bytes, start, b">").map_or(bytes.len(), |e| e + 1);
-        let name: String = html[start + 1..end]
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        at = end;
-        if RAW_TEXT_ELEMENTS.contains(&name.as_str()) {
-            let close = format!("</{name}");
-            at = find_ignore_case(bytes, at, close.as_bytes())
-                .and_then(|c| find(bytes, c, b">"))
-                .map_or(bytes.len(), |e| e + 1);
-        }
-    }
-    html_escape::decode_html_entities(&text)
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// Sanitized HTML: ammonia's default allow list plus iframes from YouTube
 /// and Vimeo; no script, event handlers, `javascript:`/`data:` URLs, forms

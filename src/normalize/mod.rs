@@ -3,7 +3,7 @@
 //! is sanitized, titles and names become plain text, dates become UTC, and
 //! every item gets a stable id.
 //!
-//! Parts: `url` (links), `html` (work budget, sanitizer, plain text),
+//! Parts: `url` (links), `html` (sanitizer, plain text),
 //! `date` (every date form to UTC); this module turns a whole item.
 //!
 //! Pure functions without I/O; depends inside the crate only on `model`.
@@ -15,9 +15,7 @@ mod tests;
 mod url;
 
 pub use date::parse_date;
-#[cfg(any(test, feature = "fuzzing"))]
-pub use html::over_budget;
-pub use html::{cut_to_budget, plain_text, sanitize_html};
+pub use html::{plain_text, sanitize_html};
 pub use url::clean_url;
 
 use std::cell::LazyCell;

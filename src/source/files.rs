@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::model::{RawDate, RawItem};
+use crate::text;
 
 /// Why a directory or file could not be read; Display names the path and what
 /// is wrong.
@@ -494,30 +495,6 @@ fn byline(line: &str) -> Option<&str> {
     only_bold.then_some(name)
 }
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-const WEEKDAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
-
 /// The date in a line that holds only a date (`31 July 2017`, `July 31,
 /// 2017`, `Mon, 31 Jul 2017 10:00 BST`, `2017-07-31`, `31/07/2017`), without
 /// emphasis around it. Nothing is parsed: a line qualifies when it has a
@@ -529,8 +506,7 @@ fn date_line(line: &str) -> Option<&str> {
     if text.is_empty() || text.len() > 60 {
         return None;
     }
-    let name_of =
-        |word: &str, names: &[&str]| word.len() >= 3 && names.iter().any(|n| n.starts_with(word));
+    let name_of = |word: &str, names: &[&str]| text::name_index(word, names).is_some();
     let (mut year, mut month, mut numeric_date) = (false, false, false);
     for token in text.split(|c: char| c.is_whitespace() || c == ',') {
         let word = token.trim_end_matches('.').to_ascii_lowercase();
@@ -543,9 +519,9 @@ fn date_line(line: &str) -> Option<&str> {
         let filler = word.is_empty()
             || ordinal
             || zone
-            || name_of(&word, &WEEKDAYS)
+            || name_of(&word, &text::WEEKDAYS)
             || ["at", "am", "pm", "a.m", "p.m"].contains(&word.as_str());
-        if name_of(&word, &MONTHS) {
+        if name_of(&word, &text::MONTHS) {
             month = true;
         } else if digits(&word) {
             year |= word.len() == 4;

@@ -14,7 +14,6 @@
 //!
 //! Depends only on `model`.
 
-mod decode;
 mod json;
 mod xml;
 
@@ -75,7 +74,7 @@ pub fn parse(
     max_text: usize,
     parse_date: impl Fn(&str) -> Option<DateTime<Utc>> + Send + Sync + 'static,
 ) -> Result<ParsedFeed, FeedError> {
-    let text = decode::decode(bytes, content_type);
+    let text = crate::text::decode::decode_xml(bytes, content_type);
     let body = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if body.starts_with('{') {
         return json::parse(body, &parse_date);
@@ -799,7 +798,7 @@ fn is_atom(e: &Element) -> bool {
 /// A person's name from how feeds write one: `email (Name)` and
 /// `Name <email>` give the name; an email alone is kept.
 fn person_name(text: &str) -> Option<String> {
-    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = crate::text::collapse_whitespace(text);
     if t.is_empty() {
         return None;
     }
@@ -1025,14 +1024,16 @@ mod tests {
     fn a_declaration_with_a_strange_quote_is_malformed_not_a_crash() {
         // Found by fuzzing: a multi-byte character where the quote belongs.
         assert_eq!(
-            decode::declared_encoding(
+            crate::text::decode::declared_encoding(
                 "<?xml version=\"1.0\" encoding=\u{78d}tf-8\"?><rss/>".as_bytes()
             ),
             None
         );
         assert_eq!(
-            decode::declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><rss/>")
-                .as_deref(),
+            crate::text::decode::declared_encoding(
+                b"<?xml version='1.0' encoding='ISO-8859-1'?><rss/>"
+            )
+            .as_deref(),
             Some("ISO-8859-1")
         );
     }

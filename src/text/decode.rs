@@ -1,9 +1,12 @@
-//! Bytes → text: which encoding a feed document is in, decided as
-//! feedparser and RFC 7303 decide it, and the document decoded to UTF-8.
+//! Bytes → text: which encoding a document is in, decided as feedparser and
+//! RFC 7303 decide it for feeds (and as browsers do for pages), and the
+//! document decoded to UTF-8.
 //!
 //! The order: a byte order mark; else the shape of the first bytes (UTF-16
 //! and UTF-32 without a BOM start `<` with NULs around it); else the HTTP
-//! charset; else the XML declaration (single or double quotes); else UTF-8.
+//! charset; else the document's own declaration (the XML declaration, in
+//! either quote, for feeds; a `<meta charset>` or `http-equiv` near the top
+//! for pages); else UTF-8.
 //! A document that claims UTF-8 but holds bytes that are not UTF-8 keeps its
 //! valid runs and reads each stray byte as windows-1252, the encoding such
 //! bytes are in practice (feedparser falls back the same way, but for the
@@ -30,9 +33,22 @@ enum Plan {
     Utf32(Utf32, usize),
 }
 
-/// The document as UTF-8 text, without a BOM.
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
-    match plan(bytes, content_type) {
+/// An XML document (a feed) as UTF-8 text, without a BOM.
+pub fn decode_xml(bytes: &[u8], content_type: Option<&str>) -> String {
+    decode(bytes, content_type, declared_encoding)
+}
+
+/// An HTML page as UTF-8 text, without a BOM.
+pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
+    decode(bytes, content_type, meta_charset)
+}
+
+fn decode(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    declared: fn(&[u8]) -> Option<String>,
+) -> String {
+    match plan(bytes, content_type, declared) {
         Plan::Whatwg(encoding, bom) => {
             let body = &bytes[bom..];
             if encoding == UTF_8 {
@@ -45,7 +61,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
     }
 }
 
-fn plan(bytes: &[u8], content_type: Option<&str>) -> Plan {
+fn plan(bytes: &[u8], content_type: Option<&str>, declared: fn(&[u8]) -> Option<String>) -> Plan {
     match bytes {
         [0x00, 0x00, 0xFE, 0xFF, ..] => return Plan::Utf32(Utf32::Be, 4),
         [0xFF, 0xFE, 0x00, 0x00, ..] => return Plan::Utf32(Utf32::Le, 4),
@@ -75,7 +91,7 @@ fn plan(bytes: &[u8], content_type: Option<&str>) -> Plan {
         Encoding::for_label(l.as_bytes()).map(ascii_compatible)
     };
     let http = content_type.and_then(charset_param).and_then(|c| label(&c));
-    let declared = declared_encoding(bytes).and_then(|d| label(&d));
+    let declared = declared(bytes).and_then(|d| label(&d));
     let chosen = match (http, declared) {
         // A UTF-8 label from a server on a document that declares something
         // else and is not UTF-8 is a server misconfiguration.
@@ -120,6 +136,19 @@ pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let quote = rest.chars().next().filter(|q| *q == '"' || *q == '\'')?;
     let rest = &rest[1..];
     Some(rest[..rest.find(quote)?].to_string())
+}
+
+/// The charset a page names in its first 1024 bytes (the prescan length
+/// browsers use): `<meta charset=…>` or the `charset` of an `http-equiv`
+/// Content-Type.
+pub fn meta_charset(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let label = head[at..].trim_start_matches(['"', '\'', ' ']);
+    let end = label
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
+        .unwrap_or(label.len());
+    (end > 0).then(|| label[..end].to_string())
 }
 
 /// Whether undeclared bytes are UTF-8, perhaps with a few stray bytes: at
@@ -195,29 +224,29 @@ mod tests {
         for be in [true, false] {
             for bom in [true, false] {
                 assert_eq!(
-                    decode(&utf16(doc, be, bom), None),
+                    decode_xml(&utf16(doc, be, bom), None),
                     doc,
                     "utf-16 be={be} bom={bom}"
                 );
                 assert_eq!(
-                    decode(&utf32_bytes(doc, be, bom), None),
+                    decode_xml(&utf32_bytes(doc, be, bom), None),
                     doc,
                     "utf-32 be={be} bom={bom}"
                 );
             }
         }
-        assert_eq!(decode(b"\xEF\xBB\xBF<rss/>", None), "<rss/>");
+        assert_eq!(decode_xml(b"\xEF\xBB\xBF<rss/>", None), "<rss/>");
     }
 
     #[test]
     fn labels_in_either_quote_and_http_first() {
         let gb = b"<?xml version='1.0' encoding='gb2312'?><rss>\xc4\xe3\xba\xc3</rss>";
-        assert!(decode(gb, None).contains("你好"));
-        assert!(decode(gb, Some("text/xml; charset='gb2312'")).contains("你好"));
+        assert!(decode_xml(gb, None).contains("你好"));
+        assert!(decode_xml(gb, Some("text/xml; charset='gb2312'")).contains("你好"));
         let latin = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss>caf\xe9</rss>";
-        assert!(decode(latin, Some("application/xml;charset=utf-8")).contains("café"));
+        assert!(decode_xml(latin, Some("application/xml;charset=utf-8")).contains("café"));
         assert!(
-            decode(
+            decode_xml(
                 b"<rss>caf\xe9</rss>",
                 Some("text/xml; charset=\"iso-8859-1\"")
             )
@@ -225,7 +254,7 @@ mod tests {
         );
         // A 16-bit label on ASCII bytes is wrong: they are read as UTF-8.
         assert!(
-            decode(
+            decode_xml(
                 "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>é</rss>".as_bytes(),
                 None
             )
@@ -237,7 +266,7 @@ mod tests {
     fn an_unnamed_legacy_encoding_is_guessed() {
         let (euc, _, _) = encoding_rs::EUC_JP.encode("<rss><title>ゲーム三昧な正月</title></rss>");
         assert_eq!(
-            decode(&euc, Some("text/xml")),
+            decode_xml(&euc, Some("text/xml")),
             "<rss><title>ゲーム三昧な正月</title></rss>"
         );
     }
@@ -245,11 +274,22 @@ mod tests {
     #[test]
     fn stray_windows_1252_bytes_in_utf8() {
         assert_eq!(
-            decode(
+            decode_xml(
                 b"<rss>caf\xc3\xa9 \x93quoted\x94 \x80</rss>",
                 Some("text/xml; charset=utf-8")
             ),
             "<rss>caf\u{e9} \u{201c}quoted\u{201d} \u{20ac}</rss>"
         );
+    }
+
+    #[test]
+    fn pages_name_their_charset_in_a_meta() {
+        let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
+        assert!(decode_html(latin1, None).contains("café"));
+        let equiv =
+            b"<meta http-equiv=Content-Type content='text/html; charset=windows-1252'>caf\xe9";
+        assert!(decode_html(equiv, None).contains("café"));
+        assert!(decode_html(b"caf\xe9", Some("text/html; charset=windows-1252")).contains("café"));
+        assert!(decode_html("café".as_bytes(), None).contains("café"));
     }
 }
