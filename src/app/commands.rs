@@ -2,7 +2,7 @@
 //! `preview`, `extract`, `opml export`): each opens what it needs, does one
 //! thing and returns. Part of `app`, the composition root.
 
-use super::{App, AppError, Format, GONE, Report, is_gone, public_url, state_dir};
+use super::{App, AppError, Failure, Format, GONE, Report, is_gone, public_url, state_dir};
 use crate::config::{Config, Source, SourceKind};
 use crate::extract;
 use crate::model::Item;
@@ -81,7 +81,7 @@ pub async fn fetch(
                     i,
                     Report {
                         source,
-                        result: Err(format!("internal error: the fetch {why}")),
+                        result: Err(Failure::Died(why)),
                     },
                 )
             }
@@ -226,11 +226,11 @@ pub async fn preview(config: Config, id: &str) -> Result<Vec<Item>, AppError> {
         .await
         .outcome
     {
-        FetchOutcome::Fetched { mut items, .. } => {
+        Ok(FetchOutcome::Fetched { mut items, .. }) => {
             items.sort_by_key(|i| std::cmp::Reverse(i.published));
             Ok(items)
         }
-        FetchOutcome::NotModified => Ok(Vec::new()),
-        FetchOutcome::Failed { error } => Err(AppError::Preview(source.id, error)),
+        Ok(FetchOutcome::NotModified | FetchOutcome::Failed { .. }) => Ok(Vec::new()),
+        Err(error) => Err(AppError::Preview(source.id, error)),
     }
 }

@@ -42,6 +42,7 @@ pub(crate) mod compose;
 mod daemon;
 mod read;
 
+pub use read::ReadError;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use read::page_html;
 #[cfg(any(test, feature = "bench", feature = "fuzzing"))]
@@ -54,41 +55,26 @@ pub use commands::{
 pub use daemon::{Control, run};
 
 /// Why a command could not run.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    Store(StoreError),
-    Fetcher(fetch::FetchError),
-    Listen(String, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up the HTTP client")]
+    Fetcher(#[source] fetch::FetchError),
+    #[error("cannot listen on {0}")]
+    Listen(String, #[source] std::io::Error),
+    #[error("no source has the id {0:?}")]
     UnknownSource(String),
+    #[error("no feed has the id {0:?}")]
     UnknownFeed(String),
     /// `tidings extract --url` was given something that is not an absolute URL.
+    #[error("not an absolute URL: {0:?}")]
     BadUrl(String),
-    Extract(ExtractError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     /// `tidings preview` could not read the source: its id and why.
-    Preview(String, String),
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Store(e) => write!(f, "{e}"),
-            AppError::Fetcher(e) => write!(f, "cannot set up the HTTP client: {e}"),
-            AppError::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
-            AppError::UnknownSource(id) => write!(f, "no source has the id {id:?}"),
-            AppError::UnknownFeed(id) => write!(f, "no feed has the id {id:?}"),
-            AppError::BadUrl(u) => write!(f, "not an absolute URL: {u:?}"),
-            AppError::Extract(e) => write!(f, "{e}"),
-            AppError::Preview(id, why) => write!(f, "{id}: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        AppError::Store(e)
-    }
+    #[error("{0}")]
+    Preview(String, #[source] ReadError),
 }
 
 /// A feed format.
@@ -138,10 +124,31 @@ impl Format {
 }
 
 /// How one fetch of one source went, as `tidings fetch` prints it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     pub source: String,
-    pub result: Result<Fetched, String>,
+    pub result: Result<Fetched, Failure>,
+}
+
+/// Why a fetch of a source came to nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Reading it failed; `text` is what was stored (cut, printable).
+    #[error("{text}")]
+    Read {
+        text: String,
+        #[source]
+        error: ReadError,
+    },
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// It answered 410 for its configured URL: not fetched again.
+    #[error("{GONE}")]
+    Gone,
+    /// Its task died (a panic or a cancellation).
+    #[error("internal error: the fetch {0}")]
+    Died(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -162,7 +169,7 @@ impl fmt::Display for Report {
                 write!(f, "{}: unchanged ({} items)", self.source, s.unchanged)
             }
             Ok(Fetched::NotModified) => write!(f, "{}: unchanged (not modified)", self.source),
-            Err(why) => write!(f, "{}: failed: {why}", self.source),
+            Err(why) => write!(f, "{}: failed: {}", self.source, fetch::error_chain(why)),
         }
     }
 }
@@ -341,14 +348,14 @@ impl App {
             Err(e) => {
                 return Report {
                     source: source.id.clone(),
-                    result: Err(e.to_string()),
+                    result: Err(e.into()),
                 };
             }
         };
         if is_gone(source, state.as_ref()) {
             return Report {
                 source: source.id.clone(),
-                result: Err(GONE.into()),
+                result: Err(Failure::Gone),
             };
         }
         let now = Utc::now();
@@ -364,7 +371,7 @@ impl App {
         reading: Reading,
     ) -> Report {
         let Reading {
-            mut outcome,
+            outcome,
             location,
             fresh_for,
             retry_after,
@@ -372,9 +379,16 @@ impl App {
         // An error text comes from the source (a server's words, a body's
         // bytes): stored and printed, it is kept short and free of
         // terminal escapes.
-        if let FetchOutcome::Failed { error } = &mut outcome {
-            *error = printable(error, MAX_ERROR);
-        }
+        let (outcome, failed) = match outcome {
+            Ok(outcome) => (outcome, None),
+            Err(error) => {
+                let text = printable(&error.text(), MAX_ERROR);
+                let outcome = FetchOutcome::Failed {
+                    error: text.clone(),
+                };
+                (outcome, Some(Failure::Read { text, error }))
+            }
+        };
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
         let next_due = match &outcome {
@@ -399,10 +413,6 @@ impl App {
                 Utc::now().max(now),
                 fresh_for.map(to_chrono),
             ),
-        };
-        let failed = match &outcome {
-            FetchOutcome::Failed { error } => Some(error.clone()),
-            _ => None,
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
         if let (Some(old), Some(new)) = (
@@ -435,7 +445,7 @@ impl App {
             .unwrap_or_else(|p| p.into_inner())
             .insert(source.id.clone(), next_due);
         let result = match (self.store.record_fetch(record).await, failed) {
-            (Err(e), _) => Err(e.to_string()),
+            (Err(e), _) => Err(e.into()),
             (Ok(_), Some(error)) => Err(error),
             (Ok(_), None) if not_modified => Ok(Fetched::NotModified),
             (Ok(summary), None) => Ok(Fetched::Saved(summary)),
@@ -514,7 +524,7 @@ impl App {
         let states: HashMap<String, SourceState> = match self.store.source_states().await {
             Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
             Err(e) => {
-                warn!("cannot render the index page: {e}");
+                warn!("cannot render the index page: {}", fetch::error_chain(&e));
                 return;
             }
         };
@@ -618,7 +628,7 @@ impl App {
         let items = match self.store.items(&[id.to_string()], 50).await {
             Ok(items) => items,
             Err(e) => {
-                warn!(source = id, "cannot render: {e}");
+                warn!(source = id, "cannot render: {}", fetch::error_chain(&e));
                 return None;
             }
         };
@@ -642,7 +652,7 @@ impl App {
         let items = match self.feed_items(feed).await {
             Ok(items) => items,
             Err(e) => {
-                warn!(feed = feed.id, "cannot render: {e}");
+                warn!(feed = feed.id, "cannot render: {}", fetch::error_chain(&e));
                 return;
             }
         };
@@ -741,7 +751,7 @@ impl App {
             }
             Ok((false, _)) => return,
             Err(e) => {
-                warn!(feed = path, "rendering failed: {e}");
+                warn!(feed = path, "rendering failed: {}", fetch::error_chain(&e));
                 return;
             }
         };
@@ -762,7 +772,12 @@ impl App {
         tokio::spawn(async move {
             match fetcher.publish(&hub, &topic, &user_agent, timeout).await {
                 Ok(()) => info!(feed = topic, hub, "hub notified"),
-                Err(e) => warn!(feed = topic, hub, "hub ping failed: {e}"),
+                Err(e) => warn!(
+                    feed = topic,
+                    hub,
+                    "hub ping failed: {}",
+                    fetch::error_chain(&e)
+                ),
             }
         });
     }
@@ -836,7 +851,11 @@ impl App {
                     continue;
                 }
                 Err(e) => {
-                    warn!(source = source.id, "store unavailable: {e}");
+                    warn!(
+                        source = source.id,
+                        "store unavailable: {}",
+                        fetch::error_chain(&e)
+                    );
                     due = Utc::now() + chrono::Duration::seconds(30);
                     continue;
                 }
@@ -846,7 +865,11 @@ impl App {
             let state = match self.store.source_state(&source.id).await {
                 Ok(s) => s,
                 Err(e) => {
-                    warn!(source = source.id, "store unavailable: {e}");
+                    warn!(
+                        source = source.id,
+                        "store unavailable: {}",
+                        fetch::error_chain(&e)
+                    );
                     self.release(&source.id).await;
                     due = Utc::now() + chrono::Duration::seconds(30);
                     continue;
@@ -908,7 +931,7 @@ impl App {
             }
             Ok(_) => soon,
             Err(e) => {
-                warn!(source = id, "store unavailable: {e}");
+                warn!(source = id, "store unavailable: {}", fetch::error_chain(&e));
                 soon
             }
         }
@@ -917,7 +940,11 @@ impl App {
     /// Hands a claimed source back without fetching it.
     async fn release(&self, id: &str) {
         if let Err(e) = self.store.release(id, &self.instance).await {
-            warn!(source = id, "cannot release the lease: {e}");
+            warn!(
+                source = id,
+                "cannot release the lease: {}",
+                fetch::error_chain(&e)
+            );
         }
     }
 
@@ -936,7 +963,7 @@ impl App {
                         self.mark(changes.sources, false);
                     }
                 }
-                Err(e) => warn!("cannot look for changes: {e}"),
+                Err(e) => warn!("cannot look for changes: {}", fetch::error_chain(&e)),
             }
         }
     }
@@ -952,7 +979,7 @@ impl App {
                     info!("pruned {n} old items");
                     self.render_all().await;
                 }
-                Err(e) => warn!("pruning failed: {e}"),
+                Err(e) => warn!("pruning failed: {}", fetch::error_chain(&e)),
             }
             tokio::select! {
                 _ = stop.changed() => return,

@@ -49,8 +49,7 @@ impl App {
                     config_url,
                     gone: false,
                 };
-                let error = format!("internal error while reading: {why}");
-                Reading::new(FetchOutcome::Failed { error }, location)
+                Reading::new(Err(ReadError::Panicked(why)), location)
             }
         }
     }
@@ -95,12 +94,12 @@ impl App {
         };
         match read {
             Ok((outcome, ttl)) => {
-                let mut reading = Reading::new(outcome, location);
+                let mut reading = Reading::new(Ok(outcome), location);
                 // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
                 reading.fresh_for = fresh_for.max(ttl);
                 reading
             }
-            Err(error) => Reading::new(FetchOutcome::Failed { error }, location),
+            Err(error) => Reading::new(Err(error), location),
         }
     }
 
@@ -163,24 +162,20 @@ impl App {
         let resp = match self.fetcher.get(&req).await {
             Ok(r) => r,
             Err(e) => {
-                let mut reading = Reading::new(
-                    FetchOutcome::Failed {
-                        error: e.to_string(),
-                    },
-                    location,
-                );
                 if let fetch::FetchError::Status { code, retry_after } = e {
-                    reading.location.gone = code == 410;
+                    location.gone = code == 410;
+                    let mut reading = Reading::new(Err(e.into()), location);
                     reading.retry_after = retry_after;
+                    return Err(reading);
                 }
-                return Err(reading);
+                return Err(Reading::new(Err(e.into()), location));
             }
         };
         track_move(&mut location, resp.moved_to.as_ref());
         match resp.body {
             Some(body) => Ok((body, location, resp.fresh_for)),
             None => {
-                let mut reading = Reading::new(FetchOutcome::NotModified, location);
+                let mut reading = Reading::new(Ok(FetchOutcome::NotModified), location);
                 reading.fresh_for = resp.fresh_for;
                 Err(reading)
             }
@@ -195,7 +190,7 @@ impl App {
         body: fetch::Body,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -212,8 +207,7 @@ impl App {
                 max_item,
             )
         })
-        .await?
-        .map_err(|e| e.to_string())?;
+        .await??;
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
@@ -240,7 +234,7 @@ impl App {
         select: Option<&Select>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), String> {
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -283,8 +277,7 @@ impl App {
             let pairs = normalize_all(raws, &ctx);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
-        .await?
-        .map_err(|e| e.to_string())?;
+        .await??;
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
             .await?;
@@ -318,7 +311,7 @@ impl App {
         follow: bool,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(Vec<Item>, Vec<PageValidators>), String> {
+    ) -> Result<(Vec<Item>, Vec<PageValidators>), ReadError> {
         if !follow {
             return Ok((
                 pairs.into_iter().map(|(_, item)| item).collect(),
@@ -329,16 +322,8 @@ impl App {
             (HashSet::new(), HashMap::new())
         } else {
             let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
-            let known = self
-                .store
-                .known_ids(&source.id, &ids)
-                .await
-                .map_err(|e| e.to_string())?;
-            let stored = self
-                .store
-                .page_validators(&source.id)
-                .await
-                .map_err(|e| e.to_string())?;
+            let known = self.store.known_ids(&source.id, &ids).await?;
+            let stored = self.store.page_validators(&source.id).await?;
             (known, stored)
         };
         let mut pairs = pairs;
@@ -383,7 +368,7 @@ impl App {
                     Ok(Some((item, fresh))) => Some((item, Some(fresh))),
                     Ok(None) => None,
                     Err(e) => {
-                        let e = super::printable(&e, super::MAX_ERROR);
+                        let e = super::printable(&e.text(), super::MAX_ERROR);
                         warn!(source = source.id, "article {link}: {e}");
                         (!is_known && titled).then_some((item, None))
                     }
@@ -408,7 +393,7 @@ impl App {
         source: &Source,
         url: &url::Url,
         validators: Option<&PageValidators>,
-    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, String> {
+    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, ReadError> {
         let req = self.request(
             source,
             url,
@@ -421,20 +406,19 @@ impl App {
         let body = match self.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,
             Ok(_) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         let fresh = PageValidators {
             url: url.to_string(),
             etag: body.etag.clone(),
             last_modified: body.last_modified.clone(),
         };
-        cpu(source.timeout, "extraction", move || {
+        let article = cpu(source.timeout, "extraction", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
-            extract::extract(&html, Some(&body.url))
-                .map(|a| Some((a, body.url, fresh)))
-                .map_err(|e| e.to_string())
+            extract::extract(&html, Some(&body.url)).map(|a| Some((a, body.url, fresh)))
         })
-        .await?
+        .await??;
+        Ok(article)
     }
 }
 
@@ -445,16 +429,13 @@ impl App {
 /// overrun and when the work panicked.
 async fn cpu<T: Send + 'static>(
     limit: std::time::Duration,
-    what: &str,
+    what: &'static str,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, ReadError> {
     match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
         Ok(Ok(done)) => Ok(done),
-        Ok(Err(e)) => Err(format!("{what} crashed: {e}")),
-        Err(_) => Err(format!(
-            "{what} took longer than {}s; abandoned",
-            limit.as_secs_f64()
-        )),
+        Ok(Err(source)) => Err(ReadError::Crashed { what, source }),
+        Err(_) => Err(ReadError::Overrun { what, limit }),
     }
 }
 
@@ -541,9 +522,51 @@ fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawIte
     raw
 }
 
+/// Why reading a source failed, by the stage that failed; it becomes text
+/// only when it is stored ([`ReadError::text`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    #[error(transparent)]
+    Feed(#[from] source::feed::FeedError),
+    #[error(transparent)]
+    Selector(#[from] source::html::BadSelector),
+    #[error(transparent)]
+    Files(#[from] source::files::FilesError),
+    #[error(transparent)]
+    Extract(#[from] extract::ExtractError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// CPU work (parsing, extraction) ran past the source's timeout and was
+    /// abandoned.
+    #[error("{what} took longer than {}s; abandoned", .limit.as_secs_f64())]
+    Overrun {
+        what: &'static str,
+        limit: std::time::Duration,
+    },
+    /// CPU work panicked on its thread.
+    #[error("{what} crashed")]
+    Crashed {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// Reading panicked; the panic's message.
+    #[error("internal error while reading: {0}")]
+    Panicked(String),
+}
+
+impl ReadError {
+    /// The error and its causes as one line, as stored and printed.
+    pub fn text(&self) -> String {
+        fetch::error_chain(self)
+    }
+}
+
 /// What reading a source gave, before it is written.
 pub(super) struct Reading {
-    pub(super) outcome: FetchOutcome,
+    pub(super) outcome: Result<FetchOutcome, ReadError>,
     pub(super) location: Location,
     /// The server's freshness hint: a floor for the next poll.
     pub(super) fresh_for: Option<std::time::Duration>,
@@ -552,7 +575,7 @@ pub(super) struct Reading {
 }
 
 impl Reading {
-    pub(super) fn new(outcome: FetchOutcome, location: Location) -> Reading {
+    pub(super) fn new(outcome: Result<FetchOutcome, ReadError>, location: Location) -> Reading {
         Reading {
             outcome,
             location,
@@ -595,10 +618,8 @@ fn track_move(location: &mut Location, moved_to: Option<&url::Url>) {
 
 /// Whether the source answered 410 Gone at the URL it still has in the config.
 pub(super) fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
-    match (&source.kind, state) {
-        (SourceKind::Feed { url }, Some(s)) => {
-            s.gone && s.config_url.as_deref() == Some(url.as_str())
-        }
+    match (source.kind.url(), state) {
+        (Some(url), Some(s)) => s.gone && s.config_url.as_deref() == Some(url.as_str()),
         _ => false,
     }
 }
@@ -610,7 +631,7 @@ async fn read_files(
     base_url: String,
     now: DateTime<Utc>,
     max_item: usize,
-) -> FetchOutcome {
+) -> Result<FetchOutcome, ReadError> {
     let id = source.id.clone();
     let tz = source.timezone;
     let done = tokio::task::spawn_blocking(move || {
@@ -633,22 +654,18 @@ async fn read_files(
             .collect();
         Ok::<_, source::files::FilesError>(items)
     })
-    .await;
-    match done {
-        Ok(Ok(items)) => FetchOutcome::Fetched {
-            pages: Vec::new(),
-            etag: None,
-            last_modified: None,
-            title: None,
-            items,
-        },
-        Ok(Err(e)) => FetchOutcome::Failed {
-            error: e.to_string(),
-        },
-        Err(e) => FetchOutcome::Failed {
-            error: format!("reading files crashed: {e}"),
-        },
-    }
+    .await
+    .map_err(|source| ReadError::Crashed {
+        what: "reading files",
+        source,
+    })??;
+    Ok(FetchOutcome::Fetched {
+        pages: Vec::new(),
+        etag: None,
+        last_modified: None,
+        title: None,
+        items: done,
+    })
 }
 
 impl App {

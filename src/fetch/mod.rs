@@ -14,7 +14,6 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,58 +88,69 @@ pub struct Body {
     pub url: Url,
 }
 
-/// Why a fetch failed.
-#[derive(Debug)]
+/// Why a fetch failed. Network failures keep reqwest's error (without its
+/// URL, which may carry secrets) as their cause; [`error_chain`] gives the
+/// whole chain as one line.
+#[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The server answered with a status other than 2xx, 3xx or 304;
     /// `retry_after` is its `Retry-After`, when it gave one.
+    #[error("{}", status_text(*.code, *.retry_after))]
     Status {
         code: u16,
         retry_after: Option<Duration>,
     },
     /// The whole transfer took longer than the timeout.
+    #[error("timed out after {}s", .0.as_secs_f64())]
     Timeout(Duration),
     /// The decoded body grew past `max_body`.
+    #[error("body larger than {0} bytes")]
     TooLarge(u64),
-    /// More than five redirects, or a redirect without a usable `Location`.
-    Redirect(String),
+    /// More than [`MAX_REDIRECTS`] redirects.
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    /// A redirect without a usable `Location`.
+    #[error("HTTP {status} without a usable Location")]
+    BadRedirect { status: u16 },
     /// The target is a loopback, private, link-local or unique-local address
     /// and `allow_private` is off.
-    Refused(String),
-    /// Connecting, TLS or reading the body failed.
-    Network(String),
+    #[error(
+        "refused: {host} is a loopback, private or special-purpose address (set fetch.allow_private to allow it)"
+    )]
+    Refused { host: String },
+    /// Connecting, TLS or reading the body failed, or the client could not
+    /// be built.
+    #[error("{0}")]
+    Network(#[source] reqwest::Error),
+    /// A URL to send to (a hub's) is not a URL.
+    #[error("invalid URL {url:?}")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// The fetcher's limits were closed (the daemon is stopping).
+    #[error("the fetcher is shutting down")]
+    Closed(#[source] tokio::sync::AcquireError),
     /// A header in the source's config could not be sent.
+    #[error("invalid header {0}")]
     BadHeader(String),
 }
 
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FetchError::Status { code, retry_after } => {
-                let reason = reqwest::StatusCode::from_u16(*code)
-                    .ok()
-                    .and_then(|c| c.canonical_reason())
-                    .unwrap_or("");
-                write!(f, "HTTP {code} {reason}")?;
-                if let Some(d) = retry_after {
-                    write!(f, " (retry after {}s)", d.as_secs())?;
-                }
-                Ok(())
-            }
-            FetchError::Timeout(d) => write!(f, "timed out after {}s", d.as_secs_f64()),
-            FetchError::TooLarge(max) => write!(f, "body larger than {max} bytes"),
-            FetchError::Redirect(why) => write!(f, "{why}"),
-            FetchError::Refused(host) => write!(
-                f,
-                "refused: {host} is a loopback, private or special-purpose address (set fetch.allow_private to allow it)"
-            ),
-            FetchError::Network(e) => write!(f, "{e}"),
-            FetchError::BadHeader(h) => write!(f, "invalid header {h}"),
-        }
+fn status_text(code: u16, retry_after: Option<Duration>) -> String {
+    let reason = reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|c| c.canonical_reason())
+        .unwrap_or("");
+    match retry_after {
+        Some(d) => format!("HTTP {code} {reason} (retry after {}s)", d.as_secs()),
+        None => format!("HTTP {code} {reason}"),
     }
 }
 
-impl std::error::Error for FetchError {}
+fn network(e: reqwest::Error) -> FetchError {
+    FetchError::Network(e.without_url())
+}
 
 /// Redirects followed at most, as browsers and feed readers commonly do.
 pub const MAX_REDIRECTS: usize = 5;
@@ -170,10 +180,7 @@ impl Fetcher {
             builder = builder.dns_resolver(PublicOnly);
         }
         builder = match &limits.proxy {
-            Some(proxy) => builder.proxy(
-                reqwest::Proxy::all(proxy.as_str())
-                    .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?,
-            ),
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(network)?),
             None => builder.no_proxy(),
         };
         let client = builder
@@ -182,7 +189,7 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
+            .map_err(network)?;
         Ok(Fetcher {
             client,
             all: Arc::new(Semaphore::new(limits.concurrency.max(1))),
@@ -226,9 +233,9 @@ impl Fetcher {
             // Names are checked by the resolver; addresses written in the URL
             // never reach it, so they are checked here, on every hop.
             if !self.allow_private && url_is_private(&url) {
-                return Err(FetchError::Refused(
-                    url.host_str().unwrap_or("").to_string(),
-                ));
+                return Err(FetchError::Refused {
+                    host: url.host_str().unwrap_or("").to_string(),
+                });
             }
             let _permits = match first.take() {
                 Some(taken) => taken,
@@ -247,7 +254,7 @@ impl Fetcher {
                 .headers(headers)
                 .send()
                 .await
-                .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
+                .map_err(network)?;
             let status = resp.status();
             if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
                 let next = resp
@@ -255,11 +262,8 @@ impl Fetcher {
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|l| url.join(l).ok())
-                    .ok_or_else(|| {
-                        FetchError::Redirect(format!(
-                            "HTTP {} without a usable Location",
-                            status.as_u16()
-                        ))
+                    .ok_or(FetchError::BadRedirect {
+                        status: status.as_u16(),
                     })?;
                 let permanent = matches!(status.as_u16(), 301 | 308);
                 still_permanent &= permanent;
@@ -290,9 +294,7 @@ impl Fetcher {
                 fresh_for,
             });
         }
-        Err(FetchError::Redirect(format!(
-            "more than {MAX_REDIRECTS} redirects"
-        )))
+        Err(FetchError::TooManyRedirects)
     }
 
     /// A permit of the URL's host, then one of the global limit: taking the
@@ -310,9 +312,13 @@ impl Fetcher {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
                 .clone()
         };
-        let closed = |e: tokio::sync::AcquireError| FetchError::Network(e.to_string());
-        let host = host_sem.acquire_owned().await.map_err(closed)?;
-        let all = self.all.clone().acquire_owned().await.map_err(closed)?;
+        let host = host_sem.acquire_owned().await.map_err(FetchError::Closed)?;
+        let all = self
+            .all
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(FetchError::Closed)?;
         Ok((host, all))
     }
 }
@@ -359,7 +365,7 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
     let mut bytes = BytesMut::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
+        let chunk = chunk.map_err(network)?;
         if (bytes.len() + chunk.len()) as u64 > max_body {
             return Err(FetchError::TooLarge(max_body));
         }
@@ -426,7 +432,10 @@ impl Fetcher {
         user_agent: &str,
         timeout: Duration,
     ) -> Result<(), FetchError> {
-        let hub = Url::parse(hub).map_err(|e| FetchError::Network(format!("{hub}: {e}")))?;
+        let hub = Url::parse(hub).map_err(|source| FetchError::BadUrl {
+            url: hub.to_string(),
+            source,
+        })?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", topic)
@@ -441,7 +450,7 @@ impl Fetcher {
         let resp = tokio::time::timeout(timeout, send)
             .await
             .map_err(|_| FetchError::Timeout(timeout))?
-            .map_err(|e| FetchError::Network(error_chain(&e.without_url())))?;
+            .map_err(network)?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -551,9 +560,8 @@ impl reqwest::dns::Resolve for PublicOnly {
             let public: Vec<SocketAddr> =
                 found.into_iter().filter(|a| !is_private(a.ip())).collect();
             if public.is_empty() {
-                return Err(
-                    Box::new(FetchError::Refused(host)) as Box<dyn std::error::Error + Send + Sync>
-                );
+                return Err(Box::new(FetchError::Refused { host })
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -564,7 +572,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 /// ("error sending request") does not say what went wrong. Callers pass
 /// reqwest errors `without_url()`: the text is stored and shown on the
 /// public index page, and a URL may hold a password or a token.
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes as one line, each cause once.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
@@ -691,7 +700,7 @@ mod tests {
             .get(&request(&url, Duration::from_secs(5)))
             .await
             .unwrap_err();
-        assert!(matches!(err, FetchError::Refused(_)), "{err}");
+        assert!(matches!(err, FetchError::Refused { .. }), "{err}");
         assert!(err.to_string().contains("refused: 127.0.0.1"), "{err}");
         // A name that resolves to loopback is refused after resolution.
         let by_name =

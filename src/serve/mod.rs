@@ -18,11 +18,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// One feed in one format, ready to send.
 #[derive(Debug)]
@@ -102,7 +104,7 @@ pub enum Put {
 }
 
 /// How many on-demand renders (see [`Feeds::put_on_demand`]) are kept.
-const ON_DEMAND_KEPT: usize = 96;
+const ON_DEMAND_KEPT: NonZeroUsize = NonZeroUsize::new(96).expect("not zero");
 
 /// The rendered feeds, keyed by path such as `feeds/all.rss`, with the time
 /// each is next refreshed (for `Cache-Control`).
@@ -110,23 +112,44 @@ const ON_DEMAND_KEPT: usize = 96;
 /// Held feeds ([`Feeds::put`]) stay in memory. On-demand ones (each
 /// source's own feed: there may be thousands, each read rarely) keep only
 /// the tag last published, for telling changes; their bytes are rendered
-/// when a reader asks ([`OnDemand`]) and the last [`ON_DEMAND_KEPT`] kept.
-#[derive(Default)]
+/// when a reader asks ([`OnDemand`]), the [`ON_DEMAND_KEPT`] most recently
+/// asked for kept.
 pub struct Feeds {
-    // A std RwLock: lookups and swaps are short and never span an await.
+    // Std locks: lookups and swaps are short and never span an await.
     map: RwLock<HashMap<String, Arc<Rendered>>>,
+    /// On-demand bytes, least recently read dropped first.
+    kept: Mutex<LruCache<String, Arc<Rendered>>>,
     refresh: RwLock<HashMap<String, DateTime<Utc>>>,
     /// The tag last published at each on-demand path.
     published: RwLock<HashMap<String, String>>,
 }
 
+impl Default for Feeds {
+    fn default() -> Feeds {
+        Feeds {
+            map: RwLock::default(),
+            kept: Mutex::new(LruCache::new(ON_DEMAND_KEPT)),
+            refresh: RwLock::default(),
+            published: RwLock::default(),
+        }
+    }
+}
+
 impl Feeds {
     pub fn get(&self, path: &str) -> Option<Arc<Rendered>> {
-        self.map
+        let held = self
+            .map
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(path)
-            .cloned()
+            .cloned();
+        held.or_else(|| {
+            self.kept
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(path)
+                .cloned()
+        })
     }
 
     /// Stores `rendered` under `path` unless the same bytes are already
@@ -153,25 +176,20 @@ impl Feeds {
             None => Put::First,
         };
         published.insert(path.clone(), rendered.tag.clone());
-        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(kept) = map.get_mut(&path) {
-            *kept = Arc::new(rendered);
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bytes) = kept.peek_mut(&path) {
+            *bytes = Arc::new(rendered);
         }
         put
     }
 
     /// Keeps the bytes of an on-demand path rendered for a reader, making
-    /// room by dropping another on-demand path's.
+    /// room by dropping the on-demand path's read least recently.
     pub fn keep(&self, path: String, rendered: Rendered) {
-        let published = self.published.read().unwrap_or_else(|p| p.into_inner());
-        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        let on_demand = |k: &String| published.contains_key(k);
-        if map.keys().filter(|k| on_demand(k)).count() >= ON_DEMAND_KEPT
-            && let Some(evict) = map.keys().find(|k| on_demand(k) && **k != path).cloned()
-        {
-            map.remove(&evict);
-        }
-        map.insert(path, Arc::new(rendered));
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put(path, Arc::new(rendered));
     }
 
     /// Forgets every feed whose path (`feeds/all.rss`) `keep` refuses: a
@@ -181,6 +199,17 @@ impl Feeds {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|k, _| keep(k));
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        let gone: Vec<String> = kept
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !keep(k))
+            .cloned()
+            .collect();
+        for k in gone {
+            kept.pop(&k);
+        }
+        drop(kept);
         self.published
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -692,6 +721,23 @@ fn choose_encoding(headers: &HeaderMap) -> Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_demand_bytes_kept_are_the_most_recently_read() {
+        let feeds = Feeds::default();
+        let rendered = |i: usize| Rendered::new("application/rss+xml", vec![i as u8], Utc::now());
+        for i in 0..ON_DEMAND_KEPT.get() {
+            feeds.keep(format!("sources/s{i}.rss"), rendered(i));
+        }
+        // s0 is read again, so s1 is now the least recently read.
+        assert!(feeds.get("sources/s0.rss").is_some());
+        feeds.keep("sources/new.rss".into(), rendered(0));
+        assert!(feeds.get("sources/s0.rss").is_some());
+        assert!(feeds.get("sources/s1.rss").is_none());
+        assert!(feeds.get("sources/new.rss").is_some());
+        feeds.retain(|k| k != "sources/new.rss");
+        assert!(feeds.get("sources/new.rss").is_none());
+    }
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

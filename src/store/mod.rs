@@ -22,32 +22,43 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Why the store failed.
-#[derive(Debug)]
+/// What a store error keeps as its cause: the database driver's error.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the store failed; the driver's error is its [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The URL names no backend this build has.
+    #[error("unsupported store URL {0:?}")]
     Unsupported(String),
-    /// Opening or migrating the database failed.
-    Open(String),
+    /// Opening or migrating the database failed; `at` is the file or what
+    /// was being done (never the URL, which may hold a password).
+    #[error("cannot open the store ({at})")]
+    Open {
+        at: String,
+        #[source]
+        source: Cause,
+    },
     /// A query failed.
-    Query(String),
+    #[error("store query failed")]
+    Query(#[source] Cause),
 }
 
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Unsupported(u) => write!(f, "unsupported store URL {u:?}"),
-            StoreError::Open(e) => write!(f, "cannot open the store: {e}"),
-            StoreError::Query(e) => write!(f, "store query failed: {e}"),
+impl StoreError {
+    pub(crate) fn open(at: impl Into<String>, source: impl Into<Cause>) -> StoreError {
+        StoreError::Open {
+            at: at.into(),
+            source: source.into(),
         }
     }
-}
 
-impl std::error::Error for StoreError {}
+    pub(crate) fn query(source: impl Into<Cause>) -> StoreError {
+        StoreError::Query(source.into())
+    }
+}
 
 /// What the store remembers about a source between fetches.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -228,7 +239,7 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
         .or_else(|| url.strip_prefix("sqlite:"))
     {
         std::fs::create_dir_all(state_dir)
-            .map_err(|e| StoreError::Open(format!("{}: {e}", state_dir.display())))?;
+            .map_err(|e| StoreError::open(state_dir.display().to_string(), e))?;
         let path = state_dir.join(file);
         let store = SqliteStore::open(&path).await?;
         Ok(Arc::new(store))

@@ -93,22 +93,13 @@ pub struct PostgresStore {
 }
 
 fn q(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Query(describe(&e))
-}
-
-/// The server's message when there is one: the bare `Display` says only
-/// "db error".
-fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.to_string(),
-        None => e.to_string(),
-    }
+    StoreError::query(e)
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     match e {
         deadpool_postgres::PoolError::Backend(e) => q(e),
-        e => StoreError::Query(e.to_string()),
+        e => StoreError::query(e),
     }
 }
 
@@ -119,10 +110,11 @@ impl PostgresStore {
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
         // The URL may carry a password: errors name the problem, not the URL.
         let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Open(format!("cannot read the postgres URL: {e}")))?;
+            .map_err(|e| StoreError::open("reading the postgres URL", e))?;
         if !matches!(config.get_ssl_mode(), SslMode::Disable | SslMode::Prefer) {
-            return Err(StoreError::Open(
-                "sslmode=require is not supported: this build connects without TLS".into(),
+            return Err(StoreError::open(
+                "the postgres URL",
+                "sslmode=require is not supported: this build connects without TLS",
             ));
         }
         let manager = Manager::from_config(
@@ -135,7 +127,7 @@ impl PostgresStore {
         let pool = Pool::builder(manager)
             .max_size(16)
             .build()
-            .map_err(|e| StoreError::Open(e.to_string()))?;
+            .map_err(|e| StoreError::open("building the connection pool", e))?;
         let store = PostgresStore { pool };
         store.migrate().await?;
         Ok(store)
@@ -149,10 +141,10 @@ impl PostgresStore {
     /// advisory lock: an instance starting at the same time waits, then
     /// finds the schema current.
     async fn migrate(&self) -> Result<(), StoreError> {
-        let open = |e: tokio_postgres::Error| StoreError::Open(describe(&e));
+        let open = |e: tokio_postgres::Error| StoreError::open("migrating", e);
         let mut client = self.pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(e) => open(e),
-            e => StoreError::Open(e.to_string()),
+            e => StoreError::open("connecting", e),
         })?;
         let tx = client.transaction().await.map_err(open)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])

@@ -92,7 +92,7 @@ pub struct SqliteStore {
 }
 
 fn q(e: rusqlite::Error) -> StoreError {
-    StoreError::Query(e.to_string())
+    StoreError::query(e)
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -108,8 +108,7 @@ impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
-            let open_err =
-                |e: rusqlite::Error| StoreError::Open(format!("{}: {e}", path.display()));
+            let open_err = |e: rusqlite::Error| StoreError::open(path.display().to_string(), e);
             let mut conn = Connection::open(&path).map_err(open_err)?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .map_err(open_err)?;
@@ -129,7 +128,7 @@ impl SqliteStore {
             })
         })
         .await
-        .map_err(|e| StoreError::Open(e.to_string()))?
+        .map_err(|e| StoreError::open("opening on a worker thread", e))?
     }
 
     async fn with<T: Send + 'static>(
@@ -142,7 +141,7 @@ impl SqliteStore {
         let mut conn = self.conn.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || f(&mut conn).map_err(q))
             .await
-            .map_err(|e| StoreError::Query(e.to_string()))?
+            .map_err(StoreError::query)?
     }
 }
 
