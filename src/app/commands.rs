@@ -185,7 +185,7 @@ pub fn extract_page(bytes: &[u8], url: Option<&str>) -> Result<Extracted, AppErr
     let base = url
         .map(|u| url::Url::parse(u).map_err(|_| AppError::BadUrl(u.to_string())))
         .transpose()?;
-    let html = super::read::page_html(bytes, None);
+    let html = super::ingest::page_html(bytes, None);
     let article = extract::extract(&html, base.as_ref()).map_err(AppError::Extract)?;
     // Without --url, the page's own canonical URL resolves its relative links.
     let base = base.or_else(|| article.url.as_deref().and_then(|u| url::Url::parse(u).ok()));

@@ -54,7 +54,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let renderer = app.spawn_renderer(stop_rx.clone());
     app.render_all().await;
-    info!(instance = app.instance, "started");
+    info!(instance = app.scheduler.instance, "started");
     let ticks = Arc::new(AtomicI64::new(Utc::now().timestamp()));
     let health: Arc<dyn Health> = Arc::new(Checkup {
         app: app.clone(),
@@ -65,7 +65,7 @@ pub async fn run(
         .map(|a| a.to_string())
         .unwrap_or_default();
     let router = serve::router(Shared {
-        feeds: app.feeds.clone(),
+        feeds: app.publisher.feeds.clone(),
         metrics: app.metrics.clone(),
         health: health.clone(),
         on_demand: Arc::new(SourceFeeds(app.clone())),
@@ -183,7 +183,7 @@ async fn reload(app: &Arc<App>, sources: &mut Supervisor) {
             _ => true,
         }
     };
-    app.feeds.retain(keep);
+    app.publisher.feeds.retain(keep);
     app.render_all().await;
     info!(
         "reloaded {}: {} sources, {} feeds",

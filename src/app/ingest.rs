@@ -2,12 +2,15 @@
 //! now (following permanent moves, honouring 410 and `Retry-After`), parsed,
 //! normalized, and — for `html` sources and `full_text` — the article pages
 //! behind its items fetched (conditionally, once stored) and extracted.
-//! Nothing here writes; `App::record` does. Part of `app`.
+//! Nothing here writes; `App::record` does.
+//!
+//! Owns [`Ingest`]: the HTTP client and the bounds on reads in flight. Its
+//! result is a [`Reading`], whose error side is a [`ReadError`] by stage.
 
 use super::App;
 use crate::config::{Select, Source, SourceKind};
 use crate::extract;
-use crate::fetch;
+use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{Item, RawItem};
 use crate::normalize;
 use crate::render;
@@ -17,7 +20,39 @@ use crate::text;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use tokio::sync::Semaphore;
 use tracing::warn;
+
+/// The ingest stage's state: the HTTP client and the two bounds on work in
+/// flight.
+pub(super) struct Ingest {
+    pub(super) fetcher: Fetcher,
+    /// Sources being read or recorded, at most `fetch.concurrency`: the
+    /// fetcher bounds requests, this bounds the items read and waiting for
+    /// the store, which would otherwise pile up for every due source.
+    pub(super) in_flight: Semaphore,
+    /// Article pages being fetched and extracted, at most
+    /// `fetch.concurrency` across all sources: the fetcher's limit ends with
+    /// the transfer, and a page's body and DOM are held until it is
+    /// extracted, so without this a `full_text` source would hold 30 of
+    /// them at once, outside `concurrency`.
+    articles: Semaphore,
+}
+
+impl Ingest {
+    pub(super) fn new(fetch: &crate::config::Fetch) -> Result<Ingest, fetch::FetchError> {
+        Ok(Ingest {
+            fetcher: Fetcher::new(&Limits {
+                concurrency: fetch.concurrency,
+                per_host: fetch.per_host,
+                allow_private: fetch.allow_private,
+                proxy: fetch.proxy.clone(),
+            })?,
+            in_flight: Semaphore::new(fetch.concurrency),
+            articles: Semaphore::new(fetch.concurrency),
+        })
+    }
+}
 
 impl App {
     /// [`App::read_source`] for a fetch that will be recorded; a panic while
@@ -105,7 +140,7 @@ impl App {
 
     /// A GET of `url` for `source`, with its user agent, timeout and headers
     /// and the given validators; for an article page with `article`.
-    fn request<'a>(
+    pub(super) fn request<'a>(
         &self,
         source: &'a Source,
         url: &'a url::Url,
@@ -130,7 +165,7 @@ impl App {
     /// permanent moves), with its validators, counting redirects towards a
     /// move. `Err` is the whole reading when there is nothing to parse: a
     /// failure (with 410 and `Retry-After` noted) or `304`.
-    async fn fetch_listing(
+    pub(super) async fn fetch_listing(
         &self,
         source: &Source,
         config_url: &url::Url,
@@ -159,7 +194,7 @@ impl App {
             ),
             false,
         );
-        let resp = match self.fetcher.get(&req).await {
+        let resp = match self.ingest.fetcher.get(&req).await {
             Ok(r) => r,
             Err(e) => {
                 if let fetch::FetchError::Status { code, retry_after } = e {
@@ -184,7 +219,7 @@ impl App {
 
     /// A feed document's items, with their articles when `full_text`; and
     /// the feed's `<ttl>`.
-    async fn read_feed(
+    pub(super) async fn read_feed(
         &self,
         source: &Source,
         body: fetch::Body,
@@ -227,7 +262,7 @@ impl App {
     /// An `html` source: the listing page's items by selectors (fetching
     /// each article with `follow`), or, without selectors, every article the
     /// page links to, fetched and extracted.
-    async fn read_html(
+    pub(super) async fn read_html(
         &self,
         source: &Source,
         body: fetch::Body,
@@ -304,7 +339,7 @@ impl App {
     /// with no page read is asked for it unconditionally). Returns the items and the
     /// validators of the pages read.
     /// Without `follow`, the items as they are and no pages read.
-    async fn with_articles(
+    pub(super) async fn with_articles(
         &self,
         source: &Source,
         pairs: Vec<(RawItem, Item)>,
@@ -343,7 +378,7 @@ impl App {
                 let titled = raw.title.is_some();
                 // Held from the request to the normalized item: the body and
                 // its DOM live that long.
-                let _slot = self.articles.acquire().await;
+                let _slot = self.ingest.articles.acquire().await;
                 let read = match self.fetch_article(source, &link, validators).await {
                     Ok(Some((article, page, fresh))) => {
                         let (id, tz) = (source.id.clone(), source.timezone);
@@ -388,7 +423,7 @@ impl App {
     /// when `validators` are given) and extracted; with the URL it was read
     /// from (after redirects) and its new validators. `None` when it has not
     /// changed.
-    async fn fetch_article(
+    pub(super) async fn fetch_article(
         &self,
         source: &Source,
         url: &url::Url,
@@ -403,7 +438,7 @@ impl App {
             ),
             true,
         );
-        let body = match self.fetcher.get(&req).await {
+        let body = match self.ingest.fetcher.get(&req).await {
             Ok(fetch::Response { body: Some(b), .. }) => b,
             Ok(_) => return Ok(None),
             Err(e) => return Err(e.into()),

@@ -1,0 +1,503 @@
+//! Publishing: what readers get. Marks (which feeds a fetch changed), the
+//! one renderer that renders each marked feed once per round, on-demand
+//! source feeds, feed metadata built in one place, the index page and OPML,
+//! WebSub pings and each feed's next refresh (for `Cache-Control`).
+//!
+//! Owns [`Publisher`]: the served table and the renderer's state. Reads the
+//! store and the scheduler's due times through [`App`].
+
+use super::{App, compose, opml_export, public_url};
+use crate::config::{Config, Feed, SourceKind};
+use crate::fetch;
+use crate::model::{FeedLink, FeedMeta, Index, Item, SourceHealth};
+use crate::opml;
+use crate::render;
+use crate::serve::{self, Feeds, Put, Rendered};
+use crate::store::{SourceState, StoreError};
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+/// The publisher's state.
+pub(super) struct Publisher {
+    pub(super) feeds: Arc<Feeds>,
+    // One lock per feed path, held from the store query to the swap, so a
+    // render that read the store earlier never replaces a newer one.
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When this process opened the app: the `Last-Modified` of the index
+    /// page and the OPML list, which change only with the config.
+    started: DateTime<Utc>,
+    /// What waits for the renderer; `None` while nothing renders (the
+    /// one-shot commands), so marks are not kept for nobody. A std mutex:
+    /// never held across an await.
+    pending: Mutex<Option<Pending>>,
+    /// Wakes the renderer after a mark.
+    marked: Notify,
+}
+
+impl Publisher {
+    pub(super) fn new() -> Publisher {
+        Publisher {
+            feeds: Arc::new(Feeds::default()),
+            rendering: Mutex::new(HashMap::new()),
+            started: Utc::now().trunc_subsecs(0),
+            pending: Mutex::new(None),
+            marked: Notify::new(),
+        }
+    }
+}
+
+/// A feed format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    pub(super) fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    pub(super) fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
+        match self {
+            Format::Rss => render::rss(meta, items),
+            Format::Atom => render::atom(meta, items),
+            Format::Json => render::json(meta, items),
+        }
+    }
+
+    /// The feed rendered in this format, ready to serve, and its path
+    /// (`feeds/all.rss`).
+    pub(crate) fn rendered(self, meta: &FeedMeta, items: &[Item]) -> (String, Rendered) {
+        let body = self.render(meta, items);
+        (
+            format!("{}.{}", meta.path, self.ext()),
+            Rendered::new(self.content_type(), body, meta.updated),
+        )
+    }
+}
+
+/// Where a published feed's bytes live (see `serve::Feeds`).
+#[derive(Debug, Clone, Copy)]
+enum Hold {
+    InMemory,
+    OnDemand,
+}
+
+/// Sources whose feeds (their own and the merged feeds drawing on them) wait
+/// to be rendered, and whether the index page does.
+#[derive(Debug, Default)]
+struct Pending {
+    sources: HashSet<String>,
+    index: bool,
+}
+
+/// The `updated` date of a feed with no items: fixed, so every instance
+/// renders the same bytes, and after 1990, since feed validators reject
+/// earlier dates (the Unix epoch among them) as implausible.
+fn empty_feed_date() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or_default()
+}
+
+/// The index page's data: every feed, and every source with its stored state.
+fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
+    Index {
+        base_url: config.server.base_url.clone(),
+        feeds: config
+            .feeds
+            .iter()
+            .map(|f| FeedLink {
+                id: f.id.clone(),
+                title: f.title.clone(),
+                description: f.description.clone(),
+            })
+            .collect(),
+        sources: config
+            .sources
+            .iter()
+            .map(|s| {
+                let state = states.get(&s.id);
+                let (kind, origin) = match &s.kind {
+                    SourceKind::Feed { url } => ("feed", Some(public_url(url))),
+                    SourceKind::Html { url, .. } => ("html", Some(public_url(url))),
+                    SourceKind::Files { .. } => ("files", None),
+                };
+                SourceHealth {
+                    id: s.id.clone(),
+                    kind: kind.to_string(),
+                    title: state.and_then(|st| st.title.clone()),
+                    origin,
+                    last_fetch: state.and_then(|st| st.last_fetch),
+                    outcome: state.and_then(|st| st.last_outcome.clone()),
+                    error: state.and_then(|st| st.last_error.clone()),
+                    consecutive_errors: state.map_or(0, |st| st.consecutive_errors),
+                    items: state.map_or(0, |st| st.items),
+                }
+            })
+            .collect(),
+    }
+}
+
+impl App {
+    /// Marks the feeds of the sources `changed` (their own and the merged
+    /// ones drawing on them), and the index page if `index`, for the
+    /// renderer. Without a renderer, nothing is kept.
+    pub(super) fn mark(&self, changed: impl IntoIterator<Item = String>, index: bool) {
+        let mut pending = self
+            .publisher
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(pending) = pending.as_mut() {
+            pending.sources.extend(changed);
+            pending.index |= index;
+            self.publisher.marked.notify_one();
+        }
+    }
+
+    /// Starts the renderer: from now on marks are kept, and rendered until
+    /// `stop` changes.
+    pub(super) fn spawn_renderer(self: &Arc<Self>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        self.publisher
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_default();
+        tokio::spawn(self.clone().render_loop(stop))
+    }
+
+    /// Renders what was marked, each feed once per round however often it
+    /// was marked during the previous one.
+    pub(super) async fn render_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = self.publisher.marked.notified() => {}
+            }
+            let Pending { sources, index } = self
+                .publisher
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default();
+            if !sources.is_empty() {
+                let sources: Vec<String> = sources.into_iter().collect();
+                self.render_changed(&sources).await;
+            }
+            if index {
+                self.render_index().await;
+            }
+            self.refresh_feeds();
+        }
+    }
+
+    /// Renders the index page from the config and the sources' stored
+    /// state: one query, marked after each fetch so the health shown is
+    /// current.
+    pub(super) async fn render_index(&self) {
+        let states: HashMap<String, SourceState> = match self.store.source_states().await {
+            Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            Err(e) => {
+                warn!("cannot render the index page: {}", fetch::error_chain(&e));
+                return;
+            }
+        };
+        let page = index_page(&self.config(), &states);
+        let feeds = self.publisher.feeds.clone();
+        let at = Utc::now();
+        let _ = tokio::task::spawn_blocking(move || {
+            let body = render::index(&page);
+            feeds.put(
+                serve::INDEX.to_string(),
+                Rendered::new("text/html; charset=utf-8", body, at),
+            )
+        })
+        .await;
+    }
+
+    /// Renders every feed and every source's own feed from the store, the
+    /// index page, and the OPML list.
+    pub async fn render_all(&self) {
+        let config = self.config();
+        self.publisher.feeds.put(
+            serve::OPML.to_string(),
+            Rendered::new(
+                "text/x-opml; charset=utf-8",
+                opml_export(&config, opml::Target::Served),
+                self.publisher.started,
+            ),
+        );
+        self.render_index().await;
+        for source in &config.sources {
+            self.render_source(&source.id).await;
+        }
+        for feed in &config.feeds {
+            self.render_feed(feed).await;
+        }
+    }
+
+    /// Re-renders the feeds of the sources `ids` and every feed drawing on
+    /// any of them, each once.
+    pub(super) async fn render_changed(&self, ids: &[String]) {
+        let config = self.config();
+        for id in ids.iter().filter(|id| config.source(id).is_some()) {
+            self.render_source(id).await;
+        }
+        let changed: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        for feed in config
+            .feeds
+            .iter()
+            .filter(|f| f.sources.iter().any(|s| changed.contains(s.as_str())))
+        {
+            self.render_feed(feed).await;
+        }
+    }
+
+    pub(super) fn render_lock(&self, path: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.publisher
+            .rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(path.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Publishes a source's own feed (on demand: see `serve::Feeds`).
+    pub(super) async fn render_source(&self, id: &str) {
+        let path = format!("sources/{id}");
+        let lock = self.render_lock(&path);
+        let _rendering = lock.lock().await;
+        let Some((meta, items)) = self.source_feed(id).await else {
+            return;
+        };
+        self.publish(meta, items, Hold::OnDemand).await;
+        self.set_refresh(id);
+    }
+
+    /// Renders a source's own feed for a reader, when its bytes are not
+    /// kept; false when there is no such source.
+    pub(super) async fn render_source_on_demand(&self, id: &str) -> bool {
+        if self.config().source(id).is_none() {
+            return false;
+        }
+        let path = format!("sources/{id}");
+        let lock = self.render_lock(&path);
+        let _rendering = lock.lock().await;
+        let Some((meta, items)) = self.source_feed(id).await else {
+            return false;
+        };
+        let feeds = self.publisher.feeds.clone();
+        tokio::task::spawn_blocking(move || {
+            for format in Format::ALL {
+                let (path, rendered) = format.rendered(&meta, &items);
+                feeds.keep(path, rendered);
+            }
+        })
+        .await
+        .is_ok()
+    }
+
+    /// A source's newest 50 items, and its feed's metadata.
+    pub(super) async fn source_feed(&self, id: &str) -> Option<(FeedMeta, Vec<Item>)> {
+        let items = match self.store.items(&[id.to_string()], 50).await {
+            Ok(items) => items,
+            Err(e) => {
+                warn!(source = id, "cannot render: {}", fetch::error_chain(&e));
+                return None;
+            }
+        };
+        let title = match self.store.source_state(id).await {
+            Ok(Some(SourceState { title: Some(t), .. })) if !t.is_empty() => t,
+            _ => id.to_string(),
+        };
+        let meta = self.meta(
+            format!("sources/{id}"),
+            title,
+            format!("Items of the source {id}"),
+            &[id.to_string()],
+            &items,
+        );
+        Some((meta, items))
+    }
+
+    pub(super) async fn render_feed(&self, feed: &Feed) {
+        let lock = self.render_lock(&format!("feeds/{}", feed.id));
+        let _rendering = lock.lock().await;
+        let items = match self.feed_items(feed).await {
+            Ok(items) => items,
+            Err(e) => {
+                warn!(feed = feed.id, "cannot render: {}", fetch::error_chain(&e));
+                return;
+            }
+        };
+        let meta = self.meta(
+            format!("feeds/{}", feed.id),
+            feed.title.clone(),
+            feed.description.clone(),
+            &feed.sources,
+            &items,
+        );
+        self.publish(meta, items, Hold::InMemory).await;
+    }
+
+    /// A feed's items, as [`compose::compose`] makes them from its sources'
+    /// newest.
+    pub(super) async fn feed_items(&self, feed: &Feed) -> Result<Vec<Item>, StoreError> {
+        let filtered = !feed.include.is_empty() || !feed.exclude.is_empty() || feed.dedupe;
+        // Filters and dedupe drop items, so look further back for enough
+        // candidates.
+        let candidates = if filtered {
+            feed.limit.saturating_mul(5)
+        } else {
+            feed.limit
+        };
+        let items = self.store.items(&feed.sources, candidates).await?;
+        Ok(compose::compose(feed, items))
+    }
+
+    pub(super) fn meta(
+        &self,
+        path: String,
+        title: String,
+        description: String,
+        sources: &[String],
+        items: &[Item],
+    ) -> FeedMeta {
+        let config = self.config();
+        let updated = items
+            .iter()
+            .map(Item::modified)
+            .max()
+            .unwrap_or_else(empty_feed_date);
+        // The interval is taken at the items' newest change, not at the
+        // clock: every instance, rendering the same items at any time, must
+        // produce the same bytes (an irregular cron's interval varies).
+        let ttl = sources
+            .iter()
+            .filter_map(|id| config.source(id))
+            .map(|s| s.schedule.interval(updated).num_minutes().max(1) as u32)
+            .min();
+        FeedMeta {
+            path,
+            title,
+            description,
+            base_url: config.server.base_url.clone(),
+            ttl_minutes: ttl,
+            hub: config.server.websub_hub.clone(),
+            updated,
+        }
+    }
+
+    /// Renders a feed in every format into the served table, and pings the
+    /// WebSub hub for each format whose bytes replaced different ones. The
+    /// first render of a path after start is not a change readers missed, so
+    /// it is not pinged.
+    async fn publish(&self, meta: FeedMeta, items: Vec<Item>, hold: Hold) {
+        let feeds = self.publisher.feeds.clone();
+        let path = meta.path.clone();
+        let hub = meta.hub.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut changed = Vec::new();
+            let mut rendered_any = false;
+            for format in Format::ALL {
+                let (path, rendered) = format.rendered(&meta, &items);
+                let put = match hold {
+                    Hold::InMemory => feeds.put(path, rendered),
+                    Hold::OnDemand => feeds.put_on_demand(path, rendered),
+                };
+                match put {
+                    Put::Changed => {
+                        rendered_any = true;
+                        changed.push(meta.url(format.ext()));
+                    }
+                    Put::First => rendered_any = true,
+                    Put::Same => {}
+                }
+            }
+            (rendered_any, changed)
+        })
+        .await;
+        let changed = match done {
+            Ok((true, changed)) => {
+                self.metrics.rendered(&path);
+                info!(feed = path, "rendered");
+                changed
+            }
+            Ok((false, _)) => return,
+            Err(e) => {
+                warn!(feed = path, "rendering failed: {}", fetch::error_chain(&e));
+                return;
+            }
+        };
+        if let Some(hub) = hub {
+            for topic in changed {
+                self.ping(hub.clone(), topic);
+            }
+        }
+    }
+
+    /// Sends the publish ping for `topic` in the background: a slow hub must
+    /// not hold up rendering. A failed ping is logged; the next change pings
+    /// again.
+    pub(super) fn ping(&self, hub: String, topic: String) {
+        let fetcher = self.ingest.fetcher.clone();
+        let fetch = self.config().fetch.clone();
+        let (user_agent, timeout) = (fetch.user_agent, fetch.timeout);
+        tokio::spawn(async move {
+            match fetcher.publish(&hub, &topic, &user_agent, timeout).await {
+                Ok(()) => info!(feed = topic, hub, "hub notified"),
+                Err(e) => warn!(
+                    feed = topic,
+                    hub,
+                    "hub ping failed: {}",
+                    fetch::error_chain(&e)
+                ),
+            }
+        });
+    }
+
+    /// Updates the next-refresh time of the source's own feed; the merged
+    /// feeds' follow in the renderer's next round ([`App::refresh_feeds`]).
+    pub(super) fn set_refresh(&self, id: &str) {
+        if let Some(at) = self.scheduler.due(id) {
+            self.publisher
+                .feeds
+                .set_refresh(&format!("sources/{id}"), at);
+        }
+    }
+
+    /// Sets each merged feed's next-refresh time: its sources' earliest due
+    /// time. Once per render round rather than per fetch: with thousands of
+    /// sources in a feed, per fetch was quadratic in a cycle.
+    pub(super) fn refresh_feeds(&self) {
+        for feed in &self.config().feeds {
+            if let Some(at) = self.scheduler.earliest_due(&feed.sources) {
+                self.publisher
+                    .feeds
+                    .set_refresh(&format!("feeds/{}", feed.id), at);
+            }
+        }
+    }
+}

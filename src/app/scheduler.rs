@@ -1,0 +1,267 @@
+//! Scheduling: each source's loop (due time, lease, fetch, record), the
+//! watch for changes other instances made, and the hourly prune.
+//!
+//! Owns [`Scheduler`]: when each source is next due and this instance's
+//! lease name. Reads and records through [`App`].
+
+use super::{App, GONE, is_gone};
+use crate::config::{Source, SourceKind};
+use crate::fetch;
+use crate::schedule;
+use crate::store::SourceState;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// The scheduler's state.
+pub(super) struct Scheduler {
+    // When each source is next due, for the feeds' Cache-Control. A std
+    // mutex: it guards a map update and is never held across an await.
+    due: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// This process's name on the leases it takes.
+    pub(super) instance: String,
+}
+
+impl Scheduler {
+    pub(super) fn new() -> Scheduler {
+        Scheduler {
+            due: Mutex::new(HashMap::new()),
+            instance: instance_name(),
+        }
+    }
+
+    /// Sets when `id` is next due.
+    pub(super) fn set_due(&self, id: &str, at: DateTime<Utc>) {
+        self.due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), at);
+    }
+
+    /// When `id` is next due, if known.
+    pub(super) fn due(&self, id: &str) -> Option<DateTime<Utc>> {
+        self.due
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .copied()
+    }
+
+    /// The earliest due time among `ids`.
+    pub(super) fn earliest_due<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a String>,
+    ) -> Option<DateTime<Utc>> {
+        let due = self.due.lock().unwrap_or_else(|p| p.into_inner());
+        ids.into_iter().filter_map(|id| due.get(id)).min().copied()
+    }
+}
+
+/// A lease lasts this many times the source's fetch timeout: long enough for
+/// the fetch (whose timeout also covers waiting for a connection slot) and
+/// the store write, short enough that a dead instance's sources are soon
+/// taken over.
+const LEASE_TIMEOUTS: u32 = 3;
+
+/// How often an instance looks for changes another instance made, and
+/// looks again at a source another instance is fetching.
+const POLL: Duration = Duration::from_secs(1);
+
+/// A name for this process's leases, unique among the instances sharing a
+/// store: the process id and the start time.
+fn instance_name() -> String {
+    format!(
+        "pid{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    )
+}
+
+impl App {
+    /// When a source is next due: now if it was never fetched, if its due
+    /// time passed while the daemon was down, or if its URL changed in the
+    /// config since.
+    pub(super) async fn first_due(&self, source: &Source) -> DateTime<Utc> {
+        let config_url = match &source.kind {
+            SourceKind::Feed { url } | SourceKind::Html { url, .. } => Some(url.to_string()),
+            SourceKind::Files { .. } => None,
+        };
+        let stored = match self.store.source_state(&source.id).await {
+            Ok(Some(s))
+                if s.last_fetch.is_some()
+                    && (config_url.is_none() || s.config_url == config_url) =>
+            {
+                s.next_due
+            }
+            _ => None,
+        };
+        let at = stored.unwrap_or_else(Utc::now);
+        self.scheduler.set_due(&source.id, at);
+        at
+    }
+
+    /// Fetches `source` on its schedule until `stop` changes.
+    pub(super) async fn source_loop(
+        self: Arc<Self>,
+        source: Source,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut due = self.first_due(&source).await;
+        loop {
+            let wait = (due - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let now = Utc::now();
+            let lease = chrono::Duration::from_std(source.timeout * LEASE_TIMEOUTS)
+                .unwrap_or(schedule::MAX_WAIT);
+            match self
+                .store
+                .claim(&source.id, now, now + lease, &self.scheduler.instance)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    due = self.due_elsewhere(&source.id, now).await;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(
+                        source = source.id,
+                        "store unavailable: {}",
+                        fetch::error_chain(&e)
+                    );
+                    due = Utc::now() + chrono::Duration::seconds(30);
+                    continue;
+                }
+            }
+            // Read after the claim: another instance may have just written
+            // the source's validators.
+            let state = match self.store.source_state(&source.id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!(
+                        source = source.id,
+                        "store unavailable: {}",
+                        fetch::error_chain(&e)
+                    );
+                    self.release(&source.id).await;
+                    due = Utc::now() + chrono::Duration::seconds(30);
+                    continue;
+                }
+            };
+            if is_gone(&source, state.as_ref()) {
+                warn!(source = source.id, "{GONE}");
+                self.release(&source.id).await;
+                let _ = stop.changed().await;
+                return;
+            }
+            // A stop cancels the network part (and hands the source back);
+            // the store write below always completes, so no fetch is
+            // half-written. The slot is taken after the claim, as the
+            // fetcher's were: taken before it, the two-instance test saw a
+            // source fetched twice for one due time.
+            let (reading, slot) = tokio::select! {
+                _ = stop.changed() => {
+                    self.release(&source.id).await;
+                    return;
+                }
+                r = async {
+                    let slot = self.ingest.in_flight.acquire().await;
+                    (self.read_source_guarded(&source, state.as_ref(), now).await, slot)
+                } => r,
+            };
+            let report = self.record(&source, state.as_ref(), now, reading).await;
+            drop(slot);
+            match &report.result {
+                Ok(_) => info!(source = source.id, "{report}"),
+                Err(_) => warn!(source = source.id, "{report}"),
+            }
+            due = self
+                .scheduler
+                .due(&source.id)
+                .unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(15));
+        }
+    }
+
+    /// When to look again at a source whose claim was refused: at its next
+    /// due time when another instance has fetched it, else (another instance
+    /// is fetching it now) in a moment, to take over if that one dies.
+    pub(super) async fn due_elsewhere(&self, id: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+        let soon = now + chrono::Duration::from_std(POLL).unwrap_or_default();
+        match self.store.source_state(id).await {
+            Ok(Some(SourceState {
+                next_due: Some(at), ..
+            })) if at > now => {
+                self.scheduler.set_due(id, at);
+                self.set_refresh(id);
+                self.mark(None, false);
+                at
+            }
+            Ok(_) => soon,
+            Err(e) => {
+                warn!(source = id, "store unavailable: {}", fetch::error_chain(&e));
+                soon
+            }
+        }
+    }
+
+    /// Hands a claimed source back without fetching it.
+    pub(super) async fn release(&self, id: &str) {
+        if let Err(e) = self.store.release(id, &self.scheduler.instance).await {
+            warn!(
+                source = id,
+                "cannot release the lease: {}",
+                fetch::error_chain(&e)
+            );
+        }
+    }
+
+    /// Every [`POLL`], re-renders the feeds of sources whose items another
+    /// instance (or this one) changed since `version`.
+    pub(super) async fn watch_loop(
+        self: Arc<Self>,
+        mut version: u64,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            match self.store.changes_since(version).await {
+                Ok(changes) => {
+                    version = changes.version;
+                    if !changes.sources.is_empty() {
+                        self.mark(changes.sources, false);
+                    }
+                }
+                Err(e) => warn!("cannot look for changes: {}", fetch::error_chain(&e)),
+            }
+        }
+    }
+
+    pub(super) async fn prune_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let store = self.config().store.clone();
+            let before = Utc::now() - chrono::Duration::days(i64::from(store.retain_days));
+            let max_items = u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX);
+            match self.store.prune(before, store.keep_min, max_items).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    info!("pruned {n} old items");
+                    self.render_all().await;
+                }
+                Err(e) => warn!("pruning failed: {}", fetch::error_chain(&e)),
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            }
+        }
+    }
+}
