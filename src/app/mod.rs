@@ -146,7 +146,7 @@ pub struct App {
 }
 
 /// Bytes of an error text kept (stored, shown on the index page, printed).
-const MAX_ERROR: usize = 1024;
+pub(crate) const MAX_ERROR: usize = 1024;
 
 /// `text` safe to store and print: control characters (terminal escapes
 /// such as `\x1b]0;…\x07` or `\x1b[2J` among them) replaced by spaces,

@@ -311,7 +311,7 @@ fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
 /// A migration for both backends: local article files were stored under
 /// `file:PATH`, the same id in every source; they move in place to
 /// `tag:tidings,2026:SOURCE/PATH` (the path encoded as
-/// `app::read::local_article_id` encodes it). Files sources are those with
+/// `app::ingest::local` encodes it). Files sources are those with
 /// no configured URL.
 const LOCAL_ARTICLE_IDS: &str = r#"UPDATE items SET id = 'tag:tidings,2026:' || source || '/' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(id, 6), '%', '%25'), ' ', '%20'), '"', '%22'), '#', '%23'), '<', '%3C'), '>', '%3E'), '[', '%5B'), '\', '%5C'), ']', '%5D'), '^', '%5E'), '`', '%60'), '{', '%7B'), '|', '%7C'), '}', '%7D')
  WHERE id LIKE 'file:%' AND source IN (SELECT id FROM sources WHERE config_url IS NULL);"#;

@@ -7,21 +7,23 @@
 //! Owns [`Ingest`]: the HTTP client and the bounds on reads in flight. Its
 //! result is a [`Reading`], whose error side is a [`ReadError`] by stage.
 
-use super::App;
+mod articles;
+mod local;
+
+use articles::MAX_ARTICLES;
+use local::read_files;
+
+use crate::app::App;
 use crate::config::{Select, Source, SourceKind};
 use crate::extract;
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{Item, RawItem};
 use crate::normalize;
-use crate::render;
 use crate::source;
-use crate::store::{FetchOutcome, Location, PageValidators, SourceState};
+use crate::store::{FetchOutcome, Location, SourceState};
 use crate::text;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use tokio::sync::Semaphore;
-use tracing::warn;
 
 /// The ingest stage's state: the HTTP client and the two bounds on work in
 /// flight.
@@ -327,134 +329,6 @@ impl App {
             None,
         ))
     }
-
-    /// Fetches the article page behind each item and takes its body; the
-    /// item's own title, date and authors stay where it has them. A page the
-    /// store already has is asked for again only conditionally, with its
-    /// stored validators: unchanged (304), its item is left out and the
-    /// stored article kept; changed, it is read again and updated in place.
-    /// New items go first within [`MAX_ARTICLES`]. A new item whose page
-    /// cannot be read is kept as it is when it has a title, else left out;
-    /// either way its page is tried again on the next fetch (a stored item
-    /// with no page read is asked for it unconditionally). Returns the items and the
-    /// validators of the pages read.
-    /// Without `follow`, the items as they are and no pages read.
-    pub(super) async fn with_articles(
-        &self,
-        source: &Source,
-        pairs: Vec<(RawItem, Item)>,
-        follow: bool,
-        now: DateTime<Utc>,
-        preview: bool,
-    ) -> Result<(Vec<Item>, Vec<PageValidators>), ReadError> {
-        if !follow {
-            return Ok((
-                pairs.into_iter().map(|(_, item)| item).collect(),
-                Vec::new(),
-            ));
-        }
-        let (known, stored) = if preview {
-            (HashSet::new(), HashMap::new())
-        } else {
-            let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
-            let known = self.store.known_ids(&source.id, &ids).await?;
-            let stored = self.store.page_validators(&source.id).await?;
-            (known, stored)
-        };
-        let mut pairs = pairs;
-        // Stable: new items keep their order, ahead of the re-checks.
-        pairs.sort_by_key(|(_, item)| known.contains(&item.id));
-        let jobs = pairs.into_iter().take(MAX_ARTICLES).map(|(raw, item)| {
-            let is_known = known.contains(&item.id);
-            let stored = &stored;
-            async move {
-                let link = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
-                let Some(link) = link else {
-                    return (!is_known).then_some((item, None));
-                };
-                // A stored item without a page read is one whose page
-                // failed: it is asked for again, unconditionally.
-                let validators = stored.get(link.as_str());
-                let titled = raw.title.is_some();
-                // Held from the request to the normalized item: the body and
-                // its DOM live that long.
-                let _slot = self.ingest.articles.acquire().await;
-                let read = match self.fetch_article(source, &link, validators).await {
-                    Ok(Some((article, page, fresh))) => {
-                        let (id, tz) = (source.id.clone(), source.timezone);
-                        let max_item = self.config().fetch.max_item;
-                        cpu(source.timeout, "normalizing", move || {
-                            let merged = merge(raw, article, &page);
-                            let ctx = normalize::Context {
-                                source: &id,
-                                base_url: Some(&page),
-                                timezone: tz,
-                                now,
-                                max_item,
-                            };
-                            Some((normalize::item(merged, &ctx), fresh))
-                        })
-                        .await
-                    }
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e),
-                };
-                match read {
-                    Ok(Some((item, fresh))) => Some((item, Some(fresh))),
-                    Ok(None) => None,
-                    Err(e) => {
-                        let e = super::printable(&e.text(), super::MAX_ERROR);
-                        warn!(source = source.id, "article {link}: {e}");
-                        (!is_known && titled).then_some((item, None))
-                    }
-                }
-            }
-        });
-        let (items, pages): (Vec<Item>, Vec<Option<PageValidators>>) =
-            futures_util::future::join_all(jobs)
-                .await
-                .into_iter()
-                .flatten()
-                .unzip();
-        Ok((items, pages.into_iter().flatten().collect()))
-    }
-
-    /// One article page, fetched through the shared fetcher (conditionally
-    /// when `validators` are given) and extracted; with the URL it was read
-    /// from (after redirects) and its new validators. `None` when it has not
-    /// changed.
-    pub(super) async fn fetch_article(
-        &self,
-        source: &Source,
-        url: &url::Url,
-        validators: Option<&PageValidators>,
-    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, ReadError> {
-        let req = self.request(
-            source,
-            url,
-            (
-                validators.and_then(|v| v.etag.as_deref()),
-                validators.and_then(|v| v.last_modified.as_deref()),
-            ),
-            true,
-        );
-        let body = match self.ingest.fetcher.get(&req).await {
-            Ok(fetch::Response { body: Some(b), .. }) => b,
-            Ok(_) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let fresh = PageValidators {
-            url: url.to_string(),
-            etag: body.etag.clone(),
-            last_modified: body.last_modified.clone(),
-        };
-        let article = cpu(source.timeout, "extraction", move || {
-            let html = page_html(&body.bytes, body.content_type.as_deref());
-            extract::extract(&html, Some(&body.url)).map(|a| Some((a, body.url, fresh)))
-        })
-        .await??;
-        Ok(article)
-    }
 }
 
 /// Runs CPU work (parsing, extraction, sanitizing) off the async threads,
@@ -526,35 +400,6 @@ fn normalize_all(raws: Vec<RawItem>, ctx: &normalize::Context) -> Vec<(RawItem, 
             (raw, item)
         })
         .collect()
-}
-
-/// At most this many article pages are fetched in one fetch of a source;
-/// the rest wait for the next one.
-const MAX_ARTICLES: usize = 30;
-
-/// A listed item with the article behind it: the item's own title, date and
-/// authors win, the article fills what the item lacks and gives the body.
-fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawItem {
-    if raw.title.is_none() {
-        raw.title = article.title;
-    }
-    if raw.authors.is_empty() {
-        raw.authors = article.authors;
-    }
-    if raw.published.is_none() {
-        raw.published = article.published;
-    }
-    if raw.updated.is_none() {
-        raw.updated = article.updated;
-    }
-    if raw.link.is_none() {
-        raw.link = article.url;
-    }
-    if !article.body_html.trim().is_empty() {
-        raw.content_html = Some(article.body_html);
-    }
-    raw.base_url = Some(page.to_string());
-    raw
 }
 
 /// Why reading a source failed, by the stage that failed; it becomes text
@@ -657,124 +502,4 @@ pub(super) fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
         (Some(url), Some(s)) => s.gone && s.config_url.as_deref() == Some(url.as_str()),
         _ => false,
     }
-}
-
-async fn read_files(
-    source: &Source,
-    path: PathBuf,
-    follow_links: bool,
-    base_url: String,
-    now: DateTime<Utc>,
-    max_item: usize,
-) -> Result<FetchOutcome, ReadError> {
-    let id = source.id.clone();
-    let tz = source.timezone;
-    let done = tokio::task::spawn_blocking(move || {
-        let (raws, errors) = source::files::read_dir(&path, follow_links)?;
-        for e in errors {
-            warn!(source = id, "skipped: {e}");
-        }
-        let ctx = normalize::Context {
-            source: &id,
-            base_url: None,
-            timezone: tz,
-            now,
-            max_item,
-        };
-        let items: Vec<Item> = raws
-            .into_iter()
-            .map(|(rel_path, raw)| {
-                normalize::item(local_article(&id, &rel_path, raw, &base_url), &ctx)
-            })
-            .collect();
-        Ok::<_, source::files::FilesError>(items)
-    })
-    .await
-    .map_err(|source| ReadError::Crashed {
-        what: "reading files",
-        source,
-    })??;
-    Ok(FetchOutcome::Fetched {
-        pages: Vec::new(),
-        etag: None,
-        last_modified: None,
-        title: None,
-        items: done,
-    })
-}
-
-impl App {
-    /// The page of a local article file, read from disk as a fetch reads it
-    /// (so a path outside the source's folder, or not an article, is none).
-    pub(super) async fn local_article_page(&self, source: &str, rel_path: &str) -> Option<String> {
-        let config = self.config();
-        let src = config.source(source)?;
-        let SourceKind::Files { path, follow_links } = &src.kind else {
-            return None;
-        };
-        let (dir, follow_links, tz) = (path.clone(), *follow_links, src.timezone);
-        let (id, rel_path) = (source.to_string(), rel_path.to_string());
-        let base = config.server.base_url.clone();
-        let max_item = config.fetch.max_item;
-        tokio::task::spawn_blocking(move || {
-            let raw = source::files::read_one(&dir, &rel_path, follow_links)?;
-            let ctx = normalize::Context {
-                source: &id,
-                base_url: None,
-                timezone: tz,
-                now: Utc::now(),
-                max_item,
-            };
-            let item = normalize::item(local_article(&id, &rel_path, raw, &base), &ctx);
-            Some(render::article_page(&item))
-        })
-        .await
-        .ok()
-        .flatten()
-    }
-}
-
-/// A local article file with its identity: a `tag:` URI of its source and
-/// path (unique across sources, stable across restarts) unless the file
-/// names its own link, and, as its link, the page tidings serves it at.
-pub(super) fn local_article(
-    source: &str,
-    rel_path: &str,
-    mut raw: RawItem,
-    base_url: &str,
-) -> RawItem {
-    if raw.guid.is_none() {
-        raw.guid = Some(local_article_id(source, rel_path));
-    }
-    if raw.link.is_none() {
-        raw.link = local_article_url(base_url, source, rel_path);
-    }
-    raw
-}
-
-/// `tag:tidings,2026:SOURCE/PATH`, the path's characters that a tag URI
-/// does not allow percent-encoded (non-ASCII stays, as IRIs allow). The
-/// store's migration from the old `file:PATH` ids encodes the same set.
-pub(super) fn local_article_id(source: &str, rel_path: &str) -> String {
-    let mut id = format!("tag:tidings,2026:{source}/");
-    for c in rel_path.chars() {
-        if c.is_ascii_alphanumeric() || ";/?:@&=+$.-_!~*'(),".contains(c) || !c.is_ascii() {
-            id.push(c);
-        } else {
-            id.push_str(&format!("%{:02X}", c as u32));
-        }
-    }
-    id
-}
-
-/// `BASE/articles/SOURCE/PATH`, where the server shows the article.
-pub(super) fn local_article_url(base_url: &str, source: &str, rel_path: &str) -> Option<String> {
-    let mut url = url::Url::parse(base_url).ok()?;
-    url.path_segments_mut()
-        .ok()?
-        .pop_if_empty()
-        .push("articles")
-        .push(source)
-        .extend(rel_path.split('/'));
-    Some(url.into())
 }

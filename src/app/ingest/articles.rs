@@ -1,0 +1,174 @@
+//! The article pages behind a source's items (`full_text`, `html`
+//! sources): fetched conditionally once stored, within the article bound,
+//! extracted, and merged into the items.
+
+use super::{ReadError, cpu, page_html};
+use crate::app::App;
+use crate::config::Source;
+use crate::extract;
+use crate::fetch;
+use crate::model::{Item, RawItem};
+use crate::normalize;
+use crate::store::PageValidators;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use tracing::warn;
+
+/// At most this many article pages are fetched in one fetch of a source;
+/// the rest wait for the next one.
+pub(super) const MAX_ARTICLES: usize = 30;
+
+/// A listed item with the article behind it: the item's own title, date and
+/// authors win, the article fills what the item lacks and gives the body.
+fn merge(mut raw: RawItem, article: extract::Article, page: &url::Url) -> RawItem {
+    if raw.title.is_none() {
+        raw.title = article.title;
+    }
+    if raw.authors.is_empty() {
+        raw.authors = article.authors;
+    }
+    if raw.published.is_none() {
+        raw.published = article.published;
+    }
+    if raw.updated.is_none() {
+        raw.updated = article.updated;
+    }
+    if raw.link.is_none() {
+        raw.link = article.url;
+    }
+    if !article.body_html.trim().is_empty() {
+        raw.content_html = Some(article.body_html);
+    }
+    raw.base_url = Some(page.to_string());
+    raw
+}
+
+impl App {
+    /// Fetches the article page behind each item and takes its body; the
+    /// item's own title, date and authors stay where it has them. A page the
+    /// store already has is asked for again only conditionally, with its
+    /// stored validators: unchanged (304), its item is left out and the
+    /// stored article kept; changed, it is read again and updated in place.
+    /// New items go first within [`MAX_ARTICLES`]. A new item whose page
+    /// cannot be read is kept as it is when it has a title, else left out;
+    /// either way its page is tried again on the next fetch (a stored item
+    /// with no page read is asked for it unconditionally). Returns the items and the
+    /// validators of the pages read.
+    /// Without `follow`, the items as they are and no pages read.
+    pub(super) async fn with_articles(
+        &self,
+        source: &Source,
+        pairs: Vec<(RawItem, Item)>,
+        follow: bool,
+        now: DateTime<Utc>,
+        preview: bool,
+    ) -> Result<(Vec<Item>, Vec<PageValidators>), ReadError> {
+        if !follow {
+            return Ok((
+                pairs.into_iter().map(|(_, item)| item).collect(),
+                Vec::new(),
+            ));
+        }
+        let (known, stored) = if preview {
+            (HashSet::new(), HashMap::new())
+        } else {
+            let ids: Vec<String> = pairs.iter().map(|(_, i)| i.id.clone()).collect();
+            let known = self.store.known_ids(&source.id, &ids).await?;
+            let stored = self.store.page_validators(&source.id).await?;
+            (known, stored)
+        };
+        let mut pairs = pairs;
+        // Stable: new items keep their order, ahead of the re-checks.
+        pairs.sort_by_key(|(_, item)| known.contains(&item.id));
+        let jobs = pairs.into_iter().take(MAX_ARTICLES).map(|(raw, item)| {
+            let is_known = known.contains(&item.id);
+            let stored = &stored;
+            async move {
+                let link = item.link.as_deref().and_then(|l| url::Url::parse(l).ok());
+                let Some(link) = link else {
+                    return (!is_known).then_some((item, None));
+                };
+                // A stored item without a page read is one whose page
+                // failed: it is asked for again, unconditionally.
+                let validators = stored.get(link.as_str());
+                let titled = raw.title.is_some();
+                // Held from the request to the normalized item: the body and
+                // its DOM live that long.
+                let _slot = self.ingest.articles.acquire().await;
+                let read = match self.fetch_article(source, &link, validators).await {
+                    Ok(Some((article, page, fresh))) => {
+                        let (id, tz) = (source.id.clone(), source.timezone);
+                        let max_item = self.config().fetch.max_item;
+                        cpu(source.timeout, "normalizing", move || {
+                            let merged = merge(raw, article, &page);
+                            let ctx = normalize::Context {
+                                source: &id,
+                                base_url: Some(&page),
+                                timezone: tz,
+                                now,
+                                max_item,
+                            };
+                            Some((normalize::item(merged, &ctx), fresh))
+                        })
+                        .await
+                    }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                match read {
+                    Ok(Some((item, fresh))) => Some((item, Some(fresh))),
+                    Ok(None) => None,
+                    Err(e) => {
+                        let e = crate::app::printable(&e.text(), crate::app::MAX_ERROR);
+                        warn!(source = source.id, "article {link}: {e}");
+                        (!is_known && titled).then_some((item, None))
+                    }
+                }
+            }
+        });
+        let (items, pages): (Vec<Item>, Vec<Option<PageValidators>>) =
+            futures_util::future::join_all(jobs)
+                .await
+                .into_iter()
+                .flatten()
+                .unzip();
+        Ok((items, pages.into_iter().flatten().collect()))
+    }
+
+    /// One article page, fetched through the shared fetcher (conditionally
+    /// when `validators` are given) and extracted; with the URL it was read
+    /// from (after redirects) and its new validators. `None` when it has not
+    /// changed.
+    pub(super) async fn fetch_article(
+        &self,
+        source: &Source,
+        url: &url::Url,
+        validators: Option<&PageValidators>,
+    ) -> Result<Option<(extract::Article, url::Url, PageValidators)>, ReadError> {
+        let req = self.request(
+            source,
+            url,
+            (
+                validators.and_then(|v| v.etag.as_deref()),
+                validators.and_then(|v| v.last_modified.as_deref()),
+            ),
+            true,
+        );
+        let body = match self.ingest.fetcher.get(&req).await {
+            Ok(fetch::Response { body: Some(b), .. }) => b,
+            Ok(_) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let fresh = PageValidators {
+            url: url.to_string(),
+            etag: body.etag.clone(),
+            last_modified: body.last_modified.clone(),
+        };
+        let article = cpu(source.timeout, "extraction", move || {
+            let html = page_html(&body.bytes, body.content_type.as_deref());
+            extract::extract(&html, Some(&body.url)).map(|a| Some((a, body.url, fresh)))
+        })
+        .await??;
+        Ok(article)
+    }
+}
