@@ -3,7 +3,8 @@
 //! `version`). Read straight off `serde_json`'s tree rather than through
 //! feed-rs, whose typed model refuses such feeds whole.
 
-use super::{DateParser, FeedError, ParsedFeed, escape};
+use super::reader::escape;
+use super::{DateParser, FeedError, ParsedFeed};
 use crate::model::{Enclosure, RawDate, RawItem};
 use serde_json::Value;
 

@@ -1,0 +1,569 @@
+//! The tree's reading of each item: what feed-rs reads too narrowly (ids,
+//! links, authors, dates, categories, enclosures, summary fallbacks) taken
+//! from the recovered tree, entry by entry.
+
+use super::dialect::{Dialect, mend_text_construct};
+use super::{DateParser, ParsedFeed};
+use crate::model::{Enclosure, RawDate, RawItem};
+use super::xml::{self,
+    ATOM, ATOM03, CONTENT, DC, DCTERMS, Document, Element, ITUNES, MEDIA, RDF, RSS10, RSS090,
+};
+
+/// Reads items off the tree, with feed-rs's entries where it has them.
+pub(super) struct Reader<'a> {
+    pub(super) doc: &'a Document,
+    /// Where the feed's root element is in the tree.
+    pub(super) root_at: usize,
+    pub(super) dialect: Dialect,
+    pub(super) parse_date: DateParser<'a>,
+}
+
+impl Reader<'_> {
+    /// Consumes feed-rs's feed: its texts move into the items, uncopied.
+    pub(super) fn read(&self, feed: Option<feed_rs::model::Feed>) -> ParsedFeed {
+        let doc = self.doc;
+        let root = &doc.elements[self.root_at];
+        let channel = if self.dialect.atom() || root.local == "channel" {
+            root
+        } else {
+            self.below_root()
+                .find(|c| c.local == "channel")
+                .unwrap_or(root)
+        };
+        let items = self.items(root);
+        // feed-rs's entries line up with the tree's items when it read the
+        // same ones; otherwise the tree alone is used.
+        let (feed_title, entries): (_, Vec<Option<feed_rs::model::Entry>>) = match feed {
+            Some(f) if f.entries.len() == items.len() => {
+                (f.title, f.entries.into_iter().map(Some).collect())
+            }
+            f => (
+                f.and_then(|f| f.title),
+                items.iter().map(|_| None).collect(),
+            ),
+        };
+        let feed_authors = self.authors(channel);
+        let items = items
+            .into_iter()
+            .zip(entries)
+            .map(|(item, entry)| {
+                let mut raw = self.item(item, entry);
+                if raw.authors.is_empty() {
+                    raw.authors = feed_authors.clone();
+                }
+                raw
+            })
+            .collect();
+        let title = feed_title.map(|t| t.content).or_else(|| {
+            self.first_text(
+                channel,
+                &[
+                    ("", "title"),
+                    (RSS10, "title"),
+                    (RSS090, "title"),
+                    (ATOM, "title"),
+                    (ATOM03, "title"),
+                ],
+            )
+        });
+        ParsedFeed {
+            title,
+            link: self.link(channel),
+            ttl: self
+                .first_text(channel, &[("", "ttl")])
+                .and_then(|t| t.trim().parse().ok()),
+            items,
+        }
+    }
+
+    /// The elements inside the feed's root, in document order.
+    pub(super) fn below_root(&self) -> impl Iterator<Item = &Element> {
+        self.doc.elements[self.root_at + 1..].iter()
+    }
+
+    /// The item elements, in document order, wherever they are: in the
+    /// channel, beside it (RDF, or misplaced), or inside an element left
+    /// unclosed before them; Atom entries likewise.
+    pub(super) fn items<'b>(&'b self, root: &'b Element) -> Vec<&'b Element> {
+        if self.dialect.atom() {
+            if root.local == "entry" {
+                return vec![root];
+            }
+            return self
+                .below_root()
+                .filter(|c| matches!(c.local.as_str(), "entry" | "item") && is_atom(c))
+                .collect();
+        }
+        self.below_root()
+            .filter(|c| c.local == "item" && is_rss(c))
+            .collect()
+    }
+
+    pub(super) fn item(&self, e: &Element, entry: Option<feed_rs::model::Entry>) -> RawItem {
+        let doc = self.doc;
+        let atom = self.dialect.atom();
+        let guid_element = if atom {
+            doc.children(e).find(|c| c.local == "id" && is_atom(c))
+        } else {
+            doc.children(e).find(|c| c.local == "guid" && is_rss(c))
+        };
+        let guid = guid_element
+            .map(|g| doc.text(g).trim().to_string())
+            .filter(|g| !g.is_empty())
+            .or_else(|| attr(e, "rdf:about").map(str::to_string).filter(|_| !atom));
+        // An RSS guid is a permalink unless it says otherwise.
+        let permalink = guid_element
+            .filter(|g| {
+                !atom
+                    && !attr(g, "isPermaLink")
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+            })
+            .map(|g| doc.text(g).trim().to_string())
+            .filter(|g| is_web_address(g));
+        let (summary, content) = match entry {
+            Some(entry) => (
+                entry.summary.map(|t| as_html(t, atom)),
+                entry.content.and_then(|c| c.body),
+            ),
+            None => self.texts(e),
+        };
+        let title = self.title(e);
+        let title = title
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| self.title_fallback(e));
+        // An Atom id that is a web address stands in for a missing link, as
+        // feedparser has it; so does CDF's `href`.
+        let permalink = permalink
+            .or_else(|| guid.clone().filter(|g| atom && is_web_address(g)))
+            .or_else(|| attr(e, "href").map(|h| xml::join(e.base.as_deref(), h)));
+        let content_base = doc
+            .children(e)
+            .find(|c| {
+                matches!(
+                    (c.ns.as_str(), c.local.as_str()),
+                    (ATOM | ATOM03, "content") | (CONTENT, "encoded")
+                )
+            })
+            .unwrap_or(e);
+        RawItem {
+            guid,
+            link: self.link(e).or(permalink),
+            title,
+            authors: self.authors(e),
+            summary_html: summary
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| self.summary_fallback(e)),
+            content_html: content.filter(|s| !s.trim().is_empty()),
+            published: self.date(e, published_names(atom)),
+            // CDF dates an item in an attribute.
+            updated: self.date(e, updated_names(atom)).or_else(|| {
+                attr(e, "lastmod")
+                    .and_then(|d| (self.parse_date)(d.trim()))
+                    .map(|d| RawDate::At(d.fixed_offset()))
+            }),
+            categories: self.categories(e),
+            enclosures: self.enclosures(e),
+            base_url: content_base.base.clone(),
+        }
+    }
+
+    /// The first of the named text elements of `e`, as HTML.
+    pub(super) fn html_of(&self, e: &Element, names: &[(&str, &str)]) -> Option<String> {
+        let doc = self.doc;
+        let found = names.iter().find_map(|(ns, local)| {
+            doc.children(e)
+                .find(|c| c.local == *local && (c.ns == *ns || (ns.is_empty() && is_rss(c))))
+        })?;
+        Some(if is_atom(found) {
+            self.text_construct(found)
+        } else {
+            doc.text(found)
+        })
+    }
+
+    pub(super) fn title(&self, e: &Element) -> Option<String> {
+        self.html_of(e, &[("", "title"), (ATOM, "title"), (ATOM03, "title")])
+    }
+
+    /// Summary and content read off the tree, for when feed-rs could not
+    /// read the document.
+    pub(super) fn texts(&self, e: &Element) -> (Option<String>, Option<String>) {
+        (
+            self.html_of(
+                e,
+                &[("", "description"), (ATOM, "summary"), (ATOM03, "summary")],
+            ),
+            self.html_of(
+                e,
+                &[(CONTENT, "encoded"), (ATOM, "content"), (ATOM03, "content")],
+            ),
+        )
+    }
+
+    /// An Atom text construct as HTML.
+    pub(super) fn text_construct(&self, e: &Element) -> String {
+        let mut e = e.clone();
+        mend_text_construct(&mut e);
+        let doc = self.doc;
+        match attr(&e, "type").unwrap_or("text") {
+            "xhtml" => doc.inner_xml(doc.children(&e).find(|c| c.local == "div").unwrap_or(&e)),
+            "html" => doc.text(&e),
+            _ if e.raw_html => doc.text(&e),
+            _ => escape(&doc.text(&e)),
+        }
+    }
+
+    /// The page an element (an item, or the channel) links to: RSS
+    /// `<link>`, else an Atom `rel="alternate"` link (a link without `rel`
+    /// is one). Never a comments page.
+    pub(super) fn link(&self, e: &Element) -> Option<String> {
+        let doc = self.doc;
+        let rss = doc
+            .children(e)
+            .filter(|c| c.local == "link" && is_rss(c) && attr(c, "href").is_none())
+            .map(|c| (c, doc.text(c).trim().to_string()))
+            .find(|(_, t)| !t.is_empty())
+            .map(|(c, t)| xml::join(c.base.as_deref(), &t));
+        rss.or_else(|| {
+            let alternates: Vec<String> = doc
+                .children(e)
+                .filter(|c| c.local == "link" && (is_atom(c) || is_rss(c)))
+                .filter(|c| {
+                    attr(c, "rel").is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"))
+                })
+                .map(|c| {
+                    let href = attr(c, "href").map_or_else(|| doc.text(c), str::to_string);
+                    (c, href)
+                })
+                .filter(|(_, h)| !h.trim().is_empty())
+                .map(|(c, h)| xml::join(c.base.as_deref(), &h))
+                .collect();
+            // Of several alternates (a Gemini or Gopher copy beside the web
+            // page), the web page.
+            let web = alternates.iter().position(|l| is_web_address(l));
+            alternates.into_iter().nth(web.unwrap_or(0))
+        })
+    }
+
+    /// The item's authors, each once, from every place feeds name them.
+    pub(super) fn authors(&self, e: &Element) -> Vec<String> {
+        let doc = self.doc;
+        let mut names = Vec::new();
+        for c in doc.children(e) {
+            let name = match (c.ns.as_str(), c.local.as_str()) {
+                (ATOM | ATOM03, "author") => doc
+                    .children(c)
+                    .find(|n| n.local == "name")
+                    .or_else(|| doc.children(c).find(|n| n.local == "email"))
+                    .map(|n| doc.text(n)),
+                (_, "author" | "managingEditor") if is_rss(c) => Some(doc.text(c)),
+                (DC, "creator" | "author") | (ITUNES, "author") => Some(doc.text(c)),
+                (MEDIA, "credit") if attr(c, "role").is_none_or(|r| r.contains("author")) => {
+                    Some(doc.text(c))
+                }
+                _ => None,
+            };
+            if let Some(name) = name.as_deref().and_then(person_name) {
+                let name = escape(&name);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// The first of the named dates that parses: a broken date never hides
+    /// a good one.
+    pub(super) fn date(&self, e: &Element, names: &[(&str, &str)]) -> Option<RawDate> {
+        let doc = self.doc;
+        names.iter().find_map(|(ns, local)| {
+            doc.children(e)
+                .filter(|c| c.local == *local && (c.ns == *ns || (ns.is_empty() && is_rss(c))))
+                .find_map(|c| (self.parse_date)(doc.text(c).trim()))
+                .map(|d| RawDate::At(d.fixed_offset()))
+        })
+    }
+
+    pub(super) fn categories(&self, e: &Element) -> Vec<String> {
+        let doc = self.doc;
+        doc.children(e)
+            .filter_map(|c| match (c.ns.as_str(), c.local.as_str()) {
+                (ATOM | ATOM03, "category") => attr(c, "label")
+                    .filter(|l| !l.trim().is_empty())
+                    .or_else(|| attr(c, "term"))
+                    .map(str::to_string),
+                (_, "category") if is_rss(c) => Some(doc.text(c)),
+                (DC, "subject") => Some(doc.text(c)),
+                _ => None,
+            })
+            .map(|t| escape(t.trim()))
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// When an item has no title: Dublin Core's or Media RSS's.
+    pub(super) fn title_fallback(&self, e: &Element) -> Option<String> {
+        let doc = self.doc;
+        let media = doc.child(e, MEDIA, "title").or_else(|| {
+            let groups = doc
+                .children(e)
+                .filter(|c| c.ns == MEDIA && matches!(c.local.as_str(), "group" | "content"));
+            groups
+                .flat_map(|g| std::iter::once(g).chain(doc.children(g)))
+                .find_map(|g| doc.child(g, MEDIA, "title"))
+        });
+        [doc.child(e, DC, "title"), media]
+            .into_iter()
+            .flatten()
+            .map(|c| escape(doc.text(c).trim()))
+            .find(|t| !t.is_empty())
+    }
+
+    /// When an item has no summary: Media RSS's description (YouTube
+    /// writes only that), else iTunes' summary or subtitle.
+    pub(super) fn summary_fallback(&self, e: &Element) -> Option<String> {
+        let doc = self.doc;
+        let media = doc.child(e, MEDIA, "description").or_else(|| {
+            doc.children(e)
+                .filter(|c| c.ns == MEDIA && matches!(c.local.as_str(), "group" | "content"))
+                .find_map(|g| doc.child(g, MEDIA, "description"))
+        });
+        let media = media.map(|d| {
+            let text = doc.text(d);
+            if attr(d, "type").is_some_and(|t| t.contains("html")) {
+                text
+            } else {
+                plain_to_html(&text)
+            }
+        });
+        media
+            .into_iter()
+            .chain(
+                [
+                    doc.child(e, ITUNES, "summary"),
+                    doc.child(e, ITUNES, "subtitle"),
+                    doc.children(e).find(|c| c.local == "abstract" && is_rss(c)),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    if c.raw_html {
+                        doc.text(c)
+                    } else {
+                        plain_to_html(&doc.text(c))
+                    }
+                }),
+            )
+            .find(|s| !s.trim().is_empty())
+    }
+
+    /// RSS enclosures, Atom `rel="enclosure"` links and Media RSS content,
+    /// each URL once; an iTunes duration goes to the first.
+    pub(super) fn enclosures(&self, e: &Element) -> Vec<Enclosure> {
+        let doc = self.doc;
+        // Each candidate: its element, and the attributes naming its URL,
+        // type and length.
+        let mut candidates: Vec<(&Element, &str, &str)> = Vec::new();
+        for c in doc.children(e) {
+            match (c.ns.as_str(), c.local.as_str()) {
+                (_, "enclosure") if is_rss(c) => candidates.push((c, "url", "length")),
+                (_, "link")
+                    if (is_atom(c) || is_rss(c))
+                        && attr(c, "rel").is_some_and(|r| r.trim() == "enclosure") =>
+                {
+                    candidates.push((c, "href", "length"))
+                }
+                (MEDIA, "content") => candidates.push((c, "url", "fileSize")),
+                (MEDIA, "group") => candidates.extend(
+                    doc.children(c)
+                        .filter(|m| m.ns == MEDIA && m.local == "content")
+                        .map(|m| (m, "url", "fileSize")),
+                ),
+                _ => {}
+            }
+        }
+        let mut out: Vec<Enclosure> = Vec::new();
+        for (c, url, length) in candidates {
+            let Some(url) = attr(c, url).map(str::trim).filter(|u| !u.is_empty()) else {
+                continue;
+            };
+            let url = xml::join(c.base.as_deref(), url);
+            if out.iter().any(|o| o.url == url) {
+                continue;
+            }
+            out.push(Enclosure {
+                url,
+                mime_type: attr(c, "type")
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+                length: attr(c, length)
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0),
+                duration: attr(c, "duration").and_then(parse_duration),
+            });
+        }
+        if let Some(duration) = doc
+            .child(e, ITUNES, "duration")
+            .and_then(|d| parse_duration(&doc.text(d)))
+            && let Some(first) = out.first_mut()
+            && first.duration.is_none()
+        {
+            first.duration = Some(duration);
+        }
+        out
+    }
+
+    pub(super) fn first_text(&self, e: &Element, names: &[(&str, &str)]) -> Option<String> {
+        names.iter().find_map(|(ns, local)| {
+            self.doc
+                .child(e, ns, local)
+                .map(|c| self.doc.text(c).trim().to_string())
+                .filter(|t| !t.is_empty())
+        })
+    }
+}
+
+/// Where each dialect keeps an item's publication date, best first.
+pub(super) fn published_names(atom: bool) -> &'static [(&'static str, &'static str)] {
+    if atom {
+        &[
+            (ATOM, "published"),
+            (ATOM03, "issued"),
+            (ATOM03, "created"),
+            (DCTERMS, "issued"),
+            (DC, "date"),
+        ]
+    } else {
+        &[
+            ("", "pubDate"),
+            (DC, "date"),
+            (DCTERMS, "issued"),
+            (DCTERMS, "created"),
+            (ATOM, "published"),
+            (DCTERMS, "date"),
+        ]
+    }
+}
+
+/// Where each dialect keeps when an item last changed, best first.
+pub(super) fn updated_names(atom: bool) -> &'static [(&'static str, &'static str)] {
+    if atom {
+        &[
+            (ATOM, "updated"),
+            (ATOM03, "modified"),
+            (DCTERMS, "modified"),
+        ]
+    } else {
+        &[
+            (ATOM, "updated"),
+            ("", "updated"),
+            (DCTERMS, "modified"),
+            ("", "lastBuildDate"),
+        ]
+    }
+}
+
+/// An absolute `http:` or `https:` URL, in any case.
+pub(super) fn is_web_address(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+pub(super) fn attr<'a>(e: &'a Element, name: &str) -> Option<&'a str> {
+    e.attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// RSS elements: no namespace, RSS 1.0's or RSS 0.90's.
+pub(super) fn is_rss(e: &Element) -> bool {
+    matches!(e.ns.as_str(), "" | RSS10 | RSS090 | RDF)
+}
+
+pub(super) fn is_atom(e: &Element) -> bool {
+    matches!(e.ns.as_str(), ATOM | ATOM03)
+}
+
+/// A person's name from how feeds write one: `email (Name)` and
+/// `Name <email>` give the name; an email alone is kept.
+pub(super) fn person_name(text: &str) -> Option<String> {
+    let t = crate::text::collapse_whitespace(text);
+    if t.is_empty() {
+        return None;
+    }
+    if let Some(open) = t.find('(')
+        && t.ends_with(')')
+    {
+        let inside = t[open + 1..t.len() - 1].trim();
+        let outside = t[..open].trim();
+        // `email (Name)` and `Name (email)` are both common; parentheses
+        // without an email in either part are part of the name.
+        let email = |s: &str| s.contains('@') || s.starts_with("mailto:");
+        let name = match (email(outside), email(inside)) {
+            (true, false) if !inside.is_empty() => inside,
+            (false, true) if !outside.is_empty() => outside,
+            _ => t.as_str(),
+        };
+        return Some(name.to_string()).filter(|s| !s.is_empty());
+    }
+    if let Some(open) = t.find('<')
+        && t.ends_with('>')
+    {
+        let name = t[..open].trim().trim_matches('"');
+        return Some(
+            if name.is_empty() {
+                t[open + 1..t.len() - 1].trim()
+            } else {
+                name
+            }
+            .to_string(),
+        );
+    }
+    Some(t)
+}
+
+/// A podcast duration: seconds, `MM:SS` or `HH:MM:SS` (fractions dropped).
+pub(super) fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0u64;
+    let parts: Vec<&str> = text.split(':').collect();
+    if parts.len() > 3 {
+        return None;
+    }
+    for part in parts {
+        let whole = part.split('.').next()?.trim();
+        let n: u64 = whole.parse().ok()?;
+        total = total.checked_mul(60)?.checked_add(n)?;
+    }
+    Some(total)
+}
+
+pub(super) fn escape(text: &str) -> String {
+    html_escape::encode_text(text).into_owned()
+}
+
+/// Plain text as HTML: escaped, with its line breaks kept.
+pub(super) fn plain_to_html(text: &str) -> String {
+    escape(text.trim()).replace('\n', "<br>\n")
+}
+
+/// A feed-rs text construct as HTML. RSS titles and descriptions are HTML by
+/// common practice; Atom `type="text"` and JSON Feed text are plain, so they
+/// are escaped to keep a literal `&lt;` literal when normalization reads
+/// them as HTML.
+pub(super) fn as_html(text: feed_rs::model::Text, atom: bool) -> String {
+    let is_plain = text.content_type.to_string().starts_with("text/plain");
+    if is_plain && atom {
+        escape(&text.content)
+    } else {
+        text.content
+    }
+}
+
