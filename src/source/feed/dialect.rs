@@ -181,4 +181,3 @@ pub(super) fn mend_text_construct(e: &mut Element) -> bool {
     e.attrs.push(("type".into(), new_kind.into()));
     true
 }
-

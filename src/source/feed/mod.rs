@@ -144,4 +144,3 @@ fn skip_leading_junk(body: &str) -> &str {
     }
     body
 }
-

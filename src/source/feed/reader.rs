@@ -3,11 +3,11 @@
 //! from the recovered tree, entry by entry.
 
 use super::dialect::{Dialect, mend_text_construct};
+use super::xml::{
+    self, ATOM, ATOM03, CONTENT, DC, DCTERMS, Document, Element, ITUNES, MEDIA, RDF, RSS10, RSS090,
+};
 use super::{DateParser, ParsedFeed};
 use crate::model::{Enclosure, RawDate, RawItem};
-use super::xml::{self,
-    ATOM, ATOM03, CONTENT, DC, DCTERMS, Document, Element, ITUNES, MEDIA, RDF, RSS10, RSS090,
-};
 
 /// Reads items off the tree, with feed-rs's entries where it has them.
 pub(super) struct Reader<'a> {
@@ -566,4 +566,3 @@ pub(super) fn as_html(text: feed_rs::model::Text, atom: bool) -> String {
         text.content
     }
 }
-
