@@ -6,11 +6,12 @@
 //! articles, leaving out navigation, category, tag, author, share, paging and
 //! footer links; `app` fetches each and hands it to `extract`.
 //!
-//! Depends only on `model`; parses HTML and selectors with `scraper`.
+//! Depends only on `model` and `text`; parses HTML and selectors with
+//! `dom_query` (the DOM crate the extraction stage uses too).
 
 use crate::model::{RawDate, RawItem};
-use scraper::{ElementRef, Html, Selector};
-use std::fmt;
+use crate::text::collapse_whitespace;
+use dom_query::{Document, Matcher, NodeRef, Selection};
 use url::Url;
 
 /// CSS selectors for a listing page.
@@ -30,28 +31,21 @@ pub struct Selectors<'a> {
 }
 
 /// A selector from the config that CSS cannot parse.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid CSS selector {selector:?}: {message}")]
 pub struct BadSelector {
     pub selector: String,
     pub message: String,
 }
 
-impl fmt::Display for BadSelector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid CSS selector {:?}: {}",
-            self.selector, self.message
-        )
-    }
-}
-
-impl std::error::Error for BadSelector {}
-
-fn selector(text: &str) -> Result<Selector, BadSelector> {
-    Selector::parse(text).map_err(|e| BadSelector {
+/// `text` compiled as a CSS selector list.
+pub fn selector(text: &str) -> Result<Matcher, BadSelector> {
+    Matcher::new(text).map_err(|e| BadSelector {
         selector: text.to_string(),
-        message: e.to_string(),
+        message: match e.kind {
+            cssparser::ParseErrorKind::Basic(kind) => kind.to_string(),
+            cssparser::ParseErrorKind::Custom(kind) => format!("{kind:?}"),
+        },
     })
 }
 
@@ -61,7 +55,7 @@ fn selector(text: &str) -> Result<Selector, BadSelector> {
 ///
 /// Fails when a selector is not valid CSS.
 pub fn list(html: &str, page_url: &Url, select: &Selectors) -> Result<Vec<RawItem>, BadSelector> {
-    let doc = Html::parse_document(html);
+    let doc = Document::from(html);
     let item = selector(select.item)?;
     let part = |s: Option<&str>| s.map(selector).transpose();
     let (title, link, date, summary) = (
@@ -72,14 +66,14 @@ pub fn list(html: &str, page_url: &Url, select: &Selectors) -> Result<Vec<RawIte
     );
     let any_link = selector("a[href]")?;
     let mut items = Vec::new();
-    for el in doc.select(&item) {
+    for el in doc.select_matcher(&item).nodes() {
         let link_el = match &link {
-            Some(s) => el.select(s).next(),
-            None if el.value().name() == "a" => Some(el),
-            None => el.select(&any_link).next(),
+            Some(s) => first(el, &Some(s.clone())),
+            None if el.has_name("a") => Some(*el),
+            None => first(el, &Some(any_link.clone())),
         };
         let href = link_el
-            .and_then(|a| a.value().attr("href"))
+            .and_then(|a| a.attr("href"))
             .and_then(|h| page_url.join(h.trim()).ok())
             .map(String::from);
         let title = first(el, &title)
@@ -91,9 +85,8 @@ pub fn list(html: &str, page_url: &Url, select: &Selectors) -> Result<Vec<RawIte
         }
         let published = first(el, &date).and_then(|d| {
             let value = d
-                .value()
                 .attr("datetime")
-                .map(str::to_string)
+                .map(|v| v.to_string())
                 .unwrap_or_else(|| text(&d));
             Some(value.trim().to_string())
                 .filter(|v| !v.is_empty())
@@ -103,7 +96,7 @@ pub fn list(html: &str, page_url: &Url, select: &Selectors) -> Result<Vec<RawIte
             guid: href.clone(),
             link: href,
             title,
-            summary_html: first(el, &summary).map(|s| s.inner_html()),
+            summary_html: first(el, &summary).map(|s| s.inner_html().to_string()),
             published,
             base_url: Some(page_url.to_string()),
             ..RawItem::default()
@@ -113,8 +106,13 @@ pub fn list(html: &str, page_url: &Url, select: &Selectors) -> Result<Vec<RawIte
 }
 
 /// The first element inside `el` that `s` matches.
-fn first<'a>(el: ElementRef<'a>, s: &Option<Selector>) -> Option<ElementRef<'a>> {
-    s.as_ref().and_then(|s| el.select(s).next())
+fn first<'a>(el: &NodeRef<'a>, s: &Option<Matcher>) -> Option<NodeRef<'a>> {
+    let s = s.as_ref()?;
+    Selection::from(*el)
+        .select_single_matcher(s)
+        .nodes()
+        .first()
+        .copied()
 }
 
 /// Tags whose links are site chrome, not articles.
@@ -202,24 +200,20 @@ const HEADLINE_WORDS: usize = 4;
 /// like an article's (a date in the path, a slug with hyphens, a `.html`
 /// file, a numeric id) or its text reads like a headline.
 pub fn article_links(html: &str, page_url: &Url, max: usize) -> Vec<Url> {
-    let doc = Html::parse_document(html);
-    let Ok(links) = Selector::parse("a[href]") else {
+    let doc = Document::from(html);
+    let Ok(links) = selector("a[href]") else {
         return Vec::new();
     };
     let mut found: Vec<Url> = Vec::new();
-    for a in doc.select(&links) {
+    for a in doc.select_matcher(&links).nodes() {
         if found.len() == max {
             break;
         }
-        let Some(mut url) = a
-            .value()
-            .attr("href")
-            .and_then(|h| page_url.join(h.trim()).ok())
-        else {
+        let Some(mut url) = a.attr("href").and_then(|h| page_url.join(h.trim()).ok()) else {
             continue;
         };
         url.set_fragment(None);
-        let rel_skips = a.value().attr("rel").is_some_and(|r| {
+        let rel_skips = a.attr("rel").is_some_and(|r| {
             r.split_ascii_whitespace()
                 .any(|r| ["tag", "author", "category", "nofollow", "next", "prev"].contains(&r))
         });
@@ -247,7 +241,7 @@ pub fn article_links(html: &str, page_url: &Url, max: usize) -> Vec<Url> {
         {
             continue;
         }
-        let words = text(&a).split_whitespace().count();
+        let words = text(a).split_whitespace().count();
         if looks_like_article(&segments) || words >= HEADLINE_WORDS {
             found.push(url);
         }
@@ -278,37 +272,39 @@ fn looks_like_article(segments: &[String]) -> bool {
 
 /// Whether the element sits in site chrome (see [`CHROME_TAGS`] and
 /// [`CHROME_WORDS`]).
-fn in_chrome(el: ElementRef<'_>) -> bool {
+fn in_chrome(el: &NodeRef<'_>) -> bool {
     std::iter::once(*el)
-        .chain(el.ancestors())
-        .filter_map(|n| n.value().as_element())
+        .chain(el.ancestors_it(None))
+        .filter(NodeRef::is_element)
         .any(|e| {
-            if CHROME_TAGS.contains(&e.name()) {
+            if e.node_name()
+                .is_some_and(|n| CHROME_TAGS.contains(&n.as_ref()))
+            {
                 return true;
             }
             let role = e.attr("role").unwrap_or_default();
             if matches!(
-                role,
+                role.as_ref(),
                 "navigation" | "banner" | "contentinfo" | "complementary"
             ) {
                 return true;
             }
-            e.classes().chain(e.id()).any(|name| {
-                name.to_ascii_lowercase()
-                    .split(['-', '_'])
-                    .any(|w| CHROME_WORDS.contains(&w))
-            })
+            let class = e.attr("class").unwrap_or_default();
+            let id = e.attr("id").unwrap_or_default();
+            class
+                .split_ascii_whitespace()
+                .chain(std::iter::once(id.as_ref()))
+                .any(|name| {
+                    name.to_ascii_lowercase()
+                        .split(['-', '_'])
+                        .any(|w| CHROME_WORDS.contains(&w))
+                })
         })
 }
 
 /// An element's text, whitespace collapsed.
-fn text(el: &ElementRef<'_>) -> String {
-    el.text()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+fn text(el: &NodeRef<'_>) -> String {
+    collapse_whitespace(&el.text())
 }
 
 #[cfg(test)]
@@ -375,5 +371,18 @@ mod tests {
             ..Selectors::default()
         };
         assert!(list(FRONT, &page, &bad).is_err());
+    }
+
+    #[test]
+    fn bad_selectors_say_what_is_wrong() {
+        let e = selector("article[[").unwrap_err();
+        assert_eq!(e.selector, "article[[");
+        assert!(!e.message.is_empty(), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("invalid CSS selector \"article[[\": "),
+            "{e}"
+        );
+        assert!(selector("div.teaser > h2 a, time[datetime]").is_ok());
     }
 }
