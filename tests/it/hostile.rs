@@ -360,12 +360,17 @@ async fn kill_9_during_fetches_leaves_a_consistent_store() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let cfg = config(dir.path(), port, "", &sources);
-    // Killed at once, mid-cycle, several times over. A killed daemon's
-    // leases expire after three fetch timeouts (9 s here); then a restarted
-    // one takes its sources over.
-    for (round, after) in [150u64, 400, 250, 700, 500].into_iter().enumerate() {
+    // Killed at once, mid-cycle (after a few more requests reached the
+    // origin), several times over. A killed daemon's leases expire after
+    // three fetch timeouts (9 s here); then a restarted one takes its
+    // sources over.
+    for (round, more) in [3usize, 10, 5, 20, 12].into_iter().enumerate() {
+        let seen = origin.log().len();
         let mut daemon = Daemon::start(&cfg, port, dir.path().join(format!("log{round}")));
-        tokio::time::sleep(Duration::from_millis(after)).await;
+        wait_for(30, "requests to reach the origin", || async {
+            (origin.log().len() >= seen + more || seen + more > SOURCES * 5).then_some(())
+        })
+        .await;
         daemon.child.kill().unwrap();
         daemon.child.wait().unwrap();
     }

@@ -81,7 +81,13 @@ async fn retry_after_is_honoured_and_failures_back_off() {
         ],
     );
     let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
-    tokio::time::sleep(Duration::from_secs(9)).await;
+    // Awaited, not slept for: the retry after 3 s, and three failures in a
+    // row after the first success (1 + 2 + 4 s of backoff).
+    wait_for(30, "the retry and three backed-off failures", || async {
+        (origin.requests_to("/busy.xml").len() >= 2 && origin.requests_to("/flaky.xml").len() >= 4)
+            .then_some(())
+    })
+    .await;
 
     // 429 + Retry-After: 3 — nothing before three seconds had passed.
     let busy = gaps(&origin, "/busy.xml");

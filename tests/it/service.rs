@@ -73,11 +73,14 @@ async fn notify_reload_and_stop() {
     })
     .await;
     // READY once listening with the store open; WATCHDOG at half the period.
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    let said = drain(&socket);
+    let mut said = Vec::new();
+    wait_for(10, "two watchdog pets", || {
+        said.extend(drain(&socket));
+        let pets = said.iter().filter(|m| *m == "WATCHDOG=1\n").count();
+        std::future::ready((pets >= 2).then_some(()))
+    })
+    .await;
     assert_eq!(said[0], "READY=1\nSTATUS=serving\n", "{said:?}");
-    let pets = said.iter().filter(|m| *m == "WATCHDOG=1\n").count();
-    assert!(pets >= 2, "{said:?}");
 
     // A bad config on SIGHUP: the errors are logged with their place, the
     // running config keeps serving, on the same connection.
@@ -262,7 +265,13 @@ fn the_unit_is_hardened_to_an_exposure_of_1_5_or_less() {
 /// clean or write at boot gets a private tmpfs (its tmpfiles rules empty
 /// /tmp at boot, which must not reach the host), the host's enabled units
 /// are hidden, and udev, which has no devices to manage here, is masked.
+/// Before /tmp is hidden, the test's files (`$1`) and the binary's folder
+/// (`$2`) are bound under /mnt, so a checkout under /tmp works too.
 const BOOT: &str = "set -e
+mount -t tmpfs tmpfs /mnt
+mkdir /mnt/stage /mnt/bin
+mount --bind \"$1\" /mnt/stage
+mount --bind \"$2\" /mnt/bin
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /var/lib
@@ -281,7 +290,13 @@ struct Systemd {
 }
 
 impl Systemd {
-    fn boot(log: &Path) -> Systemd {
+    /// Boots with `stage` visible as /mnt/stage and the tidings binary as
+    /// /mnt/bin/tidings.
+    fn boot(log: &Path, stage: &Path) -> Systemd {
+        let bin_dir = crate::common::bin()
+            .parent()
+            .expect("the binary sits in a folder")
+            .to_path_buf();
         let unshare = Command::new("unshare")
             .args([
                 "--pid",
@@ -293,7 +308,10 @@ impl Systemd {
                 "sh",
                 "-c",
                 BOOT,
+                "boot",
             ])
+            .arg(stage)
+            .arg(&bin_dir)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(log).unwrap())
             .stderr(Stdio::null())
@@ -367,8 +385,8 @@ impl Drop for Systemd {
 async fn systemd_runs_the_hardened_unit() {
     let origin = Origin::start().await;
     origin.put("valley.xml", "application/rss+xml", FEED);
-    // Outside /tmp, which the unit's PrivateTmp= hides, and readable by the
-    // unit's dynamic user.
+    // Readable by the unit's dynamic user; seen inside as /mnt/stage (see
+    // BOOT), so it may live anywhere, /tmp included.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     std::fs::set_permissions(
         dir.path(),
@@ -389,27 +407,26 @@ async fn systemd_runs_the_hardened_unit() {
     // The shipped unit with only the binary, the config and the state
     // directory's name changed: every hardening line stays.
     let name = format!("tidings-test-{port}");
-    let unit: String = UNIT
-        .lines()
-        .map(|l| {
-            if l.starts_with("ExecStart=") {
-                format!(
-                    "ExecStart={} run -c {}",
-                    crate::common::bin().display(),
-                    cfg.display()
-                )
-            } else if l.starts_with("StateDirectory=") {
-                format!("StateDirectory={name}")
-            } else if l.starts_with("ConfigurationDirectory=") {
-                String::new()
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let unit = |bin: &Path, config: &Path| -> String {
+        UNIT.lines()
+            .map(|l| {
+                if l.starts_with("ExecStart=") {
+                    format!("ExecStart={} run -c {}", bin.display(), config.display())
+                } else if l.starts_with("StateDirectory=") {
+                    format!("StateDirectory={name}")
+                } else if l.starts_with("ConfigurationDirectory=") {
+                    String::new()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Verified with the paths the host sees; run with those the booted
+    // systemd sees.
     let unit_file: PathBuf = dir.path().join(format!("{name}.service"));
-    std::fs::write(&unit_file, unit).unwrap();
+    std::fs::write(&unit_file, unit(&crate::common::bin(), &cfg)).unwrap();
     let verify = Command::new("systemd-analyze")
         .args(["verify"])
         .arg(&unit_file)
@@ -421,10 +438,17 @@ async fn systemd_runs_the_hardened_unit() {
         "systemd-analyze verify: {said}"
     );
 
-    let systemd = Systemd::boot(&dir.path().join("systemd.log"));
+    std::fs::write(
+        dir.path().join(format!("{name}.booted")),
+        unit(
+            Path::new("/mnt/bin/tidings"),
+            Path::new("/mnt/stage/tidings.toml"),
+        ),
+    )
+    .unwrap();
+    let systemd = Systemd::boot(&dir.path().join("systemd.log"), dir.path());
     let (ok, out) = systemd.sh(&format!(
-        "cp {} /run/systemd/system/ && systemctl daemon-reload && systemctl start {name}",
-        unit_file.display()
+        "cp /mnt/stage/{name}.booted /run/systemd/system/{name}.service && systemctl daemon-reload && systemctl start {name}"
     ));
     assert!(
         ok,
