@@ -451,3 +451,76 @@ pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
+
+/// A config file for a test, built section by section: `[server]` listens
+/// on loopback, `[store]` keeps its state in the test's folder, `[fetch]`
+/// allows the loopback origin; each test adds only what it is about.
+pub struct Config {
+    dir: PathBuf,
+    server: String,
+    store: String,
+    fetch: String,
+    entries: String,
+}
+
+impl Config {
+    /// A config in `dir` (state in `dir/state`) listening on `port`.
+    pub fn new(dir: &std::path::Path, port: u16) -> Config {
+        Config {
+            dir: dir.to_path_buf(),
+            server: format!("listen = \"127.0.0.1:{port}\"\n"),
+            store: format!("state_dir = \"{}\"\n", dir.join("state").display()),
+            fetch: "allow_private = true\n".to_string(),
+            entries: String::new(),
+        }
+    }
+
+    /// More `[server]` lines.
+    pub fn server(mut self, lines: &str) -> Config {
+        self.server.push_str(lines);
+        self.server.push('\n');
+        self
+    }
+
+    /// More `[fetch]` lines.
+    pub fn fetch(mut self, lines: &str) -> Config {
+        self.fetch.push_str(lines);
+        self.fetch.push('\n');
+        self
+    }
+
+    /// A `feed` source polling `url`.
+    pub fn feed_source(self, id: &str, url: &str) -> Config {
+        self.entries(&format!(
+            "[[source]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"{url}\"\n"
+        ))
+    }
+
+    /// `[[source]]` and `[[feed]]` entries as written.
+    pub fn entries(mut self, toml: &str) -> Config {
+        self.entries.push('\n');
+        self.entries.push_str(toml);
+        self.entries.push('\n');
+        self
+    }
+
+    /// The config's text.
+    pub fn text(&self) -> String {
+        format!(
+            "[server]\n{}\n[store]\n{}\n[fetch]\n{}{}",
+            self.server, self.store, self.fetch, self.entries
+        )
+    }
+
+    /// Writes the config as `dir/name` and returns its path.
+    pub fn write_as(&self, name: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, self.text()).unwrap();
+        path
+    }
+
+    /// Writes the config as `dir/tidings.toml` and returns its path.
+    pub fn write(&self) -> PathBuf {
+        self.write_as("tidings.toml")
+    }
+}

@@ -2,7 +2,7 @@
 //! feeds never reach readers unsanitized nor take the daemon down, slow
 //! clients cannot starve readers, and `kill -9` never corrupts the store.
 
-use crate::common::{Daemon, Origin, client, free_port, tidings, wait_for};
+use crate::common::{Config, Daemon, Origin, client, free_port, tidings, wait_for};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -32,19 +32,14 @@ fn config(
     server: &str,
     sources: &[(&str, String)],
 ) -> std::path::PathBuf {
-    let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\nschedule = \"*/2 * * * * *\"\ntimeout = \"3s\"\n",
-        dir.join("state").display()
-    );
-    for (id, url) in sources {
-        text.push_str(&format!(
-            "\n[[source]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"{url}\"\n"
-        ));
-    }
-    text.push_str("\n[[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = 500\n");
-    let path = dir.join("tidings.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    let base = Config::new(dir, port)
+        .server(server)
+        .fetch("schedule = \"*/2 * * * * *\"\ntimeout = \"3s\"");
+    sources
+        .iter()
+        .fold(base, |c, (id, url)| c.feed_source(id, url))
+        .entries("[[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = 500")
+        .write()
 }
 
 /// Every place a reader would find markup or a URL in a served item.

@@ -2,7 +2,7 @@
 //! binary: an `html` source that finds the articles on a front page, a
 //! `full_text` feed, and the `extract` and `preview` commands.
 
-use crate::common::{Origin, free_port, tidings};
+use crate::common::{Config, Origin, free_port, tidings};
 use serde_json::Value;
 
 const FRONT: &str = include_str!("../fixtures/pages/front.html");
@@ -28,17 +28,13 @@ const HTML: &str = "text/html; charset=utf-8";
 
 /// A config with the given sources and one feed of everything, in `dir`.
 fn config(dir: &std::path::Path, sources: &str) -> String {
-    let cfg = dir.join("t.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{}\"\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\ntimeout = \"5s\"\n\n{sources}\n[[feed]]\nid = \"all\"\ntitle = \"All\"\nsources = [\"*\"]\n",
-            free_port(),
-            dir.join("state").display(),
-        ),
-    )
-    .unwrap();
-    cfg.display().to_string()
+    Config::new(dir, free_port())
+        .fetch("timeout = \"5s\"")
+        .entries(sources)
+        .entries("[[feed]]\nid = \"all\"\ntitle = \"All\"\nsources = [\"*\"]")
+        .write_as("t.toml")
+        .display()
+        .to_string()
 }
 
 /// Runs the binary off the async threads, so the origin keeps answering.

@@ -2,7 +2,7 @@
 //! backoff, permanent moves, 410, bounded bodies and per-host limits,
 //! asserted from the origin's request log and the served feeds.
 
-use crate::common::{Daemon, Origin, Reply, client, free_port, tidings, wait_for};
+use crate::common::{Config, Daemon, Origin, Reply, client, free_port, tidings, wait_for};
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,18 +12,15 @@ const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Qu
 
 /// A config with `fetch` settings and `(id, url)` sources polled every second.
 fn config(dir: &Path, port: u16, fetch: &str, sources: &[(&str, String)]) -> std::path::PathBuf {
-    let mut text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\nschedule = \"* * * * * *\"\n{fetch}\n",
-        dir.join("state").display()
-    );
-    for (id, url) in sources {
-        text.push_str(&format!(
-            "\n[[source]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"{url}\"\n"
-        ));
-    }
-    let path = dir.join("tidings.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    sources
+        .iter()
+        .fold(
+            Config::new(dir, port)
+                .fetch("schedule = \"* * * * * *\"")
+                .fetch(fetch),
+            |c, (id, url)| c.feed_source(id, url),
+        )
+        .write()
 }
 
 /// The `tidings sources` line of one source.

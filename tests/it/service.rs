@@ -3,7 +3,7 @@
 //! systemd unit — scored by `systemd-analyze` and run, hardening and all, by
 //! a real systemd.
 
-use crate::common::{Daemon, Origin, client, free_port, wait_for};
+use crate::common::{Config, Daemon, Origin, client, free_port, wait_for};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,16 +13,11 @@ const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Va
 <item><title>Orchard harvest starts early</title><link>https://valley.example/orchard</link><pubDate>Sat, 07 Mar 2026 08:00:00 GMT</pubDate><description>Warm spring.</description></item>
 </channel></rss>"#;
 
-fn write_config(path: &Path, port: u16, state: &Path, origin: &Origin, feeds: &str) {
-    std::fs::write(
-        path,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nstate_dir = \"{}\"\n[fetch]\nallow_private = true\n\n[[source]]\nid = \"valley\"\nkind = \"feed\"\nurl = \"{}\"\n\n{feeds}",
-            state.display(),
-            origin.url("valley.xml")
-        ),
-    )
-    .unwrap();
+fn write_config(dir: &Path, port: u16, origin: &Origin, feeds: &str) -> PathBuf {
+    Config::new(dir, port)
+        .feed_source("valley", &origin.url("valley.xml"))
+        .entries(feeds)
+        .write()
 }
 
 /// Everything sent to a notify socket so far, one datagram per entry.
@@ -44,12 +39,9 @@ async fn notify_reload_and_stop() {
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_nonblocking(true).unwrap();
     let port = free_port();
-    let cfg = dir.path().join("tidings.toml");
-    let state = dir.path().join("state");
-    write_config(
-        &cfg,
+    let cfg = write_config(
+        dir.path(),
         port,
-        &state,
         &origin,
         "[[feed]]\nid = \"first\"\nsources = [\"*\"]\n",
     );
@@ -114,9 +106,8 @@ async fn notify_reload_and_stop() {
 
     // A good one: a new feed is served, a removed one is not.
     write_config(
-        &cfg,
+        dir.path(),
         port,
-        &state,
         &origin,
         "[[feed]]\nid = \"second\"\ntitle = \"Second\"\nsources = [\"valley\"]\n",
     );
@@ -145,11 +136,9 @@ async fn healthz_and_metrics() {
     origin.put("valley.xml", "application/rss+xml", FEED);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = dir.path().join("tidings.toml");
-    write_config(
-        &cfg,
+    let cfg = write_config(
+        dir.path(),
         port,
-        &dir.path().join("state"),
         &origin,
         "[[feed]]\nid = \"all\"\nsources = [\"*\"]\n",
     );
