@@ -172,3 +172,54 @@ impl App {
         Ok(article)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RawDate;
+
+    #[test]
+    fn the_items_own_fields_win_and_the_article_gives_the_body() {
+        let page = url::Url::parse("https://news.example/a").unwrap();
+        let article = extract::Article {
+            title: Some("Page title".into()),
+            authors: vec!["Page Author".into()],
+            published: Some(RawDate::Text("2026-01-02".into())),
+            updated: None,
+            body_html: "<p>Body</p>".into(),
+            body_text: "Body".into(),
+            url: Some("https://news.example/a-canonical".into()),
+        };
+        let listed = RawItem {
+            title: Some("Listed title".into()),
+            link: Some("https://news.example/a".into()),
+            summary_html: Some("Teaser".into()),
+            ..RawItem::default()
+        };
+        let merged = merge(listed, article.clone(), &page);
+        assert_eq!(merged.title.as_deref(), Some("Listed title"));
+        assert_eq!(merged.authors, ["Page Author"]);
+        assert_eq!(merged.published, article.published);
+        assert_eq!(merged.link.as_deref(), Some("https://news.example/a"));
+        assert_eq!(merged.content_html.as_deref(), Some("<p>Body</p>"));
+        assert_eq!(merged.base_url.as_deref(), Some("https://news.example/a"));
+        // An empty body leaves the item's own content.
+        let empty = extract::Article {
+            body_html: "  ".into(),
+            ..article
+        };
+        let kept = merge(
+            RawItem {
+                content_html: Some("<p>Own</p>".into()),
+                ..RawItem::default()
+            },
+            empty,
+            &page,
+        );
+        assert_eq!(kept.content_html.as_deref(), Some("<p>Own</p>"));
+        assert_eq!(
+            kept.link.as_deref(),
+            Some("https://news.example/a-canonical")
+        );
+    }
+}

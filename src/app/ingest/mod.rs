@@ -503,3 +503,52 @@ pub(super) fn is_gone(source: &Source, state: Option<&SourceState>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_moves_after_three_permanent_redirects_to_one_place() {
+        let to = url::Url::parse("https://new.example/feed").unwrap();
+        let other = url::Url::parse("https://other.example/feed").unwrap();
+        let mut at = Location {
+            url: Some("https://old.example/feed".into()),
+            ..Location::default()
+        };
+        track_move(&mut at, Some(&to));
+        track_move(&mut at, Some(&to));
+        assert_eq!(at.redirect_streak, 2);
+        assert_eq!(at.url.as_deref(), Some("https://old.example/feed"));
+        // Another target starts the count again; no redirect clears it.
+        track_move(&mut at, Some(&other));
+        assert_eq!(at.redirect_streak, 1);
+        track_move(&mut at, None);
+        assert_eq!((at.redirect_streak, at.redirect_to.as_deref()), (0, None));
+        for _ in 0..MOVE_AFTER {
+            track_move(&mut at, Some(&to));
+        }
+        assert_eq!(at.url.as_deref(), Some("https://new.example/feed"));
+        assert_eq!((at.redirect_streak, at.redirect_to.as_deref()), (0, None));
+    }
+
+    #[test]
+    fn gone_holds_for_feed_and_html_sources_until_their_url_changes() {
+        let config = crate::Config::parse(
+            "t.toml",
+            "[[source]]\nid = \"f\"\nkind = \"feed\"\nurl = \"https://a.example/feed\"\n\n\
+             [[source]]\nid = \"h\"\nkind = \"html\"\nurl = \"https://a.example/news\"\n",
+        )
+        .unwrap();
+        let state = |url: &str| SourceState {
+            config_url: Some(url.into()),
+            gone: true,
+            ..SourceState::default()
+        };
+        let (feed, html) = (&config.sources[0], &config.sources[1]);
+        assert!(is_gone(feed, Some(&state("https://a.example/feed"))));
+        assert!(is_gone(html, Some(&state("https://a.example/news"))));
+        assert!(!is_gone(html, Some(&state("https://a.example/old"))));
+        assert!(!is_gone(feed, None));
+    }
+}
