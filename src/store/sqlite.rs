@@ -292,7 +292,6 @@ fn upsert_items(
     Ok(summary)
 }
 
-/// Marks `sources` as changed under the next change version.
 /// Runs one statement through the connection's statement cache: a fetch
 /// record runs the same few statements thousands of times a cycle.
 fn exec(
