@@ -4,7 +4,7 @@
 //! Owns [`Scheduler`]: when each source is next due and this instance's
 //! lease name. Reads and records through [`App`].
 
-use super::{App, GONE, is_gone};
+use super::{App, Failure, GONE};
 use crate::config::{Source, SourceKind};
 use crate::fetch;
 use crate::schedule;
@@ -139,45 +139,28 @@ impl App {
                     continue;
                 }
             }
-            // Read after the claim: another instance may have just written
-            // the source's validators.
-            let state = match self.store.source_state(&source.id).await {
-                Ok(s) => s,
-                Err(e) => {
+            // A stop cancels the reading and hands the source back.
+            let Some(report) = self.fetch_now(&source, now, stop.clone()).await else {
+                self.release(&source.id).await;
+                return;
+            };
+            match &report.result {
+                Err(Failure::Gone) => {
+                    warn!(source = source.id, "{GONE}");
+                    self.release(&source.id).await;
+                    let _ = stop.changed().await;
+                    return;
+                }
+                Err(Failure::Store(e)) => {
                     warn!(
                         source = source.id,
                         "store unavailable: {}",
-                        fetch::error_chain(&e)
+                        fetch::error_chain(e)
                     );
                     self.release(&source.id).await;
                     due = Utc::now() + chrono::Duration::seconds(30);
                     continue;
                 }
-            };
-            if is_gone(&source, state.as_ref()) {
-                warn!(source = source.id, "{GONE}");
-                self.release(&source.id).await;
-                let _ = stop.changed().await;
-                return;
-            }
-            // A stop cancels the network part (and hands the source back);
-            // the store write below always completes, so no fetch is
-            // half-written. The slot is taken after the claim, as the
-            // fetcher's were: taken before it, the two-instance test saw a
-            // source fetched twice for one due time.
-            let (reading, slot) = tokio::select! {
-                _ = stop.changed() => {
-                    self.release(&source.id).await;
-                    return;
-                }
-                r = async {
-                    let slot = self.ingest.in_flight.acquire().await;
-                    (self.read_source_guarded(&source, state.as_ref(), now).await, slot)
-                } => r,
-            };
-            let report = self.record(&source, state.as_ref(), now, reading).await;
-            drop(slot);
-            match &report.result {
                 Ok(_) => info!(source = source.id, "{report}"),
                 Err(_) => warn!(source = source.id, "{report}"),
             }
