@@ -74,6 +74,9 @@ impl FromStr for Schedule {
                 }
             }
         };
+        if !text.starts_with('@') {
+            check_fields(text).map_err(err)?;
+        }
         let cron = cron::Schedule::from_str(&expr).map_err(|e| err(e.to_string()))?;
         if cron.upcoming(Utc).next().is_none() {
             return Err(err("it never fires".into()));
@@ -191,6 +194,56 @@ pub fn jitter(source_id: &str, interval: Duration) -> Duration {
     Duration::milliseconds((hash % span as u64) as i64)
 }
 
+/// Checks each field's numbers against its range, naming the field as the
+/// user wrote it (the cron crate speaks of its own 6-field form, and off by
+/// one: "Minutes must be less than 59").
+fn check_fields(text: &str) -> Result<(), String> {
+    const FIVE: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day of month", 1, 31),
+        ("month", 1, 12),
+        ("day of week", 0, 7),
+    ];
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let mut names: Vec<(&str, u32, u32)> = Vec::new();
+    if fields.len() >= 6 {
+        names.push(("second", 0, 59));
+    }
+    names.extend(FIVE);
+    if fields.len() == 7 {
+        names.push(("year", 1970, 2099));
+    }
+    for (field, (name, low, high)) in fields.iter().zip(names) {
+        for part in field.split(',') {
+            let (range, step) = match part.split_once('/') {
+                Some((range, step)) => (range, Some(step)),
+                None => (part, None),
+            };
+            if let Some(step) = step {
+                match step.parse::<u32>() {
+                    Ok(n) if n >= 1 => {}
+                    _ => {
+                        return Err(format!(
+                            "the {name} field {field:?} has a step {step:?}: use a whole number of 1 or more"
+                        ));
+                    }
+                }
+            }
+            for value in range.split('-') {
+                if let Ok(n) = value.parse::<u32>()
+                    && !(low..=high).contains(&n)
+                {
+                    return Err(format!(
+                        "the {name} field {field:?} has {n}: it must be {low} to {high}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +289,25 @@ mod tests {
             at("2026-03-02T00:00:00Z")
         );
         assert!("@fortnightly".parse::<Schedule>().is_err());
+    }
+
+    #[test]
+    fn out_of_range_fields_are_named_as_written() {
+        let e = "60 * * * *".parse::<Schedule>().unwrap_err();
+        assert_eq!(
+            e.reason,
+            "the minute field \"60\" has 60: it must be 0 to 59"
+        );
+        let e = "* 8-25 * * *".parse::<Schedule>().unwrap_err();
+        assert!(
+            e.reason.starts_with("the hour field \"8-25\" has 25"),
+            "{e}"
+        );
+        let e = "*/0 * * * *".parse::<Schedule>().unwrap_err();
+        assert!(e.reason.contains("step \"0\""), "{e}");
+        let e = "61 * * * * *".parse::<Schedule>().unwrap_err();
+        assert!(e.reason.starts_with("the second field"), "{e}");
+        assert!("0 0 31 12 7".parse::<Schedule>().is_ok());
     }
 
     #[test]

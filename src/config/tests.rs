@@ -148,7 +148,35 @@ sources = ["*", "b"]
 
 #[test]
 fn store_debug_hides_password() {
-    let c = Config::parse("t.toml", "[store]\nurl = \"postgres://u:secret@db/x\"\n").unwrap();
+    let c = Config::parse(
+        "t.toml",
+        "[store]\nurl = \"postgres://u:secret@db/x\"\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://a.example/\"\n",
+    )
+    .unwrap();
     let shown = format!("{:?}", c.store);
     assert!(!shown.contains("secret"), "{shown}");
+}
+
+#[test]
+fn what_a_fetch_would_trip_on_is_refused_up_front() {
+    let e = errors(
+        "[[source]]\nid = \"broken\"\nkind = \"feed\"\nurl = \"https://a.example/\"\nlabel = 1\n\n\
+         [[source]]\nid = \"news\"\nkind = \"html\"\nurl = \"https://b.example/\"\nfull_text = true\n\
+         select = { item = \"article[[\", title = \"h2\" }\n",
+    );
+    // The failed first entry does not shift the second's place.
+    assert!(e[0].contains("source[0].label: unknown field"), "{e:?}");
+    assert!(
+        e[1].contains("source[1] (news).full_text: an html source"),
+        "{e:?}"
+    );
+    assert!(
+        e[2].contains("source[1] (news).select.item: \"article[[\" is not a CSS selector"),
+        "{e:?}"
+    );
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert_eq!(
+        errors(""),
+        ["t.toml:1:1: source: no [[source]]: a config needs at least one source to fetch"]
+    );
 }

@@ -69,6 +69,13 @@ impl<'t> Validator<'t> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        if sources.is_empty() && self.errors.is_empty() {
+            self.error(
+                0..0,
+                "source",
+                "no [[source]]: a config needs at least one source to fetch",
+            );
+        }
         let sources = self.sources(sources, &fetch, &base_dir);
         let feeds = self.feeds(feeds, &sources, &declared);
         let source_index = sources
@@ -112,7 +119,7 @@ impl<'t> Validator<'t> {
         &mut self,
         key: &str,
         value: &Spanned<DeValue<'t>>,
-    ) -> Vec<(Range<usize>, T)> {
+    ) -> Vec<(usize, Range<usize>, T)> {
         let DeValue::Array(array) = value.get_ref() else {
             self.error(value.span(), key, format!("expected [[{key}]] tables"));
             return Vec::new();
@@ -122,7 +129,7 @@ impl<'t> Validator<'t> {
             .enumerate()
             .filter_map(|(i, entry)| {
                 self.section(&format!("{key}[{i}]"), entry)
-                    .map(|t| (entry.span(), t))
+                    .map(|t| (i, entry.span(), t))
             })
             .collect()
     }
@@ -261,14 +268,18 @@ impl<'t> Validator<'t> {
 
     fn sources(
         &mut self,
-        raws: Vec<(Range<usize>, RawSource)>,
+        raws: Vec<(usize, Range<usize>, RawSource)>,
         fetch: &Fetch,
         base_dir: &Path,
     ) -> Vec<Source> {
         let mut out: Vec<Source> = Vec::new();
-        for (i, (span, raw)) in raws.into_iter().enumerate() {
-            let key = |k: &str| format!("source[{i}].{k}");
+        for (i, span, raw) in raws {
             let id = raw.id.get_ref().clone();
+            // The place in the file and, when it is one, the id.
+            let key = |k: &str| match valid_id(&id) {
+                true => format!("source[{i}] ({id}).{k}"),
+                false => format!("source[{i}].{k}"),
+            };
             if !valid_id(&id) {
                 self.error(
                     raw.id.span(),
@@ -306,14 +317,23 @@ impl<'t> Validator<'t> {
             {
                 self.error(s.span(), key("select"), "only an html source has selectors");
             }
-            if kind == RawKind::Files
-                && let Some(f) = raw.full_text.as_ref().filter(|f| *f.get_ref())
-            {
-                self.error(
-                    f.span(),
-                    key("full_text"),
-                    "a files source already has the full text",
-                );
+            if let Some(f) = raw.full_text.as_ref().filter(|f| *f.get_ref()) {
+                match kind {
+                    RawKind::Files => self.error(
+                        f.span(),
+                        key("full_text"),
+                        "a files source already has the full text",
+                    ),
+                    RawKind::Html => self.error(
+                        f.span(),
+                        key("full_text"),
+                        "an html source reads its articles with `select.follow = true` (or without selectors); full_text is for feed sources",
+                    ),
+                    RawKind::Feed => {}
+                }
+            }
+            if let Some(select) = &raw.select {
+                self.selectors(&key("select"), select);
             }
             let url = if wants_url {
                 match &raw.url {
@@ -392,12 +412,12 @@ impl<'t> Validator<'t> {
     /// already reported as invalid is not reported again as missing.
     fn feeds(
         &mut self,
-        raws: Vec<(Range<usize>, RawFeed)>,
+        raws: Vec<(usize, Range<usize>, RawFeed)>,
         sources: &[Source],
         declared: &[String],
     ) -> Vec<Feed> {
         let mut out: Vec<Feed> = Vec::new();
-        for (i, (span, raw)) in raws.into_iter().enumerate() {
+        for (i, span, raw) in raws {
             let key = |k: &str| format!("feed[{i}].{k}");
             let id = raw.id.get_ref().clone();
             if !valid_id(&id) {
@@ -491,6 +511,33 @@ impl<'t> Validator<'t> {
                 }
             })
             .collect()
+    }
+
+    /// Compiles an html source's selectors, as the fetch will.
+    fn selectors(&mut self, key: &str, select: &Spanned<Select>) {
+        let s = select.get_ref();
+        let parts = [
+            ("item", Some(&s.item)),
+            ("title", s.title.as_ref()),
+            ("link", s.link.as_ref()),
+            ("date", s.date.as_ref()),
+            ("summary", s.summary.as_ref()),
+        ];
+        for (name, css) in parts {
+            if let Some(css) = css
+                && let Err(e) = dom_query::Matcher::new(css)
+            {
+                let why = match e.kind {
+                    cssparser::ParseErrorKind::Basic(kind) => kind.to_string(),
+                    cssparser::ParseErrorKind::Custom(kind) => format!("{kind:?}"),
+                };
+                self.error(
+                    select.span(),
+                    format!("{key}.{name}"),
+                    format!("{css:?} is not a CSS selector: {why}"),
+                );
+            }
+        }
     }
 
     fn schedule(&mut self, key: &str, raw: Option<&Spanned<String>>) -> Option<Schedule> {
