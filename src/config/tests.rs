@@ -22,6 +22,8 @@ fn defaults_fill_a_minimal_config() {
     assert_eq!(c.server.base_url, "http://127.0.0.1:8080");
     assert_eq!(c.fetch.timeout, Duration::from_secs(30));
     assert_eq!(c.fetch.max_body, 10 << 20);
+    // Relative to the config file's folder, as `files` paths are.
+    assert_eq!(c.store.state_dir, Path::new("/etc/t/data"));
     assert_eq!(c.sources[0].schedule.to_string(), "*/15 * * * *");
     assert_eq!(
         c.sources[0].kind,

@@ -62,13 +62,13 @@ impl<'t> Validator<'t> {
                 ),
             }
         }
-        let server = self.server(server);
-        let store = self.store(store);
-        let fetch = self.fetch(fetch, &server);
         let base_dir = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        let server = self.server(server);
+        let store = self.store(store, &base_dir);
+        let fetch = self.fetch(fetch, &server);
         if sources.is_empty() && self.errors.is_empty() {
             self.error(
                 0..0,
@@ -174,7 +174,10 @@ impl<'t> Validator<'t> {
         }
     }
 
-    fn store(&mut self, raw: RawStore) -> Store {
+    /// `base_dir`: the config file's folder, which a relative `state_dir`
+    /// is read against (as `files` paths are), whatever the working
+    /// directory.
+    fn store(&mut self, raw: RawStore, base_dir: &Path) -> Store {
         let url = match raw.url {
             Some(u) => {
                 let s = u.get_ref();
@@ -198,7 +201,7 @@ impl<'t> Validator<'t> {
         };
         Store {
             url,
-            state_dir: PathBuf::from(raw.state_dir.unwrap_or_else(|| "data".into())),
+            state_dir: base_dir.join(raw.state_dir.unwrap_or_else(|| "data".into())),
             retain_days: self.count("store.retain_days", raw.retain_days, 90, 1),
             keep_min: self.count("store.keep_min", raw.keep_min, 50, 0),
         }
