@@ -49,7 +49,7 @@ pub(crate) use read::parse_feed;
 use read::{GONE, Reading, is_gone};
 
 pub use commands::{
-    Extracted, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
+    Extracted, Progress, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
 };
 pub use daemon::{Control, run};
 
