@@ -92,7 +92,12 @@ enum Command {
         action: OpmlAction,
     },
     /// Print the man page (roff) on stdout, e.g. `tidings man | man -l -`
-    Man,
+    Man {
+        /// Write every page instead (tidings.1, and tidings-fetch.1 and so
+        /// on for each subcommand) into this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print shell completions on stdout
     Completions {
         /// The shell to complete for
@@ -238,9 +243,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: OpmlAction::Import { file },
         } => opml_import(&file),
         Command::Extract { url, file } => print_extract(&file, url.as_deref()),
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: None } => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            // As generate_to does: `help` is no page of its own.
+            clap_mangen::Man::new(Cli::command().disable_help_subcommand(true))
+                .render(&mut page)?;
             std::io::stdout().lock().write_all(&page)?;
             Ok(ExitCode::SUCCESS)
         }

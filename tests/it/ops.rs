@@ -446,6 +446,46 @@ fn the_man_page_renders() {
 }
 
 #[test]
+fn man_dir_writes_a_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = tidings(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "tidings-check.1",
+            "tidings-completions.1",
+            "tidings-extract.1",
+            "tidings-fetch.1",
+            "tidings-man.1",
+            "tidings-opml-export.1",
+            "tidings-opml-import.1",
+            "tidings-opml.1",
+            "tidings-preview.1",
+            "tidings-render.1",
+            "tidings-run.1",
+            "tidings-sources.1",
+            "tidings.1",
+        ]
+    );
+    let (_, main_page, _) = tidings(&["man"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("tidings.1")).unwrap(),
+        main_page
+    );
+    let fetch = std::fs::read_to_string(dir.path().join("tidings-fetch.1")).unwrap();
+    assert!(
+        fetch.contains("Fetch all (or the named) sources once"),
+        "{fetch}"
+    );
+}
+
+#[test]
 fn completions_for_every_shell() {
     for (shell, needle) in [
         ("bash", "complete -F _tidings"),
