@@ -222,8 +222,8 @@ fn load(arg: &ConfigArg) -> Option<Config> {
     }
 }
 
-/// Runs the config's commands on a fresh runtime; 1 when the config is
-/// invalid.
+/// Loads the config and hands it, with a fresh async runtime, to `f`;
+/// exit code 1 (the errors printed) when the config is invalid.
 fn with_config(
     arg: &ConfigArg,
     f: impl FnOnce(Config, &tokio::runtime::Runtime) -> anyhow::Result<ExitCode>,
