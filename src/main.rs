@@ -3,41 +3,69 @@
 //! failure, 2 usage).
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tidings::{Config, Format, app};
+use tidings::{AppError, Config, Format, app};
 
 #[derive(Parser)]
 #[command(
     name = "tidings",
-    version,
+    // The version and the commit it was built from (see build.rs).
+    version = env!("TIDINGS_VERSION"),
     about = "Makes and merges news feeds, and serves them over HTTP"
 )]
 struct Cli {
-    /// The config file [default: $TIDINGS_CONFIG, else /etc/tidings/tidings.toml]
-    #[arg(short, long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// How log lines on stderr are written
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TIDINGS_LOG_FORMAT",
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `-c FILE`, on the subcommands that read the config.
+#[derive(Args)]
+struct ConfigArg {
+    /// The config file [default: $TIDINGS_CONFIG, else /etc/tidings/tidings.toml]
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the daemon: fetch on schedule, store, serve
-    Run,
+    Run {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Validate the config; every error names FILE:LINE:COLUMN
-    Check,
+    Check {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Fetch all (or the named) sources once, now
     Fetch {
+        #[command(flatten)]
+        config: ConfigArg,
         /// Source ids
         sources: Vec<String>,
     },
     /// Show each source's state: last fetch, outcome, next due, items, errors
-    Sources,
+    Sources {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Fetch one source and print its normalized items, without storing them
     Preview {
+        #[command(flatten)]
+        config: ConfigArg,
         /// Source id
         source: String,
     },
@@ -51,6 +79,8 @@ enum Command {
     },
     /// Print a feed from the store
     Render {
+        #[command(flatten)]
+        config: ConfigArg,
         /// Feed id
         feed: String,
         #[arg(long, value_enum, default_value_t = FormatArg::Rss)]
@@ -61,19 +91,34 @@ enum Command {
         #[command(subcommand)]
         action: OpmlAction,
     },
+    /// Print the man page (roff) on stdout, e.g. `tidings man | man -l -`
+    Man {
+        /// Write every page instead (tidings.1, and tidings-fetch.1 and so
+        /// on for each subcommand) into this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print shell completions on stdout
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
 enum OpmlAction {
     /// Print the configured sources as OPML 2.0 (xmlUrl: the feeds tidings serves)
     Export {
+        #[command(flatten)]
+        config: ConfigArg,
         /// Give each source's upstream feed URL as xmlUrl instead
         #[arg(long)]
         origin: bool,
     },
     /// Print the subscriptions of an OPML file as [[source]] TOML
     Import {
-        /// The OPML file
+        /// The OPML file, or - for standard input
         file: PathBuf,
     },
 }
@@ -95,19 +140,56 @@ impl From<FormatArg> for Format {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One line of text per event
+    Text,
+    /// One JSON object per event
+    Json,
+}
+
 fn main() -> ExitCode {
+    // Bad flags: clap prints the usage and exits 2.
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
     match run(cli) {
         Ok(code) => code,
+        // A reader that stopped reading (`tidings render x | head -1`) is
+        // not a failure, and nothing is left to say to it.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tidings: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(if usage_error(&e) { 2 } else { 1 })
         }
     }
 }
 
-fn init_logging() {
+/// Whether the error is stdout's reader having gone away.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Whether the error is the caller's: an id that names nothing, a flag's
+/// value that is not what it must be.
+fn usage_error(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<AppError>(),
+        Some(AppError::UnknownSource(_) | AppError::UnknownFeed(_) | AppError::BadUrl(_))
+    )
+}
+
+/// Whether stderr gets colours: only on a terminal, and never with
+/// `NO_COLOR` set (anstream's reading of NO_COLOR, CLICOLOR and TERM=dumb,
+/// the one clap's own messages follow).
+fn stderr_colours() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -115,23 +197,23 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false);
     // journald stamps and colours lines itself.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    match (format, journal) {
+        (LogFormat::Json, _) => builder.json().with_ansi(false).init(),
+        (LogFormat::Text, true) => builder.without_time().with_ansi(false).init(),
+        (LogFormat::Text, false) => builder.with_ansi(stderr_colours()).init(),
     }
 }
 
-fn config_path(cli: &Cli) -> PathBuf {
-    cli.config
+/// Loads the config named by `-c`, else `$TIDINGS_CONFIG`, else the system
+/// one, printing every error; `None` when it is invalid.
+fn load(arg: &ConfigArg) -> Option<Config> {
+    let path = arg
+        .config
         .clone()
         .or_else(|| std::env::var_os("TIDINGS_CONFIG").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("/etc/tidings/tidings.toml"))
-}
-
-/// Loads the config, printing every error; `None` when it is invalid.
-fn load(cli: &Cli) -> Option<Config> {
-    match Config::load(&config_path(cli)) {
+        .unwrap_or_else(|| PathBuf::from("/etc/tidings/tidings.toml"));
+    match Config::load(&path) {
         Ok(c) => Some(c),
         Err(errors) => {
             eprintln!("{errors}");
@@ -140,30 +222,63 @@ fn load(cli: &Cli) -> Option<Config> {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // These need no config: import writes config, extract reads one page.
-    match &cli.command {
-        Command::Opml {
-            action: OpmlAction::Import { file },
-        } => return opml_import(file),
-        Command::Extract { url, file } => return print_extract(file, url.as_deref()),
-        _ => {}
-    }
-    let Some(config) = load(&cli) else {
+/// Loads the config and hands it, with a fresh async runtime, to `f`;
+/// exit code 1 (the errors printed) when the config is invalid.
+fn with_config(
+    arg: &ConfigArg,
+    f: impl FnOnce(Config, &tokio::runtime::Runtime) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let Some(config) = load(arg) else {
         return Ok(ExitCode::from(1));
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    f(config, &runtime)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check => {
-            println!(
+        // These need no config: import writes config, extract reads one
+        // page, man and completions describe the command line.
+        Command::Opml {
+            action: OpmlAction::Import { file },
+        } => opml_import(&file),
+        Command::Extract { url, file } => print_extract(&file, url.as_deref()),
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: None } => {
+            let mut page = Vec::new();
+            // As generate_to does: `help` is no page of its own.
+            clap_mangen::Man::new(Cli::command().disable_help_subcommand(true))
+                .render(&mut page)?;
+            std::io::stdout().lock().write_all(&page)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tidings", &mut script);
+            std::io::stdout().lock().write_all(&script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => with_config(&config, |config, _| {
+            writeln!(
+                std::io::stdout(),
                 "{}: ok ({} sources, {} feeds)",
                 config.path.display(),
                 config.sources.len(),
                 config.feeds.len()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
-        }
-        Command::Run => {
+        }),
+        Command::Run { config } => {
+            let Some(config) = load(&config) else {
+                return Ok(ExitCode::from(1));
+            };
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let done = runtime.block_on(async {
                 let (tx, rx) = tokio::sync::mpsc::channel(4);
                 tokio::spawn(forward_signals(tx));
@@ -175,47 +290,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             done?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fetch { sources } => {
-            let total = if sources.is_empty() {
-                config.sources.len()
-            } else {
-                sources.len()
-            };
-            let tty = std::io::stderr().is_terminal();
-            let done = std::sync::atomic::AtomicUsize::new(0);
-            let reports = runtime.block_on(app::fetch(config, &sources, |_| {
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if tty {
-                    let width = 30;
-                    let filled = width * n / total.max(1);
-                    eprint!(
-                        "\r[{}{}] {n}/{total}",
-                        "#".repeat(filled),
-                        " ".repeat(width - filled)
-                    );
-                    if n == total {
-                        eprintln!();
-                    }
-                }
-            }))?;
-            let mut out = std::io::stdout().lock();
-            for r in &reports {
-                writeln!(out, "{r}")?;
-            }
-            Ok(if reports.iter().any(|r| r.result.is_err()) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+        Command::Fetch { config, sources } => {
+            with_config(&config, |config, runtime| fetch(config, runtime, &sources))
         }
-        Command::Sources => {
+        Command::Sources { config } => with_config(&config, |config, runtime| {
             let rows = runtime.block_on(app::sources(config))?;
             print_sources(&rows)?;
             Ok(ExitCode::SUCCESS)
-        }
+        }),
         Command::Opml {
-            action: OpmlAction::Export { origin },
-        } => {
+            action: OpmlAction::Export { config, origin },
+        } => with_config(&config, |config, _| {
             let target = if origin {
                 tidings::opml::Target::Origin
             } else {
@@ -225,11 +310,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .lock()
                 .write_all(&app::opml_export(&config, target))?;
             Ok(ExitCode::SUCCESS)
-        }
-        Command::Opml {
-            action: OpmlAction::Import { file },
-        } => opml_import(&file),
-        Command::Preview { source } => {
+        }),
+        Command::Preview { config, source } => with_config(&config, |config, runtime| {
             let items = runtime.block_on(app::preview(config, &source))?;
             let mut out = std::io::stdout().lock();
             for item in &items {
@@ -237,14 +319,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             writeln!(out, "{} items", items.len())?;
             Ok(ExitCode::SUCCESS)
-        }
-        Command::Extract { .. } => unreachable!("handled before the config is loaded"),
-        Command::Render { feed, format } => {
+        }),
+        Command::Render {
+            config,
+            feed,
+            format,
+        } => with_config(&config, |config, runtime| {
             let bytes = runtime.block_on(app::render(config, &feed, format.into()))?;
             std::io::stdout().lock().write_all(&bytes)?;
             Ok(ExitCode::SUCCESS)
-        }
+        }),
     }
+}
+
+/// `tidings fetch`: a line on stdout per source as its fetch ends; on a
+/// terminal, a progress bar on stderr naming the sources in flight.
+fn fetch(
+    config: Config,
+    runtime: &tokio::runtime::Runtime,
+    only: &[String],
+) -> anyhow::Result<ExitCode> {
+    let total = if only.is_empty() {
+        config.sources.len()
+    } else {
+        only.len()
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        // No colours in the template: the bar stays plain under NO_COLOR.
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} {wide_msg}")
+                .expect("the template is valid")
+                .progress_chars("#>-"),
+        );
+        bar
+    });
+    let mut in_flight: Vec<String> = Vec::new();
+    let mut out = std::io::stdout().lock();
+    // The first failed write; later lines are not tried.
+    let mut write_error: Option<std::io::Error> = None;
+    let reports = runtime.block_on(app::fetch(config, only, |event| match event {
+        app::Progress::Started(id) => {
+            in_flight.push(id.to_string());
+            if let Some(bar) = &bar {
+                bar.set_message(in_flight.join(", "));
+            }
+        }
+        app::Progress::Done(report) => {
+            in_flight.retain(|id| *id != report.source);
+            if write_error.is_none() {
+                let mut line = || writeln!(out, "{report}").and_then(|()| out.flush());
+                let written = match &bar {
+                    Some(bar) => bar.suspend(line),
+                    None => line(),
+                };
+                write_error = written.err();
+            }
+            if let Some(bar) = &bar {
+                bar.set_message(in_flight.join(", "));
+                bar.inc(1);
+            }
+        }
+    }));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let reports = reports?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    Ok(if reports.iter().any(|r| r.result.is_err()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints `tidings sources` as a table with aligned columns.
@@ -252,7 +403,7 @@ fn print_sources(rows: &[app::SourceRow]) -> std::io::Result<()> {
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(
             || "-".to_string(),
-            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         )
     };
     let header = [
@@ -305,11 +456,29 @@ fn print_sources(rows: &[app::SourceRow]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `tidings opml import FILE`: the file's subscriptions as `[[source]]` TOML
-/// on stdout; skipped outlines on stderr.
-fn opml_import(file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let imported = tidings::opml::import(&bytes).with_context(|| file.display().to_string())?;
+/// Reads a file, or standard input for `-`.
+fn read_input(file: &Path) -> anyhow::Result<Vec<u8>> {
+    if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        Ok(buf)
+    } else {
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+    }
+}
+
+/// `tidings opml import FILE|-`: the file's subscriptions as `[[source]]`
+/// TOML on stdout; skipped outlines on stderr.
+fn opml_import(file: &Path) -> anyhow::Result<ExitCode> {
+    let bytes = read_input(file)?;
+    let name = if file.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let imported = tidings::opml::import(&bytes).context(name)?;
     for why in &imported.skipped {
         eprintln!("skipped {why}");
     }
@@ -319,21 +488,14 @@ fn opml_import(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `tidings extract`: needs no config.
-fn print_extract(file: &std::path::Path, url: Option<&str>) -> anyhow::Result<ExitCode> {
-    let bytes = if file.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        buf
-    } else {
-        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
+/// `tidings extract FILE|-`: needs no config.
+fn print_extract(file: &Path, url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let bytes = read_input(file)?;
     let found = app::extract_page(&bytes, url)?;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &found)?;
-    writeln!(out)?;
+    // Serialized first, so a closed stdout is an io::Error main recognizes.
+    let mut json = serde_json::to_vec_pretty(&found)?;
+    json.push(b'\n');
+    std::io::stdout().lock().write_all(&json)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,12 +41,25 @@ pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
     opml::export(&config.server.base_url, &outlines, target)
 }
 
+/// What [`fetch`] tells its caller as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// The fetch of this source began.
+    Started(&'a str),
+    /// A fetch ended, with its line.
+    Done(&'a Report),
+}
+
 /// `tidings fetch`: fetches the named sources (all when `only` is empty)
-/// once, concurrently within the fetch limits; calls `progress` after each.
+/// once, concurrently within the fetch limits; calls `progress` as each
+/// starts and as each ends (in the order they end). Returns the reports in
+/// config order.
+///
+/// Fails before fetching anything when a name is no source's id.
 pub async fn fetch(
     config: Config,
     only: &[String],
-    progress: impl Fn(&Report),
+    mut progress: impl FnMut(Progress<'_>),
 ) -> Result<Vec<Report>, AppError> {
     for id in only {
         if config.source(id).is_none() {
@@ -61,16 +74,35 @@ pub async fn fetch(
         .filter(|s| only.is_empty() || only.contains(&s.id))
         .cloned()
         .collect();
+    // Starts come from the tasks; they are handed to `progress` here, on
+    // the caller's task, so `progress` needs to be neither Send nor Sync.
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = tokio::task::JoinSet::new();
     let mut ids = std::collections::HashMap::new();
     for (i, source) in chosen.into_iter().enumerate() {
         let app = app.clone();
         let id = source.id.clone();
-        let task = tasks.spawn(async move { (i, app.fetch_source(&source).await) });
+        let started_tx = started_tx.clone();
+        let task = tasks.spawn(async move {
+            let _ = started_tx.send(source.id.clone());
+            (i, app.fetch_source(&source).await)
+        });
         ids.insert(task.id(), (i, id));
     }
+    drop(started_tx);
     let mut reports = Vec::new();
-    while let Some(done) = tasks.join_next_with_id().await {
+    loop {
+        let done = tokio::select! {
+            biased;
+            Some(id) = started.recv() => {
+                progress(Progress::Started(&id));
+                continue;
+            }
+            done = tasks.join_next_with_id() => match done {
+                Some(done) => done,
+                None => break,
+            },
+        };
         // A task that died still gets its line, as a failure.
         let r = match done {
             Ok((_, r)) => r,
@@ -86,7 +118,7 @@ pub async fn fetch(
                 )
             }
         };
-        progress(&r.1);
+        progress(Progress::Done(&r.1));
         reports.push(r);
     }
     reports.sort_by_key(|(i, _)| *i);

@@ -54,7 +54,7 @@ use publish::Publisher;
 use scheduler::Scheduler;
 
 pub use commands::{
-    Extracted, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
+    Extracted, Progress, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
 };
 pub use daemon::{Control, run};
 

@@ -297,7 +297,7 @@ async fn preview_prints_items_without_storing() {
     assert!(out.ends_with("3 items\n"), "{out}");
     assert!(rendered_items(&cfg).is_empty(), "preview stores nothing");
     let (code, _, err) = run(&["preview", "-c", &cfg, "nope"]).await;
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "an unknown id is a usage error");
     assert!(err.contains("no source has the id \"nope\""), "{err}");
 }
 

@@ -14,6 +14,7 @@ mod hostile;
 mod html;
 mod interop;
 mod merge;
+mod ops;
 mod pg;
 mod polite;
 mod scale;

@@ -1,7 +1,8 @@
 //! tidings as a system service: sd_notify readiness and watchdog, SIGHUP
-//! reload (good and bad), SIGTERM, /healthz and /metrics, and the shipped
+//! reload (good and bad), SIGTERM, /healthz and /metrics, the shipped
 //! systemd unit — scored by `systemd-analyze` and run, hardening and all, by
-//! a real systemd.
+//! a real systemd — and the Debian package, installed with `dpkg -i` into
+//! that systemd's private namespaces and started there.
 
 use crate::common::{Config, Daemon, Origin, client, free_port, wait_for};
 use std::os::unix::net::UnixDatagram;
@@ -254,22 +255,23 @@ fn the_unit_is_hardened_to_an_exposure_of_1_5_or_less() {
 /// clean or write at boot gets a private tmpfs (its tmpfiles rules empty
 /// /tmp at boot, which must not reach the host), the host's enabled units
 /// are hidden, and udev, which has no devices to manage here, is masked.
-/// Before /tmp is hidden, the test's files (`$1`) and the binary's folder
-/// (`$2`) are bound under /mnt, so a checkout under /tmp works too.
-const BOOT: &str = "set -e
-mount -t tmpfs tmpfs /mnt
+/// Before that, the test's files (`$1`) and the binary's folder (`$2`)
+/// are bound under /mnt, so a checkout under /tmp works too.
+const STAGE_MOUNTS: &str = "mount -t tmpfs tmpfs /mnt
 mkdir /mnt/stage /mnt/bin
 mount --bind \"$1\" /mnt/stage
-mount --bind \"$2\" /mnt/bin
-mount -t tmpfs tmpfs /tmp
+mount --bind \"$2\" /mnt/bin";
+
+const PRIVATE_MOUNTS: &str = "mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /var/lib
 mount -t tmpfs tmpfs /etc/systemd/system
 if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal; fi
 for u in systemd-udevd.service systemd-udev-trigger.service systemd-udev-settle.service systemd-udevd-control.socket systemd-udevd-kernel.socket; do
   ln -s /dev/null /etc/systemd/system/$u
-done
-exec /lib/systemd/systemd --system --unit=basic.target";
+done";
+
+const START_SYSTEMD: &str = "exec /lib/systemd/systemd --system --unit=basic.target";
 
 /// A systemd of its own, as PID 1 of new PID and mount namespaces, killed
 /// (with everything it started) when dropped.
@@ -282,10 +284,17 @@ impl Systemd {
     /// Boots with `stage` visible as /mnt/stage and the tidings binary as
     /// /mnt/bin/tidings.
     fn boot(log: &Path, stage: &Path) -> Systemd {
+        Systemd::boot_with(log, stage, "", "")
+    }
+
+    /// As `boot`, with shell lines run before and after the private mounts.
+    fn boot_with(log: &Path, stage: &Path, before: &str, after: &str) -> Systemd {
         let bin_dir = crate::common::bin()
             .parent()
             .expect("the binary sits in a folder")
             .to_path_buf();
+        let script =
+            format!("set -e\n{STAGE_MOUNTS}\n{before}\n{PRIVATE_MOUNTS}\n{after}\n{START_SYSTEMD}");
         let unshare = Command::new("unshare")
             .args([
                 "--pid",
@@ -296,7 +305,7 @@ impl Systemd {
                 "private",
                 "sh",
                 "-c",
-                BOOT,
+                &script,
                 "boot",
             ])
             .arg(stage)
@@ -416,8 +425,10 @@ async fn systemd_runs_the_hardened_unit() {
     // systemd sees.
     let unit_file: PathBuf = dir.path().join(format!("{name}.service"));
     std::fs::write(&unit_file, unit(&crate::common::bin(), &cfg)).unwrap();
+    // The man page the unit's Documentation= names is not installed here;
+    // the package test verifies it where it is.
     let verify = Command::new("systemd-analyze")
-        .args(["verify"])
+        .args(["verify", "--man=no"])
         .arg(&unit_file)
         .output()
         .unwrap();
@@ -499,4 +510,161 @@ async fn systemd_runs_the_hardened_unit() {
     );
     let _ = std::fs::remove_dir_all(format!("/var/lib/private/{name}"));
     let _ = std::fs::remove_file(format!("/var/lib/{name}"));
+}
+
+/// Mounts run before the private ones in the package test: `/usr`, `/etc`
+/// and `/var` become overlays whose writes land in the test's directory
+/// (`DIR`), so `dpkg -i` installs into the namespaces and never into the
+/// machine's own root; the overlaid dpkg database is kept aside before
+/// `/var/lib` is emptied, and put back after.
+const OVERLAYS: &str = "for d in usr etc var; do
+  mkdir -p DIR/$d/upper DIR/$d/work
+  mount -t overlay overlay -o lowerdir=/$d,upperdir=DIR/$d/upper,workdir=DIR/$d/work /$d
+done
+mkdir -p DIR/dpkg
+mount --bind /var/lib/dpkg DIR/dpkg";
+const DPKG_BACK: &str = "mkdir -p /var/lib/dpkg
+mount --move DIR/dpkg /var/lib/dpkg";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debian_package_installs_and_serves() {
+    // Built by `packaging/deb` (cargo build --release, the man page and
+    // completions, cargo deb); .ci/run builds it before the tests, so this
+    // is then a quick no-op rebuild.
+    // Packaged from the `deb-test` profile (a debug build without debug
+    // info): what is tested is the package, and a release build with LTO
+    // would cost CI a quarter of an hour.
+    let built = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/deb"))
+        .env("CARGO", env!("CARGO"))
+        .env("TIDINGS_DEB_PROFILE", "deb-test")
+        .output()
+        .expect("packaging/deb runs");
+    let said = String::from_utf8_lossy(&built.stdout).into_owned()
+        + &String::from_utf8_lossy(&built.stderr);
+    assert!(
+        built.status.success(),
+        "packaging/deb failed (cargo-deb: `cargo install cargo-deb --locked`): {said}"
+    );
+    let deb = said
+        .lines()
+        .map(str::trim)
+        .rfind(|l| l.ends_with(".deb"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no .deb named in {said}"));
+    let deb = std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join(deb)).unwrap();
+
+    let origin = Origin::start().await;
+    origin.put("valley.xml", "application/rss+xml", FEED);
+    // Outside /tmp (a tmpfs in the namespaces) and /usr, /etc, /var (the
+    // overlays).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // Seen inside as /mnt/stage (see STAGE_MOUNTS), wherever the checkout is.
+    std::fs::copy(&deb, dir.path().join("tidings.deb")).unwrap();
+    let root = "/mnt/stage";
+    let systemd = Systemd::boot_with(
+        &dir.path().join("systemd.log"),
+        dir.path(),
+        &OVERLAYS.replace("DIR", root),
+        &DPKG_BACK.replace("DIR", root),
+    );
+    let (ok, out) = systemd.sh("dpkg -i /mnt/stage/tidings.deb");
+    assert!(ok, "dpkg -i: {out}");
+    let (_, status) = systemd.sh("dpkg-query -W -f '${Status} ${Conffiles}' tidings");
+    assert!(status.starts_with("install ok installed"), "{status}");
+    assert!(
+        status.contains("/etc/tidings/tidings.toml"),
+        "a conffile: {status}"
+    );
+    // Everything the package promises is in its place.
+    for path in [
+        "/usr/bin/tidings",
+        "/lib/systemd/system/tidings.service",
+        "/etc/tidings/articles/library-reopens.md",
+        "/usr/share/man/man1/tidings.1.gz",
+        "/usr/share/man/man1/tidings-fetch.1.gz",
+        "/usr/share/man/man1/tidings-opml-import.1.gz",
+        "/usr/share/bash-completion/completions/tidings",
+        "/usr/share/zsh/vendor-completions/_tidings",
+        "/usr/share/fish/vendor_completions.d/tidings.fish",
+        "/usr/share/doc/tidings/copyright",
+    ] {
+        let (ok, out) = systemd.sh(&format!("test -s {path}"));
+        assert!(ok, "{path} missing: {out}");
+    }
+    assert!(
+        !Path::new("/usr/bin/tidings").exists(),
+        "the package reached the machine's own /usr"
+    );
+    // The shipped example config is valid as installed, and the man page
+    // is found by name.
+    let (ok, out) = systemd.sh("tidings check");
+    assert!(ok, "tidings check: {out}");
+    let (ok, out) = systemd.sh("MANWIDTH=80 man -P cat tidings");
+    assert!(ok && out.contains("tidings-fetch"), "man tidings: {out}");
+    // The installed unit verifies, its Documentation= man page included.
+    let (ok, out) = systemd.sh("systemd-analyze verify /lib/systemd/system/tidings.service");
+    assert!(
+        ok && !out.contains("tidings"),
+        "systemd-analyze verify: {out}"
+    );
+    // Installed, not enabled or started: the example fetches public feeds.
+    assert_eq!(systemd.show("tidings", "ActiveState"), "inactive");
+    assert_eq!(
+        systemd.sh("systemctl is-enabled tidings").1.trim(),
+        "disabled"
+    );
+
+    // The operator's config, then enable --now.
+    let port = free_port();
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n[fetch]\nallow_private = true\n\n[[source]]\nid = \"valley\"\nkind = \"feed\"\nurl = \"{}\"\n\n[[feed]]\nid = \"all\"\nsources = [\"*\"]\n",
+        origin.url("valley.xml")
+    );
+    let cfg = dir.path().join("operator.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let (ok, out) = systemd.sh(&format!(
+        "install -m 644 {} /etc/tidings/tidings.toml && systemctl enable --now tidings",
+        cfg.display()
+    ));
+    assert!(
+        ok,
+        "enable --now: {out}\n{}",
+        systemd.sh("journalctl -u tidings --no-pager").1
+    );
+    assert_eq!(systemd.show("tidings", "ActiveState"), "active");
+    assert_eq!(systemd.show("tidings", "StatusText"), "serving");
+    // systemd found the bare ExecStart= name in /usr/bin.
+    let pid = systemd.show("tidings", "MainPID");
+    assert_eq!(
+        systemd.sh(&format!("readlink /proc/{pid}/exe")).1.trim(),
+        "/usr/bin/tidings"
+    );
+    let http = client();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for(15, "the feed served by the packaged unit", || {
+        let (http, url) = (http.clone(), format!("{base}/feeds/all.rss"));
+        async move {
+            http.get(&url)
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?
+                .contains("Orchard harvest")
+                .then_some(())
+        }
+    })
+    .await;
+    // Its state went where the unit says, as its dynamic user.
+    let (ok, out) = systemd.sh("ls /var/lib/private/tidings/");
+    assert!(ok && out.contains("tidings.db"), "{out}");
+    let (ok, out) = systemd.sh("systemctl stop tidings");
+    assert!(ok, "stop: {out}");
+    assert_eq!(systemd.show("tidings", "Result"), "success");
+    // Removal takes the binary and leaves the conffiles (Debian's rule).
+    let (ok, out) = systemd.sh("dpkg -r tidings");
+    assert!(ok, "dpkg -r: {out}");
+    assert!(!systemd.sh("test -e /usr/bin/tidings").0);
+    assert!(systemd.sh("test -e /etc/tidings/tidings.toml").0);
 }
