@@ -10,7 +10,7 @@
 //! more often than it gains one; but Readability keeps a newsletter box, a
 //! share bar or captions that sit inside the article's container.
 
-use super::collapse;
+use super::{collapse, density};
 use dom_query::{Document, NodeRef};
 use dom_smoothie::{Config, Readability, TextMode};
 use url::Url;
@@ -49,6 +49,7 @@ const CHROME_WORDS: &[&str] = &[
     "comments",
     "cookie",
     "cookies",
+    "dialog",
     "disqus",
     "masthead",
     "menu",
@@ -56,6 +57,7 @@ const CHROME_WORDS: &[&str] = &[
     "nav",
     "navbar",
     "navigation",
+    "login",
     "newsletter",
     "outbrain",
     "pager",
@@ -146,7 +148,7 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
 
 /// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
 /// from the article Readability picks without changing how it picks.
-const CHROME_MARK: &str = "data-tidings-chrome";
+pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
 
 /// Whether the element holds an article container (then it is never cut,
 /// even when its class reads like chrome: `<div class="layout has-sidebar">`).
@@ -193,6 +195,13 @@ const SHORT_BODY_LETTERS: usize = 1000;
 /// its letters.
 const FAR_LONGER: usize = 2;
 
+/// The paragraph candidate replaces Readability's body when it holds this
+/// many times its prose letters and the two share less than [`AGREEMENT`]
+/// of the candidate's words: they found different blocks, and the one that
+/// reads far more like an article wins.
+const PROSE_MARGIN: usize = 4;
+const AGREEMENT: f64 = 0.3;
+
 /// The article body, with what Readability read as its byline and
 /// publication date (the metadata's last resort).
 pub(super) struct Body {
@@ -217,15 +226,18 @@ struct Candidate {
     html: String,
     text: String,
     letters: usize,
+    /// The letters of its prose paragraphs ([`density::prose_letters`]).
+    prose: usize,
 }
 
 impl Candidate {
-    fn new(html: String, text: String) -> Option<Candidate> {
+    fn new(html: String, text: String, prose: usize) -> Option<Candidate> {
         let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
         (letters > 0).then_some(Candidate {
             html,
             text,
             letters,
+            prose,
         })
     }
 }
@@ -247,10 +259,19 @@ pub(super) fn grab(
     html: &str,
     url: Option<&Url>,
 ) -> Option<Body> {
+    let dense = density::candidate(&doc);
     let first = readability(doc, url);
     let byline = first.as_ref().and_then(|a| a.byline.clone());
     let published = first.as_ref().and_then(|a| a.published_time.clone());
-    let chosen = first.and_then(|a| tidy(&a.content, chrome));
+    let mut chosen = first.and_then(|a| tidy(&a.content, chrome));
+    if let Some(p) = dense {
+        let wins = chosen.as_ref().is_none_or(|c| {
+            p.prose >= PROSE_MARGIN * c.prose && density::shared_words(&p.text, &c.text) < AGREEMENT
+        });
+        if wins {
+            chosen = tidy(&p.html, chrome);
+        }
+    }
     let body = |c: Candidate| Body {
         html: c.html,
         text: c.text,
@@ -270,13 +291,13 @@ pub(super) fn grab(
     let container = |sel: &str| {
         let html = cut.select(sel).first().inner_html().to_string();
         let text = paragraphs(&html);
-        Candidate::new(html, text)
+        Candidate::new(html, text, 0)
     };
     let article = container(ARTICLE_CONTAINERS);
     // The whole page is the last resort: it is never better than a body.
     let page = container("body");
     let recut = readability(cut, url)
-        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string()));
+        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string(), 0));
     let mut best = chosen;
     for other in [recut, article].into_iter().flatten() {
         let better = best
@@ -377,9 +398,14 @@ fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
     left.remove_attr(CHROME_MARK);
     left.remove_attr("class");
     let body = doc.select("body");
+    let prose = body
+        .nodes()
+        .first()
+        .map_or(0, |b| density::prose_letters(b));
     Candidate::new(
         body.inner_html().to_string(),
         body.formatted_text().trim().to_string(),
+        prose,
     )
 }
 

@@ -18,6 +18,7 @@
 //! `encoding_rs`.
 
 mod body;
+mod density;
 mod guard;
 
 pub use guard::tame;

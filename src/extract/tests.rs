@@ -500,3 +500,66 @@ fn a_writer_beats_the_site_named_as_author() {
     let a = extract(&alone, Some(&url)).unwrap();
     assert_eq!(a.authors, ["Harbour Gazette"]);
 }
+
+/// A page's chrome marked and its paragraph candidate read, as `extract`
+/// does before Readability.
+fn dense(html: &str) -> Option<density::Paragraphs> {
+    let doc = Document::from(html);
+    meta::read(&doc, None);
+    body::mark_chrome(&doc);
+    density::candidate(&doc)
+}
+
+#[test]
+fn the_paragraphs_beat_a_table_of_names_and_a_disclosure_box() {
+    let story = sentences("the table page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let rows: String = (1..=60)
+        .map(|i| {
+            format!("<tr><td>Signer {i}</td><td>Town {i}</td><td>signer{i}@example.org</td></tr>")
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Letter</title></head><body>\
+         <section class=\"disclosure-body\"><p>Many of the offers on this site come from partners who pay us; this does not change what we write about them.</p></section>\
+         <div class=\"text\">{paras}<table class=\"signers\">{rows}</table></div>\
+         <div style=\"display: none\"><p>Keywords, keywords and more hidden keywords that the page never shows to anyone who reads it.</p></div>\
+         </body></html>"
+    );
+    let found = dense(&html).expect("a paragraph candidate");
+    assert_holds(
+        "table",
+        &found.text,
+        &story,
+        &["offers on this site", "hidden keywords"],
+    );
+    // And through the whole stage: the article, never the box alone.
+    let a = extract(&html, None).unwrap();
+    assert_holds("table page", &a.body_text, &story, &["hidden keywords"]);
+}
+
+#[test]
+fn a_list_of_teasers_is_no_paragraph_candidate() {
+    let teasers: String = sentences("a teaser", 10)
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!("<li><h3><a href=\"/s{i}\">Headline of the story number {i} on the front page</a></h3><p>{t}</p></li>")
+        })
+        .collect();
+    let html = format!("<html><body><ul class=\"stories\">{teasers}</ul></body></html>");
+    assert!(dense(&html).is_none());
+}
+
+#[test]
+fn a_far_longer_article_elsewhere_replaces_a_short_wrong_pick() {
+    let story = sentences("the login page", 10);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <div class=\"b-dialog\"><div class=\"pw\"><p>The password needs at least one capital letter, one digit and one of the signs that the form lists below.</p></div></div>\
+         <div class=\"wrap\"><div class=\"col\">{paras}</div></div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds("dialog", &a.body_text, &story, &["password needs"]);
+}
