@@ -38,6 +38,35 @@ const CHROME_ROLES: &[&str] = &[
 
 /// Words in a class or id (split at `-` and `_`) that name page chrome.
 const CHROME_WORDS: &[&str] = &[
+    "comment",
+    "comments",
+    "cookie",
+    "cookies",
+    "dialog",
+    "disqus",
+    "login",
+    "modal",
+    "newsletter",
+    "outbrain",
+    "popular",
+    "popup",
+    "promo",
+    "recommended",
+    "related",
+    "signup",
+    "sponsored",
+    "subscribe",
+    "subscription",
+    "taboola",
+    "trending",
+];
+
+/// Words in a class or id that name page chrome, unless they only qualify
+/// the element ([`is_modifier`], [`is_slug`]) and it holds the article's
+/// prose: layouts name a container by what sits beside the text
+/// (`Section--Ads`, `has-sidebar`, `for_sidebar`), and generated ids repeat
+/// headings (`sharing-with-a-single-developer`).
+const LAYOUT_WORDS: &[&str] = &[
     "ad",
     "ads",
     "adslot",
@@ -45,46 +74,29 @@ const CHROME_WORDS: &[&str] = &[
     "advertisement",
     "breadcrumb",
     "breadcrumbs",
-    "comment",
-    "comments",
-    "cookie",
-    "cookies",
-    "dialog",
-    "disqus",
     "masthead",
     "menu",
-    "modal",
     "nav",
     "navbar",
     "navigation",
-    "login",
-    "newsletter",
-    "outbrain",
     "pager",
     "pagination",
-    "popular",
-    "popup",
-    "promo",
-    "recommended",
-    "related",
     "share",
     "sharebar",
     "sharing",
     "sidebar",
-    "signup",
     "social",
-    "sponsored",
     "subnav",
-    "subscribe",
-    "subscription",
-    "taboola",
     "tagcloud",
     "tags",
     "toolbar",
     "topnav",
-    "trending",
     "widget",
 ];
+
+/// An element named by a [`LAYOUT_WORDS`] word holding this many letters
+/// of prose paragraphs ([`density::prose_letters`]) is article, not chrome.
+const LAYOUT_PROSE_LETTERS: usize = 500;
 
 /// Whole class names or ids that name page chrome.
 const CHROME_NAMES: &[&str] = &[
@@ -130,15 +142,50 @@ pub(super) fn is_chrome(node: &NodeRef) -> bool {
     {
         return true;
     }
-    let names = [node.attr("class"), node.attr("id")]
-        .into_iter()
-        .flatten()
-        .map(|v| v.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    names.split_whitespace().any(|n| {
-        CHROME_NAMES.contains(&n) || n.split(['-', '_']).any(|w| CHROME_WORDS.contains(&w))
-    })
+    let class = node.attr("class").map(|v| v.to_ascii_lowercase());
+    let id = node.attr("id").map(|v| v.to_ascii_lowercase());
+    let tokens = || {
+        class
+            .iter()
+            .flat_map(|c| c.split_whitespace())
+            .map(|t| (t, is_modifier(t)))
+            .chain(id.iter().map(|i| (i.as_str(), is_slug(i))))
+    };
+    let mut soft = false;
+    for (token, modifier) in tokens() {
+        if CHROME_NAMES.contains(&token) {
+            return true;
+        }
+        for w in token.split(['-', '_']) {
+            if CHROME_WORDS.contains(&w) {
+                return true;
+            }
+            if LAYOUT_WORDS.contains(&w) {
+                if !modifier {
+                    return true;
+                }
+                soft = true;
+            }
+        }
+    }
+    soft && density::prose_letters(node) < LAYOUT_PROSE_LETTERS
+}
+
+/// Whether a class names a variant of its element rather than what it is
+/// (`TestReport__Section--Ads`, `has-sidebar`, `no-share`, `for_sidebar`).
+fn is_modifier(class: &str) -> bool {
+    class.contains("--")
+        || [
+            "has-", "has_", "no-", "no_", "with-", "with_", "for-", "for_",
+        ]
+        .iter()
+        .any(|p| class.starts_with(p))
+}
+
+/// Whether an id repeats a heading (`sharing-with-a-single-developer`), as
+/// documentation and blog tools make them.
+fn is_slug(id: &str) -> bool {
+    id.split(['-', '_']).filter(|w| !w.is_empty()).count() >= 4
 }
 
 /// Whether the element or one of its ancestors is page chrome.

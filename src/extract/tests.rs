@@ -563,3 +563,29 @@ fn a_far_longer_article_elsewhere_replaces_a_short_wrong_pick() {
     let a = extract(&html, None).unwrap();
     assert_holds("dialog", &a.body_text, &story, &["password needs"]);
 }
+
+#[test]
+fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
+    let story = sentences("the layout page", 15);
+    let part = |range: std::ops::Range<usize>| -> String {
+        story[range].iter().map(|p| format!("<p>{p}</p>")).collect()
+    };
+    let html = format!(
+        "<html><head><title>Layout</title></head><body><div class=\"doc\"><h1>Layout</h1>\
+         <div class=\"section\" id=\"sharing-with-a-single-developer\"><h2>Sharing with a single developer</h2>{}</div>\
+         <section class=\"Report__Section Report__Section--Ads\"><h2>Verdict</h2>{}</section>\
+         <div class=\"share\"><a href=\"/t\">Share on Twitter</a> <a href=\"/m\">Email this story</a></div>\
+         <div class=\"body has-sidebar\">{}</div>\
+         <div class=\"sidebar\"><p>Ferry timetable</p></div></div></body></html>",
+        part(0..5),
+        part(5..10),
+        part(10..15)
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "layout",
+        &a.body_text,
+        &story,
+        &["Share on Twitter", "Email this story", "Ferry timetable"],
+    );
+}
