@@ -147,7 +147,9 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             ])
         })
         .or_else(|| time_element(doc))
-        .or(visible.date);
+        .or(visible.date)
+        .or_else(|| dated_element(doc))
+        .map(|d| european(&d).unwrap_or(d));
     let updated = ld
         .as_ref()
         .and_then(|a| text_of(a.get("dateModified")))
@@ -516,6 +518,15 @@ fn time_element(doc: &Document) -> Option<String> {
                 .or_else(|| t.attr("content"))
                 .map(|d| collapse(&d))
                 .filter(|d| !d.is_empty())
+                // `datetime="01-11-2023 10:29"`: not ISO 8601, read as
+                // the date line it is.
+                .and_then(|d| {
+                    if d.starts_with(|c: char| c.is_ascii_digit()) && d.get(4..5) != Some("-") {
+                        date_line(&d)
+                    } else {
+                        Some(d)
+                    }
+                })
         })
 }
 
@@ -693,12 +704,105 @@ static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The date in a line that holds only a date (`31 July 2017`, `Published
-/// July 31, 2017 at 10:00`), without its label.
+/// July 31, 2017 at 10:00`, `am 25.08.2015 22:30`, `Stand: 4. Februar
+/// 2022, 13:10 Uhr`), without its label: English dates as written, the
+/// day-first dates of European pages as `YYYY-MM-DD` (normalization reads
+/// no German month names and no dotted dates).
 fn date_line(text: &str) -> Option<String> {
+    let text = text.trim();
     DATE_LINE
-        .captures(text.trim())
+        .captures(text)
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().to_string())
+        .or_else(|| european(text))
+}
+
+/// A declared date written the European way (`11.11.2021`, `5. November
+/// 2021, 10:39 Uhr`) as `YYYY-MM-DD`; `None` for any other date.
+fn european(date: &str) -> Option<String> {
+    EUROPEAN_DATE_LINE
+        .captures(date.trim())
+        .and_then(|c| european_day(&c))
+}
+
+/// Month names of the languages the date lines are read in, beyond
+/// English: German and Dutch, French, Spanish, Italian (January first).
+const MONTHS: [&[&str]; 12] = [
+    &["januar", "jänner", "janvier", "enero", "gennaio", "januari"],
+    &[
+        "februar", "feber", "février", "fevrier", "febrero", "febbraio", "februari",
+    ],
+    &["märz", "maerz", "mars", "marzo", "maart"],
+    &["april", "avril", "abril", "aprile"],
+    &["mai", "mayo", "maggio", "mei"],
+    &["juni", "juin", "junio", "giugno"],
+    &["juli", "juillet", "julio", "luglio"],
+    &["august", "août", "aout", "agosto", "augustus"],
+    &["september", "septembre", "septiembre", "settembre"],
+    &["oktober", "octobre", "octubre", "ottobre"],
+    &["november", "novembre", "noviembre"],
+    &[
+        "dezember",
+        "décembre",
+        "decembre",
+        "diciembre",
+        "dicembre",
+        "december",
+    ],
+];
+
+static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let names = MONTHS
+        .iter()
+        .flat_map(|m| m.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|");
+    let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
+    let weekday = r"(?:[[:alpha:]]+,\s*)?";
+    let time =
+        r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
+    let pattern = format!(
+        r"(?i)^{label}{weekday}(?:(?P<d>\d{{1,2}})\.\s*(?P<m>\d{{1,2}})\.\s*(?P<y>\d{{4}}|\d{{2}})|(?P<d2>\d{{1,2}})-(?P<m2>\d{{1,2}})-(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})\.?\s*(?:de\s+)?(?P<name>{names})\.?\s*(?:de\s+)?(?P<y3>\d{{4}})){time}$"
+    );
+    Regex::new(&pattern).expect("the European date line pattern is valid")
+});
+
+/// The day a match of [`EUROPEAN_DATE_LINE`] names, as `YYYY-MM-DD`, when
+/// it is a real calendar day.
+fn european_day(c: &regex::Captures) -> Option<String> {
+    let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (day, month, year) = if let Some(d) = num("d") {
+        (d, num("m")?, num("y")?)
+    } else if let Some(d) = num("d2") {
+        (d, num("m2")?, num("y2")?)
+    } else {
+        let name = c.name("name")?.as_str().to_lowercase();
+        let month = MONTHS.iter().position(|m| m.contains(&name.as_str()))? as u32 + 1;
+        (num("d3")?, month, num("y3")?)
+    };
+    // Two-digit years on news pages are this century's.
+    let year = if year < 100 { 2000 + year } else { year };
+    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// A date in the page's dated elements (a class or id naming a date, an
+/// `itemprop=datePublished` without a machine-readable value), outside the
+/// chrome: the last resort, after the lines under the headline.
+fn dated_element(doc: &Document) -> Option<String> {
+    doc.select(r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            text.split(['|', '·', '•'])
+                .find_map(date_line)
+        })
 }
 
 #[cfg(test)]
@@ -717,6 +821,21 @@ mod tests {
             Some("2017-07-31")
         );
         assert_eq!(date_line("31 July 2017 was a hot day"), None);
+        for (line, day) in [
+            ("am 25.08.2015 22:30", "2015-08-25"),
+            ("Datum: 19.11.2021", "2021-11-19"),
+            ("23.09.22", "2022-09-23"),
+            ("Stand: 4. Februar 2022, 13:10 Uhr", "2022-02-04"),
+            ("1. November 2023 um 11:54 Uhr", "2023-11-01"),
+            ("Veröffentlicht am Montag, 3. März 2025", "2025-03-03"),
+            ("01-11-2023 10:29", "2023-11-01"),
+            ("12 de marzo de 2021", "2021-03-12"),
+            ("le 5 juillet 2019 à 10h30", "2019-07-05"),
+        ] {
+            assert_eq!(date_line(line).as_deref(), Some(day), "{line}");
+        }
+        assert_eq!(date_line("31.02.2021"), None);
+        assert_eq!(date_line("Tel. 12.34.5678"), None);
         assert!(is_name("Ludwig van Beethoven"));
         assert!(is_name("Dr. Anneke Vos"));
         assert!(!is_name("The council voted on Thursday to dissolve itself"));

@@ -589,3 +589,32 @@ fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
         &["Share on Twitter", "Email this story", "Ferry timetable"],
     );
 }
+
+#[test]
+fn european_date_lines_and_dated_elements() {
+    let story = sentences("the dated page", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |date: &str| {
+        format!(
+            "<html><head><title>Hafen</title></head><body><div class=\"post\"><h1>Hafen</h1>\
+             <div class=\"teaser\"><p>Ein kurzer Vorspann über den Hafen und die Fischer, die am Donnerstag abgestimmt haben.</p></div>\
+             {paras}{date}</div>\
+             <div class=\"comments\"><span class=\"date\">3. März 2025</span><p>Ein Kommentar.</p></div></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    assert_eq!(
+        published(&page(
+            "<span class=\"itemPostDate\">am 25.08.2015 22:30</span>"
+        )),
+        Some(RawDate::Text("2015-08-25".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "<time datetime=\"01-11-2023 10:29\">1. November 2023 10:29</time>"
+        )),
+        Some(RawDate::Text("2023-11-01".into()))
+    );
+    // Only a comment is dated: the article has no date.
+    assert_eq!(published(&page("")), None);
+}
