@@ -227,6 +227,13 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
 #[derive(Debug, Default)]
 pub(super) struct ChromeLines(std::collections::HashSet<String>);
 
+impl ChromeLines {
+    /// Whether `text` (whitespace collapsed) is the text of some chrome.
+    pub(super) fn holds(&self, text: &str) -> bool {
+        self.0.contains(text)
+    }
+}
+
 /// Removes the page chrome and the elements marked with [`CUT_MARK`].
 fn cut_chrome(doc: &Document) {
     doc.select(&format!("[{CUT_MARK}]")).remove();

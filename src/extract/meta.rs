@@ -122,7 +122,21 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The first source that names someone wins, but the site's own name as
     // the author (`ORF.at`, `National Geographic`) says who published, not
     // who wrote: a writer named by a later source beats it.
-    let sources = [declared, tagged, marked_authors(doc), visible.authors];
+    // Yoast's reading-time labels: `twitter:label1` "Written by" names the
+    // writer in `twitter:data1`.
+    let labelled = meta(&["twitter:label1"])
+        .filter(|l| WRITTEN_BY.contains(&l.to_lowercase().as_str()))
+        .and_then(|_| meta(&["twitter:data1"]))
+        .map(|a| vec![a])
+        .unwrap_or_default();
+    let sources = [
+        declared,
+        tagged,
+        labelled,
+        marked_authors(doc),
+        visible.authors,
+        classed_authors(doc),
+    ];
     let authors = sources
         .iter()
         .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
@@ -461,6 +475,8 @@ pub(super) fn clean_author(name: &str) -> Option<String> {
         "no author",
         "author",
         "autor",
+        "admin",
+        "administrator",
     ]
     .contains(&lower.as_str());
     if commenter || label || bare {
@@ -474,6 +490,19 @@ pub(super) fn clean_author(name: &str) -> Option<String> {
                 .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
         })
         .unwrap_or(&name);
+    // `Veröffentlicht vonChris Jung`: a lead-in glued to the name.
+    let name = [
+        "Veröffentlicht von",
+        "Geschrieben von",
+        "Posted by",
+        "Written by",
+    ]
+    .iter()
+    .find_map(|l| {
+        name.strip_prefix(l)
+            .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+    })
+    .unwrap_or(name);
     let name = LEAD_IN.replace(name, "");
     let name = TRAIL.replace(&name, "");
     let name = name.trim();
@@ -501,6 +530,76 @@ fn marked_authors(doc: &Document) -> Vec<String> {
         let text = text.strip_prefix("By ").unwrap_or(&text).to_string();
         if is_name(&text) && !names.contains(&text) {
             names.push(text);
+        }
+    }
+    names
+}
+
+/// The labels before a writer's name in `twitter:label1`.
+const WRITTEN_BY: &[&str] = &[
+    "written by",
+    "verfasst von",
+    "geschrieben von",
+    "écrit par",
+    "escrito por",
+    "scritto da",
+    "geschreven door",
+];
+
+/// Names in the page's author and byline elements (`<span class="author
+/// vcard">`, `<p class="byline__author">VON Name am 21. April 2020</p>`,
+/// `<p class="date-author">Name, 01.12.2021</p>`) outside the chrome: the
+/// first element that names someone.
+fn classed_authors(doc: &Document) -> Vec<String> {
+    doc.select(r#"[class*="author" i], [class*="byline" i]"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            Some(byline_parts(&text)).filter(|names| !names.is_empty())
+        })
+        .unwrap_or_default()
+}
+
+/// Where a byline's names end: the date or place that follows them.
+const NAME_ENDS: &[&str] = &[
+    " am ", " on ", " le ", " el ", " il ", " um ", " at ", " - ", " – ",
+];
+
+/// The names in a byline's text, split at its separators and at `und`,
+/// `and`, `et`, `y`, each without its lead-in (`Von`, `Autor:`), and
+/// only where every part left reads like a name.
+fn byline_parts(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in text.split(['|', '·', '•', ',', ';']) {
+        let part = LEAD_IN.replace(part.trim(), "");
+        let end = NAME_ENDS
+            .iter()
+            .filter_map(|e| part.find(e))
+            .min()
+            .unwrap_or(part.len());
+        let part = &part[..end];
+        if date_line(part).is_some() || part.trim().is_empty() {
+            continue;
+        }
+        for name in part
+            .split(" und ")
+            .flat_map(|p| p.split(" and "))
+            .flat_map(|p| p.split(" et "))
+            .flat_map(|p| p.split(" y "))
+        {
+            match clean_author(name) {
+                Some(n) if is_name(&n) => {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                _ => return Vec::new(),
+            }
         }
     }
     names

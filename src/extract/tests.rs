@@ -618,3 +618,39 @@ fn european_date_lines_and_dated_elements() {
     // Only a comment is dated: the article has no date.
     assert_eq!(published(&page("")), None);
 }
+
+#[test]
+fn authors_in_author_elements_and_yoast_labels() {
+    let story = sentences("the author page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |head: &str, foot: &str| {
+        format!(
+            "<html><head><title>Hafen</title>{head}</head><body><div class=\"post\"><h1>Hafen</h1>{paras}{foot}</div>\
+             <div class=\"comments\"><span class=\"comment-author\">Eva Gast</span><p>Ein Kommentar.</p></div></body></html>"
+        )
+    };
+    let authors = |html: &str| extract(html, None).unwrap().authors;
+    assert_eq!(
+        authors(&page(
+            "",
+            "<p class=\"byline__author\">VON <a href=\"/a/mg\">Moritz Gathmann</a> am 21. April 2020</p>"
+        )),
+        ["Moritz Gathmann"]
+    );
+    assert_eq!(
+        authors(&page(
+            "",
+            "<p class=\"date-author\">Janic Cathomen und Bo Li, 01.12.2021</p>"
+        )),
+        ["Janic Cathomen", "Bo Li"]
+    );
+    assert_eq!(
+        authors(&page(
+            "<meta name=\"twitter:label1\" content=\"Verfasst von\"><meta name=\"twitter:data1\" content=\"Steven Salentin\">",
+            ""
+        )),
+        ["Steven Salentin"]
+    );
+    // Only a commenter is named: the article has no author.
+    assert!(authors(&page("", "")).is_empty());
+}
