@@ -212,7 +212,19 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
     for node in doc.select("body *").nodes() {
         if is_chrome(node) && !holds_article(node) {
             node.set_attr(CHROME_MARK, "");
-            let text = collapse(&node.text());
+            let text = node.text();
+            // Most chrome (a footer, a menu) is long: its text is never
+            // collapsed and kept.
+            let short = text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .nth(REPEATED_CHARS)
+                .is_none();
+            let text = if short {
+                collapse(&text)
+            } else {
+                String::new()
+            };
             if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
                 lines.0.insert(text);
             }

@@ -31,11 +31,11 @@ const FLAT: &[&str] = &[
 const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp", "noscript"];
 
 /// One tag found by [`scan`].
-struct Tag {
+struct Tag<'a> {
     start: usize,
     end: usize,
-    /// The tag name, lowercased.
-    name: String,
+    /// The tag name, as the page wrote it.
+    name: &'a str,
     closing: bool,
     self_closing: bool,
     attributes: usize,
@@ -53,13 +53,13 @@ pub fn tame(html: &str) -> Cow<'_, str> {
         html
     };
     let mut depth = 0usize;
-    let mut keep: Vec<(usize, usize, Option<String>)> = Vec::new();
-    let mut needed = false;
+    // The tags to replace: where each starts and ends, and what replaces it.
+    let mut keep: Vec<(usize, usize, String)> = Vec::new();
     for tag in scan(html) {
-        let nests = !FLAT.contains(&tag.name.as_str()) && !tag.self_closing;
+        let nests = !FLAT.iter().any(|f| f.eq_ignore_ascii_case(tag.name)) && !tag.self_closing;
         let mut replace = None;
         if tag.attributes > MAX_ATTRIBUTES {
-            replace = Some(format!("<{}>", tag.name));
+            replace = Some(format!("<{}>", tag.name.to_ascii_lowercase()));
         }
         if nests {
             if tag.closing {
@@ -74,22 +74,19 @@ pub fn tame(html: &str) -> Cow<'_, str> {
                 }
             }
         }
-        if replace.is_some() {
-            needed = true;
+        if let Some(r) = replace {
+            keep.push((tag.start, tag.end, r));
         }
-        keep.push((tag.start, tag.end, replace));
     }
-    if !needed {
+    if keep.is_empty() {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
     let mut at = 0;
     for (start, end, replace) in keep {
-        if let Some(r) = replace {
-            out.push_str(&html[at..start]);
-            out.push_str(&r);
-            at = end;
-        }
+        out.push_str(&html[at..start]);
+        out.push_str(&replace);
+        at = end;
     }
     out.push_str(&html[at..]);
     Cow::Owned(out)
@@ -97,7 +94,7 @@ pub fn tame(html: &str) -> Cow<'_, str> {
 
 /// The tags of `html`, skipping comments and the content of raw text
 /// elements. A rough tokenizer: it only has to find where the nesting goes.
-fn scan(html: &str) -> Vec<Tag> {
+fn scan(html: &str) -> Vec<Tag<'_>> {
     let bytes = html.as_bytes();
     let mut tags = Vec::new();
     let mut i = 0;
@@ -122,13 +119,13 @@ fn scan(html: &str) -> Vec<Tag> {
             break;
         };
         let end = name_at + close + 1;
-        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let name = &html[name_at..name_at + name_len];
         let inside = &bytes[name_at + name_len..end - 1];
         let attributes = inside.iter().filter(|&&b| b == b'=').count();
         let self_closing = inside.last() == Some(&b'/');
         i = end;
-        if !closing && RAW.contains(&name.as_str()) {
-            let close_tag = format!("</{name}");
+        if !closing && RAW.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            let close_tag = format!("</{}", name.to_ascii_lowercase());
             let lower_rest = &html[end..];
             i = find_ignore_case(lower_rest, &close_tag).map_or(bytes.len(), |e| end + e);
         }
