@@ -197,20 +197,21 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
 /// from the article Readability picks without changing how it picks.
 pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
 
-/// Whether the element holds an article container (then it is never cut,
-/// even when its class reads like chrome: `<div class="layout has-sidebar">`).
-fn holds_article(node: &NodeRef) -> bool {
-    dom_query::Selection::from(*node)
-        .select(ARTICLE_CONTAINERS)
-        .exists()
-}
-
 /// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
-/// returns its short texts.
+/// returns its short texts. An element holding an article container is
+/// never chrome, even when its class reads like chrome (`<div
+/// class="layout has-sidebar">`).
 pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
+    let holds_article: std::collections::HashSet<dom_query::NodeId> = doc
+        .select(ARTICLE_CONTAINERS)
+        .nodes()
+        .iter()
+        .flat_map(|c| c.ancestors_it(None))
+        .map(|a| a.id)
+        .collect();
     let mut lines = ChromeLines::default();
     for node in doc.select("body *").nodes() {
-        if is_chrome(node) && !holds_article(node) {
+        if is_chrome(node) && !holds_article.contains(&node.id) {
             node.set_attr(CHROME_MARK, "");
             let text = node.text();
             // Most chrome (a footer, a menu) is long: its text is never

@@ -143,10 +143,22 @@ fn scan(html: &str) -> Vec<Tag<'_>> {
 
 /// Where `needle` (ASCII, lowercase) first occurs in `hay`, ignoring case.
 fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
-    let n = needle.as_bytes();
-    hay.as_bytes()
-        .windows(n.len())
-        .position(|w| w.eq_ignore_ascii_case(n))
+    let (hay, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    // Only where the first byte matches (`<`, rare in scripts) is the rest
+    // compared: one pass over a long script.
+    let mut at = 0;
+    while let Some(off) = hay[at..].iter().position(|&b| b == first) {
+        let i = at + off;
+        if hay.len() - i < n.len() {
+            return None;
+        }
+        if hay[i..i + n.len()].eq_ignore_ascii_case(n) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
 }
 
 #[cfg(test)]
