@@ -10,7 +10,7 @@
 //! more often than it gains one; but Readability keeps a newsletter box, a
 //! share bar or captions that sit inside the article's container.
 
-use super::collapse;
+use super::{collapse, density};
 use dom_query::{Document, NodeRef};
 use dom_smoothie::{Config, Readability, TextMode};
 use url::Url;
@@ -38,6 +38,35 @@ const CHROME_ROLES: &[&str] = &[
 
 /// Words in a class or id (split at `-` and `_`) that name page chrome.
 const CHROME_WORDS: &[&str] = &[
+    "comment",
+    "comments",
+    "cookie",
+    "cookies",
+    "dialog",
+    "disqus",
+    "login",
+    "modal",
+    "newsletter",
+    "outbrain",
+    "popular",
+    "popup",
+    "promo",
+    "recommended",
+    "related",
+    "signup",
+    "sponsored",
+    "subscribe",
+    "subscription",
+    "taboola",
+    "trending",
+];
+
+/// Words in a class or id that name page chrome, unless they only qualify
+/// the element ([`is_modifier`], [`is_slug`]) and it holds the article's
+/// prose: layouts name a container by what sits beside the text
+/// (`Section--Ads`, `has-sidebar`, `for_sidebar`), and generated ids repeat
+/// headings (`sharing-with-a-single-developer`).
+const LAYOUT_WORDS: &[&str] = &[
     "ad",
     "ads",
     "adslot",
@@ -45,44 +74,29 @@ const CHROME_WORDS: &[&str] = &[
     "advertisement",
     "breadcrumb",
     "breadcrumbs",
-    "comment",
-    "comments",
-    "cookie",
-    "cookies",
-    "disqus",
     "masthead",
     "menu",
-    "modal",
     "nav",
     "navbar",
     "navigation",
-    "newsletter",
-    "outbrain",
     "pager",
     "pagination",
-    "popular",
-    "popup",
-    "promo",
-    "recommended",
-    "related",
     "share",
     "sharebar",
     "sharing",
     "sidebar",
-    "signup",
     "social",
-    "sponsored",
     "subnav",
-    "subscribe",
-    "subscription",
-    "taboola",
     "tagcloud",
     "tags",
     "toolbar",
     "topnav",
-    "trending",
     "widget",
 ];
+
+/// An element named by a [`LAYOUT_WORDS`] word holding this many letters
+/// of prose paragraphs ([`density::prose_letters`]) is article, not chrome.
+const LAYOUT_PROSE_LETTERS: usize = 500;
 
 /// Whole class names or ids that name page chrome.
 const CHROME_NAMES: &[&str] = &[
@@ -128,15 +142,50 @@ pub(super) fn is_chrome(node: &NodeRef) -> bool {
     {
         return true;
     }
-    let names = [node.attr("class"), node.attr("id")]
-        .into_iter()
-        .flatten()
-        .map(|v| v.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    names.split_whitespace().any(|n| {
-        CHROME_NAMES.contains(&n) || n.split(['-', '_']).any(|w| CHROME_WORDS.contains(&w))
-    })
+    let class = node.attr("class").map(|v| v.to_ascii_lowercase());
+    let id = node.attr("id").map(|v| v.to_ascii_lowercase());
+    let tokens = || {
+        class
+            .iter()
+            .flat_map(|c| c.split_whitespace())
+            .map(|t| (t, is_modifier(t)))
+            .chain(id.iter().map(|i| (i.as_str(), is_slug(i))))
+    };
+    let mut soft = false;
+    for (token, modifier) in tokens() {
+        if CHROME_NAMES.contains(&token) {
+            return true;
+        }
+        for w in token.split(['-', '_']) {
+            if CHROME_WORDS.contains(&w) {
+                return true;
+            }
+            if LAYOUT_WORDS.contains(&w) {
+                if !modifier {
+                    return true;
+                }
+                soft = true;
+            }
+        }
+    }
+    soft && density::prose_letters(node) < LAYOUT_PROSE_LETTERS
+}
+
+/// Whether a class names a variant of its element rather than what it is
+/// (`TestReport__Section--Ads`, `has-sidebar`, `no-share`, `for_sidebar`).
+fn is_modifier(class: &str) -> bool {
+    class.contains("--")
+        || [
+            "has-", "has_", "no-", "no_", "with-", "with_", "for-", "for_",
+        ]
+        .iter()
+        .any(|p| class.starts_with(p))
+}
+
+/// Whether an id repeats a heading (`sharing-with-a-single-developer`), as
+/// documentation and blog tools make them.
+fn is_slug(id: &str) -> bool {
+    id.split(['-', '_']).filter(|w| !w.is_empty()).count() >= 4
 }
 
 /// Whether the element or one of its ancestors is page chrome.
@@ -146,24 +195,37 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
 
 /// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
 /// from the article Readability picks without changing how it picks.
-const CHROME_MARK: &str = "data-tidings-chrome";
-
-/// Whether the element holds an article container (then it is never cut,
-/// even when its class reads like chrome: `<div class="layout has-sidebar">`).
-fn holds_article(node: &NodeRef) -> bool {
-    dom_query::Selection::from(*node)
-        .select(ARTICLE_CONTAINERS)
-        .exists()
-}
+pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
 
 /// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
-/// returns its short texts.
+/// returns its short texts. An element holding an article container is
+/// never chrome, even when its class reads like chrome (`<div
+/// class="layout has-sidebar">`).
 pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
+    let holds_article: std::collections::HashSet<dom_query::NodeId> = doc
+        .select(ARTICLE_CONTAINERS)
+        .nodes()
+        .iter()
+        .flat_map(|c| c.ancestors_it(None))
+        .map(|a| a.id)
+        .collect();
     let mut lines = ChromeLines::default();
     for node in doc.select("body *").nodes() {
-        if is_chrome(node) && !holds_article(node) {
+        if is_chrome(node) && !holds_article.contains(&node.id) {
             node.set_attr(CHROME_MARK, "");
-            let text = collapse(&node.text());
+            let text = node.text();
+            // Most chrome (a footer, a menu) is long: its text is never
+            // collapsed and kept.
+            let short = text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .nth(REPEATED_CHARS)
+                .is_none();
+            let text = if short {
+                collapse(&text)
+            } else {
+                String::new()
+            };
             if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
                 lines.0.insert(text);
             }
@@ -177,6 +239,13 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
 /// block of the article holding exactly one of them is cut by its text.
 #[derive(Debug, Default)]
 pub(super) struct ChromeLines(std::collections::HashSet<String>);
+
+impl ChromeLines {
+    /// Whether `text` (whitespace collapsed) is the text of some chrome.
+    pub(super) fn holds(&self, text: &str) -> bool {
+        self.0.contains(text)
+    }
+}
 
 /// Removes the page chrome and the elements marked with [`CUT_MARK`].
 fn cut_chrome(doc: &Document) {
@@ -192,6 +261,13 @@ const SHORT_BODY_LETTERS: usize = 1000;
 /// Another candidate replaces the chosen body when it has this many times
 /// its letters.
 const FAR_LONGER: usize = 2;
+
+/// The paragraph candidate replaces Readability's body when it holds this
+/// many times its prose letters and the two share less than [`AGREEMENT`]
+/// of the candidate's words: they found different blocks, and the one that
+/// reads far more like an article wins.
+const PROSE_MARGIN: usize = 4;
+const AGREEMENT: f64 = 0.3;
 
 /// The article body, with what Readability read as its byline and
 /// publication date (the metadata's last resort).
@@ -217,15 +293,18 @@ struct Candidate {
     html: String,
     text: String,
     letters: usize,
+    /// The letters of its prose paragraphs ([`density::prose_letters`]).
+    prose: usize,
 }
 
 impl Candidate {
-    fn new(html: String, text: String) -> Option<Candidate> {
+    fn new(html: String, text: String, prose: usize) -> Option<Candidate> {
         let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
         (letters > 0).then_some(Candidate {
             html,
             text,
             letters,
+            prose,
         })
     }
 }
@@ -247,10 +326,19 @@ pub(super) fn grab(
     html: &str,
     url: Option<&Url>,
 ) -> Option<Body> {
+    let dense = density::candidate(&doc);
     let first = readability(doc, url);
     let byline = first.as_ref().and_then(|a| a.byline.clone());
     let published = first.as_ref().and_then(|a| a.published_time.clone());
-    let chosen = first.and_then(|a| tidy(&a.content, chrome));
+    let mut chosen = first.and_then(|a| tidy(&a.content, chrome));
+    if let Some(p) = dense {
+        let wins = chosen.as_ref().is_none_or(|c| {
+            p.prose >= PROSE_MARGIN * c.prose && density::shared_words(&p.text, &c.text) < AGREEMENT
+        });
+        if wins {
+            chosen = tidy(&p.html, chrome);
+        }
+    }
     let body = |c: Candidate| Body {
         html: c.html,
         text: c.text,
@@ -270,13 +358,13 @@ pub(super) fn grab(
     let container = |sel: &str| {
         let html = cut.select(sel).first().inner_html().to_string();
         let text = paragraphs(&html);
-        Candidate::new(html, text)
+        Candidate::new(html, text, 0)
     };
     let article = container(ARTICLE_CONTAINERS);
     // The whole page is the last resort: it is never better than a body.
     let page = container("body");
     let recut = readability(cut, url)
-        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string()));
+        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string(), 0));
     let mut best = chosen;
     for other in [recut, article].into_iter().flatten() {
         let better = best
@@ -377,9 +465,14 @@ fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
     left.remove_attr(CHROME_MARK);
     left.remove_attr("class");
     let body = doc.select("body");
+    let prose = body
+        .nodes()
+        .first()
+        .map_or(0, |b| density::prose_letters(b));
     Candidate::new(
         body.inner_html().to_string(),
         body.formatted_text().trim().to_string(),
+        prose,
     )
 }
 

@@ -122,7 +122,21 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The first source that names someone wins, but the site's own name as
     // the author (`ORF.at`, `National Geographic`) says who published, not
     // who wrote: a writer named by a later source beats it.
-    let sources = [declared, tagged, marked_authors(doc), visible.authors];
+    // Yoast's reading-time labels: `twitter:label1` "Written by" names the
+    // writer in `twitter:data1`.
+    let labelled = meta(&["twitter:label1"])
+        .filter(|l| WRITTEN_BY.contains(&l.to_lowercase().as_str()))
+        .and_then(|_| meta(&["twitter:data1"]))
+        .map(|a| vec![a])
+        .unwrap_or_default();
+    let sources = [
+        declared,
+        tagged,
+        labelled,
+        marked_authors(doc),
+        visible.authors,
+        classed_authors(doc),
+    ];
     let authors = sources
         .iter()
         .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
@@ -147,7 +161,9 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             ])
         })
         .or_else(|| time_element(doc))
-        .or(visible.date);
+        .or(visible.date)
+        .or_else(|| dated_element(doc))
+        .map(|d| european(&d).unwrap_or(d));
     let updated = ld
         .as_ref()
         .and_then(|a| text_of(a.get("dateModified")))
@@ -459,6 +475,8 @@ pub(super) fn clean_author(name: &str) -> Option<String> {
         "no author",
         "author",
         "autor",
+        "admin",
+        "administrator",
     ]
     .contains(&lower.as_str());
     if commenter || label || bare {
@@ -472,6 +490,19 @@ pub(super) fn clean_author(name: &str) -> Option<String> {
                 .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
         })
         .unwrap_or(&name);
+    // `Veröffentlicht vonChris Jung`: a lead-in glued to the name.
+    let name = [
+        "Veröffentlicht von",
+        "Geschrieben von",
+        "Posted by",
+        "Written by",
+    ]
+    .iter()
+    .find_map(|l| {
+        name.strip_prefix(l)
+            .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+    })
+    .unwrap_or(name);
     let name = LEAD_IN.replace(name, "");
     let name = TRAIL.replace(&name, "");
     let name = name.trim();
@@ -504,6 +535,76 @@ fn marked_authors(doc: &Document) -> Vec<String> {
     names
 }
 
+/// The labels before a writer's name in `twitter:label1`.
+const WRITTEN_BY: &[&str] = &[
+    "written by",
+    "verfasst von",
+    "geschrieben von",
+    "écrit par",
+    "escrito por",
+    "scritto da",
+    "geschreven door",
+];
+
+/// Names in the page's author and byline elements (`<span class="author
+/// vcard">`, `<p class="byline__author">VON Name am 21. April 2020</p>`,
+/// `<p class="date-author">Name, 01.12.2021</p>`) outside the chrome: the
+/// first element that names someone.
+fn classed_authors(doc: &Document) -> Vec<String> {
+    doc.select(r#"[class*="author" i], [class*="byline" i]"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            Some(byline_parts(&text)).filter(|names| !names.is_empty())
+        })
+        .unwrap_or_default()
+}
+
+/// Where a byline's names end: the date or place that follows them.
+const NAME_ENDS: &[&str] = &[
+    " am ", " on ", " le ", " el ", " il ", " um ", " at ", " - ", " – ",
+];
+
+/// The names in a byline's text, split at its separators and at `und`,
+/// `and`, `et`, `y`, each without its lead-in (`Von`, `Autor:`), and
+/// only where every part left reads like a name.
+fn byline_parts(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in text.split(['|', '·', '•', ',', ';']) {
+        let part = LEAD_IN.replace(part.trim(), "");
+        let end = NAME_ENDS
+            .iter()
+            .filter_map(|e| part.find(e))
+            .min()
+            .unwrap_or(part.len());
+        let part = &part[..end];
+        if date_line(part).is_some() || part.trim().is_empty() {
+            continue;
+        }
+        for name in part
+            .split(" und ")
+            .flat_map(|p| p.split(" and "))
+            .flat_map(|p| p.split(" et "))
+            .flat_map(|p| p.split(" y "))
+        {
+            match clean_author(name) {
+                Some(n) if is_name(&n) => {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                _ => return Vec::new(),
+            }
+        }
+    }
+    names
+}
+
 /// The first `<time datetime>` (or `itemprop=datePublished`) outside the
 /// page chrome: one in a comment or a related list dates something else.
 fn time_element(doc: &Document) -> Option<String> {
@@ -516,6 +617,15 @@ fn time_element(doc: &Document) -> Option<String> {
                 .or_else(|| t.attr("content"))
                 .map(|d| collapse(&d))
                 .filter(|d| !d.is_empty())
+                // `datetime="01-11-2023 10:29"`: not ISO 8601, read as
+                // the date line it is.
+                .and_then(|d| {
+                    if d.starts_with(|c: char| c.is_ascii_digit()) && d.get(4..5) != Some("-") {
+                        date_line(&d)
+                    } else {
+                        Some(d)
+                    }
+                })
         })
 }
 
@@ -693,12 +803,105 @@ static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The date in a line that holds only a date (`31 July 2017`, `Published
-/// July 31, 2017 at 10:00`), without its label.
+/// July 31, 2017 at 10:00`, `am 25.08.2015 22:30`, `Stand: 4. Februar
+/// 2022, 13:10 Uhr`), without its label: English dates as written, the
+/// day-first dates of European pages as `YYYY-MM-DD` (normalization reads
+/// no German month names and no dotted dates).
 fn date_line(text: &str) -> Option<String> {
+    let text = text.trim();
     DATE_LINE
-        .captures(text.trim())
+        .captures(text)
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().to_string())
+        .or_else(|| european(text))
+}
+
+/// A declared date written the European way (`11.11.2021`, `5. November
+/// 2021, 10:39 Uhr`) as `YYYY-MM-DD`; `None` for any other date.
+fn european(date: &str) -> Option<String> {
+    EUROPEAN_DATE_LINE
+        .captures(date.trim())
+        .and_then(|c| european_day(&c))
+}
+
+/// Month names of the languages the date lines are read in, beyond
+/// English: German and Dutch, French, Spanish, Italian (January first).
+const MONTHS: [&[&str]; 12] = [
+    &["januar", "jänner", "janvier", "enero", "gennaio", "januari"],
+    &[
+        "februar", "feber", "février", "fevrier", "febrero", "febbraio", "februari",
+    ],
+    &["märz", "maerz", "mars", "marzo", "maart"],
+    &["april", "avril", "abril", "aprile"],
+    &["mai", "mayo", "maggio", "mei"],
+    &["juni", "juin", "junio", "giugno"],
+    &["juli", "juillet", "julio", "luglio"],
+    &["august", "août", "aout", "agosto", "augustus"],
+    &["september", "septembre", "septiembre", "settembre"],
+    &["oktober", "octobre", "octubre", "ottobre"],
+    &["november", "novembre", "noviembre"],
+    &[
+        "dezember",
+        "décembre",
+        "decembre",
+        "diciembre",
+        "dicembre",
+        "december",
+    ],
+];
+
+static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let names = MONTHS
+        .iter()
+        .flat_map(|m| m.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|");
+    let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
+    let weekday = r"(?:[[:alpha:]]+,\s*)?";
+    let time =
+        r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
+    let pattern = format!(
+        r"(?i)^{label}{weekday}(?:(?P<d>\d{{1,2}})\.\s*(?P<m>\d{{1,2}})\.\s*(?P<y>\d{{4}}|\d{{2}})|(?P<d2>\d{{1,2}})-(?P<m2>\d{{1,2}})-(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})\.?\s*(?:de\s+)?(?P<name>{names})\.?\s*(?:de\s+)?(?P<y3>\d{{4}})){time}$"
+    );
+    Regex::new(&pattern).expect("the European date line pattern is valid")
+});
+
+/// The day a match of [`EUROPEAN_DATE_LINE`] names, as `YYYY-MM-DD`, when
+/// it is a real calendar day.
+fn european_day(c: &regex::Captures) -> Option<String> {
+    let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (day, month, year) = if let Some(d) = num("d") {
+        (d, num("m")?, num("y")?)
+    } else if let Some(d) = num("d2") {
+        (d, num("m2")?, num("y2")?)
+    } else {
+        let name = c.name("name")?.as_str().to_lowercase();
+        let month = MONTHS.iter().position(|m| m.contains(&name.as_str()))? as u32 + 1;
+        (num("d3")?, month, num("y3")?)
+    };
+    // Two-digit years on news pages are this century's.
+    let year = if year < 100 { 2000 + year } else { year };
+    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// A date in the page's dated elements (a class or id naming a date, an
+/// `itemprop=datePublished` without a machine-readable value), outside the
+/// chrome: the last resort, after the lines under the headline.
+fn dated_element(doc: &Document) -> Option<String> {
+    doc.select(r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            text.split(['|', '·', '•'])
+                .find_map(date_line)
+        })
 }
 
 #[cfg(test)]
@@ -717,6 +920,21 @@ mod tests {
             Some("2017-07-31")
         );
         assert_eq!(date_line("31 July 2017 was a hot day"), None);
+        for (line, day) in [
+            ("am 25.08.2015 22:30", "2015-08-25"),
+            ("Datum: 19.11.2021", "2021-11-19"),
+            ("23.09.22", "2022-09-23"),
+            ("Stand: 4. Februar 2022, 13:10 Uhr", "2022-02-04"),
+            ("1. November 2023 um 11:54 Uhr", "2023-11-01"),
+            ("Veröffentlicht am Montag, 3. März 2025", "2025-03-03"),
+            ("01-11-2023 10:29", "2023-11-01"),
+            ("12 de marzo de 2021", "2021-03-12"),
+            ("le 5 juillet 2019 à 10h30", "2019-07-05"),
+        ] {
+            assert_eq!(date_line(line).as_deref(), Some(day), "{line}");
+        }
+        assert_eq!(date_line("31.02.2021"), None);
+        assert_eq!(date_line("Tel. 12.34.5678"), None);
         assert!(is_name("Ludwig van Beethoven"));
         assert!(is_name("Dr. Anneke Vos"));
         assert!(!is_name("The council voted on Thursday to dissolve itself"));

@@ -7,10 +7,12 @@
 //! also inside `@graph`), OpenGraph and `article:*` meta tags, `<meta
 //! name=author>`, `<time datetime>` and `<link rel=canonical>`; when a page has
 //! none, from the visible byline (`By Name`, a line that is only bold text) and
-//! date line (`31 July 2017`) under the headline. The body ([`body`]) is found
-//! by `dom_smoothie` (a port of Mozilla's Readability) after the page chrome,
-//! the headline and the byline have been cut out, which it otherwise keeps
-//! when they sit next to the article.
+//! date line (`31 July 2017`, `25.08.2015`) under the headline and the
+//! author and date elements. The body ([`body`]) is what `dom_smoothie` (a
+//! port of Mozilla's Readability) picks on the whole page, less the chrome,
+//! headline and byline it kept; a paragraph candidate ([`density`]: text
+//! and link density, no class weights) replaces it where Readability
+//! settled on a block that is no article.
 //!
 //! Dates are returned as text ([`RawDate::Text`]): normalization reads them.
 //!
@@ -18,6 +20,7 @@
 //! `encoding_rs`.
 
 mod body;
+mod density;
 
 mod meta;
 
@@ -93,7 +96,12 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()
-        && let Some(byline) = body.byline.as_deref().and_then(meta::byline_names)
+        && let Some(byline) = body
+            .byline
+            .as_deref()
+            // Readability takes a commenter's name for a byline too.
+            .filter(|b| !chrome.holds(&collapse(b)))
+            .and_then(meta::byline_names)
     {
         authors = byline;
     }

@@ -492,3 +492,157 @@ fn a_writer_beats_the_site_named_as_author() {
     let a = extract(&alone, Some(&url)).unwrap();
     assert_eq!(a.authors, ["Harbour Gazette"]);
 }
+
+/// A page's chrome marked and its paragraph candidate read, as `extract`
+/// does before Readability.
+fn dense(html: &str) -> Option<density::Paragraphs> {
+    let doc = Document::from(html);
+    meta::read(&doc, None);
+    body::mark_chrome(&doc);
+    density::candidate(&doc)
+}
+
+#[test]
+fn the_paragraphs_beat_a_table_of_names_and_a_disclosure_box() {
+    let story = sentences("the table page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let rows: String = (1..=60)
+        .map(|i| {
+            format!("<tr><td>Signer {i}</td><td>Town {i}</td><td>signer{i}@example.org</td></tr>")
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Letter</title></head><body>\
+         <section class=\"disclosure-body\"><p>Many of the offers on this site come from partners who pay us; this does not change what we write about them.</p></section>\
+         <div class=\"text\">{paras}<table class=\"signers\">{rows}</table></div>\
+         <div style=\"display: none\"><p>Keywords, keywords and more hidden keywords that the page never shows to anyone who reads it.</p></div>\
+         </body></html>"
+    );
+    let found = dense(&html).expect("a paragraph candidate");
+    assert_holds(
+        "table",
+        &found.text,
+        &story,
+        &["offers on this site", "hidden keywords"],
+    );
+    // And through the whole stage: the article, never the box alone.
+    let a = extract(&html, None).unwrap();
+    assert_holds("table page", &a.body_text, &story, &["hidden keywords"]);
+}
+
+#[test]
+fn a_list_of_teasers_is_no_paragraph_candidate() {
+    let teasers: String = sentences("a teaser", 10)
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!("<li><h3><a href=\"/s{i}\">Headline of the story number {i} on the front page</a></h3><p>{t}</p></li>")
+        })
+        .collect();
+    let html = format!("<html><body><ul class=\"stories\">{teasers}</ul></body></html>");
+    assert!(dense(&html).is_none());
+}
+
+#[test]
+fn a_far_longer_article_elsewhere_replaces_a_short_wrong_pick() {
+    let story = sentences("the login page", 10);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body>\
+         <div class=\"b-dialog\"><div class=\"pw\"><p>The password needs at least one capital letter, one digit and one of the signs that the form lists below.</p></div></div>\
+         <div class=\"wrap\"><div class=\"col\">{paras}</div></div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds("dialog", &a.body_text, &story, &["password needs"]);
+}
+
+#[test]
+fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
+    let story = sentences("the layout page", 15);
+    let part = |range: std::ops::Range<usize>| -> String {
+        story[range].iter().map(|p| format!("<p>{p}</p>")).collect()
+    };
+    let html = format!(
+        "<html><head><title>Layout</title></head><body><div class=\"doc\"><h1>Layout</h1>\
+         <div class=\"section\" id=\"sharing-with-a-single-developer\"><h2>Sharing with a single developer</h2>{}</div>\
+         <section class=\"Report__Section Report__Section--Ads\"><h2>Verdict</h2>{}</section>\
+         <div class=\"share\"><a href=\"/t\">Share on Twitter</a> <a href=\"/m\">Email this story</a></div>\
+         <div class=\"body has-sidebar\">{}</div>\
+         <div class=\"sidebar\"><p>Ferry timetable</p></div></div></body></html>",
+        part(0..5),
+        part(5..10),
+        part(10..15)
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "layout",
+        &a.body_text,
+        &story,
+        &["Share on Twitter", "Email this story", "Ferry timetable"],
+    );
+}
+
+#[test]
+fn european_date_lines_and_dated_elements() {
+    let story = sentences("the dated page", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |date: &str| {
+        format!(
+            "<html><head><title>Hafen</title></head><body><div class=\"post\"><h1>Hafen</h1>\
+             <div class=\"teaser\"><p>Ein kurzer Vorspann über den Hafen und die Fischer, die am Donnerstag abgestimmt haben.</p></div>\
+             {paras}{date}</div>\
+             <div class=\"comments\"><span class=\"date\">3. März 2025</span><p>Ein Kommentar.</p></div></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    assert_eq!(
+        published(&page(
+            "<span class=\"itemPostDate\">am 25.08.2015 22:30</span>"
+        )),
+        Some(RawDate::Text("2015-08-25".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "<time datetime=\"01-11-2023 10:29\">1. November 2023 10:29</time>"
+        )),
+        Some(RawDate::Text("2023-11-01".into()))
+    );
+    // Only a comment is dated: the article has no date.
+    assert_eq!(published(&page("")), None);
+}
+
+#[test]
+fn authors_in_author_elements_and_yoast_labels() {
+    let story = sentences("the author page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |head: &str, foot: &str| {
+        format!(
+            "<html><head><title>Hafen</title>{head}</head><body><div class=\"post\"><h1>Hafen</h1>{paras}{foot}</div>\
+             <div class=\"comments\"><span class=\"comment-author\">Eva Gast</span><p>Ein Kommentar.</p></div></body></html>"
+        )
+    };
+    let authors = |html: &str| extract(html, None).unwrap().authors;
+    assert_eq!(
+        authors(&page(
+            "",
+            "<p class=\"byline__author\">VON <a href=\"/a/mg\">Moritz Gathmann</a> am 21. April 2020</p>"
+        )),
+        ["Moritz Gathmann"]
+    );
+    assert_eq!(
+        authors(&page(
+            "",
+            "<p class=\"date-author\">Janic Cathomen und Bo Li, 01.12.2021</p>"
+        )),
+        ["Janic Cathomen", "Bo Li"]
+    );
+    assert_eq!(
+        authors(&page(
+            "<meta name=\"twitter:label1\" content=\"Verfasst von\"><meta name=\"twitter:data1\" content=\"Steven Salentin\">",
+            ""
+        )),
+        ["Steven Salentin"]
+    );
+    // Only a commenter is named: the article has no author.
+    assert!(authors(&page("", "")).is_empty());
+}

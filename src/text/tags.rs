@@ -136,12 +136,20 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .map(|p| from + p)
 }
 
+/// Only where the needle's first byte (`<`, rare in a script) stands is
+/// the rest compared: one pass over a long script.
 fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
+    let first = *needle.first()?;
+    let mut at = from;
+    while let Some(off) = bytes.get(at..)?.iter().position(|&b| b == first) {
+        let i = at + off;
+        let candidate = bytes.get(i..i + needle.len())?;
+        if candidate.eq_ignore_ascii_case(needle) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
 }
 
 #[cfg(test)]
