@@ -264,12 +264,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => with_config(&config, |config, _| {
+            let problems = app::check(&config);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{}: {p}", config.path.display());
+                }
+                return Ok(ExitCode::from(1));
+            }
             writeln!(
                 std::io::stdout(),
-                "{}: ok ({} sources, {} feeds)",
+                "{}: ok ({} sources, {} feeds; state in {})",
                 config.path.display(),
                 config.sources.len(),
-                config.feeds.len()
+                config.feeds.len(),
+                app::state_dir(&config).display()
             )?;
             Ok(ExitCode::SUCCESS)
         }),

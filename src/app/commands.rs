@@ -11,6 +11,25 @@ use crate::opml::{self, Outline};
 use crate::store::{self, FetchOutcome, SourceState};
 use chrono::Utc;
 
+/// What `tidings check` finds beyond the config's own validation: what
+/// `run` would trip on later in the filesystem (a `files` folder that
+/// cannot be read), each naming its source. Empty when all is well.
+pub fn check(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for source in &config.sources {
+        if let SourceKind::Files { path, .. } = &source.kind
+            && let Err(e) = std::fs::read_dir(path)
+        {
+            problems.push(format!(
+                "source {:?}: path: cannot read the folder {}: {e}",
+                source.id,
+                path.display()
+            ));
+        }
+    }
+    problems
+}
+
 /// `tidings opml export` and `GET /opml`: the configured sources as OPML 2.0,
 /// by default subscribed through this server (see [`opml`] for why).
 pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {

@@ -54,7 +54,8 @@ use publish::Publisher;
 use scheduler::Scheduler;
 
 pub use commands::{
-    Extracted, Progress, SourceRow, extract_page, fetch, opml_export, preview, render, sources,
+    Extracted, Progress, SourceRow, check, extract_page, fetch, opml_export, preview, render,
+    sources,
 };
 pub use daemon::{Control, run};
 
@@ -181,7 +182,7 @@ pub(crate) fn public_url(url: &url::Url) -> String {
 
 /// The state directory: `$STATE_DIRECTORY` (set by systemd) wins over the
 /// config.
-fn state_dir(config: &Config) -> PathBuf {
+pub fn state_dir(config: &Config) -> PathBuf {
     std::env::var_os("STATE_DIRECTORY")
         .and_then(|v| std::env::split_paths(&v).next())
         .unwrap_or_else(|| config.store.state_dir.clone())

@@ -119,3 +119,72 @@ async fn fetch_then_render_from_the_store() {
     assert_eq!(code, 2, "an unknown id is a usage error");
     assert!(err.contains("no source has the id \"nope\""), "{err}");
 }
+
+#[test]
+fn check_refuses_what_a_fetch_would_trip_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    // A selector CSS cannot parse, full_text on an html source, and a
+    // failed entry before them that shifts nothing.
+    let bad = write(
+        "bad.toml",
+        "[[source]]\nid = \"first\"\nkind = \"feed\"\nurl = \"https://a.example/\"\nlabel = 1\n\n\
+         [[source]]\nid = \"news\"\nkind = \"html\"\nurl = \"https://b.example/\"\nfull_text = true\n\
+         select = { item = \"article[[\" }\n\n\
+         [[source]]\nid = \"hourly\"\nkind = \"feed\"\nurl = \"https://c.example/\"\nschedule = \"60 * * * *\"\n",
+    );
+    let (code, _, err) = tidings(&["check", "-c", &bad]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("source[0].label: unknown field"), "{err}");
+    assert!(err.contains("source[1] (news).full_text"), "{err}");
+    assert!(
+        err.contains("source[1] (news).select.item: \"article[[\" is not a CSS selector"),
+        "{err}"
+    );
+    assert!(
+        err.contains("source[2] (hourly).schedule: invalid cron schedule \"60 * * * *\": the minute field \"60\" has 60: it must be 0 to 59"),
+        "{err}"
+    );
+    assert!(!err.contains("report this to the developer"), "{err}");
+    // An empty file, and a files folder that is not there.
+    let (code, _, err) = tidings(&["check", "-c", &write("empty.toml", "")]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("needs at least one source"), "{err}");
+    let missing = write(
+        "missing.toml",
+        "[[source]]\nid = \"notes\"\nkind = \"files\"\npath = \"no-such-folder\"\n",
+    );
+    let (code, _, err) = tidings(&["check", "-c", &missing]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("source \"notes\": path: cannot read the folder")
+            && err.contains("no-such-folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn state_dir_is_read_against_the_config_files_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("etc");
+    std::fs::create_dir(&conf).unwrap();
+    let cfg = conf.join("tidings.toml");
+    std::fs::write(
+        &cfg,
+        "[store]\nstate_dir = \"state\"\n\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://a.example/\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = tidings(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let wanted = format!("state in {}", conf.join("state").display());
+    assert!(out.contains(&wanted), "{out}");
+    // `sources` run from elsewhere finds that store, not a new one here.
+    let (code, _, err) = tidings(&["sources", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(conf.join("state/tidings.db").exists());
+    assert!(!std::path::Path::new("state").exists());
+}
