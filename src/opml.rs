@@ -13,6 +13,13 @@
 //! `htmlUrl`. Only attributes the OPML 2.0 spec (and the W3C validator)
 //! knows are written.
 //!
+//! Folders are written and read as Miniflux and FreshRSS do: by nesting. A
+//! source sits in the folder of its first tag (its other tags stay in
+//! `category`, which those readers ignore but tidings reads back); the
+//! merged feeds are listed in a folder of their own, when subscribing
+//! through tidings. Imported names become ids transliterated to ASCII
+//! (`Góc nhìn` → `goc-nhin`) and are kept as the source's `title`.
+//!
 //! Depends on nothing inside the crate: `app` turns the config into
 //! [`Outline`]s. Uses `quick-xml` to read and `toml` to write.
 
@@ -26,12 +33,24 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outline {
     pub id: String,
+    /// Its name for people; the id when it has none.
+    pub title: Option<String>,
     /// Where tidings fetches its feed from (a `feed` source's URL).
     pub origin: Option<String>,
     /// The web page it is read from (an `html` source's URL).
     pub page: Option<String>,
     pub tags: Vec<String>,
 }
+
+/// A merged feed tidings serves, listed for subscribing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MergedFeed {
+    pub id: String,
+    pub title: String,
+}
+
+/// The folder the merged feeds are listed in.
+pub const MERGED_FOLDER: &str = "tidings feeds";
 
 /// Which URL an exported outline's `xmlUrl` gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,39 +61,92 @@ pub enum Target {
     Origin,
 }
 
-/// OPML 2.0 bytes listing `outlines`; `base_url` (without a trailing slash)
-/// is where tidings serves them.
-pub fn export(base_url: &str, outlines: &[Outline], target: Target) -> Vec<u8> {
+/// OPML 2.0 bytes listing `outlines` in folders by their first tag, and,
+/// when subscribing through tidings ([`Target::Served`]), the merged
+/// `feeds`; `base_url` (without a trailing slash) is where tidings serves
+/// them.
+pub fn export(
+    base_url: &str,
+    outlines: &[Outline],
+    feeds: &[MergedFeed],
+    target: Target,
+) -> Vec<u8> {
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head>\n<title>tidings sources</title>\n</head>\n<body>\n",
     );
+    let mut folders: Vec<&str> = Vec::new();
     for o in outlines {
-        let served = format!("{base_url}/sources/{}.rss", o.id);
-        let xml_url = match (target, &o.origin) {
-            (Target::Origin, Some(origin)) if o.page.is_none() => origin.clone(),
-            _ => served,
-        };
-        x.push_str("<outline type=\"rss\" text=\"");
-        x.push_str(&escape(&o.id));
-        x.push_str("\" title=\"");
-        x.push_str(&escape(&o.id));
-        x.push_str("\" xmlUrl=\"");
-        x.push_str(&escape(&xml_url));
-        x.push('"');
-        if let Some(page) = &o.page {
-            x.push_str(" htmlUrl=\"");
-            x.push_str(&escape(page));
-            x.push('"');
+        if let Some(tag) = o.tags.first()
+            && !folders.contains(&tag.as_str())
+        {
+            folders.push(tag);
         }
-        if !o.tags.is_empty() {
-            x.push_str(" category=\"");
-            x.push_str(&escape(o.tags.join(",")));
-            x.push('"');
+    }
+    for o in outlines.iter().filter(|o| o.tags.is_empty()) {
+        outline(&mut x, "", base_url, o, target);
+    }
+    for folder in folders {
+        folder_open(&mut x, folder);
+        for o in outlines
+            .iter()
+            .filter(|o| o.tags.first().map(String::as_str) == Some(folder))
+        {
+            outline(&mut x, "  ", base_url, o, target);
         }
-        x.push_str("/>\n");
+        x.push_str("</outline>\n");
+    }
+    if target == Target::Served && !feeds.is_empty() {
+        folder_open(&mut x, MERGED_FOLDER);
+        for f in feeds {
+            let title = if f.title.is_empty() { &f.id } else { &f.title };
+            x.push_str("  <outline type=\"rss\" text=\"");
+            x.push_str(&escape(title));
+            x.push_str("\" title=\"");
+            x.push_str(&escape(title));
+            x.push_str("\" xmlUrl=\"");
+            x.push_str(&escape(format!("{base_url}/feeds/{}.rss", f.id)));
+            x.push_str("\"/>\n");
+        }
+        x.push_str("</outline>\n");
     }
     x.push_str("</body>\n</opml>\n");
     x.into_bytes()
+}
+
+fn folder_open(x: &mut String, name: &str) {
+    x.push_str("<outline text=\"");
+    x.push_str(&escape(name));
+    x.push_str("\" title=\"");
+    x.push_str(&escape(name));
+    x.push_str("\">\n");
+}
+
+fn outline(x: &mut String, indent: &str, base_url: &str, o: &Outline, target: Target) {
+    let served = format!("{base_url}/sources/{}.rss", o.id);
+    let xml_url = match (target, &o.origin) {
+        (Target::Origin, Some(origin)) if o.page.is_none() => origin.clone(),
+        _ => served,
+    };
+    let name = o.title.as_deref().unwrap_or(&o.id);
+    x.push_str(indent);
+    x.push_str("<outline type=\"rss\" text=\"");
+    x.push_str(&escape(name));
+    x.push_str("\" title=\"");
+    x.push_str(&escape(name));
+    x.push_str("\" xmlUrl=\"");
+    x.push_str(&escape(&xml_url));
+    x.push('"');
+    if let Some(page) = &o.page {
+        x.push_str(" htmlUrl=\"");
+        x.push_str(&escape(page));
+        x.push('"');
+    }
+    if o.tags.len() > 1 {
+        x.push_str(" category=\"");
+        x.push_str(&escape(o.tags[1..].join(",")));
+        x.push('"');
+    }
+    x.push_str("/>\n");
 }
 
 /// Why an OPML file could not be read.
@@ -114,6 +186,8 @@ struct Sources {
 #[derive(Serialize)]
 struct SourceToml {
     id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
     kind: &'static str,
     url: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -259,19 +333,23 @@ fn source(
         id = format!("{base}-{n}");
         n += 1;
     }
+    // The name is kept when the id had to change it.
+    let title = name.filter(|n| *n != id).map(str::to_string);
     Some(SourceToml {
         id,
+        title,
         kind: "feed",
         url: parsed.to_string(),
         tags,
     })
 }
 
-/// `[a-z0-9_-]+`: lowercase ASCII letters and digits, every other run of
-/// characters one `-`, at most 40 characters.
+/// `[a-z0-9_-]+`: transliterated to ASCII (`deunicode`: `Góc nhìn` →
+/// `Goc nhin`), lowercase letters and digits, every other run of characters
+/// one `-`, at most 40 characters.
 fn slug(s: &str) -> String {
     let mut out = String::new();
-    for c in s.chars() {
+    for c in deunicode::deunicode(s).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.is_empty() && !out.ends_with('-') {
@@ -290,6 +368,7 @@ mod tests {
         vec![
             Outline {
                 id: "wire".into(),
+                title: Some("Wire & Co".into()),
                 origin: Some("https://wire.example/rss?a=1&b=2".into()),
                 tags: vec!["news".into(), "world".into()],
                 ..Outline::default()
@@ -306,9 +385,21 @@ mod tests {
         ]
     }
 
+    fn merged() -> Vec<MergedFeed> {
+        vec![MergedFeed {
+            id: "all".into(),
+            title: "Everything".into(),
+        }]
+    }
+
     #[test]
-    fn export_lists_served_feeds() {
-        let x = export("https://news.example.org", &outlines(), Target::Served);
+    fn export_lists_served_feeds_in_folders_by_first_tag() {
+        let x = export(
+            "https://news.example.org",
+            &outlines(),
+            &merged(),
+            Target::Served,
+        );
         let x = String::from_utf8(x).unwrap();
         assert!(
             x.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">")
@@ -316,21 +407,28 @@ mod tests {
         // The W3C validator warns about a `docs` head element and about
         // outline attributes the OPML spec does not list.
         assert!(!x.contains("<docs>"), "{x}");
-        assert!(x.contains("<outline type=\"rss\" text=\"wire\" title=\"wire\" xmlUrl=\"https://news.example.org/sources/wire.rss\" category=\"news,world\"/>"), "{x}");
+        assert!(x.contains("<outline text=\"news\" title=\"news\">\n  <outline type=\"rss\" text=\"Wire &amp; Co\" title=\"Wire &amp; Co\" xmlUrl=\"https://news.example.org/sources/wire.rss\" category=\"world\"/>\n</outline>"), "{x}");
         assert!(x.contains("<outline type=\"rss\" text=\"site\" title=\"site\" xmlUrl=\"https://news.example.org/sources/site.rss\" htmlUrl=\"https://site.example/news/\"/>"), "{x}");
         assert!(x.contains("<outline type=\"rss\" text=\"notes\" title=\"notes\" xmlUrl=\"https://news.example.org/sources/notes.rss\"/>"), "{x}");
+        assert!(x.contains("<outline text=\"tidings feeds\" title=\"tidings feeds\">\n  <outline type=\"rss\" text=\"Everything\" title=\"Everything\" xmlUrl=\"https://news.example.org/feeds/all.rss\"/>\n</outline>"), "{x}");
     }
 
     #[test]
     fn origin_export_imports_as_the_same_feed_sources() {
-        let x = export("https://news.example.org", &outlines(), Target::Origin);
+        let x = export(
+            "https://news.example.org",
+            &outlines(),
+            &merged(),
+            Target::Origin,
+        );
         let text = String::from_utf8(x.clone()).unwrap();
         assert!(
             text.contains("xmlUrl=\"https://wire.example/rss?a=1&amp;b=2\""),
             "{text}"
         );
+        assert!(!text.contains("feeds/all.rss"), "{text}");
         let back = import(&x).unwrap();
-        assert!(back.toml.starts_with("[[source]]\nid = \"wire\"\nkind = \"feed\"\nurl = \"https://wire.example/rss?a=1&b=2\"\ntags = [\"news\", \"world\"]\n"), "{}", back.toml);
+        assert!(back.toml.contains("[[source]]\nid = \"wire-co\"\ntitle = \"Wire & Co\"\nkind = \"feed\"\nurl = \"https://wire.example/rss?a=1&b=2\"\ntags = [\"news\", \"world\"]\n"), "{}", back.toml);
     }
 
     #[test]
@@ -343,13 +441,13 @@ mod tests {
 </outline>
 <outline type="rss" xmlUrl="https://www.wsws.org/en/rss.xml"/>
 <outline type="rss" text="Mail" xmlUrl="mailto:x@example.org"/>
-<outline type="rss" text="Back" xmlUrl="https://wire.example/rss?a=1&amp;b=2"/>
+<outline type="rss" text="back" xmlUrl="https://wire.example/rss?a=1&amp;b=2"/>
 </body></opml>"#;
         let out = import(opml).unwrap();
         assert_eq!(
             out.toml,
-            "[[source]]\nid = \"ars-technica\"\nkind = \"feed\"\nurl = \"https://feeds.arstechnica.com/arstechnica/index\"\ntags = [\"tech-news\"]\n\n\
-             [[source]]\nid = \"ars-technica-2\"\nkind = \"feed\"\nurl = \"https://arstechnica.com/science/feed/\"\ntags = [\"tech-news\", \"science\", \"space\"]\n\n\
+            "[[source]]\nid = \"ars-technica\"\ntitle = \"Ars Technica\"\nkind = \"feed\"\nurl = \"https://feeds.arstechnica.com/arstechnica/index\"\ntags = [\"tech-news\"]\n\n\
+             [[source]]\nid = \"ars-technica-2\"\ntitle = \"Ars Technica\"\nkind = \"feed\"\nurl = \"https://arstechnica.com/science/feed/\"\ntags = [\"tech-news\", \"science\", \"space\"]\n\n\
              [[source]]\nid = \"www-wsws-org\"\nkind = \"feed\"\nurl = \"https://www.wsws.org/en/rss.xml\"\n\n\
              [[source]]\nid = \"back\"\nkind = \"feed\"\nurl = \"https://wire.example/rss?a=1&b=2\"\n"
         );
@@ -366,6 +464,8 @@ mod tests {
     #[test]
     fn slugs_are_valid_ids() {
         assert_eq!(slug("  Heise Online — News! "), "heise-online-news");
-        assert_eq!(slug("Ünïcode"), "n-code");
+        assert_eq!(slug("Ünïcode"), "unicode");
+        assert_eq!(slug("Góc nhìn"), "goc-nhin");
+        assert_eq!(slug("Новости"), "novosti");
     }
 }

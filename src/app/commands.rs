@@ -51,13 +51,22 @@ pub fn opml_export(config: &Config, target: opml::Target) -> Vec<u8> {
             };
             Outline {
                 id: s.id.clone(),
+                title: s.title.clone(),
                 origin,
                 page,
                 tags: s.tags.clone(),
             }
         })
         .collect();
-    opml::export(&config.server.base_url, &outlines, target)
+    let feeds: Vec<opml::MergedFeed> = config
+        .feeds
+        .iter()
+        .map(|f| opml::MergedFeed {
+            id: f.id.clone(),
+            title: f.title.clone(),
+        })
+        .collect();
+    opml::export(&config.server.base_url, &outlines, &feeds, target)
 }
 
 /// What [`fetch`] tells its caller as it goes.

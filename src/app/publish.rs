@@ -144,7 +144,10 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
                 SourceHealth {
                     id: s.id.clone(),
                     kind: kind.to_string(),
-                    title: state.and_then(|st| st.title.clone()),
+                    title: s
+                        .title
+                        .clone()
+                        .or_else(|| state.and_then(|st| st.title.clone())),
                     origin,
                     last_fetch: state.and_then(|st| st.last_fetch),
                     outcome: state.and_then(|st| st.last_outcome.clone()),
@@ -328,8 +331,10 @@ impl App {
                 return None;
             }
         };
-        let title = match self.store.source_state(id).await {
-            Ok(Some(SourceState { title: Some(t), .. })) if !t.is_empty() => t,
+        let configured = self.config().source(id).and_then(|s| s.title.clone());
+        let title = match (configured, self.store.source_state(id).await) {
+            (Some(t), _) => t,
+            (None, Ok(Some(SourceState { title: Some(t), .. }))) if !t.is_empty() => t,
             _ => id.to_string(),
         };
         let meta = self.meta(

@@ -116,6 +116,9 @@ pub struct Fetch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub id: String,
+    /// How the source is named to people (index page, OPML, its feed);
+    /// else the feed's own title, else the id.
+    pub title: Option<String>,
     pub kind: SourceKind,
     pub schedule: Schedule,
     pub full_text: bool,

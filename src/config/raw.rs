@@ -52,6 +52,7 @@ pub(super) enum RawKind {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
     pub(super) id: Spanned<String>,
+    pub(super) title: Option<String>,
     pub(super) kind: Spanned<RawKind>,
     pub(super) url: Option<Spanned<String>>,
     pub(super) path: Option<Spanned<String>>,

@@ -397,6 +397,10 @@ impl<'t> Validator<'t> {
             if let Some(kind) = kind {
                 out.push(Source {
                     id,
+                    title: raw
+                        .title
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty()),
                     kind,
                     schedule,
                     full_text: raw.full_text.is_some_and(Spanned::into_inner),

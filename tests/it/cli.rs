@@ -188,3 +188,58 @@ fn state_dir_is_read_against_the_config_files_folder() {
     assert!(conf.join("state/tidings.db").exists());
     assert!(!std::path::Path::new("state").exists());
 }
+
+/// A subscription list as Miniflux exports it (folders by nesting, `title`
+/// and `text`, non-ASCII names), imported, configured and exported again
+/// for moving back: the same feeds in the same folders, with their names.
+#[test]
+fn opml_round_trip_through_a_miniflux_export() {
+    let miniflux = r#"<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+    <head>
+        <title>Miniflux</title>
+        <dateCreated>Tue, 01 Dec 2026 10:00:00 UTC</dateCreated>
+    </head>
+    <body>
+        <outline text="Tin tức">
+            <outline title="Góc nhìn" text="Góc nhìn" xmlUrl="https://vnexpress.example/rss/goc-nhin.rss" htmlUrl="https://vnexpress.example/goc-nhin" type="rss"></outline>
+            <outline title="Thế giới" text="Thế giới" xmlUrl="https://vnexpress.example/rss/the-gioi.rss" htmlUrl="https://vnexpress.example/the-gioi" type="rss"></outline>
+        </outline>
+        <outline text="Tech">
+            <outline title="LWN.net" text="LWN.net" xmlUrl="https://lwn.example/headlines/rss" htmlUrl="https://lwn.example/" type="rss"></outline>
+        </outline>
+    </body>
+</opml>
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("miniflux.opml");
+    std::fs::write(&list, miniflux).unwrap();
+    let (code, toml, err) = tidings(&["opml", "import", list.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        toml.contains("id = \"goc-nhin\"\ntitle = \"Góc nhìn\"\nkind = \"feed\"\nurl = \"https://vnexpress.example/rss/goc-nhin.rss\"\ntags = [\"tin-tuc\"]"),
+        "{toml}"
+    );
+    let cfg = dir.path().join("tidings.toml");
+    std::fs::write(&cfg, &toml).unwrap();
+    let (code, _, err) = tidings(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, back, err) = tidings(&["opml", "export", "--origin", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        back.contains("<outline text=\"tin-tuc\" title=\"tin-tuc\">\n  <outline type=\"rss\" text=\"Góc nhìn\" title=\"Góc nhìn\" xmlUrl=\"https://vnexpress.example/rss/goc-nhin.rss\"/>\n  <outline type=\"rss\" text=\"Thế giới\" title=\"Thế giới\" xmlUrl=\"https://vnexpress.example/rss/the-gioi.rss\"/>\n</outline>"),
+        "{back}"
+    );
+    assert!(
+        back.contains(
+            "<outline text=\"tech\" title=\"tech\">\n  <outline type=\"rss\" text=\"LWN.net\""
+        ),
+        "{back}"
+    );
+    // Imported again, the same sources.
+    let again = dir.path().join("back.opml");
+    std::fs::write(&again, &back).unwrap();
+    let (code, toml_again, err) = tidings(&["opml", "import", again.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(toml_again, toml);
+}

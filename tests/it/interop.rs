@@ -238,7 +238,7 @@ async fn readers_accept_every_feed_and_the_index_page() {
     let served = resp.text().await.unwrap();
     assert!(
         served.contains(&format!(
-            "xmlUrl=\"{base}/sources/wire.rss\" category=\"news\"/>"
+            "<outline text=\"news\" title=\"news\">\n  <outline type=\"rss\" text=\"wire\" title=\"wire\" xmlUrl=\"{base}/sources/wire.rss\"/>"
         )),
         "{served}"
     );
