@@ -65,6 +65,19 @@ pub struct Server {
     pub max_connections: usize,
     /// Time a client has to send a request's headers.
     pub header_timeout: Duration,
+    /// When set, the index page, `/metrics` and `/opml` answer only
+    /// requests with `Authorization: Bearer TOKEN`; feeds stay public.
+    pub admin_token: Option<Secret>,
+}
+
+/// A value never printed: `Debug` shows `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 #[derive(Clone, PartialEq)]

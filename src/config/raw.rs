@@ -14,6 +14,7 @@ pub(super) struct RawServer {
     pub(super) websub_hub: Option<Spanned<String>>,
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) header_timeout: Option<Spanned<String>>,
+    pub(super) admin_token: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

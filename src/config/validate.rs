@@ -162,6 +162,19 @@ impl<'t> Validator<'t> {
             self.http_url("server.websub_hub", &h);
             h.into_inner()
         });
+        let admin_token = raw.admin_token.and_then(|t| {
+            let token = t.get_ref().trim();
+            // A header value, compared as given: visible ASCII only.
+            if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                self.error(
+                    t.span(),
+                    "server.admin_token",
+                    "use at least 16 visible ASCII characters (e.g. `openssl rand -hex 24`)",
+                );
+                return None;
+            }
+            Some(Secret(token.to_string()))
+        });
         Server {
             listen,
             base_url,
@@ -171,6 +184,7 @@ impl<'t> Validator<'t> {
             header_timeout: self
                 .duration("server.header_timeout", raw.header_timeout.as_ref())
                 .unwrap_or(Duration::from_secs(10)),
+            admin_token,
         }
     }
 
