@@ -167,6 +167,15 @@ pub struct FeedLink {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// Its newest items, as last rendered.
+    pub recent: Vec<Headline>,
+}
+
+/// An item as a list of headlines shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Headline {
+    pub title: String,
+    pub link: Option<String>,
 }
 
 /// How a source is doing, for the index page.
@@ -180,6 +189,8 @@ pub struct SourceHealth {
     /// Where it is fetched from (an http(s) URL), if anywhere.
     pub origin: Option<String>,
     pub last_fetch: Option<DateTime<Utc>>,
+    /// When it is fetched next (a retry, after an error).
+    pub next_due: Option<DateTime<Utc>>,
     /// `ok` or `error`; `None` before the first fetch.
     pub outcome: Option<String>,
     pub error: Option<String>,

@@ -9,7 +9,7 @@
 use super::{App, compose, opml_export, public_url};
 use crate::config::{Config, Feed, SourceKind};
 use crate::fetch;
-use crate::model::{FeedLink, FeedMeta, Index, Item, SourceHealth};
+use crate::model::{FeedLink, FeedMeta, Headline, Index, Item, SourceHealth};
 use crate::opml;
 use crate::render;
 use crate::serve::{self, Feeds, Put, Rendered};
@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
+
+/// How many of a merged feed's newest items the index page shows.
+const RECENT_ON_INDEX: usize = 3;
 
 /// The publisher's state.
 pub(super) struct Publisher {
@@ -36,6 +39,8 @@ pub(super) struct Publisher {
     pending: Mutex<Option<Pending>>,
     /// Wakes the renderer after a mark.
     marked: Notify,
+    /// Each merged feed's newest items as last rendered, for the index page.
+    recent: Mutex<HashMap<String, Vec<Headline>>>,
 }
 
 impl Publisher {
@@ -46,6 +51,7 @@ impl Publisher {
             started: Utc::now().trunc_subsecs(0),
             pending: Mutex::new(None),
             marked: Notify::new(),
+            recent: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -119,7 +125,11 @@ fn empty_feed_date() -> DateTime<Utc> {
 }
 
 /// The index page's data: every feed, and every source with its stored state.
-fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
+fn index_page(
+    config: &Config,
+    states: &HashMap<String, SourceState>,
+    recent: &HashMap<String, Vec<Headline>>,
+) -> Index {
     Index {
         base_url: config.server.base_url.clone(),
         feeds: config
@@ -129,6 +139,7 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
                 id: f.id.clone(),
                 title: f.title.clone(),
                 description: f.description.clone(),
+                recent: recent.get(&f.id).cloned().unwrap_or_default(),
             })
             .collect(),
         sources: config
@@ -150,6 +161,7 @@ fn index_page(config: &Config, states: &HashMap<String, SourceState>) -> Index {
                         .or_else(|| state.and_then(|st| st.title.clone())),
                     origin,
                     last_fetch: state.and_then(|st| st.last_fetch),
+                    next_due: state.and_then(|st| st.next_due),
                     outcome: state.and_then(|st| st.last_outcome.clone()),
                     error: state.and_then(|st| st.last_error.clone()),
                     consecutive_errors: state.map_or(0, |st| st.consecutive_errors),
@@ -226,7 +238,14 @@ impl App {
                 return;
             }
         };
-        let page = index_page(&self.config(), &states);
+        let page = {
+            let recent = self
+                .publisher
+                .recent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            index_page(&self.config(), &states, &recent)
+        };
         let feeds = self.publisher.feeds.clone();
         let at = Utc::now();
         let _ = tokio::task::spawn_blocking(move || {
@@ -258,6 +277,9 @@ impl App {
         for feed in &config.feeds {
             self.render_feed(feed).await;
         }
+        // Once more, now with the feeds' newest items: the first render
+        // made the page available before the feeds were.
+        self.render_index().await;
     }
 
     /// Re-renders the feeds of the sources `ids` and every feed drawing on
@@ -357,6 +379,19 @@ impl App {
                 return;
             }
         };
+        let headlines = items
+            .iter()
+            .take(RECENT_ON_INDEX)
+            .map(|i| Headline {
+                title: i.title.clone(),
+                link: i.link.clone(),
+            })
+            .collect();
+        self.publisher
+            .recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(feed.id.clone(), headlines);
         let meta = self.meta(
             format!("feeds/{}", feed.id),
             feed.title.clone(),
