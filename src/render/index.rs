@@ -153,11 +153,14 @@ pub fn index(page: &Index) -> Vec<u8> {
         let error = s.error.as_deref().map(error_line).unwrap_or_default();
         let _ = writeln!(
             h,
-            "<li id=\"source-{}\"><div><strong>{name}</strong> <small>{}</small><br>{}</div><div>{health} · {} items</div><div>{times}{error}</div></li>",
+            "<li id=\"source-{}\"><div><strong>{name}</strong> <small>{}</small><br>{}</div><div>{health} · {}</div><div>{times}{error}</div></li>",
             attr(&s.id),
             text(&s.kind),
             feeds.join(" "),
-            s.items
+            match s.items {
+                1 => "1 item".to_string(),
+                n => format!("{n} items"),
+            }
         );
     }
     let _ = write!(

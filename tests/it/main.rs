@@ -12,6 +12,7 @@ mod extract;
 mod harden;
 mod hostile;
 mod html;
+mod index;
 mod interop;
 mod merge;
 mod ops;
