@@ -14,8 +14,10 @@ fn fetch_time() -> DateTime<Utc> {
 
 /// A feed document through parse → normalize → render, as a fetch would
 /// take it. Every rendered format must parse back, and no script may reach
-/// it.
+/// it. `max_item` is small, so that a fuzzer's inputs (tens of KB) reach the
+/// cut of long texts and of long category and author lists.
 pub fn feed(bytes: &[u8]) {
+    let max_item = 4096;
     let Ok(url) = url::Url::parse("https://fuzz.example/feed") else {
         return;
     };
@@ -26,7 +28,7 @@ pub fn feed(bytes: &[u8]) {
         None,
         &url,
         fetch_time(),
-        1 << 20,
+        max_item,
     ) else {
         return;
     };
@@ -42,6 +44,8 @@ pub fn feed(bytes: &[u8]) {
         {
             assert_safe(html);
         }
+        distinct_within(&item.categories, max_item);
+        distinct_within(&item.authors, max_item);
     }
     let meta = FeedMeta {
         path: "feeds/fuzz".into(),
@@ -121,18 +125,27 @@ fn budget(text: &str) {
         max_item,
     };
     let item = normalize::item(raw, &ctx);
-    for list in [&item.categories, &item.authors] {
-        let distinct: std::collections::HashSet<&String> = list.iter().collect();
-        assert_eq!(distinct.len(), list.len(), "repeats in {list:?}");
-        assert!(list.iter().map(String::len).sum::<usize>() <= max_item);
-    }
+    distinct_within(&item.categories, max_item);
+    distinct_within(&item.authors, max_item);
+}
+
+/// A deduplicated list (categories, authors): no text twice, all of it
+/// within `max_item` bytes.
+fn distinct_within(list: &[String], max_item: usize) {
+    let distinct: std::collections::HashSet<&String> = list.iter().collect();
+    assert_eq!(distinct.len(), list.len(), "repeats in {list:?}");
+    assert!(list.iter().map(String::len).sum::<usize>() <= max_item);
 }
 
 /// A fetched HTML page through article extraction, then sanitized as its
-/// body would be before it is stored.
+/// body would be before it is stored. As in [`html`], the input is repeated
+/// (as often as its first byte says, up to 256 KB), so that pages reach the
+/// extraction guard's depth and element caps.
 pub fn page(bytes: &[u8]) {
     let base = url::Url::parse("https://fuzz.example/news/a").ok();
-    let html = crate::app::page_html(bytes, Some("text/html"));
+    let times = usize::from(bytes.first().copied().unwrap_or(0)) * 16 + 1;
+    let bytes = bytes.repeat(times.min((1 << 18) / bytes.len().max(1)).max(1));
+    let html = crate::app::page_html(&bytes, Some("text/html"));
     if let Ok(article) = extract::extract(&html, base.as_ref()) {
         assert_safe(&normalize::sanitize_html(&article.body_html, base.as_ref()));
     }
