@@ -197,7 +197,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         eprintln!();
                     }
                 }
-            }))?;
+            }));
+            // CPU work a fetch abandoned (past its source's timeout) may
+            // still run on a blocking thread: exit without waiting for it,
+            // as `run` does.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            let reports = reports?;
             let mut out = std::io::stdout().lock();
             for r in &reports {
                 writeln!(out, "{r}")?;
@@ -230,7 +235,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: OpmlAction::Import { file },
         } => opml_import(&file),
         Command::Preview { source } => {
-            let items = runtime.block_on(app::preview(config, &source))?;
+            let items = runtime.block_on(app::preview(config, &source));
+            // As for `fetch`: abandoned work is not waited for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            let items = items?;
             let mut out = std::io::stdout().lock();
             for item in &items {
                 write_preview(&mut out, item)?;
