@@ -1176,11 +1176,17 @@ async fn the_daemon_never_brings_pruned_items_back() {
     .await;
     for fresh in 1..=3 {
         origin.put("feed", "application/rss+xml", dated_rss(0..200, fresh));
+        let id = format!("f{}", fresh - 1);
         crate::common::wait_for(30, "the fresh item fetched", || {
-            let n = stored(dir.path(), "items");
-            async move { (n == 50 + fresh as i64).then_some(()) }
+            let there = stored_ids(dir.path()).contains(&id);
+            async move { there.then_some(()) }
         })
         .await;
+        assert_eq!(
+            stored(dir.path(), "items"),
+            50 + fresh as i64,
+            "pruned items came back"
+        );
     }
     // A few more fetches of the same list.
     std::thread::sleep(Duration::from_millis(2500));
