@@ -81,9 +81,20 @@ CREATE TABLE IF NOT EXISTS pruned (
     PRIMARY KEY (source, id)
 ) WITHOUT ROWID;
 "#,
+    // Tombstones learn when they were last listed. Rebuilt rather than
+    // altered, so that the migration bears running again (SQLite has no
+    // `ADD COLUMN IF NOT EXISTS`); a rerun forgets those times, not the ids.
     r#"
-ALTER TABLE pruned ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX pruned_seen ON pruned (source, seen DESC, id);
+CREATE TABLE pruned_seen (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+INSERT INTO pruned_seen (source, id) SELECT source, id FROM pruned;
+DROP TABLE pruned;
+ALTER TABLE pruned_seen RENAME TO pruned;
+CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
 "#,
 ];
 
