@@ -75,6 +75,7 @@ pub fn record(
             title,
             items,
         },
+        max_items: u32::MAX,
     }
 }
 

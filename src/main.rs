@@ -232,7 +232,11 @@ fn with_config(
         return Ok(ExitCode::from(1));
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    f(config, &runtime)
+    let done = f(config, &runtime);
+    // CPU work a fetch abandoned (past its source's timeout) may still run
+    // on a blocking thread: exit without waiting for it, as `run` does.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    done
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

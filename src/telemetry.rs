@@ -101,7 +101,7 @@ impl Metrics {
         let renders = Family::<FeedLabel, Counter>::default();
         registry.register(
             "feed_renders",
-            "Feed renders that changed the served bytes, by feed path",
+            "Feed renders, by feed path: those that changed the served bytes, and those of a source's feed for a reader when its bytes were not kept",
             renders.clone(),
         );
         let http = Family::<HttpLabels, Counter>::default();
@@ -138,7 +138,8 @@ impl Metrics {
         self.items.get_or_create(&label).inc_by(stored as u64);
     }
 
-    /// Counts a render of the feed at `path` (`feeds/all`) that changed it.
+    /// Counts a render of the feed at `path` (`feeds/all`) that changed it,
+    /// or that a reader asked for (`sources/ID`, not kept).
     pub fn rendered(&self, path: &str) {
         self.renders
             .get_or_create(&FeedLabel {

@@ -119,11 +119,17 @@ pub enum Fetched {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.result {
-            Ok(Fetched::Saved(s)) if s.changed() => write!(
-                f,
-                "{}: new {}, updated {}, unchanged {}",
-                self.source, s.new, s.updated, s.unchanged
-            ),
+            Ok(Fetched::Saved(s)) if s.changed() => {
+                write!(
+                    f,
+                    "{}: new {}, updated {}, unchanged {}",
+                    self.source, s.new, s.updated, s.unchanged
+                )?;
+                if s.dropped > 0 {
+                    write!(f, ", over max_items {}", s.dropped)?;
+                }
+                Ok(())
+            }
             Ok(Fetched::Saved(s)) => {
                 write!(f, "{}: unchanged ({} items)", self.source, s.unchanged)
             }
@@ -341,6 +347,7 @@ impl App {
             next_due,
             location,
             outcome,
+            max_items: u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX),
         };
         self.scheduler.set_due(&source.id, next_due);
         let result = match (self.store.record_fetch(record).await, failed) {

@@ -334,6 +334,7 @@ impl App {
             return false;
         };
         let feeds = self.publisher.feeds.clone();
+        self.metrics.rendered(&path);
         tokio::task::spawn_blocking(move || {
             for format in Format::ALL {
                 let (path, rendered) = format.rendered(&meta, &items);

@@ -328,8 +328,9 @@ pub struct Limits {
     /// Time a client has to send a request's head; the longest a
     /// connection (HTTP/1 or HTTP/2) stays open with no request in progress
     /// (a request body still arriving after its answer was sent does not
-    /// count); and how long a connection being closed may take to finish
-    /// what it has in progress.
+    /// count); the longest a response may go unread (an HTTP/2 window
+    /// never opened); and how long a connection being closed may take to
+    /// finish what it has in progress.
     pub header_timeout: std::time::Duration,
 }
 
@@ -349,10 +350,12 @@ const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// their requests.
 ///
 /// Each connection is watched: once it has had no request in progress for
-/// `header_timeout` it is asked to close (HTTP/2 GOAWAY), and one that has
-/// not closed `header_timeout` later is dropped. hyper's own timers cover
-/// HTTP/1 heads only, and an HTTP/2 client answering PINGs, or holding a
-/// stream open, would otherwise keep its slot for ever.
+/// `header_timeout`, or a response it has not read from for as long, it is
+/// asked to close (HTTP/2 GOAWAY), and one that has not closed
+/// `header_timeout` later is dropped. hyper's own timers cover HTTP/1
+/// heads only, and an HTTP/2 client answering PINGs, holding a stream
+/// open, or never opening its flow-control window for a response would
+/// otherwise keep its slot for ever.
 ///
 /// Fails only when accepting fails for good.
 pub async fn run(
@@ -406,12 +409,9 @@ pub async fn run(
                 let answer = hyper::service::Service::call(&service, req);
                 async move {
                     let resp = answer.await?;
-                    Ok::<_, std::convert::Infallible>(resp.map(|b| {
-                        axum::body::Body::new(Tracked {
-                            inner: b,
-                            _busy: busy,
-                        })
-                    }))
+                    Ok::<_, std::convert::Infallible>(
+                        resp.map(|b| axum::body::Body::new(Tracked::new(b, busy))),
+                    )
                 }
             })
         };
@@ -430,7 +430,7 @@ pub async fn run(
                         drain_until = Some(tokio::time::Instant::now() + limit.min(STOP_DRAIN));
                     }
                     _ = tokio::time::sleep(limit / 4), if !draining => {
-                        if activity.idle_for() >= limit {
+                        if activity.idle_for() >= limit || activity.stalled_for() >= limit {
                             conn.as_mut().graceful_shutdown();
                             drain_until = Some(tokio::time::Instant::now() + limit);
                         }
@@ -450,32 +450,78 @@ pub async fn run(
 }
 
 /// What one connection is doing: requests in progress (from their head to
-/// the end of the response body) and when the last one ended.
+/// the end of the response body), when the last one ended, and when each
+/// response being sent last made progress.
 struct Activity {
-    // A std mutex: it is held only to read or swap a counter and a time.
-    state: std::sync::Mutex<(usize, tokio::time::Instant)>,
+    // A std mutex: it is held only to read or update counters and times.
+    state: std::sync::Mutex<ActivityState>,
+}
+
+struct ActivityState {
+    busy: usize,
+    since: tokio::time::Instant,
+    /// Responses being sent, by number: when their body was created or
+    /// last read by the connection.
+    sending: HashMap<u64, tokio::time::Instant>,
+    next: u64,
 }
 
 impl Activity {
     fn new() -> Activity {
         Activity {
-            state: std::sync::Mutex::new((0, tokio::time::Instant::now())),
+            state: std::sync::Mutex::new(ActivityState {
+                busy: 0,
+                since: tokio::time::Instant::now(),
+                sending: HashMap::new(),
+                next: 0,
+            }),
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, ActivityState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn begin(self: &Arc<Self>) -> Busy {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).0 += 1;
+        self.lock().busy += 1;
         Busy(self.clone())
+    }
+
+    /// A response starts being sent; returns its number for
+    /// [`Activity::progress`].
+    fn sending(&self) -> u64 {
+        let mut state = self.lock();
+        let n = state.next;
+        state.next += 1;
+        state.sending.insert(n, tokio::time::Instant::now());
+        n
+    }
+
+    fn progress(&self, response: u64) {
+        if let Some(at) = self.lock().sending.get_mut(&response) {
+            *at = tokio::time::Instant::now();
+        }
     }
 
     /// How long no request has been in progress; zero while one is.
     fn idle_for(&self) -> std::time::Duration {
-        let (busy, since) = *self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if busy > 0 {
+        let state = self.lock();
+        if state.busy > 0 {
             std::time::Duration::ZERO
         } else {
-            since.elapsed()
+            state.since.elapsed()
         }
+    }
+
+    /// How long the response that has waited longest has not been read
+    /// from: an HTTP/2 client that never opens its flow-control window
+    /// leaves its response unread (and the connection busy) for ever.
+    fn stalled_for(&self) -> std::time::Duration {
+        self.lock()
+            .sending
+            .values()
+            .min()
+            .map_or(std::time::Duration::ZERO, |at| at.elapsed())
     }
 }
 
@@ -484,17 +530,36 @@ struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.0 -= 1;
-        state.1 = tokio::time::Instant::now();
+        let mut state = self.0.lock();
+        state.busy -= 1;
+        state.since = tokio::time::Instant::now();
     }
 }
 
 /// A response body that keeps its request counted as in progress until it
-/// is sent (or dropped).
+/// is sent (or dropped), and tells the connection's watch each time it is
+/// read.
 struct Tracked {
     inner: axum::body::Body,
-    _busy: Busy,
+    response: u64,
+    busy: Busy,
+}
+
+impl Tracked {
+    fn new(inner: axum::body::Body, busy: Busy) -> Tracked {
+        let response = busy.0.sending();
+        Tracked {
+            inner,
+            response,
+            busy,
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.busy.0.lock().sending.remove(&self.response);
+    }
 }
 
 impl http_body::Body for Tracked {
@@ -505,6 +570,7 @@ impl http_body::Body for Tracked {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        self.busy.0.progress(self.response);
         std::pin::Pin::new(&mut self.inner).poll_frame(cx)
     }
 

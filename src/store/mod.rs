@@ -96,6 +96,10 @@ pub struct FetchRecord {
     pub next_due: DateTime<Utc>,
     pub location: Location,
     pub outcome: FetchOutcome,
+    /// The most items the source may hold after this fetch (`[fetch]
+    /// max_items`): the oldest beyond it are pruned, their ids kept as
+    /// tombstones (see [`cap_fetch`]).
+    pub max_items: u32,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).
@@ -139,13 +143,44 @@ pub enum FetchOutcome {
 pub struct SaveSummary {
     pub new: usize,
     pub updated: usize,
+    /// Stored already, or pruned before (a tombstone): never new again.
     pub unchanged: usize,
+    /// Over the source's `max_items`: items of this fetch not stored, and
+    /// stored ones pruned to make room for newer ones.
+    pub dropped: usize,
 }
 
 impl SaveSummary {
+    /// Whether the source's items in the store changed.
     pub fn changed(&self) -> bool {
-        self.new + self.updated > 0
+        self.new + self.updated + self.dropped > 0
     }
+}
+
+/// The per-source item cap, applied to one fetch before anything is
+/// written: when the fetch lists more than `max_items` items, only the
+/// newest `max_items` (by date, then id: the order in which the store
+/// keeps and prunes) are kept in `items`; returns the ids of the others,
+/// which the backend keeps as tombstones without ever storing them. A
+/// source that lists 100,000 new ids a fetch so never writes more than its
+/// cap. The backend then prunes its stored items beyond the cap the same
+/// way, and bounds its tombstones by [`tombstone_bound`].
+pub fn cap_fetch(items: &mut Vec<Item>, max_items: u32) -> Vec<String> {
+    let max = usize::try_from(max_items).unwrap_or(usize::MAX);
+    if items.len() <= max {
+        return Vec::new();
+    }
+    items.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
+    items.split_off(max).into_iter().map(|i| i.id).collect()
+}
+
+/// How many tombstones a source keeps after a fetch that listed `listed`
+/// items: the most recently listed first. At least every id of the fetch
+/// (each one a feed that keeps listing pruned items needs), and at least
+/// `max_items`; older ones go, so tombstones, like items, cannot grow
+/// without bound.
+pub fn tombstone_bound(max_items: u32, listed: usize) -> i64 {
+    i64::from(max_items).max(i64::try_from(listed).unwrap_or(i64::MAX))
 }
 
 /// The sources whose items changed after a version, and the version they

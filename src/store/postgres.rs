@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS pruned (
     PRIMARY KEY (source, id)
 );
 "#,
+    r#"
+ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
+CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
+"#,
 ];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).
@@ -244,8 +248,9 @@ async fn upsert_items(
     let existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
         .await?;
+    // A tombstone listed again is marked seen (see `cap_items`).
     let tombstone = tx
-        .prepare_cached("SELECT 1 FROM pruned WHERE source = $1 AND id = $2")
+        .prepare_cached("UPDATE pruned SET seen = $3 WHERE source = $1 AND id = $2")
         .await?;
     let insert = tx
         .prepare_cached(
@@ -265,9 +270,9 @@ async fn upsert_items(
         let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
         let pruned = old.is_none()
             && tx
-                .query_opt(&tombstone, &[&item.source, &item.id])
+                .execute(&tombstone, &[&item.source, &item.id, &at])
                 .await?
-                .is_some();
+                > 0;
         match old {
             // Pruned once, it never comes back as new.
             None if pruned => summary.unchanged += 1,
@@ -328,6 +333,72 @@ async fn upsert_items(
         }
     }
     Ok(summary)
+}
+
+/// Holds `source` to `max_items` after a fetch that listed `listed` items:
+/// the ids [`super::cap_fetch`] left out (`over`) and the stored items
+/// beyond the cap are pruned, with tombstones; then the source's
+/// tombstones are bounded by [`super::tombstone_bound`], the least
+/// recently listed going first. Set-wise: `over` may hold 100,000 ids.
+async fn cap_items(
+    tx: &deadpool_postgres::Transaction<'_>,
+    source: &str,
+    at: DateTime<Utc>,
+    max_items: u32,
+    over: &[String],
+    listed: usize,
+    summary: &mut SaveSummary,
+) -> Result<(), tokio_postgres::Error> {
+    if !over.is_empty() {
+        let known: HashSet<String> = tx
+            .query(
+                "UPDATE pruned SET seen = $3 WHERE source = $1 AND id = ANY($2::text[]) RETURNING id",
+                &[&source, &over, &at],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let fresh: Vec<&String> = over.iter().filter(|id| !known.contains(*id)).collect();
+        tx.execute(
+            "WITH gone AS (DELETE FROM items WHERE source = $1 AND id = ANY($2::text[]))
+             INSERT INTO pruned (source, id, seen) SELECT $1, unnest($2::text[]), $3
+             ON CONFLICT (source, id) DO UPDATE SET seen = excluded.seen",
+            &[&source, &fresh, &at],
+        )
+        .await?;
+        summary.unchanged += known.len();
+        summary.dropped += fresh.len();
+    }
+    let removed = tx
+        .query(
+            "WITH gone AS (
+                DELETE FROM items WHERE source = $1 AND id IN (
+                    SELECT id FROM items WHERE source = $1 ORDER BY published DESC, id COLLATE \"C\" OFFSET $2
+                ) RETURNING id, first_seen
+             ), tombs AS (
+                INSERT INTO pruned (source, id, seen) SELECT $1, id, $3 FROM gone
+                ON CONFLICT (source, id) DO UPDATE SET seen = excluded.seen
+             )
+             SELECT first_seen = $3 FROM gone",
+            &[&source, &i64::from(max_items), &at],
+        )
+        .await?;
+    for row in &removed {
+        summary.dropped += 1;
+        // Stored by this very fetch: not new after all.
+        if row.try_get::<_, bool>(0)? {
+            summary.new = summary.new.saturating_sub(1);
+        }
+    }
+    tx.execute(
+        "DELETE FROM pruned WHERE source = $1 AND id IN (
+            SELECT id FROM pruned WHERE source = $1 ORDER BY seen DESC, id COLLATE \"C\" OFFSET $2
+         )",
+        &[&source, &super::tombstone_bound(max_items, listed)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Marks `sources` as changed under the next change version. The counter's
@@ -425,7 +496,13 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
+    async fn record_fetch(&self, mut record: FetchRecord) -> Result<SaveSummary, StoreError> {
+        let (listed, over) = match &mut record.outcome {
+            FetchOutcome::Fetched { items, .. } => {
+                (items.len(), super::cap_fetch(items, record.max_items))
+            }
+            _ => (0, Vec::new()),
+        };
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(q)?;
         let loc = &record.location;
@@ -465,7 +542,18 @@ impl Store for PostgresStore {
                 title,
                 items,
             } => {
-                let summary = upsert_items(&tx, record.at, items).await.map_err(q)?;
+                let mut summary = upsert_items(&tx, record.at, items).await.map_err(q)?;
+                cap_items(
+                    &tx,
+                    &record.source,
+                    record.at,
+                    record.max_items,
+                    &over,
+                    listed,
+                    &mut summary,
+                )
+                .await
+                .map_err(q)?;
                 for p in pages {
                     tx.execute(
                         "INSERT INTO pages (source, url, etag, last_modified) VALUES ($1, $2, $3, $4)

@@ -81,6 +81,21 @@ CREATE TABLE IF NOT EXISTS pruned (
     PRIMARY KEY (source, id)
 ) WITHOUT ROWID;
 "#,
+    // Tombstones learn when they were last listed. Rebuilt rather than
+    // altered, so that the migration bears running again (SQLite has no
+    // `ADD COLUMN IF NOT EXISTS`); a rerun forgets those times, not the ids.
+    r#"
+CREATE TABLE pruned_seen (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+INSERT INTO pruned_seen (source, id) SELECT source, id FROM pruned;
+DROP TABLE pruned;
+ALTER TABLE pruned_seen RENAME TO pruned;
+CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
+"#,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -219,7 +234,9 @@ fn upsert_items(
     let mut summary = SaveSummary::default();
     let mut existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
-    let mut tombstone = tx.prepare_cached("SELECT 1 FROM pruned WHERE source = ?1 AND id = ?2")?;
+    // A tombstone listed again is marked seen (see `cap_items`).
+    let mut tombstone =
+        tx.prepare_cached("UPDATE pruned SET seen = ?3 WHERE source = ?1 AND id = ?2")?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -240,7 +257,9 @@ fn upsert_items(
             .optional()?;
         match old {
             // Pruned once, it never comes back as new.
-            None if tombstone.exists(params![item.source, item.id])? => summary.unchanged += 1,
+            None if tombstone.execute(params![item.source, item.id, ms(at)])? > 0 => {
+                summary.unchanged += 1;
+            }
             None => {
                 insert.execute(params![
                     item.source,
@@ -290,6 +309,63 @@ fn upsert_items(
         }
     }
     Ok(summary)
+}
+
+/// Holds `source` to `max_items` after a fetch that listed `listed` items:
+/// the ids [`super::cap_fetch`] left out (`over`) and the stored items
+/// beyond the cap are pruned, with tombstones; then the source's
+/// tombstones are bounded by [`super::tombstone_bound`], the least
+/// recently listed going first.
+fn cap_items(
+    tx: &rusqlite::Transaction<'_>,
+    source: &str,
+    at: DateTime<Utc>,
+    max_items: u32,
+    over: &[String],
+    listed: usize,
+    summary: &mut SaveSummary,
+) -> Result<(), rusqlite::Error> {
+    let at = ms(at);
+    let mut seen =
+        tx.prepare_cached("UPDATE pruned SET seen = ?3 WHERE source = ?1 AND id = ?2")?;
+    let mut tomb = tx.prepare_cached(
+        "INSERT INTO pruned (source, id, seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT (source, id) DO UPDATE SET seen = excluded.seen",
+    )?;
+    let mut unstore = tx.prepare_cached("DELETE FROM items WHERE source = ?1 AND id = ?2")?;
+    for id in over {
+        if seen.execute(params![source, id, at])? > 0 {
+            summary.unchanged += 1;
+        } else {
+            unstore.execute(params![source, id])?;
+            tomb.execute(params![source, id, at])?;
+            summary.dropped += 1;
+        }
+    }
+    let removed: Vec<(String, i64)> = {
+        let mut st = tx.prepare_cached(
+            "DELETE FROM items WHERE source = ?1 AND id IN (
+                SELECT id FROM items WHERE source = ?1 ORDER BY published DESC, id LIMIT -1 OFFSET ?2
+             ) RETURNING id, first_seen",
+        )?;
+        st.query_map(params![source, max_items], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, first_seen) in removed {
+        tomb.execute(params![source, id, at])?;
+        summary.dropped += 1;
+        // Stored by this very fetch: not new after all.
+        if first_seen == at {
+            summary.new = summary.new.saturating_sub(1);
+        }
+    }
+    tx.prepare_cached(
+        "DELETE FROM pruned WHERE source = ?1 AND id IN (
+            SELECT id FROM pruned WHERE source = ?1 ORDER BY seen DESC, id LIMIT -1 OFFSET ?2
+         )",
+    )?
+    .execute(params![source, super::tombstone_bound(max_items, listed)])?;
+    Ok(())
 }
 
 /// Runs one statement through the connection's statement cache: a fetch
@@ -382,7 +458,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
+    async fn record_fetch(&self, mut record: FetchRecord) -> Result<SaveSummary, StoreError> {
+        let (listed, over) = match &mut record.outcome {
+            FetchOutcome::Fetched { items, .. } => {
+                (items.len(), super::cap_fetch(items, record.max_items))
+            }
+            _ => (0, Vec::new()),
+        };
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let loc = &record.location;
@@ -405,7 +487,16 @@ impl Store for SqliteStore {
                     title,
                     items,
                 } => {
-                    let summary = upsert_items(&tx, record.at, items)?;
+                    let mut summary = upsert_items(&tx, record.at, items)?;
+                    cap_items(
+                        &tx,
+                        &record.source,
+                        record.at,
+                        record.max_items,
+                        &over,
+                        listed,
+                        &mut summary,
+                    )?;
                     let mut page = tx.prepare_cached(
                         "INSERT INTO pages (source, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified",

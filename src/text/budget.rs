@@ -3,13 +3,15 @@
 //! and of the number of attributes on one element, so 1 MB of nested
 //! `<div>`s or one tag with a hundred thousand attributes took minutes.
 //!
-//! Two ways to hold it, both one linear scan ([`super::tags`]):
+//! Two ways to hold it, each one linear scan:
 //! - [`tame`], for pages (extraction, files, listings): tags nested too
 //!   deep are dropped (their text kept), attribute bombs lose their
 //!   attributes, the page is cut at [`MAX_BYTES`]. Normal pages pass
 //!   untouched, without a copy.
 //! - [`over_budget`], for feed items: where a fragment first goes over, so
 //!   that such an item is served as its text ([`flattened_text`]) instead.
+//!   It reads tags as the HTML tokenizer does (quoted values, comments,
+//!   foreign content), since what it misses the parser pays for.
 
 use std::borrow::Cow;
 
@@ -66,28 +68,172 @@ pub fn tame(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Where `html` first goes over the budget ([`MAX_DEPTH`], [`MAX_TAGS`]):
-/// the byte offset of the tag that opens one element too deep or is one tag
-/// too many; `None` when it is within.
+/// Where `html` first goes over the work budget ([`MAX_DEPTH`],
+/// [`MAX_TAGS`]): the byte offset of the tag that opens one element too deep
+/// or is one tag too many; `None` when it is within.
+///
+/// A cheap linear scan, not a parse: elements whose end tag may be left out
+/// (`p`, `li`, table cells...) and void ones do not count towards depth,
+/// the content of comments and raw-text elements (`script`, `style`...) is
+/// skipped. It only needs to bound what the parser would build, so where it
+/// cannot tell what the parser does it counts more, never less: tags end
+/// where the HTML tokenizer ends them (not at a `>` inside a quoted
+/// attribute value), names are the tokenizer's, a self-closing `/` does not
+/// close an element the parser keeps open, and an end tag closes only the
+/// innermost open element of its name, through phrasing elements only (a
+/// stray `</x>` closes nothing, as in the parser). Inside `svg` or `math`,
+/// `style` and `script` are parsed as markup, not skipped. (Found by
+/// fuzzing: a `<style>` inside an attribute value, then 1 MB of tags, took
+/// a minute to sanitize.)
 pub fn over_budget(html: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (count, tag) in tags(html).filter(|t| !t.is_comment()).enumerate() {
-        if count >= MAX_TAGS {
-            return Some(tag.start);
-        }
-        if !tag.nests() {
+    let bytes = html.as_bytes();
+    // The elements held open that count towards depth, innermost last, and
+    // how many of them are `svg` or `math`.
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut foreign = 0usize;
+    let (mut tags, mut at) = (0usize, 0usize);
+    while let Some(offset) = memchr_lt(&bytes[at..]) {
+        let start = at + offset;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            at = comment_end(bytes, start);
             continue;
         }
-        if tag.closing {
-            depth = depth.saturating_sub(1);
-        } else {
-            depth += 1;
-            if depth > MAX_DEPTH {
-                return Some(tag.start);
+        let closing = rest.first() == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            // `<!DOCTYPE…>`, `<?…>` and `</…>` without a name run to the
+            // next `>`; any other `<` is text.
+            at = if matches!(rest.first(), Some(b'!' | b'?' | b'/')) {
+                find(bytes, start, b">").map_or(bytes.len(), |e| e + 1)
+            } else {
+                start + 1
+            };
+            continue;
+        }
+        let (name_end, end) = tag_end(bytes, name_start);
+        at = end;
+        tags += 1;
+        if tags > MAX_TAGS {
+            return Some(start);
+        }
+        let name = bytes[name_start..name_end].to_ascii_lowercase();
+        let counted = !UNCOUNTED_DEPTH.iter().any(|u| u.as_bytes() == name);
+        if closing {
+            if !counted {
+                continue;
+            }
+            for i in (0..open.len()).rev() {
+                if open[i] == name {
+                    foreign -= open[i..].iter().filter(|n| is_foreign(n)).count();
+                    open.truncate(i);
+                    break;
+                }
+                if !PHRASING.iter().any(|p| p.as_bytes() == open[i]) {
+                    break;
+                }
+            }
+            continue;
+        }
+        if foreign == 0
+            && name != b"noscript"
+            && RAW_TEXT_ELEMENTS.iter().any(|r| r.as_bytes() == name)
+        {
+            let mut close = b"</".to_vec();
+            close.extend_from_slice(&name);
+            at = find_ignore_case(bytes, at, &close).unwrap_or(bytes.len());
+            continue;
+        }
+        if counted {
+            foreign += usize::from(is_foreign(&name));
+            open.push(name);
+            if open.len() > MAX_DEPTH {
+                return Some(start);
             }
         }
     }
     None
+}
+
+fn is_foreign(name: &[u8]) -> bool {
+    name == b"svg" || name == b"math"
+}
+
+/// Elements an end tag of an element around them closes as well, in the
+/// parser: not special, not a scope boundary.
+const PHRASING: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+    "ins", "kbd", "label", "mark", "nobr", "q", "s", "samp", "small", "span", "strike", "strong",
+    "sub", "sup", "time", "tt", "u", "var",
+];
+
+/// The end of the tag whose name starts at `from`, as the HTML tokenizer
+/// reads it: (where the name ends, just past the tag's `>`). A `>` inside a
+/// quoted attribute value does not end the tag; a quote starts a value only
+/// after `=`.
+fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Name,
+        BeforeAttribute,
+        Attribute,
+        AfterAttribute,
+        BeforeValue,
+        Quoted(u8),
+        Unquoted,
+        AfterQuoted,
+    }
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
+    let mut state = State::Name;
+    let mut name_end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        if let State::Quoted(quote) = state {
+            if b == quote {
+                state = State::AfterQuoted;
+            }
+            continue;
+        }
+        if state == State::Name && (space(b) || b == b'/' || b == b'>') {
+            name_end = i;
+        }
+        if b == b'>' {
+            return (name_end, i + 1);
+        }
+        state = match (state, b) {
+            (State::Name, b) if space(b) || b == b'/' => State::BeforeAttribute,
+            (State::Name, _) => State::Name,
+            (State::BeforeAttribute | State::AfterQuoted, b) if space(b) || b == b'/' => {
+                State::BeforeAttribute
+            }
+            (State::Attribute | State::AfterAttribute, b'=') => State::BeforeValue,
+            (State::Attribute | State::AfterAttribute, b) if space(b) => State::AfterAttribute,
+            (State::Attribute | State::AfterAttribute, b'/') => State::BeforeAttribute,
+            (State::BeforeValue, b) if space(b) => State::BeforeValue,
+            (State::BeforeValue, b'"' | b'\'') => State::Quoted(b),
+            (State::BeforeValue | State::Unquoted, b) if !space(b) => State::Unquoted,
+            (State::Unquoted, _) => State::BeforeAttribute,
+            _ => State::Attribute,
+        };
+    }
+    (name_end, bytes.len())
+}
+
+/// Just past the comment that opens at `start` (`<!--`), where the HTML
+/// tokenizer ends it: `<!-->` and `<!--->` end at once, others at `-->` or
+/// `--!>`.
+fn comment_end(bytes: &[u8], start: usize) -> usize {
+    let body = start + 4;
+    if bytes.get(body) == Some(&b'>') {
+        return body + 1;
+    }
+    if bytes.get(body..body + 2) == Some(b"->") {
+        return body + 2;
+    }
+    let ends = [(b"-->".as_slice(), 3), (b"--!>".as_slice(), 4)];
+    ends.iter()
+        .filter_map(|(needle, len)| find(bytes, body, needle).map(|e| e + len))
+        .min()
+        .unwrap_or(bytes.len())
 }
 
 /// Cuts `html` before the point where it goes over the budget (see
@@ -113,7 +259,55 @@ pub fn flattened_text(html: &str) -> String {
         // An unclosed tag ends the scan; its text is not markup.
         text.push_str(rest.split('<').next().unwrap_or(rest));
     }
-    super::collapse_whitespace(&html_escape::decode_html_entities(&text))
+    html_escape::decode_html_entities(&text)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Elements that do not add to the depth [`over_budget`] counts: void
+/// elements, and those whose end tag may be omitted (the parser closes them
+/// itself, so they do not pile up).
+const UNCOUNTED_DEPTH: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
+    "body",
+];
+
+/// Elements whose content is text up to their end tag.
+const RAW_TEXT_ELEMENTS: &[&str] = &[
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
+    "plaintext",
+];
+
+fn memchr_lt(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'<')
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| from + p)
 }
 
 #[cfg(test)]
@@ -185,5 +379,43 @@ mod tests {
         let mut page = format!("<p>kept</p>{deep}");
         cut_to_budget(&mut page);
         assert_eq!(page.len(), "<p>kept</p>".len() + MAX_DEPTH * 5);
+    }
+
+    #[test]
+    fn the_work_budget_is_not_fooled_by_what_the_parser_reads_otherwise() {
+        let n = MAX_DEPTH + 1;
+        for (what, html) in [
+            (
+                "a <style> inside an attribute value",
+                format!("<a href=\"x><style>\">{}", "<div>".repeat(n)),
+            ),
+            ("self-closed divs", "<div/>".repeat(n)),
+            ("stray end tags", "<div></x>".repeat(n)),
+            ("an end tag of an outer element", "<x><div></x>".repeat(n)),
+            (
+                "a name the tokenizer reads whole",
+                "<div\"x></div>".repeat(n),
+            ),
+            (
+                "an abrupt comment",
+                format!("<!-->{}-->", "<div>".repeat(n)),
+            ),
+            (
+                "a comment closed by --!>",
+                format!("<!-- --!>{}-->", "<div>".repeat(n)),
+            ),
+            (
+                "a < that starts no tag",
+                format!("<3 {}", "<div>".repeat(n)),
+            ),
+            ("svg's style", format!("<svg><style>{}", "<g>".repeat(n))),
+        ] {
+            assert!(over_budget(&html).is_some(), "{what}");
+        }
+        // Closed through phrasing elements, as the parser closes them.
+        let sloppy = "<div><span><b>x</div>".repeat(5000);
+        assert_eq!(over_budget(&sloppy), None);
+        let quoted = format!("<a title=\"<div>\">x</a>{}", "<div></div>".repeat(5000));
+        assert_eq!(over_budget(&quoted), None);
     }
 }

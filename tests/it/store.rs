@@ -85,6 +85,7 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
             title: Some("S".into()),
             items,
         },
+        max_items: 5000,
     }
 }
 
@@ -102,7 +103,8 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
         SaveSummary {
             new: 2,
             updated: 0,
-            unchanged: 0
+            unchanged: 0,
+            dropped: 0
         }
     );
     let s = store
@@ -117,7 +119,8 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
         SaveSummary {
             new: 0,
             updated: 1,
-            unchanged: 1
+            unchanged: 1,
+            dropped: 0
         }
     );
     let items = store.items(&["s".into()], 10).await.unwrap();
@@ -139,6 +142,7 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
             outcome: FetchOutcome::Failed {
                 error: "HTTP 500".into(),
             },
+            max_items: 5000,
         })
         .await
         .unwrap();
@@ -230,6 +234,80 @@ async fn prune_keeps_the_newest(f: Fixture) {
     // Pruning is a change other instances must render.
     assert_eq!(store.changes_since(before).await.unwrap().sources, ["s"]);
     // Reopening runs no migration twice.
+    f.reopen().await;
+}
+
+/// `max_items` holds on every recorded fetch: of a fetch listing more, only
+/// the newest are stored, the rest kept as tombstones (never new again);
+/// stored items pushed beyond the cap by newer ones are pruned at once; and
+/// tombstones are bounded by what one fetch lists, the least recently
+/// listed going first.
+async fn the_item_cap_holds_on_every_fetch(f: Fixture) {
+    let store = &f.store;
+    let listed = |ids: std::ops::Range<i64>| -> Vec<Item> {
+        ids.map(|i| item(&format!("i{i:03}"), "x", i)).collect()
+    };
+    let capped = |items: Vec<Item>, secs: i64| {
+        let mut r = fetched(items, secs);
+        r.max_items = 3;
+        r
+    };
+    let s = store
+        .record_fetch(capped(listed(0..10), 1000))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.unchanged, s.dropped), (3, 0, 7));
+    let ids = |items: Vec<Item>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.items(&["s".into()], 10).await.unwrap()),
+        ["i009", "i008", "i007"]
+    );
+    // Listed again: nothing new.
+    let s = store
+        .record_fetch(capped(listed(0..10), 1001))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.unchanged, s.dropped), (0, 10, 0));
+    assert!(!s.changed());
+    // Two newer items push two stored ones out.
+    let s = store
+        .record_fetch(capped(listed(0..12), 1002))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.unchanged, s.dropped), (2, 8, 2));
+    assert_eq!(
+        ids(store.items(&["s".into()], 10).await.unwrap()),
+        ["i011", "i010", "i009"]
+    );
+    // Older items than the stored ones are not kept, nor new.
+    let mut older = listed(0..3);
+    for i in &mut older {
+        i.id = format!("old{}", i.id);
+    }
+    let s = store.record_fetch(capped(older, 1003)).await.unwrap();
+    assert_eq!((s.new, s.dropped), (0, 3));
+    assert_eq!(store.items(&["s".into()], 10).await.unwrap().len(), 3);
+    // A fetch of 20 fresh ids pushes the stored three out; tombstones are
+    // then bounded by the 20 it listed, so of the older ids only the three
+    // it pruned keep theirs. Listed again, none of the 20 is new.
+    let s = store
+        .record_fetch(capped(listed(100..120), 1004))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.dropped), (3, 20));
+    let s = store
+        .record_fetch(capped(listed(100..120), 1005))
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.unchanged, s.dropped), (0, 20, 0));
+    let mut known: Vec<String> = store
+        .known_ids("s", &ids(listed(0..12)))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    known.sort();
+    assert_eq!(known, ["i009", "i010", "i011"]);
     f.reopen().await;
 }
 
@@ -384,6 +462,7 @@ on_every_backend!(
     undated_items_keep_first_seen,
     items_merge_sources_in_a_stable_order,
     prune_keeps_the_newest,
+    the_item_cap_holds_on_every_fetch,
     concurrent_opens_migrate_once,
     a_claim_is_exclusive_until_recorded_or_expired,
     concurrent_claims_have_one_winner,
