@@ -64,11 +64,15 @@ pub async fn run(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let admin_token = Arc::new(std::sync::RwLock::new(
+        app.config().server.admin_token.clone().map(|t| t.0),
+    ));
     let router = serve::router(Shared {
         feeds: app.publisher.feeds.clone(),
         metrics: app.metrics.clone(),
         health: health.clone(),
         on_demand: Arc::new(SourceFeeds(app.clone())),
+        admin_token: admin_token.clone(),
     });
     let mut server_stop = stop_rx.clone();
     let limits = serve::Limits {
@@ -94,7 +98,7 @@ pub async fn run(
             c = control.recv() => match c {
                 Some(Control::Reload) => {
                     notify(&[NotifyState::Reloading]);
-                    reload(&app, &mut sources).await;
+                    reload(&app, &mut sources, &admin_token).await;
                     notify(&[NotifyState::Ready, NotifyState::Status("serving")]);
                 }
                 Some(Control::Stop) | None => break,
@@ -148,7 +152,11 @@ fn notify(states: &[NotifyState]) {
 /// and changed sources start, removed ones stop, and every feed is
 /// re-rendered (an unchanged one keeps its bytes and ETag). An invalid one
 /// is logged, error by error, and the running config stays.
-async fn reload(app: &Arc<App>, sources: &mut Supervisor) {
+async fn reload(
+    app: &Arc<App>,
+    sources: &mut Supervisor,
+    admin_token: &std::sync::RwLock<Option<String>>,
+) {
     let old = app.config();
     let new = match Config::load(&old.path) {
         Ok(c) => c,
@@ -171,6 +179,8 @@ async fn reload(app: &Arc<App>, sources: &mut Supervisor) {
             "server.listen, [store], fetch.concurrency, fetch.per_host, fetch.allow_private and fetch.proxy take effect on restart"
         );
     }
+    *admin_token.write().unwrap_or_else(|p| p.into_inner()) =
+        new.server.admin_token.clone().map(|t| t.0);
     app.set_config(new);
     let config = app.config();
     sources.sync(app, &config.sources);

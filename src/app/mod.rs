@@ -134,7 +134,15 @@ impl fmt::Display for Report {
                 write!(f, "{}: unchanged ({} items)", self.source, s.unchanged)
             }
             Ok(Fetched::NotModified) => write!(f, "{}: unchanged (not modified)", self.source),
-            Err(why) => write!(f, "{}: failed: {}", self.source, fetch::error_chain(why)),
+            // The stored text: cut and printable, as the source's words
+            // may be neither.
+            Err(Failure::Read { text, .. }) => write!(f, "{}: failed: {text}", self.source),
+            Err(why) => write!(
+                f,
+                "{}: failed: {}",
+                self.source,
+                printable(&fetch::error_chain(why), MAX_ERROR)
+            ),
         }
     }
 }

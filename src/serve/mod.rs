@@ -261,7 +261,11 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub health: Arc<dyn Health>,
     pub on_demand: Arc<dyn OnDemand>,
+    /// When set, the index page, `/opml` and `/metrics` need
+    /// `Authorization: Bearer TOKEN`; swapped on reload.
+    pub admin_token: Arc<RwLock<Option<String>>>,
 }
+
 /// The path in [`Feeds`] of the index page (`GET /`).
 pub const INDEX: &str = "index.html";
 
@@ -270,17 +274,57 @@ pub const OPML: &str = "opml";
 
 /// The router for every route this module serves.
 pub fn router(shared: Shared) -> Router {
-    Router::new()
+    let admin = Router::new()
         .route("/", get(index_route))
         .route("/opml", get(opml_route))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard));
+    Router::new()
+        .merge(admin)
         .route("/feeds/{name}", get(feed_route))
         .route("/sources/{name}", get(source_route))
         .route("/articles/{source}/{*path}", get(article_route))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .fallback(unmatched)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
         .with_state(shared)
+}
+
+/// The admin token's check: 401 with a Bearer challenge unless the
+/// request carries the token (compared in constant time).
+async fn guard(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+    let wanted = shared
+        .admin_token
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(wanted) = wanted {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .trim();
+        let same = given.len() == wanted.len()
+            && given
+                .bytes()
+                .zip(wanted.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [
+                    (header::WWW_AUTHENTICATE, "Bearer realm=\"tidings\""),
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                ],
+                "this page needs the admin token: Authorization: Bearer TOKEN\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Counts each request by route pattern and status.

@@ -230,3 +230,56 @@ async fn the_index_page_fits_a_phone_and_a_desktop_in_both_schemes() {
         "light and dark differ: {backgrounds:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_token_guards_the_index_metrics_and_opml_not_the_feeds() {
+    let origin = Origin::start().await;
+    origin.put("gazette.xml", "application/rss+xml", FEED);
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::common::free_port();
+    let token = "0123456789abcdef-admin";
+    let cfg = Config::new(dir.path(), port)
+        .server(&format!("admin_token = \"{token}\""))
+        .feed_source("gazette", &origin.url("gazette.xml"))
+        .entries("[[feed]]\nid = \"all\"\nsources = [\"*\"]")
+        .write();
+    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let client = http();
+    let feed = format!("{}/feeds/all.rss", daemon.base);
+    wait_for(20, "the feed, without a token", || {
+        let (client, feed) = (client.clone(), feed.clone());
+        async move {
+            let r = client.get(&feed).send().await.ok()?;
+            (r.status() == 200).then_some(())
+        }
+    })
+    .await;
+    for path in ["/", "/metrics", "/opml"] {
+        let url = format!("{}{path}", daemon.base);
+        let bare = client.get(&url).send().await.unwrap();
+        assert_eq!(bare.status(), 401, "{path}");
+        assert!(
+            bare.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+        let wrong = client
+            .get(&url)
+            .bearer_auth("0123456789abcdef-wrong")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401, "{path}");
+        let right = client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(right.status(), 200, "{path}");
+    }
+    for path in ["/feeds/all.atom", "/sources/gazette.json", "/healthz"] {
+        let r = client
+            .get(format!("{}{path}", daemon.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
