@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::tags::tags;
+use super::tags::{FLAT, RAW_TEXT, tags};
 
 /// Elements nested deeper than this are over the budget. Real articles
 /// nest a few dozen deep.
@@ -118,7 +118,7 @@ pub fn over_budget(html: &str) -> Option<usize> {
             return Some(start);
         }
         let name = bytes[name_start..name_end].to_ascii_lowercase();
-        let counted = !UNCOUNTED_DEPTH.iter().any(|u| u.as_bytes() == name);
+        let counted = !FLAT.iter().any(|u| u.as_bytes() == name);
         if closing {
             if !counted {
                 continue;
@@ -137,7 +137,7 @@ pub fn over_budget(html: &str) -> Option<usize> {
         }
         if foreign == 0
             && name != b"noscript"
-            && RAW_TEXT_ELEMENTS.iter().any(|r| r.as_bytes() == name)
+            && RAW_TEXT.iter().any(|r| r.as_bytes() == name)
         {
             let mut close = b"</".to_vec();
             close.extend_from_slice(&name);
@@ -265,30 +265,6 @@ pub fn flattened_text(html: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-
-/// Elements that do not add to the depth [`over_budget`] counts: void
-/// elements, and those whose end tag may be omitted (the parser closes them
-/// itself, so they do not pile up).
-const UNCOUNTED_DEPTH: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
-    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
-    "body",
-];
-
-/// Elements whose content is text up to their end tag.
-const RAW_TEXT_ELEMENTS: &[&str] = &[
-    "script",
-    "style",
-    "textarea",
-    "title",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "plaintext",
-];
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'<')
