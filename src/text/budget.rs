@@ -135,10 +135,7 @@ pub fn over_budget(html: &str) -> Option<usize> {
             }
             continue;
         }
-        if foreign == 0
-            && name != b"noscript"
-            && RAW_TEXT.iter().any(|r| r.as_bytes() == name)
-        {
+        if foreign == 0 && name != b"noscript" && RAW_TEXT.iter().any(|r| r.as_bytes() == name) {
             let mut close = b"</".to_vec();
             close.extend_from_slice(&name);
             at = find_ignore_case(bytes, at, &close).unwrap_or(bytes.len());
