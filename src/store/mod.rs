@@ -9,6 +9,12 @@
 //! ([`Store::changes_since`]), so every instance re-renders what another
 //! changed.
 //!
+//! It also keeps the WebSub subscriptions this daemon asked hubs for
+//! ([`Subscription`]): one per source, with its secret, its state and lease,
+//! and the instance that renews it ([`Store::hold_subscription`]), so a
+//! restart or another instance carries on; and it writes pushed content
+//! ([`Store::record_push`]) as a fetch writes items.
+//!
 //! Depends only on `model`. [`open`] picks the backend from the URL scheme.
 
 mod postgres;
@@ -22,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -194,6 +201,111 @@ pub struct Changes {
     pub sources: Vec<String>,
 }
 
+/// Where a WebSub subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionState {
+    /// Asked for; the hub has not verified it yet.
+    Requested,
+    /// Verified: the hub delivers until `expires`.
+    Active,
+    /// An unsubscription was asked for; the row goes once the hub verifies it.
+    Unsubscribing,
+    /// The hub refused it (`hub.mode=denied`).
+    Denied,
+}
+
+impl SubscriptionState {
+    /// The name both backends store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionState::Requested => "requested",
+            SubscriptionState::Active => "active",
+            SubscriptionState::Unsubscribing => "unsubscribing",
+            SubscriptionState::Denied => "denied",
+        }
+    }
+
+    /// The state a stored name stands for; an unknown name (written by a
+    /// newer version) reads as `Requested`, which is asked for again.
+    pub fn parse(name: &str) -> SubscriptionState {
+        match name {
+            "active" => SubscriptionState::Active,
+            "unsubscribing" => SubscriptionState::Unsubscribing,
+            "denied" => SubscriptionState::Denied,
+            _ => SubscriptionState::Requested,
+        }
+    }
+}
+
+/// A WebSub subscription of one source at a hub.
+#[derive(Clone, PartialEq)]
+pub struct Subscription {
+    pub source: String,
+    /// The hub's URL, as the feed advertised it.
+    pub hub: String,
+    /// The feed's `rel="self"` URL, the `hub.topic`.
+    pub topic: String,
+    /// The `hub.secret` given with the request: pushed content must carry
+    /// an HMAC of its body made with it.
+    pub secret: String,
+    pub state: SubscriptionState,
+    /// When the last request (subscribe or unsubscribe) was sent.
+    pub requested: DateTime<Utc>,
+    /// The lease the hub granted, in seconds, once verified.
+    pub lease_seconds: Option<u32>,
+    /// When that lease ends.
+    pub expires: Option<DateTime<Utc>>,
+    /// The instance that renews it (and asks for it), until `held_until`.
+    pub holder: Option<String>,
+    pub held_until: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The secret signs what the hub pushes: never printed.
+        f.debug_struct("Subscription")
+            .field("source", &self.source)
+            .field("hub", &self.hub)
+            .field("topic", &self.topic)
+            .field("secret", &"***")
+            .field("state", &self.state)
+            .field("requested", &self.requested)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("expires", &self.expires)
+            .field("holder", &self.holder)
+            .field("held_until", &self.held_until)
+            .finish()
+    }
+}
+
+impl Subscription {
+    /// Whether the hub delivers at `now`: verified, and its lease runs.
+    pub fn live(&self, now: DateTime<Utc>) -> bool {
+        self.state == SubscriptionState::Active && self.expires.is_some_and(|e| e > now)
+    }
+
+    /// When to renew it: once 90% of its lease has passed (a lease of a
+    /// day is renewed 2.4 h before it ends); `None` unless active.
+    pub fn renew_at(&self) -> Option<DateTime<Utc>> {
+        let expires = self
+            .expires
+            .filter(|_| self.state == SubscriptionState::Active)?;
+        let lease = chrono::Duration::seconds(i64::from(self.lease_seconds.unwrap_or(0)));
+        Some(expires - lease / 10)
+    }
+}
+
+/// What a hub's verification request confirms (W3C WebSub 5.3, 5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// A subscription (or its renewal), with the lease the hub grants.
+    Subscribe { lease_seconds: u32 },
+    /// An unsubscription this daemon asked for.
+    Unsubscribe,
+    /// The hub refused the subscription.
+    Denied,
+}
+
 /// The storage every backend provides.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -261,6 +373,73 @@ pub trait Store: Send + Sync {
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Writes content a hub pushed for `source` as a fetch writes its items
+    /// (upserted, capped at `max_items`, the change version bumped), without
+    /// touching the source's fetch state: its validators and due time stay
+    /// the origin's.
+    async fn record_push(
+        &self,
+        source: &str,
+        at: DateTime<Utc>,
+        items: Vec<Item>,
+        max_items: u32,
+    ) -> Result<SaveSummary, StoreError>;
+
+    /// The subscription of `source`, if any.
+    async fn subscription(&self, source: &str) -> Result<Option<Subscription>, StoreError>;
+
+    /// Every subscription, by source id.
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+
+    /// Writes a subscription as a request was just sent for it (all its
+    /// fields, replacing any of the same source), unless another instance
+    /// holds it; returns whether it was written.
+    async fn put_subscription(&self, subscription: &Subscription) -> Result<bool, StoreError>;
+
+    /// Takes or keeps the right to ask for and renew the subscription of
+    /// `source` for `instance` until `until`: true when no other instance
+    /// holds it at `now` (none ever did, its hold ran out, or it is this
+    /// instance's); false otherwise, and nothing is written.
+    async fn hold_subscription(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        instance: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives up every hold of `instance` (it stops), so another instance
+    /// may renew at once.
+    async fn release_subscriptions(&self, instance: &str) -> Result<(), StoreError>;
+
+    /// Applies a hub's verification of the subscription of `source` to
+    /// `topic`, when it is one this daemon asked for: `Subscribe` makes a
+    /// requested or active one active until `now` plus the lease;
+    /// `Unsubscribe` removes one being unsubscribed; `Denied` marks a
+    /// requested one denied. Returns false, writing nothing, when no such
+    /// subscription is there (another topic, another state, none).
+    async fn verify_subscription(
+        &self,
+        source: &str,
+        topic: &str,
+        verification: Verification,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets the subscription of `source`.
+    async fn remove_subscription(&self, source: &str) -> Result<(), StoreError>;
+}
+
+/// The states a verification applies to (see [`Store::verify_subscription`]).
+pub fn verifiable(verification: Verification) -> &'static [SubscriptionState] {
+    match verification {
+        Verification::Subscribe { .. } => {
+            &[SubscriptionState::Requested, SubscriptionState::Active]
+        }
+        Verification::Unsubscribe => &[SubscriptionState::Unsubscribing],
+        Verification::Denied => &[SubscriptionState::Requested],
+    }
 }
 
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;

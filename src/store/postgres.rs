@@ -9,7 +9,7 @@
 
 use super::{
     Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
-    StoreError, content_hash,
+    StoreError, Subscription, SubscriptionState, Verification, content_hash,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -84,6 +84,20 @@ CREATE TABLE IF NOT EXISTS pruned (
     r#"
 ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
+"#,
+    r#"
+CREATE TABLE IF NOT EXISTS websub_subscriptions (
+    source TEXT PRIMARY KEY,
+    hub TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    state TEXT NOT NULL,
+    requested TIMESTAMPTZ NOT NULL,
+    lease_seconds INTEGER,
+    expires TIMESTAMPTZ,
+    holder TEXT,
+    held_until TIMESTAMPTZ
+);
 "#,
 ];
 
@@ -211,6 +225,24 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_to: r.try_get(12)?,
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
+    })
+}
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "source, hub, topic, secret, state, requested, lease_seconds, expires, holder, held_until";
+
+fn subscription_row(r: &Row) -> Result<Subscription, tokio_postgres::Error> {
+    Ok(Subscription {
+        source: r.try_get(0)?,
+        hub: r.try_get(1)?,
+        topic: r.try_get(2)?,
+        secret: r.try_get(3)?,
+        state: SubscriptionState::parse(r.try_get(4)?),
+        requested: r.try_get(5)?,
+        lease_seconds: r.try_get::<_, Option<i32>>(6)?.map(count),
+        expires: r.try_get(7)?,
+        holder: r.try_get(8)?,
+        held_until: r.try_get(9)?,
     })
 }
 
@@ -739,6 +771,186 @@ impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
         client.execute("SELECT 1", &[]).await.map_err(q)?;
+        Ok(())
+    }
+    async fn record_push(
+        &self,
+        source: &str,
+        at: DateTime<Utc>,
+        mut items: Vec<Item>,
+        max_items: u32,
+    ) -> Result<SaveSummary, StoreError> {
+        let listed = items.len();
+        let over = super::cap_fetch(&mut items, max_items);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(q)?;
+        tx.execute(
+            "INSERT INTO sources (id) VALUES ($1) ON CONFLICT (id) DO NOTHING",
+            &[&source],
+        )
+        .await
+        .map_err(q)?;
+        // As in `record_fetch`: one write of a source at a time.
+        tx.execute("SELECT 1 FROM sources WHERE id = $1 FOR UPDATE", &[&source])
+            .await
+            .map_err(q)?;
+        let mut summary = upsert_items(&tx, at, &items).await.map_err(q)?;
+        cap_items(&tx, source, at, max_items, &over, listed, &mut summary)
+            .await
+            .map_err(q)?;
+        if summary.changed() {
+            bump(&tx, &[source.to_string()]).await.map_err(q)?;
+        }
+        tx.commit().await.map_err(q)?;
+        Ok(summary)
+    }
+
+    async fn subscription(&self, source: &str) -> Result<Option<Subscription>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM websub_subscriptions WHERE source = $1"
+                ),
+                &[&source],
+            )
+            .await
+            .map_err(q)?;
+        row.map(|r| subscription_row(&r)).transpose().map_err(q)
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {SUBSCRIPTION_COLUMNS} FROM websub_subscriptions ORDER BY source COLLATE \"C\""
+                ),
+                &[],
+            )
+            .await
+            .map_err(q)?;
+        rows.iter()
+            .map(subscription_row)
+            .collect::<Result<_, _>>()
+            .map_err(q)
+    }
+
+    async fn put_subscription(&self, sub: &Subscription) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO websub_subscriptions (source, hub, topic, secret, state, requested, lease_seconds, expires, holder, held_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (source) DO UPDATE SET hub = excluded.hub, topic = excluded.topic, secret = excluded.secret,
+                   state = excluded.state, requested = excluded.requested, lease_seconds = excluded.lease_seconds,
+                   expires = excluded.expires, holder = excluded.holder, held_until = excluded.held_until
+                 WHERE websub_subscriptions.holder IS NULL OR websub_subscriptions.held_until <= excluded.requested
+                   OR websub_subscriptions.holder = excluded.holder",
+                &[
+                    &sub.source,
+                    &sub.hub,
+                    &sub.topic,
+                    &sub.secret,
+                    &sub.state.as_str(),
+                    &sub.requested,
+                    &sub.lease_seconds.map(to_i32),
+                    &sub.expires,
+                    &sub.holder,
+                    &sub.held_until,
+                ],
+            )
+            .await
+            .map_err(q)?;
+        Ok(n == 1)
+    }
+
+    async fn hold_subscription(
+        &self,
+        source: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        instance: &str,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE websub_subscriptions SET holder = $3, held_until = $4
+                 WHERE source = $1 AND (holder IS NULL OR held_until <= $2 OR holder = $3)",
+                &[&source, &now, &instance, &until],
+            )
+            .await
+            .map_err(q)?;
+        Ok(n == 1)
+    }
+
+    async fn release_subscriptions(&self, instance: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE websub_subscriptions SET holder = NULL, held_until = NULL WHERE holder = $1",
+                &[&instance],
+            )
+            .await
+            .map_err(q)?;
+        Ok(())
+    }
+
+    async fn verify_subscription(
+        &self,
+        source: &str,
+        topic: &str,
+        verification: Verification,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let states: Vec<&str> = super::verifiable(verification)
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        let client = self.client().await?;
+        let matching = "source = $1 AND topic = $2 AND state = ANY($3::text[])";
+        let n = match verification {
+            Verification::Subscribe { lease_seconds } => {
+                let expires = now + chrono::Duration::seconds(i64::from(lease_seconds));
+                client
+                    .execute(
+                        &format!(
+                            "UPDATE websub_subscriptions SET state = 'active', lease_seconds = $4, expires = $5 WHERE {matching}"
+                        ),
+                        &[&source, &topic, &states, &to_i32(lease_seconds), &expires],
+                    )
+                    .await
+            }
+            Verification::Unsubscribe => {
+                client
+                    .execute(
+                        &format!("DELETE FROM websub_subscriptions WHERE {matching}"),
+                        &[&source, &topic, &states],
+                    )
+                    .await
+            }
+            Verification::Denied => {
+                client
+                    .execute(
+                        &format!("UPDATE websub_subscriptions SET state = 'denied' WHERE {matching}"),
+                        &[&source, &topic, &states],
+                    )
+                    .await
+            }
+        }
+        .map_err(q)?;
+        Ok(n == 1)
+    }
+
+    async fn remove_subscription(&self, source: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM websub_subscriptions WHERE source = $1",
+                &[&source],
+            )
+            .await
+            .map_err(q)?;
         Ok(())
     }
 }

@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use tidings::model::Item;
 use tidings::store::{
-    self, FetchOutcome, FetchRecord, Location, PageValidators, SaveSummary, Store,
+    self, FetchOutcome, FetchRecord, Location, PageValidators, SaveSummary, Store, Subscription,
+    SubscriptionState, Verification,
 };
 
 /// A store and what must outlive it (its directory or database).
@@ -435,6 +436,237 @@ async fn page_validators_are_kept_per_source(f: Fixture) {
     assert!(store.page_validators("other").await.unwrap().is_empty());
 }
 
+fn subscription(holder: &str, requested: i64) -> Subscription {
+    Subscription {
+        source: "s".into(),
+        hub: "https://hub.example/".into(),
+        topic: "https://example.org/feed".into(),
+        secret: "0123456789abcdef".into(),
+        state: SubscriptionState::Requested,
+        requested: at(requested),
+        lease_seconds: None,
+        expires: None,
+        holder: Some(holder.into()),
+        held_until: Some(at(requested + 300)),
+    }
+}
+
+async fn subscriptions_are_held_verified_and_removed(f: Fixture) {
+    let store = &f.store;
+    let other = f.reopen().await;
+    assert_eq!(store.subscription("s").await.unwrap(), None);
+    assert!(
+        store
+            .put_subscription(&subscription("a", 1000))
+            .await
+            .unwrap()
+    );
+    // Another instance cannot overwrite it or take it while a's hold runs.
+    assert!(
+        !other
+            .put_subscription(&subscription("b", 1100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !other
+            .hold_subscription("s", at(1100), at(1400), "b")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !other
+            .hold_subscription("none", at(1100), at(1400), "b")
+            .await
+            .unwrap()
+    );
+    // a keeps it; then its hold runs out and b takes it.
+    assert!(
+        store
+            .hold_subscription("s", at(1200), at(1500), "a")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !other
+            .hold_subscription("s", at(1499), at(1800), "b")
+            .await
+            .unwrap()
+    );
+    assert!(
+        other
+            .hold_subscription("s", at(1500), at(1800), "b")
+            .await
+            .unwrap()
+    );
+    // Released, it is free at once.
+    other.release_subscriptions("b").await.unwrap();
+    assert!(
+        store
+            .hold_subscription("s", at(1600), at(1900), "a")
+            .await
+            .unwrap()
+    );
+
+    // A verification of another topic, or an unsubscription never asked
+    // for, changes nothing.
+    let topic = "https://example.org/feed";
+    let subscribe = Verification::Subscribe { lease_seconds: 600 };
+    assert!(
+        !store
+            .verify_subscription("s", "https://example.org/other", subscribe, at(2000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .verify_subscription("s", topic, Verification::Unsubscribe, at(2000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .verify_subscription("t", topic, subscribe, at(2000))
+            .await
+            .unwrap()
+    );
+    let held = other.subscription("s").await.unwrap().unwrap();
+    assert_eq!(
+        (held.state, held.expires),
+        (SubscriptionState::Requested, None)
+    );
+    assert!(!held.live(at(2000)));
+    // Verified: active until the lease ends; renewed at 90% of it.
+    assert!(
+        store
+            .verify_subscription("s", topic, subscribe, at(2000))
+            .await
+            .unwrap()
+    );
+    let live = other.subscription("s").await.unwrap().unwrap();
+    assert_eq!(live.state, SubscriptionState::Active);
+    assert_eq!(live.lease_seconds, Some(600));
+    assert_eq!(live.expires, Some(at(2600)));
+    assert_eq!(live.secret, "0123456789abcdef");
+    assert_eq!(live.holder.as_deref(), Some("a"));
+    assert!(live.live(at(2599)) && !live.live(at(2600)));
+    assert_eq!(live.renew_at(), Some(at(2540)));
+    // A renewal's verification extends it; a denial applies only to a
+    // subscription not yet verified.
+    assert!(
+        store
+            .verify_subscription("s", topic, subscribe, at(2540))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .verify_subscription("s", topic, Verification::Denied, at(2541))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.subscription("s").await.unwrap().unwrap().expires,
+        Some(at(3140))
+    );
+
+    // Unsubscribing: the hub's verification removes it.
+    let mut leaving = live.clone();
+    leaving.state = SubscriptionState::Unsubscribing;
+    leaving.requested = at(2600);
+    assert!(store.put_subscription(&leaving).await.unwrap());
+    assert!(
+        !store
+            .verify_subscription("s", topic, subscribe, at(2601))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .verify_subscription("s", topic, Verification::Unsubscribe, at(2601))
+            .await
+            .unwrap()
+    );
+    assert_eq!(other.subscription("s").await.unwrap(), None);
+
+    // Denied, and removed outright.
+    let mut second = subscription("a", 3000);
+    second.source = "t".into();
+    assert!(store.put_subscription(&second).await.unwrap());
+    assert!(
+        store
+            .put_subscription(&subscription("a", 3000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .verify_subscription("t", topic, Verification::Denied, at(3001))
+            .await
+            .unwrap()
+    );
+    let all = other.subscriptions().await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|s| (s.source.as_str(), s.state))
+            .collect::<Vec<_>>(),
+        [
+            ("s", SubscriptionState::Requested),
+            ("t", SubscriptionState::Denied)
+        ]
+    );
+    store.remove_subscription("t").await.unwrap();
+    assert_eq!(other.subscriptions().await.unwrap().len(), 1);
+    // The secret never shows in Debug.
+    assert!(!format!("{:?}", all[0]).contains("0123456789abcdef"));
+}
+
+async fn pushes_write_items_but_not_the_fetch_state(f: Fixture) {
+    let store = &f.store;
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1000))
+        .await
+        .unwrap();
+    let before = store.source_state("s").await.unwrap().unwrap();
+    let version = store.changes_since(0).await.unwrap().version;
+    let s = store
+        .record_push(
+            "s",
+            at(1500),
+            vec![item("a", "A", 100), item("b", "B", 200)],
+            5000,
+        )
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.updated, s.unchanged), (1, 0, 1));
+    let after = store.source_state("s").await.unwrap().unwrap();
+    assert_eq!(after.etag, before.etag);
+    assert_eq!(after.next_due, before.next_due);
+    assert_eq!(after.last_fetch, before.last_fetch);
+    assert_eq!(after.items, 2);
+    let changes = store.changes_since(version).await.unwrap();
+    assert_eq!(changes.sources, ["s"]);
+    // The same push again changes nothing; the cap holds for pushes too.
+    let s = store
+        .record_push("s", at(1600), vec![item("b", "B", 200)], 5000)
+        .await
+        .unwrap();
+    assert!(!s.changed());
+    let s = store
+        .record_push("s", at(1700), vec![item("c", "C", 300)], 2)
+        .await
+        .unwrap();
+    assert_eq!((s.new, s.dropped), (1, 1));
+    let titles: Vec<String> = store
+        .items(&["s".into()], 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["C", "B"]);
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -469,4 +701,6 @@ on_every_backend!(
     changes_are_versioned,
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
+    subscriptions_are_held_verified_and_removed,
+    pushes_write_items_but_not_the_fetch_state,
 );
