@@ -29,7 +29,7 @@ pub fn read(
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(Option<String>, Vec<Item>), source::feed::FeedError> {
-    let (title, _, pairs) = app::parse_feed(
+    let (title, _, pairs, _) = app::parse_feed(
         source,
         chrono_tz::UTC,
         bytes,

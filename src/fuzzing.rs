@@ -21,7 +21,7 @@ pub fn feed(bytes: &[u8]) {
     let Ok(url) = url::Url::parse("https://fuzz.example/feed") else {
         return;
     };
-    let Ok((title, ttl, pairs)) = crate::app::parse_feed(
+    let Ok((title, ttl, pairs, _)) = crate::app::parse_feed(
         "fuzz",
         chrono_tz::Europe::Berlin,
         bytes,

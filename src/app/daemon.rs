@@ -73,6 +73,7 @@ pub async fn run(
         health: health.clone(),
         on_demand: Arc::new(SourceFeeds(app.clone())),
         admin_token: admin_token.clone(),
+        callbacks: Arc::new(super::push::PushCallbacks(app.clone())),
     });
     let mut server_stop = stop_rx.clone();
     let limits = serve::Limits {
@@ -88,6 +89,7 @@ pub async fn run(
     sources.sync(&app, &app.config().sources);
     let prune = tokio::spawn(app.clone().prune_loop(stop_rx.clone()));
     let changes = tokio::spawn(app.clone().watch_loop(version, stop_rx.clone()));
+    let push = tokio::spawn(app.clone().push_loop(stop_rx.clone()));
     let watchdog = sd_notify::watchdog_enabled()
         .map(|period| tokio::spawn(watchdog(health.clone(), period / 2, stop_rx.clone())));
     notify(&[NotifyState::Ready, NotifyState::Status("serving")]);
@@ -115,6 +117,7 @@ pub async fn run(
     sources.stop_all().await;
     let _ = prune.await;
     let _ = changes.await;
+    let _ = push.await;
     let _ = renderer.await;
     if let Some(w) = watchdog {
         let _ = w.await;
@@ -184,6 +187,9 @@ async fn reload(
     app.set_config(new);
     let config = app.config();
     sources.sync(app, &config.sources);
+    // Subscriptions of removed sources (or all, with websub_subscribe
+    // turned off) are given up; new ones asked for.
+    app.push.wake();
     let keep = |path: &str| {
         let base = path.rsplit_once('.').map_or(path, |(b, _)| b);
         match base.split_once('/') {

@@ -20,7 +20,8 @@
 //! [`Report`]; `scheduler` runs the source loops (due times, leases, the
 //! watch for other instances' changes, pruning); `publish` renders and
 //! serves what changed (marks, the renderer, on-demand feeds, feed
-//! metadata, WebSub pings, Cache-Control). Besides: `compose` (a merged
+//! metadata, WebSub pings, Cache-Control); `push` subscribes at the
+//! WebSub hubs sources advertise and reads what they push. Besides: `compose` (a merged
 //! feed's items), `daemon` (`tidings run` as a service: supervision,
 //! reload, systemd) and `commands` (the one-shot commands).
 
@@ -41,6 +42,7 @@ pub(crate) mod compose;
 mod daemon;
 mod ingest;
 mod publish;
+mod push;
 mod scheduler;
 
 pub use ingest::ReadError;
@@ -158,6 +160,7 @@ pub struct App {
     ingest: Ingest,
     scheduler: Scheduler,
     publisher: Publisher,
+    push: push::Push,
 }
 
 /// Bytes of an error text kept (stored, shown on the index page, printed).
@@ -214,6 +217,7 @@ impl App {
             ingest,
             scheduler: Scheduler::new(),
             publisher: Publisher::new(),
+            push: push::Push::new(),
         }))
     }
 
@@ -291,6 +295,7 @@ impl App {
             location,
             fresh_for,
             retry_after,
+            advertised,
         } = reading;
         // An error text comes from the source (a server's words, a body's
         // bytes): stored and printed, it is kept short and free of
@@ -372,6 +377,9 @@ impl App {
         };
         let took = (Utc::now() - now).to_std().unwrap_or_default();
         self.metrics.fetched(&source.id, counted, took, stored);
+        if let (Ok(Fetched::Saved(_)), Some(advertised)) = (&result, advertised) {
+            self.push.saw(&source.id, advertised);
+        }
         let changed = matches!(&result, Ok(Fetched::Saved(s)) if s.changed());
         if !changed {
             self.set_refresh(&source.id);

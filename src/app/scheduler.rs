@@ -117,6 +117,12 @@ impl App {
                 _ = tokio::time::sleep(wait) => {}
             }
             let now = Utc::now();
+            // A hub pushes this source's changes: poll only for safety.
+            if let Some(later) = self.push_holds_off(&source, now).await {
+                self.scheduler.set_due(&source.id, later);
+                due = later;
+                continue;
+            }
             let lease = chrono::Duration::from_std(source.timeout * LEASE_TIMEOUTS)
                 .unwrap_or(schedule::MAX_WAIT);
             match self

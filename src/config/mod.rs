@@ -68,6 +68,9 @@ pub struct Server {
     /// When set, the index page, `/metrics` and `/opml` answer only
     /// requests with `Authorization: Bearer TOKEN`; feeds stay public.
     pub admin_token: Option<Secret>,
+    /// Subscribe at the WebSub hubs that `feed` sources advertise, with
+    /// callbacks under `base_url` (which must then be set).
+    pub websub_subscribe: bool,
 }
 
 /// A value never printed: `Debug` shows `***`.
@@ -124,6 +127,9 @@ pub struct Fetch {
     pub max_item: usize,
     /// Items kept per source; the oldest beyond are pruned.
     pub max_items: usize,
+    /// How often a source whose hub pushes to a live subscription is still
+    /// polled: the safety interval.
+    pub websub_poll: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,7 @@ pub(super) struct RawServer {
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) header_timeout: Option<Spanned<String>>,
     pub(super) admin_token: Option<Spanned<String>>,
+    pub(super) websub_subscribe: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -39,6 +40,7 @@ pub(super) struct RawFetch {
     pub(super) proxy: Option<Spanned<String>>,
     pub(super) max_item: Option<Spanned<String>>,
     pub(super) max_items: Option<Spanned<i64>>,
+    pub(super) websub_poll: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]

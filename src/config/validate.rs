@@ -151,6 +151,7 @@ impl<'t> Validator<'t> {
             }
             None => DEFAULT_LISTEN.to_string(),
         };
+        let base_url_set = raw.base_url.is_some();
         let base_url = match raw.base_url {
             Some(b) => {
                 self.http_url("server.base_url", &b);
@@ -175,6 +176,18 @@ impl<'t> Validator<'t> {
             }
             Some(Secret(token.to_string()))
         });
+        let websub_subscribe = match raw.websub_subscribe {
+            Some(w) if *w.get_ref() && !base_url_set => {
+                self.error(
+                    w.span(),
+                    "server.websub_subscribe",
+                    "needs server.base_url: the public URL hubs deliver to (callbacks are {base_url}/websub/{source})",
+                );
+                false
+            }
+            Some(w) => w.into_inner(),
+            None => false,
+        };
         Server {
             listen,
             base_url,
@@ -185,6 +198,7 @@ impl<'t> Validator<'t> {
                 .duration("server.header_timeout", raw.header_timeout.as_ref())
                 .unwrap_or(Duration::from_secs(10)),
             admin_token,
+            websub_subscribe,
         }
     }
 
@@ -280,6 +294,9 @@ impl<'t> Validator<'t> {
             proxy,
             max_item,
             max_items: self.count("fetch.max_items", raw.max_items, 5000, 1) as usize,
+            websub_poll: self
+                .duration("fetch.websub_poll", raw.websub_poll.as_ref())
+                .unwrap_or(Duration::from_secs(24 * 3600)),
         }
     }
 

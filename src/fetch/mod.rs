@@ -89,6 +89,9 @@ pub struct Body {
     pub last_modified: Option<String>,
     /// The URL after redirects.
     pub url: Url,
+    /// The answer's `Link` header values, as sent (WebSub hubs and the
+    /// feed's own URL may be given there).
+    pub links: Vec<String>,
 }
 
 /// Why a fetch failed. Network failures keep reqwest's error (without its
@@ -364,6 +367,13 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
     let content_type = text_header(header::CONTENT_TYPE);
     let etag = text_header(header::ETAG);
     let last_modified = text_header(header::LAST_MODIFIED);
+    let links = resp
+        .headers()
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect();
     let url = resp.url().clone();
     let mut bytes = BytesMut::new();
     let mut stream = resp.bytes_stream();
@@ -380,6 +390,7 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
         etag,
         last_modified,
         url,
+        links,
     })
 }
 
@@ -460,6 +471,55 @@ impl Fetcher {
             Err(FetchError::Status {
                 code: resp.status().as_u16(),
                 retry_after: None,
+            })
+        }
+    }
+}
+
+impl Fetcher {
+    /// Sends a WebSub subscriber's request to `hub`: a form-encoded POST
+    /// of `form` (`hub.mode=subscribe` or `unsubscribe`, `hub.topic`, ...),
+    /// not redirected. The hub's URL comes from a fetched feed, so the
+    /// address policy applies as to any fetch: a loopback or private target
+    /// is refused unless `allow_private`.
+    ///
+    /// Fails on a non-2xx answer (hubs answer 202 Accepted), on timeout,
+    /// on a refused address and on network errors.
+    pub async fn hub_request(
+        &self,
+        hub: &Url,
+        form: &[(&str, &str)],
+        user_agent: &str,
+        timeout: Duration,
+    ) -> Result<(), FetchError> {
+        if !self.allow_private && url_is_private(hub) {
+            return Err(FetchError::Refused {
+                host: hub.host_str().unwrap_or("").to_string(),
+            });
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let send = async {
+            let _permits = self.permits(hub).await?;
+            self.client
+                .post(hub.clone())
+                .header(header::USER_AGENT, user_agent)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map_err(network)
+        };
+        let resp = tokio::time::timeout(timeout, send)
+            .await
+            .map_err(|_| FetchError::Timeout(timeout))??;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(FetchError::Status {
+                code: resp.status().as_u16(),
+                retry_after: retry_after(resp.headers()),
             })
         }
     }

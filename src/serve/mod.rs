@@ -2,8 +2,10 @@
 //! from memory with strong ETags, Last-Modified, 304s, HEAD and gzip/br
 //! bodies compressed once per rendered version.
 //!
-//! Also `/healthz` (asking `app` through the [`Health`] trait) and `/metrics`
-//! (the [`Metrics`] every request is counted in).
+//! Also `/healthz` (asking `app` through the [`Health`] trait), `/metrics`
+//! (the [`Metrics`] every request is counted in), and the WebSub
+//! subscriber's callback `/websub/{source}` (`websub`, asking `app`
+//! through the [`Callbacks`] trait).
 //!
 //! Depends only on `model`-level data and `telemetry`: `app` renders feeds and
 //! puts the bytes into the shared [`Feeds`] table; this module never touches
@@ -25,6 +27,9 @@ use std::future::Future;
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+mod websub;
+pub use websub::{Callbacks, Delivery, Intent};
 
 /// One feed in one format, ready to send.
 #[derive(Debug)]
@@ -264,6 +269,8 @@ pub struct Shared {
     /// When set, the index page, `/opml` and `/metrics` need
     /// `Authorization: Bearer TOKEN`; swapped on reload.
     pub admin_token: Arc<RwLock<Option<String>>>,
+    /// The WebSub subscriptions behind `/websub/{source}`.
+    pub callbacks: Arc<dyn Callbacks>,
 }
 
 /// The path in [`Feeds`] of the index page (`GET /`).
@@ -285,6 +292,10 @@ pub fn router(shared: Shared) -> Router {
         .route("/sources/{name}", get(source_route))
         .route("/articles/{source}/{*path}", get(article_route))
         .route("/healthz", get(healthz))
+        .route(
+            "/websub/{source}",
+            get(websub::verify).post(websub::deliver),
+        )
         .fallback(unmatched)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
         .with_state(shared)

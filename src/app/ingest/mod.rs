@@ -13,7 +13,7 @@ mod local;
 use articles::MAX_ARTICLES;
 use local::read_files;
 
-use crate::app::App;
+use crate::app::{App, push};
 use crate::config::{Select, Source, SourceKind};
 use crate::extract;
 use crate::fetch::{self, Fetcher, Limits};
@@ -130,8 +130,9 @@ impl App {
             Some(select) => self.read_html(source, body, select, now, preview).await,
         };
         match read {
-            Ok((outcome, ttl)) => {
+            Ok((outcome, ttl, advertised)) => {
                 let mut reading = Reading::new(Ok(outcome), location);
+                reading.advertised = advertised;
                 // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
                 reading.fresh_for = fresh_for.max(ttl);
                 reading
@@ -219,21 +220,22 @@ impl App {
         }
     }
 
-    /// A feed document's items, with their articles when `full_text`; and
-    /// the feed's `<ttl>`.
+    /// A feed document's items, with their articles when `full_text`; the
+    /// feed's `<ttl>`; and the WebSub hub it advertises.
     pub(super) async fn read_feed(
         &self,
         source: &Source,
         body: fetch::Body,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
+    ) -> Result<Listing, ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let max_item = self.config().fetch.max_item;
-        let (title, ttl, pairs) = cpu(source.timeout, "parsing", move || {
+        let links = body.links.clone();
+        let (title, ttl, pairs, (hubs, self_link)) = cpu(source.timeout, "parsing", move || {
             parse_feed(
                 &id,
                 tz,
@@ -249,6 +251,7 @@ impl App {
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+        let advertised = push::advertised(&links, &hubs, self_link.as_deref());
         Ok((
             FetchOutcome::Fetched {
                 pages,
@@ -258,6 +261,7 @@ impl App {
                 items,
             },
             ttl,
+            advertised,
         ))
     }
 
@@ -271,7 +275,7 @@ impl App {
         select: Option<&Select>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
+    ) -> Result<Listing, ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -327,9 +331,18 @@ impl App {
                 items,
             },
             None,
+            None,
         ))
     }
 }
+
+/// What a listing (a feed or a page) gave: the outcome, the feed's `<ttl>`,
+/// and the WebSub hub and topic it advertises.
+pub(super) type Listing = (
+    FetchOutcome,
+    Option<std::time::Duration>,
+    Option<push::Advertised>,
+);
 
 /// Runs CPU work (parsing, extraction, sanitizing) off the async threads,
 /// within `limit` (the source's timeout): work that overruns it is
@@ -363,9 +376,14 @@ pub(crate) fn page_html(bytes: &[u8], content_type: Option<&str>) -> String {
     html
 }
 
-/// A feed's title, its RSS `<ttl>` in minutes, and each raw item with its
-/// normalized form.
-pub(crate) type ParsedItems = (Option<String>, Option<u32>, Vec<(RawItem, Item)>);
+/// A feed's title, its RSS `<ttl>` in minutes, each raw item with its
+/// normalized form, and the WebSub hubs and `rel="self"` URL it states.
+pub(crate) type ParsedItems = (
+    Option<String>,
+    Option<u32>,
+    Vec<(RawItem, Item)>,
+    (Vec<String>, Option<String>),
+);
 
 /// Parses a fetched feed and normalizes every item: the CPU work of a feed
 /// fetch (the ingest benchmark times it too).
@@ -388,7 +406,12 @@ pub(crate) fn parse_feed(
         now,
         max_item,
     };
-    Ok((parsed.title, parsed.ttl, normalize_all(parsed.items, &ctx)))
+    Ok((
+        parsed.title,
+        parsed.ttl,
+        normalize_all(parsed.items, &ctx),
+        (parsed.hubs, parsed.self_link),
+    ))
 }
 
 /// Each raw item with its normalized form: the raw one is kept to merge
@@ -452,6 +475,8 @@ pub(super) struct Reading {
     pub(super) fresh_for: Option<std::time::Duration>,
     /// The server's `Retry-After`: no request before it.
     pub(super) retry_after: Option<std::time::Duration>,
+    /// The WebSub hub and topic the feed advertises.
+    pub(super) advertised: Option<push::Advertised>,
 }
 
 impl Reading {
@@ -461,6 +486,7 @@ impl Reading {
             location,
             fresh_for: None,
             retry_after: None,
+            advertised: None,
         }
     }
 }

@@ -44,6 +44,15 @@ pub fn parse(text: &str, parse_date: DateParser) -> Result<ParsedFeed, FeedError
         link: string(&feed, "home_page_url"),
         ttl: None,
         items,
+        hubs: obj
+            .get("hubs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|h| string(h, "type").is_none_or(|t| t.eq_ignore_ascii_case("websub")))
+            .filter_map(|h| string(h, "url"))
+            .collect(),
+        self_link: string(&feed, "feed_url"),
     })
 }
 

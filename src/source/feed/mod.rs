@@ -40,6 +40,12 @@ pub struct ParsedFeed {
     /// RSS `<ttl>`, in minutes.
     pub ttl: Option<u32>,
     pub items: Vec<RawItem>,
+    /// The WebSub hubs the feed advertises (`rel="hub"` links, JSON Feed
+    /// `hubs`), absolute, in document order.
+    pub hubs: Vec<String>,
+    /// The feed's own URL as it states it (`rel="self"`, JSON Feed
+    /// `feed_url`): the topic to subscribe to.
+    pub self_link: Option<String>,
 }
 
 /// Why a document could not be read as a feed.

@@ -73,7 +73,26 @@ impl Reader<'_> {
                 .first_text(channel, &[("", "ttl")])
                 .and_then(|t| t.trim().parse().ok()),
             items,
+            hubs: self.rel_links(channel, "hub"),
+            self_link: self.rel_links(channel, "self").into_iter().next(),
         }
+    }
+
+    /// The `href` of each of an element's links whose `rel` names `rel`
+    /// (Atom `<link>`, RSS `<atom:link>`), made absolute.
+    pub(super) fn rel_links(&self, e: &Element, rel: &str) -> Vec<String> {
+        self.doc
+            .children(e)
+            .filter(|c| c.local == "link" && (is_atom(c) || is_rss(c)))
+            .filter(|c| {
+                attr(c, "rel")
+                    .is_some_and(|r| r.split_whitespace().any(|r| r.eq_ignore_ascii_case(rel)))
+            })
+            .filter_map(|c| {
+                let href = attr(c, "href")?.trim();
+                (!href.is_empty()).then(|| xml::join(c.base.as_deref(), href))
+            })
+            .collect()
     }
 
     /// The elements inside the feed's root, in document order.

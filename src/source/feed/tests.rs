@@ -209,3 +209,48 @@ fn html_page_is_named() {
     .unwrap_err();
     assert!(e.to_string().contains("HTML page"), "{e}");
 }
+
+#[test]
+fn websub_hubs_and_self_links_are_read_from_every_dialect() {
+    let atom = parse_str(
+        br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://example.org/">
+<title>A</title><link rel="self" href="/atom.xml"/><link rel="hub" href="https://hub.example/"/>
+<link rel="alternate" href="/"/><link rel="hub" href="hub2"/></feed>"#,
+        None,
+    );
+    assert_eq!(
+        atom.hubs,
+        ["https://hub.example/", "https://example.org/hub2"]
+    );
+    assert_eq!(
+        atom.self_link.as_deref(),
+        Some("https://example.org/atom.xml")
+    );
+    let rss = parse_str(
+        br#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>R</title>
+<link>https://example.org/</link><atom:link rel="hub" href="https://hub.example/"/>
+<atom:link href="https://example.org/rss.xml" rel="self" type="application/rss+xml"/></channel></rss>"#,
+        None,
+    );
+    assert_eq!(rss.hubs, ["https://hub.example/"]);
+    assert_eq!(
+        rss.self_link.as_deref(),
+        Some("https://example.org/rss.xml")
+    );
+    assert_eq!(rss.link.as_deref(), Some("https://example.org/"));
+    let json = parse_str(
+        br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","feed_url":"https://example.org/feed.json",
+"hubs":[{"type":"rssCloud","url":"https://cloud.example/"},{"type":"WebSub","url":"https://hub.example/"}],"items":[]}"#,
+        None,
+    );
+    assert_eq!(json.hubs, ["https://hub.example/"]);
+    assert_eq!(
+        json.self_link.as_deref(),
+        Some("https://example.org/feed.json")
+    );
+    let none = parse_str(
+        b"<rss version=\"2.0\"><channel><title>N</title></channel></rss>",
+        None,
+    );
+    assert!(none.hubs.is_empty() && none.self_link.is_none());
+}
