@@ -182,3 +182,32 @@ fn what_a_fetch_would_trip_on_is_refused_up_front() {
         ["t.toml:1:1: source: no [[source]]: a config needs at least one source to fetch"]
     );
 }
+
+#[test]
+fn websub_subscribing_needs_a_base_url_and_polls_daily_by_default() {
+    let source = "[[source]]\nid = \"n\"\nkind = \"files\"\npath = \"a\"\n";
+    let errs = errors(&format!("[server]\nwebsub_subscribe = true\n\n{source}"));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("t.toml:2:20: server.websub_subscribe: needs server.base_url"),
+        "{errs:?}"
+    );
+    let c = Config::parse(
+        "t.toml",
+        &format!(
+            "[server]\nbase_url = \"https://feeds.example/\"\nwebsub_subscribe = true\n\n{source}"
+        ),
+    )
+    .unwrap();
+    assert!(c.server.websub_subscribe);
+    assert_eq!(c.fetch.websub_poll, Duration::from_secs(24 * 3600));
+    let c = Config::parse(
+        "t.toml",
+        &format!("[fetch]\nwebsub_poll = \"6h\"\n\n{source}"),
+    )
+    .unwrap();
+    assert!(!c.server.websub_subscribe);
+    assert_eq!(c.fetch.websub_poll, Duration::from_secs(6 * 3600));
+    let errs = errors(&format!("[fetch]\nwebsub_poll = \"often\"\n\n{source}"));
+    assert!(errs[0].contains("fetch.websub_poll"), "{errs:?}");
+}
