@@ -6,7 +6,9 @@
 //! with no request to the origin, a badly signed one ignored, polling
 //! relaxed while the subscription lives, renewal before the lease ends,
 //! resumption after a restart, a new subscription once the old one
-//! expired, and unsubscription when the source leaves the config.
+//! expired, unsubscription when the source leaves the config, and two
+//! instances on one PostgreSQL asking for one subscription and both taking
+//! its pushes.
 //!
 //! (The publishing side, pings of tidings' own feeds, is `websub`.)
 
@@ -523,4 +525,70 @@ async fn an_expired_subscription_is_asked_for_anew_after_a_restart() {
     })
     .await;
     assert!(!served(&daemon.base).await.contains("Stale secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_store_subscribe_once_and_both_take_pushes() {
+    let db = crate::pg::TestDb::new().await;
+    let s = Setup::new(&[3600], "*/2 * * * * *").await;
+    let port_b = free_port();
+    // The same config (one base_url, as behind a load balancer), each
+    // instance on its own port.
+    let text = s
+        .config
+        .text()
+        .replace("[store]\n", &format!("[store]\nurl = \"{}\"\n", db.url));
+    let config_a = s.dir.path().join("a.toml");
+    let config_b = s.dir.path().join("b.toml");
+    std::fs::write(&config_a, &text).unwrap();
+    std::fs::write(
+        &config_b,
+        text.replace(
+            &format!("listen = \"127.0.0.1:{}\"", s.port),
+            &format!("listen = \"127.0.0.1:{port_b}\""),
+        ),
+    )
+    .unwrap();
+    // The hub leaves the request unverified for now: the source stays
+    // polled (every 2 s) by both instances, and both see its hub.
+    s.hub.state.verify_at_most.store(0, Ordering::SeqCst);
+    let a = Daemon::start(&config_a, s.port, s.dir.path().join("a.log"));
+    let b = Daemon::start(&config_b, port_b, s.dir.path().join("b.log"));
+    let fetched = |d: &Daemon| d.stderr().matches("wire: ").count();
+    wait_for(30, "both instances fetching the source", || async {
+        (fetched(&a) >= 2 && fetched(&b) >= 2).then_some(())
+    })
+    .await;
+    // One subscription was asked for, by one instance.
+    let requests = s.hub.requests();
+    assert_eq!(requests.len(), 1, "{}\n{}", a.stderr(), b.stderr());
+    let sub = requests[0].clone();
+    let asked = |d: &Daemon| d.stderr().matches("subscription requested").count();
+    assert_eq!(asked(&a) + asked(&b), 1);
+    // Verified through the other instance (any instance answers).
+    let callback_b = format!("http://127.0.0.1:{port_b}/websub/wire");
+    assert_eq!(
+        verify(&callback_b, "subscribe", &s.topic, "from-the-hub", 3600).await,
+        (200, "from-the-hub".to_string())
+    );
+    // A push reaching either instance is taken, and both serve it.
+    let pushed = rss(
+        &s.hub.url,
+        &s.topic,
+        &["Harbour opens", "Tram line extended"],
+    );
+    let callback_b = format!("http://127.0.0.1:{port_b}/websub/wire");
+    assert_eq!(
+        push(&callback_b, &pushed, sha256(&sub["secret"], &pushed)).await,
+        202
+    );
+    for daemon in [&a, &b] {
+        wait_for(10, "the pushed item on both instances", || async {
+            served(&daemon.base)
+                .await
+                .contains("Tram line extended")
+                .then_some(())
+        })
+        .await;
+    }
 }
