@@ -1,6 +1,7 @@
 //! What the daemon counts, for `/metrics` in the Prometheus text format:
 //! fetches by source and outcome, fetch durations, items stored, feed
-//! renders, and HTTP requests by route and status. Each event is counted in
+//! renders, HTTP requests by route and status, and content WebSub hubs
+//! pushed, by source and outcome. Each event is counted in
 //! one place, here.
 //!
 //! Depends on nothing inside the crate; `app` records fetches and renders,
@@ -66,6 +67,7 @@ pub struct Metrics {
     items: Family<SourceLabel, Counter>,
     renders: Family<FeedLabel, Counter>,
     http: Family<HttpLabels, Counter>,
+    pushes: Family<FetchLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -110,6 +112,12 @@ impl Metrics {
             "HTTP requests by route and status",
             http.clone(),
         );
+        let pushes = Family::<FetchLabels, Counter>::default();
+        registry.register(
+            "websub_pushes",
+            "Content WebSub hubs pushed, by source and outcome (accepted, or ignored: a signature that does not match, or unreadable content)",
+            pushes.clone(),
+        );
         Metrics {
             registry,
             fetches,
@@ -117,6 +125,7 @@ impl Metrics {
             items,
             renders,
             http,
+            pushes,
         }
     }
 
@@ -157,6 +166,22 @@ impl Metrics {
                 status: status.to_string(),
             })
             .inc();
+    }
+
+    /// Counts content a hub pushed for `source` (a configured source: the
+    /// label set stays bounded), and the items it stored.
+    pub fn pushed(&self, source: &str, accepted: bool, stored: usize) {
+        self.pushes
+            .get_or_create(&FetchLabels {
+                source: source.to_string(),
+                outcome: if accepted { "accepted" } else { "ignored" }.to_string(),
+            })
+            .inc();
+        self.items
+            .get_or_create(&SourceLabel {
+                source: source.to_string(),
+            })
+            .inc_by(stored as u64);
     }
 
     /// Everything, in the Prometheus text exposition format.

@@ -579,8 +579,10 @@ impl App {
     /// the challenge) when it confirms one this daemon asked for.
     async fn verify_callback(&self, source: &str, topic: &str, intent: Intent) -> bool {
         let verification = match intent {
+            // Never longer than asked for: a verification is not
+            // authenticated, and a forged one must not stretch a lease.
             Intent::Subscribe { lease_seconds } => Verification::Subscribe {
-                lease_seconds: lease_seconds.unwrap_or(LEASE_ASSUMED).max(1),
+                lease_seconds: lease_seconds.unwrap_or(LEASE_ASSUMED).clamp(1, LEASE_ASKED),
             },
             Intent::Unsubscribe => Verification::Unsubscribe,
             Intent::Denied => Verification::Denied,
@@ -650,6 +652,7 @@ impl App {
             }
         };
         if !signed(&sub.secret, signature, &body) {
+            self.metrics.pushed(&source.id, false, 0);
             warn!(
                 source = source.id,
                 "pushed content ignored: its X-Hub-Signature does not match the subscription's secret"
@@ -690,6 +693,8 @@ impl App {
         drop(slot);
         match written {
             Ok(summary) => {
+                self.metrics
+                    .pushed(&source.id, true, summary.new + summary.updated);
                 info!(
                     source = source.id,
                     new = summary.new,

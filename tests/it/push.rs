@@ -391,6 +391,20 @@ async fn a_verified_subscription_takes_signed_pushes_and_relaxes_polling() {
         (daemon.stderr().matches("pushed content ignored").count() >= 3).then_some(())
     })
     .await;
+    let metrics = http()
+        .get(format!("{}/metrics", daemon.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for counted in [
+        "tidings_websub_pushes_total{source=\"wire\",outcome=\"ignored\"} 3",
+        "tidings_websub_pushes_total{source=\"wire\",outcome=\"accepted\"} 1",
+    ] {
+        assert!(metrics.contains(counted), "{counted} in {metrics}");
+    }
     let after = served(&daemon.base).await;
     assert!(!after.contains("Forged item"), "{after}");
     assert!(after.contains("Ferry back on winter timetable"));
