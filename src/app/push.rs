@@ -355,10 +355,11 @@ impl App {
                 continue;
             }
             if moved && let Some(a) = now_advertised {
-                // The feed moved to another hub or topic: the old one is
-                // told (best effort) and a new subscription, with a new
-                // secret, replaces it.
-                self.send(sub, "unsubscribe", &config.server.base_url).await;
+                // The feed moved to another hub or topic: a new
+                // subscription, with a new secret, replaces the old one,
+                // which is left to lapse (an unsubscription of it could not
+                // be verified: the callback now confirms only the new
+                // topic), and whose pushes no longer match.
                 if let Some(at) = self.subscribe(&sub.source, a, None, now).await {
                     next = next.min(at);
                 }
@@ -557,7 +558,7 @@ impl App {
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
         let config = self.config();
-        if !config.server.websub_subscribe {
+        if !config.server.websub_subscribe || !matches!(source.kind, SourceKind::Feed { .. }) {
             return None;
         }
         let sub = self.store.subscription(&source.id).await.ok()??;

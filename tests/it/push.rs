@@ -350,12 +350,18 @@ async fn a_verified_subscription_takes_signed_pushes_and_relaxes_polling() {
     );
 
     // A push signed with the secret is served at once, with no request to
-    // the origin.
+    // the origin, read as a fetch is: the item already stored is not
+    // stored again, the new one's HTML is sanitized and its link cleaned.
     let pushed = rss(
         &s.hub.url,
         &s.topic,
         &["Harbour opens", "Ferry back on winter timetable"],
-    );
+    )
+    .replace(
+        "<description>About Ferry back on winter timetable.</description>",
+        "<description>&lt;p onclick=\"steal()\"&gt;From Monday.&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description>",
+    )
+    .replace("-30</link>", "-30?utm_source=hub</link>");
     let sent = Instant::now();
     assert_eq!(
         push(&s.callback(), &pushed, sha256(&secret, &pushed)).await,
@@ -371,7 +377,18 @@ async fn a_verified_subscription_takes_signed_pushes_and_relaxes_polling() {
     assert!(took < Duration::from_secs(1), "served after {took:?}");
     assert_eq!(s.origin.requests_to("/wire.xml").len(), polled);
     let feed = served(&daemon.base).await;
-    assert!(feed.contains("Harbour opens"), "{feed}");
+    assert_eq!(
+        feed.matches("<title>Harbour opens</title>").count(),
+        1,
+        "{feed}"
+    );
+    assert!(feed.contains("From Monday."), "{feed}");
+    assert!(
+        !feed.contains("alert(1)") && !feed.contains("steal()"),
+        "{feed}"
+    );
+    assert!(feed.contains("https://wire.example/1-30<"), "{feed}");
+    assert!(!feed.contains("utm_source"), "{feed}");
 
     // Badly signed, unsigned or signed with another secret: acknowledged
     // (W3C WebSub 8.1) but ignored, the feed unchanged.
