@@ -274,6 +274,27 @@ pub(super) async fn wait_until(clock: &Clock, at: DateTime<Utc>, wake: &Notify) 
     }
 }
 
+/// The subscription loop's timing: runs `pass`, which returns when its
+/// next step is due, then waits until then (at most [`PASS`]) or until
+/// woken, and again, until `stop` changes.
+pub(super) async fn run_passes<F, Fut>(
+    clock: Clock,
+    wake: &Notify,
+    stop: &mut watch::Receiver<bool>,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = DateTime<Utc>>,
+{
+    loop {
+        let next = pass().await;
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = wait_until(&clock, next.min(later(clock.now(), PASS)), wake) => {}
+        }
+    }
+}
+
 /// The callback URL of a source's subscription.
 fn callback(base_url: &str, source: &str) -> String {
     format!("{base_url}/websub/{source}")
@@ -289,14 +310,11 @@ impl App {
     /// the next step is due (at most [`PASS`]) or something changes. On
     /// stop, this instance's holds are given up.
     pub(super) async fn push_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        loop {
-            let next = self.push_pass().await;
-            let clock = self.push.clock;
-            tokio::select! {
-                _ = stop.changed() => break,
-                _ = wait_until(&clock, next.min(later(clock.now(), PASS)), &self.push.wake) => {}
-            }
-        }
+        let app = &*self;
+        run_passes(app.push.clock, &app.push.wake, &mut stop, || {
+            app.push_pass()
+        })
+        .await;
         if let Err(e) = self
             .store
             .release_subscriptions(&self.scheduler.instance)
@@ -863,5 +881,58 @@ mod tests {
         // A wake-up (something changed) ends the wait early.
         wake.notify_one();
         assert!(wait_until(&clock, later(clock.now(), PASS), &wake).await);
+    }
+
+    /// The loop itself on tokio's paused clock, over 30 days: with every
+    /// renewal verified at once, a ten-day lease is renewed at day 9, 18
+    /// and 27, to the millisecond; with none verified, the renewal is sent
+    /// again every hour until the lease ends.
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_renews_each_lease_at_ninety_percent() {
+        use std::cell::RefCell;
+        const DAY: i64 = 24 * 3600;
+        let clock = Clock::new();
+        let wake = Notify::new();
+        let start = clock.now();
+        let lease = 10 * 24 * 3600;
+        for verified in [true, false] {
+            let sub = RefCell::new(active(&clock, lease));
+            let sent = RefCell::new(Vec::new());
+            let (stop_tx, mut stop) = watch::channel(false);
+            let began = clock.now();
+            let pass = || async {
+                let now = clock.now();
+                let mut sub = sub.borrow_mut();
+                if next_step(&sub) <= now {
+                    sent.borrow_mut().push((now - began).num_milliseconds());
+                    sub.requested = now;
+                    if verified {
+                        sub.expires = Some(now + chrono::Duration::seconds(i64::from(lease)));
+                    }
+                }
+                let done = if verified {
+                    sent.borrow().len() == 3
+                } else {
+                    sub.expires.is_some_and(|e| e <= now)
+                };
+                if done {
+                    let _ = stop_tx.send(true);
+                }
+                next_step(&sub)
+            };
+            run_passes(clock, &wake, &mut stop, pass).await;
+            let sent = sent.into_inner();
+            let expected: Vec<i64> = if verified {
+                vec![9 * DAY * 1000, 18 * DAY * 1000, 27 * DAY * 1000]
+            } else {
+                (0..=24).map(|h| (9 * DAY + h * 3600) * 1000).collect()
+            };
+            assert_eq!(sent.len(), expected.len(), "{sent:?}");
+            for (at, want) in sent.iter().zip(&expected) {
+                // Timers fire on whole milliseconds.
+                assert!((*at - want).abs() <= 2, "sent at {at} ms, due at {want} ms");
+            }
+        }
+        assert!(clock.now() - start >= chrono::Duration::days(37));
     }
 }
