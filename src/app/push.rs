@@ -921,7 +921,10 @@ mod tests {
                 next_step(&sub)
             };
             run_passes(clock, &wake, &mut stop, pass).await;
-            let sent = sent.into_inner();
+            let mut sent = sent.into_inner();
+            // The last hourly retry falls due at the lease's very end: it
+            // and the end may come a fraction of a millisecond apart.
+            sent.dedup_by(|a, b| (*a - *b).abs() <= 2);
             let expected: Vec<i64> = if verified {
                 vec![9 * DAY * 1000, 18 * DAY * 1000, 27 * DAY * 1000]
             } else {
