@@ -76,6 +76,8 @@ pub fn record(
             items,
         },
         max_items: u32::MAX,
+        warning: None,
+        health_changed: false,
     }
 }
 
@@ -97,6 +99,7 @@ pub async fn render_feed(
         exclude: Vec::new(),
         dedupe: false,
         content: ContentMode::Full,
+        error_items: false,
     };
     let items = app::compose::compose(&feed, store.items(sources, limit).await?);
     let meta = FeedMeta {

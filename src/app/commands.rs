@@ -142,6 +142,7 @@ pub async fn fetch(
                     Report {
                         source,
                         result: Err(Failure::Died(why)),
+                        warning: None,
                     },
                 )
             }

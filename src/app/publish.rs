@@ -415,7 +415,30 @@ impl App {
             feed.limit
         };
         let items = self.store.items(&feed.sources, candidates).await?;
-        Ok(compose::compose(feed, items))
+        let items = compose::compose(feed, items);
+        if !feed.error_items {
+            return Ok(items);
+        }
+        let config = self.config();
+        let mut troubles: Vec<Item> = self
+            .store
+            .source_states()
+            .await?
+            .iter()
+            .filter(|s| feed.sources.contains(&s.id))
+            .filter_map(|state| {
+                let source = config.source(&state.id);
+                let name = source
+                    .and_then(|s| s.title.clone())
+                    .or_else(|| state.title.clone().filter(|t| !t.is_empty()))
+                    .unwrap_or_else(|| state.id.clone());
+                let link = source.and_then(|s| s.kind.url()).map(super::public_url);
+                compose::trouble_item(state, &name, link)
+            })
+            .collect();
+        troubles.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
+        troubles.extend(items);
+        Ok(troubles)
     }
 
     pub(super) fn meta(

@@ -10,6 +10,7 @@ mod core;
 mod dialects;
 mod extract;
 mod harden;
+mod health;
 mod hostile;
 mod html;
 mod index;
