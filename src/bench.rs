@@ -110,6 +110,19 @@ pub async fn render_feed(
         ttl_minutes: Some(60),
         hub: None,
         updated: items.iter().map(Item::modified).max().unwrap_or_default(),
+        // As a served merged feed names its sources (provenance).
+        sources: sources
+            .iter()
+            .map(|id| {
+                let r = crate::model::SourceRef {
+                    id: id.clone(),
+                    title: id.clone(),
+                    url: Some(format!("http://127.0.0.1:8081/{id}.xml")),
+                    tags: vec!["bench".into()],
+                };
+                (id.clone(), r)
+            })
+            .collect(),
     };
     let bytes = Format::ALL
         .iter()

@@ -81,6 +81,7 @@ pub fn trouble_item(state: &SourceState, name: &str, link: Option<String>) -> Op
         updated: None,
         categories: Vec::new(),
         enclosures: Vec::new(),
+        also_via: Vec::new(),
     })
 }
 
@@ -201,6 +202,14 @@ fn merge(items: &[Item], keys: &[Keys], cluster: &[usize]) -> Item {
         })
         .unwrap_or(earliest);
     let mut kept = items[earliest].clone();
+    let mut via: Vec<String> = cluster
+        .iter()
+        .map(|&i| items[i].source.clone())
+        .filter(|s| *s != kept.source)
+        .collect();
+    via.sort();
+    via.dedup();
+    kept.also_via = via;
     if keys[richest].richness > keys[earliest].richness {
         let rich = &items[richest];
         kept.summary_html = rich.summary_html.clone();
@@ -454,6 +463,9 @@ mod tests {
         assert_eq!(out[0].link.as_deref(), Some("https://news.example/a"));
         assert_eq!(out[0].published.day(), 2);
         assert_eq!(out[0].content_html.as_deref(), Some(ARTICLE));
+        // Provenance: the copy merged away is named.
+        assert_eq!(out[0].also_via, ["a"]);
+        assert!(out[1].also_via.is_empty());
     }
 
     #[test]

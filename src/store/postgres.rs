@@ -234,6 +234,7 @@ fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
         updated: r.try_get(9)?,
         categories: r.try_get(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 

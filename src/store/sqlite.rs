@@ -225,6 +225,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
         updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
         categories: json_list(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 

@@ -19,6 +19,7 @@ mod merge;
 mod ops;
 mod pg;
 mod polite;
+mod provenance;
 mod scale;
 mod service;
 mod store;
