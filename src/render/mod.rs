@@ -56,6 +56,9 @@ fn carrier_tags<'a>(meta: &'a FeedMeta, item: &'a Item) -> Vec<&'a str> {
     tags
 }
 
+/// RFC 5005's namespace, for `fh:archive`.
+const FH_NS: &str = "http://purl.org/syndication/history/1.0";
+
 /// RFC 3339 in UTC with a `Z` and whole seconds, as Atom and JSON Feed use:
 /// `2017-07-31T12:00:00Z`.
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -119,6 +122,7 @@ mod fixtures {
             hub: Some("https://hub.example.net/".into()),
             updated: Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).unwrap(),
             sources: Default::default(),
+            archive: None,
         }
     }
 
