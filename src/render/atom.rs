@@ -71,7 +71,7 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
 /// One entry. In a merged feed, `source` names the source it came through
 /// (its id, title and links: its own feed on this server, `self`, and
 /// where it lives upstream, `related`), a `via` link each other source that
-/// carried it (dedupe's merged copies), and a category in the `tidings:tag`
+/// carried it (dedupe's merged copies), and a category in the `tag:tidings,2026:tag`
 /// scheme each of their tags.
 fn entry(meta: &FeedMeta, item: &Item) -> Entry {
     let mut links: Vec<Link> = item

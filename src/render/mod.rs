@@ -41,8 +41,8 @@ const UNKNOWN_MIME: &str = "application/octet-stream";
 
 /// The category domain (RSS) and scheme (Atom) naming a source that
 /// carried an item, and the one naming a tag of such a source.
-const SOURCE_SCHEME: &str = "tidings:source";
-const TAG_SCHEME: &str = "tidings:tag";
+const SOURCE_SCHEME: &str = "tag:tidings,2026:source";
+const TAG_SCHEME: &str = "tag:tidings,2026:tag";
 
 /// The tags of every source that carried `item`, each once, in the order
 /// the sources and their tags come.

@@ -82,9 +82,9 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
 
 /// One item. In a merged feed, `source` names the source it came through
 /// (its own feed on this server, and its title), and a `category` in the
-/// `tidings:source` domain names each source that carried it, dedupe's
+/// `tag:tidings,2026:source` domain names each source that carried it, dedupe's
 /// merged copies included (RSS allows one `source`), with their tags in
-/// the `tidings:tag` domain.
+/// the `tag:tidings,2026:tag` domain.
 fn item(meta: &FeedMeta, item: &Item) -> RssItem {
     // A guid is a permalink only when it is the item's own URL; every other
     // id is made globally unique, since a merged feed mixes sources.
