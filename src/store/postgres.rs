@@ -263,91 +263,59 @@ async fn upsert_items(
     items: &[Item],
 ) -> Result<SaveSummary, tokio_postgres::Error> {
     let mut summary = SaveSummary::default();
-    let existing = tx
-        .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
-        .await?;
-    // A tombstone listed again is marked seen (see `cap_items`).
-    let tombstone = tx
-        .prepare_cached("UPDATE pruned SET seen = $3 WHERE source = $1 AND id = $2")
-        .await?;
-    let insert = tx
+    // `store::plan` in one statement: a tombstone listed again is marked
+    // seen and stops the insert (see `cap_items`); a changed hash updates
+    // in place, an undated item keeping its first date; an unchanged one
+    // returns no row. `xmax = 0` tells an insert from an update.
+    let upsert = tx
         .prepare_cached(
-            "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .await?;
-    let update = tx
-        .prepare_cached(
-            "UPDATE items SET link = $3, title = $4, authors = $5, summary_html = $6, content_html = $7, published = $8, dated = $9, updated = $10, categories = $11, enclosures = $12, hash = $13
-             WHERE source = $1 AND id = $2",
+            "WITH tomb AS (
+                UPDATE pruned SET seen = $13 WHERE source = $1 AND id = $2
+                  AND NOT EXISTS (SELECT 1 FROM items WHERE source = $1 AND id = $2)
+                RETURNING 1
+             )
+             INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, $7::text, $8::timestamptz, $9::bool, $10::timestamptz, $11::text[], $12::text, $13::timestamptz, $14::text
+             WHERE NOT EXISTS (SELECT 1 FROM tomb)
+             ON CONFLICT (source, id) DO UPDATE SET
+               link = excluded.link, title = excluded.title, authors = excluded.authors,
+               summary_html = excluded.summary_html, content_html = excluded.content_html,
+               published = CASE WHEN excluded.dated THEN excluded.published ELSE items.published END,
+               dated = excluded.dated OR items.dated,
+               updated = COALESCE(excluded.updated, excluded.first_seen),
+               categories = excluded.categories, enclosures = excluded.enclosures, hash = excluded.hash
+             WHERE items.hash <> excluded.hash
+             RETURNING (xmax = 0)",
         )
         .await?;
     for item in items {
         let hash = content_hash(item);
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
-        let pruned = old.is_none()
-            && tx
-                .execute(&tombstone, &[&item.source, &item.id, &at])
-                .await?
-                > 0;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if pruned => summary.unchanged += 1,
-            None => {
-                tx.execute(
-                    &insert,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &item.published,
-                        &item.dated,
-                        &item.updated,
-                        &item.categories,
-                        &enclosures,
-                        &at,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.new += 1;
-            }
-            Some(row) if row.try_get::<_, String>(0)? == hash => summary.unchanged += 1,
-            Some(row) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated): (DateTime<Utc>, bool) = if item.dated {
-                    (item.published, true)
-                } else {
-                    (row.try_get(1)?, row.try_get(2)?)
-                };
-                let updated = item.updated.unwrap_or(at);
-                tx.execute(
-                    &update,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &published,
-                        &dated,
-                        &updated,
-                        &item.categories,
-                        &enclosures,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.updated += 1;
-            }
+        let row = tx
+            .query_opt(
+                &upsert,
+                &[
+                    &item.source,
+                    &item.id,
+                    &item.link,
+                    &item.title,
+                    &item.authors,
+                    &item.summary_html,
+                    &item.content_html,
+                    &item.published,
+                    &item.dated,
+                    &item.updated,
+                    &item.categories,
+                    &enclosures,
+                    &at,
+                    &hash,
+                ],
+            )
+            .await?;
+        match row.map(|r| r.try_get::<_, bool>(0)).transpose()? {
+            None => summary.unchanged += 1,
+            Some(true) => summary.new += 1,
+            Some(false) => summary.updated += 1,
         }
     }
     Ok(summary)

@@ -4,7 +4,7 @@
 
 use super::{
     ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
-    SourceState, Store, StoreError, content_hash,
+    SourceState, Store, StoreError, Stored, Upsert, content_hash, plan,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -252,7 +252,6 @@ fn upsert_items(
     let mut summary = SaveSummary::default();
     let mut existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
-    // A tombstone listed again is marked seen (see `cap_items`).
     let mut tombstone =
         tx.prepare_cached("UPDATE pruned SET seen = ?3 WHERE source = ?1 AND id = ?2")?;
     let mut insert = tx.prepare_cached(
@@ -268,17 +267,21 @@ fn upsert_items(
         let authors = serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into());
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old: Option<(String, i64, bool)> = existing
+        let stored = existing
             .query_row(params![item.source, item.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok(Stored {
+                    hash: r.get(0)?,
+                    published: from_ms(r.get(1)?),
+                    dated: r.get(2)?,
+                })
             })
             .optional()?;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if tombstone.execute(params![item.source, item.id, ms(at)])? > 0 => {
-                summary.unchanged += 1;
-            }
-            None => {
+        // A tombstone listed again is marked seen (see `cap_items`).
+        let tombstoned =
+            stored.is_none() && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
+        match plan(item, &hash, at, stored, tombstoned) {
+            Upsert::Unchanged => summary.unchanged += 1,
+            Upsert::Insert => {
                 insert.execute(params![
                     item.source,
                     item.id,
@@ -297,16 +300,11 @@ fn upsert_items(
                 ])?;
                 summary.new += 1;
             }
-            Some((old_hash, _, _)) if old_hash == hash => summary.unchanged += 1,
-            Some((_, old_published, old_dated)) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated) = if item.dated {
-                    (ms(item.published), true)
-                } else {
-                    (old_published, old_dated)
-                };
-                let updated = item.updated.map(ms).unwrap_or(ms(at));
+            Upsert::Update {
+                published,
+                dated,
+                updated,
+            } => {
                 update.execute(params![
                     item.source,
                     item.id,
@@ -315,9 +313,9 @@ fn upsert_items(
                     authors,
                     item.summary_html,
                     item.content_html,
-                    published,
+                    ms(published),
                     dated,
-                    updated,
+                    ms(updated),
                     categories,
                     enclosures,
                     hash
