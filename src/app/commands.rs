@@ -192,6 +192,16 @@ pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
                     .and_then(|s| s.last_error.clone())
                     .unwrap_or_default()
             };
+            // The feed autodiscovery found on the source's page.
+            let via = state
+                .as_ref()
+                .filter(|s| s.config_url == config_url)
+                .and_then(|s| s.feed_url.as_deref());
+            let note = match via {
+                Some(feed) if note.is_empty() => format!("via {feed}"),
+                Some(feed) => format!("via {feed}; {note}"),
+                None => note,
+            };
             SourceRow {
                 id: source.id.clone(),
                 kind: source.kind.name(),

@@ -39,6 +39,7 @@ use tracing::warn;
 mod commands;
 pub(crate) mod compose;
 mod daemon;
+mod discover;
 mod ingest;
 mod publish;
 mod scheduler;
@@ -58,6 +59,7 @@ pub use commands::{
     sources,
 };
 pub use daemon::{Control, run};
+pub use discover::{Discovery, Found, discover};
 
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,12 @@ pub enum AppError {
     /// `tidings preview` could not read the source: its id and why.
     #[error("{0}")]
     Preview(String, #[source] ReadError),
+    /// `tidings discover` could not fetch the page.
+    #[error("cannot fetch {0}")]
+    Discover(String, #[source] fetch::FetchError),
+    /// `tidings discover` found no feed at the URL: where, and why not.
+    #[error("no feed found at {0}: {1}")]
+    NoFeed(String, String),
 }
 
 /// How one fetch of one source went, as `tidings fetch` prints it.

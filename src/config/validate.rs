@@ -691,3 +691,17 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     (line, column)
 }
+
+impl Fetch {
+    /// The `[fetch]` section of a config that leaves it out: what a command
+    /// run without a config (`tidings discover`) fetches with.
+    pub fn defaults() -> Fetch {
+        let mut v = Validator {
+            file: String::new(),
+            text: "",
+            errors: Vec::new(),
+        };
+        let server = v.server(RawServer::default());
+        v.fetch(RawFetch::default(), &server)
+    }
+}

@@ -86,6 +86,9 @@ pub struct SourceState {
     pub consecutive_errors: u32,
     pub next_due: Option<DateTime<Utc>>,
     pub items: u64,
+    /// The feed an HTML page at `url` advertises, found by autodiscovery:
+    /// fetched instead of the page until it stops answering a feed.
+    pub feed_url: Option<String>,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -110,6 +113,8 @@ pub struct Location {
     pub redirect_to: Option<String>,
     pub redirect_streak: u32,
     pub gone: bool,
+    /// See [`SourceState::feed_url`].
+    pub feed_url: Option<String>,
 }
 
 /// The validators of one article page, so it is fetched again only when it

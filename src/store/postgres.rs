@@ -85,6 +85,8 @@ CREATE TABLE IF NOT EXISTS pruned (
 ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
 "#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS feed_url TEXT;",
 ];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).
@@ -188,7 +190,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.feed_url";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -211,6 +213,7 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_to: r.try_get(12)?,
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
+        feed_url: r.try_get(15)?,
     })
 }
 
@@ -522,7 +525,7 @@ impl Store for PostgresStore {
         .map_err(q)?;
         tx.execute(
             "UPDATE sources SET config_url = $2, url = $3, redirect_to = $4, redirect_streak = $5, gone = $6,
-             lease_holder = NULL, lease_until = NULL WHERE id = $1",
+             feed_url = $7, lease_holder = NULL, lease_until = NULL WHERE id = $1",
             &[
                 &record.source,
                 &loc.config_url,
@@ -530,6 +533,7 @@ impl Store for PostgresStore {
                 &loc.redirect_to,
                 &to_i32(loc.redirect_streak),
                 &loc.gone,
+                &loc.feed_url,
             ],
         )
         .await

@@ -96,6 +96,8 @@ DROP TABLE pruned;
 ALTER TABLE pruned_seen RENAME TO pruned;
 CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
 "#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN feed_url TEXT;",
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -179,7 +181,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.feed_url";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -198,6 +200,7 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         redirect_to: r.get(12)?,
         redirect_streak: r.get(13)?,
         gone: r.get(14)?,
+        feed_url: r.get(15)?,
     })
 }
 
@@ -476,8 +479,8 @@ impl Store for SqliteStore {
             exec(
                 &tx,
                 "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
-                 lease_holder = NULL, lease_until = NULL WHERE id = ?1",
-                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
+                 feed_url = ?7, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url],
             )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {

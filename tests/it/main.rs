@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod core;
 mod dialects;
+mod discovery;
 mod extract;
 mod harden;
 mod hostile;

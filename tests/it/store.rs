@@ -435,6 +435,22 @@ async fn page_validators_are_kept_per_source(f: Fixture) {
     assert!(store.page_validators("other").await.unwrap().is_empty());
 }
 
+async fn a_discovered_feed_is_kept_across_a_reopen(f: Fixture) {
+    let mut record = fetched(vec![item("a", "x", 10)], 1000);
+    record.location.feed_url = Some("https://example.org/feed.xml".into());
+    f.store.record_fetch(record).await.unwrap();
+    let reopened = f.reopen().await;
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url.as_deref(), Some("https://example.org/feed.xml"));
+    // A fetch of the page that found none clears it.
+    reopened
+        .record_fetch(fetched(vec![item("a", "x", 10)], 2000))
+        .await
+        .unwrap();
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url, None);
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -469,4 +485,5 @@ on_every_backend!(
     changes_are_versioned,
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
+    a_discovered_feed_is_kept_across_a_reopen,
 );
