@@ -76,6 +76,8 @@ pub fn record(
             items,
         },
         max_items: u32::MAX,
+        interval: None,
+        keep_polls: 0,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::extract;
 use crate::model::Item;
 use crate::normalize;
 use crate::opml::{self, Outline};
+use crate::schedule::adaptive;
 use crate::store::{self, FetchOutcome, SourceState};
 use chrono::Utc;
 
@@ -205,7 +206,11 @@ pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
             SourceRow {
                 id: source.id.clone(),
                 kind: source.kind.name(),
-                schedule: source.schedule.to_string(),
+                schedule: match (source.adaptive, state.as_ref().and_then(|s| s.interval)) {
+                    (true, Some(every)) => format!("adaptive {}", adaptive::show(every)),
+                    (true, None) => "adaptive".to_string(),
+                    (false, _) => source.schedule.to_string(),
+                },
                 state,
                 note,
             }

@@ -22,7 +22,8 @@
 //! serves what changed (marks, the renderer, on-demand feeds, feed
 //! metadata, WebSub pings, Cache-Control). Besides: `compose` (a merged
 //! feed's items), `daemon` (`tidings run` as a service: supervision,
-//! reload, systemd) and `commands` (the one-shot commands).
+//! reload, systemd), `commands` (the one-shot commands), `discover` (feed
+//! autodiscovery) and `adaptive` (the interval of `schedule = "adaptive"`).
 
 use crate::config::{Config, Source};
 use crate::extract::ExtractError;
@@ -36,6 +37,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tracing::warn;
 
+mod adaptive;
 mod commands;
 pub(crate) mod compose;
 mod daemon;
@@ -315,11 +317,12 @@ impl App {
         };
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
+        let (timing, interval) = self.timing(source, now, &outcome).await;
         let next_due = match &outcome {
             FetchOutcome::Failed { .. } => {
                 let errors = state.map_or(0, |s| s.consecutive_errors) + 1;
                 schedule::after_failure(
-                    &source.schedule,
+                    &timing,
                     &source.id,
                     now,
                     errors,
@@ -332,7 +335,7 @@ impl App {
             // saw 2.3 s between fetches of a 5 s source when counted from
             // the due time).
             _ => schedule::after_success(
-                &source.schedule,
+                &timing,
                 &source.id,
                 Utc::now().max(now),
                 fresh_for.map(to_chrono),
@@ -364,6 +367,8 @@ impl App {
             location,
             outcome,
             max_items: u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX),
+            interval,
+            keep_polls: if source.adaptive { adaptive::KEEP } else { 0 },
         };
         self.scheduler.set_due(&source.id, next_due);
         let result = match (self.store.record_fetch(record).await, failed) {

@@ -89,6 +89,16 @@ pub struct SourceState {
     /// The feed an HTML page at `url` advertises, found by autodiscovery:
     /// fetched instead of the page until it stops answering a feed.
     pub feed_url: Option<String>,
+    /// The interval `schedule = "adaptive"` chose at the last fetch.
+    pub interval: Option<chrono::Duration>,
+}
+
+/// One poll in a source's history, for `schedule = "adaptive"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polled {
+    pub at: DateTime<Utc>,
+    /// Items the poll stored for the first time (0 for a `304`).
+    pub new_items: u32,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -103,6 +113,14 @@ pub struct FetchRecord {
     /// max_items`): the oldest beyond it are pruned, their ids kept as
     /// tombstones (see [`cap_fetch`]).
     pub max_items: u32,
+    /// The interval an adaptive schedule chose for the next fetch, kept to
+    /// be shown; `None` for a fixed schedule.
+    pub interval: Option<chrono::Duration>,
+    /// How many polls of the source's history to keep ([`Store::polls`]):
+    /// a fetch that answered (not a failed one) is one, with its count of
+    /// new items; the oldest beyond go. 0 records none (a fixed schedule
+    /// needs no history).
+    pub keep_polls: u32,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).
@@ -266,6 +284,10 @@ pub trait Store: Send + Sync {
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The source's newest `limit` recorded polls, oldest first (see
+    /// [`FetchRecord::keep_polls`]).
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;

@@ -86,6 +86,8 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
             items,
         },
         max_items: 5000,
+        interval: None,
+        keep_polls: 0,
     }
 }
 
@@ -143,6 +145,8 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
                 error: "HTTP 500".into(),
             },
             max_items: 5000,
+            interval: None,
+            keep_polls: 0,
         })
         .await
         .unwrap();
@@ -451,6 +455,48 @@ async fn a_discovered_feed_is_kept_across_a_reopen(f: Fixture) {
     assert_eq!(st.feed_url, None);
 }
 
+async fn polls_and_the_learned_interval_are_kept_and_bounded(f: Fixture) {
+    let poll = |secs: i64, items: Vec<Item>| {
+        let mut record = fetched(items, secs);
+        record.keep_polls = 3;
+        record.interval = Some(chrono::Duration::minutes(42));
+        record
+    };
+    f.store
+        .record_fetch(poll(1000, vec![item("a", "x", 10), item("b", "y", 10)]))
+        .await
+        .unwrap();
+    f.store
+        .record_fetch(poll(2000, vec![item("a", "x", 10), item("c", "z", 10)]))
+        .await
+        .unwrap();
+    let mut not_modified = poll(3000, Vec::new());
+    not_modified.outcome = FetchOutcome::NotModified;
+    f.store.record_fetch(not_modified).await.unwrap();
+    // A failure is no poll.
+    let mut failed = poll(3500, Vec::new());
+    failed.outcome = FetchOutcome::Failed {
+        error: "HTTP 500".into(),
+    };
+    f.store.record_fetch(failed).await.unwrap();
+    f.store
+        .record_fetch(poll(4000, vec![item("d", "w", 10)]))
+        .await
+        .unwrap();
+    let reopened = f.reopen().await;
+    let polls = reopened.polls("s", 10).await.unwrap();
+    // The oldest beyond `keep_polls` went; oldest first; new items counted.
+    let seen: Vec<(i64, u32)> = polls
+        .iter()
+        .map(|p| (p.at.timestamp(), p.new_items))
+        .collect();
+    assert_eq!(seen, [(2000, 1), (3000, 0), (4000, 1)]);
+    assert_eq!(reopened.polls("s", 1).await.unwrap().len(), 1);
+    assert!(reopened.polls("other", 10).await.unwrap().is_empty());
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.interval, Some(chrono::Duration::minutes(42)));
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -486,4 +532,5 @@ on_every_backend!(
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
     a_discovered_feed_is_kept_across_a_reopen,
+    polls_and_the_learned_interval_are_kept_and_bounded,
 );
