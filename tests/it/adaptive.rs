@@ -120,11 +120,11 @@ async fn the_interval_shrinks_for_an_active_source_and_grows_for_a_quiet_one() {
         "{busy_due}"
     );
 
-    // Twelve hours of polls that brought nothing: the quiet source backs
-    // off, to the upper bound.
+    // A day of polls that brought nothing: the quiet source backs off, to
+    // the upper bound.
     let (quiet_before, _) = row(cfg, "quiet");
     assert_eq!(quiet_before, "adaptive 15m");
-    age_polls(&dir.path().join("state"), "quiet", 12);
+    age_polls(&dir.path().join("state"), "quiet", 24);
     let (code, out, err) = tidings(&["fetch", "-c", cfg, "quiet"]);
     assert_eq!(code, 0, "{out}{err}");
     let (quiet, quiet_due) = row(cfg, "quiet");
@@ -134,14 +134,14 @@ async fn the_interval_shrinks_for_an_active_source_and_grows_for_a_quiet_one() {
         "{quiet_due}"
     );
 
-    // Halfway: six hours of silence after a busy spell gives an interval
-    // between the bounds.
+    // Between the bounds: six hours of silence after a busy spell backs
+    // off to a tenth of them.
     age_polls(&dir.path().join("state"), "busy", 6);
     let (code, out, err) = tidings(&["fetch", "-c", cfg, "busy"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("busy: unchanged"), "{out}");
     let (busy, _) = row(cfg, "busy");
-    assert_eq!(busy, "adaptive 3h", "half the six quiet hours");
+    assert_eq!(busy, "adaptive 36m");
 }
 
 #[test]
