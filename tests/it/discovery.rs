@@ -125,9 +125,27 @@ async fn the_first_of_several_alternates_wins_and_base_href_counts() {
     let cfg = Config::new(dir.path(), free_port())
         .feed_source("harbour", &origin.url("site/index.html"))
         .write();
-    let (code, out, err) = fetch_lines(cfg.to_str().unwrap());
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("harbour: new 1"), "{out}");
+    // The choice is logged.
+    let out = Command::new(bin())
+        .args(["fetch", "-c", cfg.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("harbour: new 1"), "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "{} is an HTML page; using the feed it advertises: {}",
+            origin.url("site/index.html"),
+            origin.url("static/feed.json")
+        )),
+        "{stderr}"
+    );
     assert_eq!(origin.requests_to("/static/feed.json").len(), 1);
     assert!(origin.requests_to("/rss.xml").is_empty());
     assert!(origin.requests_to("/atom.xml").is_empty());
