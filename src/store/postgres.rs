@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS pruned (
 ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
 "#,
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS troubled_since TIMESTAMPTZ;",
     // The feed an HTML page advertises (autodiscovery).
     "ALTER TABLE sources ADD COLUMN IF NOT EXISTS feed_url TEXT;",
     // The poll history of adaptive schedules, and the interval they chose.
@@ -200,7 +201,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.feed_url, s.interval_ms";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -223,9 +224,10 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_to: r.try_get(12)?,
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
-        feed_url: r.try_get(15)?,
+        troubled_since: r.try_get(15)?,
+        feed_url: r.try_get(16)?,
         interval: r
-            .try_get::<_, Option<i64>>(16)?
+            .try_get::<_, Option<i64>>(17)?
             .map(chrono::Duration::milliseconds),
     })
 }
@@ -248,6 +250,7 @@ fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
         updated: r.try_get(9)?,
         categories: r.try_get(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 
@@ -583,9 +586,11 @@ impl Store for PostgresStore {
                 }
                 tx.execute(
                     "UPDATE sources SET etag = $2, last_modified = $3, title = COALESCE($4, title),
-                     last_fetch = $5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $6
+                     last_fetch = $5, last_outcome = CASE WHEN $7::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $7,
+                     troubled_since = CASE WHEN $7::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $5) END,
+                     consecutive_errors = 0, next_due = $6
                      WHERE id = $1",
-                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due],
+                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -593,9 +598,11 @@ impl Store for PostgresStore {
             }
             FetchOutcome::NotModified => {
                 tx.execute(
-                    "UPDATE sources SET last_fetch = $2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $3
+                    "UPDATE sources SET last_fetch = $2, last_outcome = CASE WHEN $4::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $4,
+                     troubled_since = CASE WHEN $4::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $2) END,
+                     consecutive_errors = 0, next_due = $3
                      WHERE id = $1",
-                    &[&record.source, &record.at, &record.next_due],
+                    &[&record.source, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -604,6 +611,7 @@ impl Store for PostgresStore {
             FetchOutcome::Failed { error } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = $2, last_outcome = 'error', last_error = $3,
+                     troubled_since = COALESCE(troubled_since, $2),
                      consecutive_errors = consecutive_errors + 1, next_due = $4
                      WHERE id = $1",
                     &[&record.source, &record.at, error, &record.next_due],
@@ -634,7 +642,7 @@ impl Store for PostgresStore {
             .await
             .map_err(q)?;
         }
-        if summary.changed() {
+        if summary.changed() || record.health_changed {
             // Last, so the counter's lock is held only until the commit.
             bump(&tx, std::slice::from_ref(&record.source))
                 .await
