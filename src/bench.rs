@@ -102,6 +102,7 @@ pub async fn render_feed(
         dedupe: false,
         content: ContentMode::Full,
         error_items: false,
+        archive_page: 0,
     };
     let items = app::compose::compose(&feed, store.items(sources, limit).await?);
     let meta = FeedMeta {
@@ -125,6 +126,7 @@ pub async fn render_feed(
                 (id.clone(), r)
             })
             .collect(),
+        archive: None,
     };
     let bytes = Format::ALL
         .iter()

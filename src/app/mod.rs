@@ -38,6 +38,7 @@ use std::sync::{Arc, RwLock};
 use tracing::warn;
 
 mod adaptive;
+mod archive;
 mod commands;
 pub(crate) mod compose;
 mod daemon;

@@ -4,6 +4,7 @@
 //! once.
 
 mod adaptive;
+mod archive;
 mod articles;
 mod cli;
 mod common;
