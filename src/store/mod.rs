@@ -90,6 +90,19 @@ pub struct SourceState {
     /// When the source last went from `ok` to `warning` or `error`; `None`
     /// while it is `ok`.
     pub troubled_since: Option<DateTime<Utc>>,
+    /// The feed an HTML page at `url` advertises, found by autodiscovery:
+    /// fetched instead of the page until it stops answering a feed.
+    pub feed_url: Option<String>,
+    /// The interval `schedule = "adaptive"` chose at the last fetch.
+    pub interval: Option<chrono::Duration>,
+}
+
+/// One poll in a source's history, for `schedule = "adaptive"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polled {
+    pub at: DateTime<Utc>,
+    /// Items the poll stored for the first time (0 for a `304`).
+    pub new_items: u32,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -112,6 +125,14 @@ pub struct FetchRecord {
     /// instances re-render its feeds as for changed items, since a feed may
     /// show its health (`error_items`).
     pub health_changed: bool,
+    /// The interval an adaptive schedule chose for the next fetch, kept to
+    /// be shown; `None` for a fixed schedule.
+    pub interval: Option<chrono::Duration>,
+    /// How many polls of the source's history to keep ([`Store::polls`]):
+    /// a fetch that answered (not a failed one) is one, with its count of
+    /// new items; the oldest beyond go. 0 records none (a fixed schedule
+    /// needs no history).
+    pub keep_polls: u32,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).
@@ -122,6 +143,8 @@ pub struct Location {
     pub redirect_to: Option<String>,
     pub redirect_streak: u32,
     pub gone: bool,
+    /// See [`SourceState::feed_url`].
+    pub feed_url: Option<String>,
 }
 
 /// The validators of one article page, so it is fetched again only when it
@@ -379,6 +402,10 @@ pub trait Store: Send + Sync {
 
     /// One frozen archive page.
     async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError>;
+
+    /// The source's newest `limit` recorded polls, oldest first (see
+    /// [`FetchRecord::keep_polls`]).
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;

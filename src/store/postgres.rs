@@ -8,8 +8,8 @@
 //! default `prefer` connect without TLS.
 
 use super::{
-    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
-    SourceState, Store, StoreError, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, content_hash,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -100,6 +100,18 @@ CREATE TABLE IF NOT EXISTS archive_pages (
     json BYTEA NOT NULL,
     PRIMARY KEY (feed, page)
 );
+"#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE IF NOT EXISTS polls (
+    source TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+);
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS interval_ms BIGINT;
 "#,
 ];
 
@@ -204,7 +216,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -228,6 +240,10 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
         troubled_since: r.try_get(15)?,
+        feed_url: r.try_get(16)?,
+        interval: r
+            .try_get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -508,7 +524,7 @@ impl Store for PostgresStore {
         .map_err(q)?;
         tx.execute(
             "UPDATE sources SET config_url = $2, url = $3, redirect_to = $4, redirect_streak = $5, gone = $6,
-             lease_holder = NULL, lease_until = NULL WHERE id = $1",
+             feed_url = $7, interval_ms = $8, lease_holder = NULL, lease_until = NULL WHERE id = $1",
             &[
                 &record.source,
                 &loc.config_url,
@@ -516,6 +532,8 @@ impl Store for PostgresStore {
                 &loc.redirect_to,
                 &to_i32(loc.redirect_streak),
                 &loc.gone,
+                &loc.feed_url,
+                &record.interval.map(|d| d.num_milliseconds()),
             ],
         )
         .await
@@ -586,6 +604,27 @@ impl Store for PostgresStore {
                 SaveSummary::default()
             }
         };
+        if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+            tx.execute(
+                "INSERT INTO polls (source, at, new_items) VALUES ($1, $2, $3)
+                 ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                &[
+                    &record.source,
+                    &record.at,
+                    &i32::try_from(summary.new).unwrap_or(i32::MAX),
+                ],
+            )
+            .await
+            .map_err(q)?;
+            tx.execute(
+                "DELETE FROM polls WHERE source = $1 AND at IN (
+                    SELECT at FROM polls WHERE source = $1 ORDER BY at DESC OFFSET $2
+                 )",
+                &[&record.source, &i64::from(record.keep_polls)],
+            )
+            .await
+            .map_err(q)?;
+        }
         if summary.changed() || record.health_changed {
             // Last, so the counter's lock is held only until the commit.
             bump(&tx, std::slice::from_ref(&record.source))
@@ -851,5 +890,28 @@ impl Store for PostgresStore {
         })
         .transpose()
         .map_err(q)
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT at, new_items FROM polls WHERE source = $1 ORDER BY at DESC LIMIT $2",
+                &[&source, &i64::from(limit)],
+            )
+            .await
+            .map_err(q)?;
+        let mut polls = rows
+            .iter()
+            .map(|r| {
+                Ok(Polled {
+                    at: r.try_get(0)?,
+                    new_items: u32::try_from(r.try_get::<_, i32>(1)?).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()
+            .map_err(q)?;
+        polls.reverse();
+        Ok(polls)
     }
 }

@@ -3,8 +3,8 @@
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 
 use super::{
-    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
-    SourceState, Store, StoreError, Stored, Upsert, content_hash, plan,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, Stored, Upsert, content_hash, plan,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -112,6 +112,18 @@ CREATE TABLE archive_pages (
     PRIMARY KEY (feed, page)
 ) WITHOUT ROWID;
 "#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE polls (
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+) WITHOUT ROWID;
+ALTER TABLE sources ADD COLUMN interval_ms INTEGER;
+"#,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -195,7 +207,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -215,6 +227,10 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         redirect_streak: r.get(13)?,
         gone: r.get(14)?,
         troubled_since: r.get::<_, Option<i64>>(15)?.map(from_ms),
+        feed_url: r.get(16)?,
+        interval: r
+            .get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -492,8 +508,9 @@ impl Store for SqliteStore {
             exec(
                 &tx,
                 "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
-                 lease_holder = NULL, lease_until = NULL WHERE id = ?1",
-                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
+                 feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
+                    record.interval.map(|d| d.num_milliseconds())],
             )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {
@@ -555,6 +572,21 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
             };
+            if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+                exec(
+                    &tx,
+                    "INSERT INTO polls (source, at, new_items) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                    params![record.source, ms(record.at), summary.new as i64],
+                )?;
+                exec(
+                    &tx,
+                    "DELETE FROM polls WHERE source = ?1 AND at IN (
+                        SELECT at FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT -1 OFFSET ?2
+                     )",
+                    params![record.source, record.keep_polls],
+                )?;
+            }
             if summary.changed() || record.health_changed {
                 bump(&tx, std::slice::from_ref(&record.source))?;
             }
@@ -836,6 +868,26 @@ impl Store for SqliteStore {
                 })
             })
             .optional()
+        })
+        .await
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let source = source.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, new_items FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT ?2",
+            )?;
+            let mut polls = st
+                .query_map(params![source, limit], |r| {
+                    Ok(Polled {
+                        at: from_ms(r.get(0)?),
+                        new_items: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            polls.reverse();
+            Ok(polls)
         })
         .await
     }
