@@ -73,6 +73,10 @@ pub struct Item {
     pub updated: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The other sources that carried the same article, which a merged
+    /// feed's dedupe folded into this item, in id order. Made when a feed
+    /// is composed; never stored.
+    pub also_via: Vec<String>,
 }
 
 impl Item {
@@ -138,12 +142,92 @@ pub struct FeedMeta {
     pub hub: Option<String>,
     /// The newest change among the items (Atom `updated`, RSS `lastBuildDate`).
     pub updated: DateTime<Utc>,
+    /// The sources a merged feed's items name as where they came from, by
+    /// id. Empty for a source's own feed: it names no provenance.
+    pub sources: std::collections::BTreeMap<String, SourceRef>,
+    /// RFC 5005 links: set for a merged feed's subscription document and its
+    /// archive pages.
+    pub archive: Option<ArchiveLinks>,
+}
+
+/// How a feed document sits in its feed's archive (RFC 5005).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArchiveLinks {
+    /// The subscription document's path (`feeds/all`), for `current` and
+    /// the pages' URLs.
+    pub current: String,
+    /// This document's page number; `None` for the subscription document.
+    pub page: Option<u64>,
+    /// The page before it (older), `prev-archive`.
+    pub prev: Option<u64>,
+    /// The page after it (newer), `next-archive`.
+    pub next: Option<u64>,
+}
+
+/// A source as a merged feed's items name it: every source that carried an
+/// item (RSS `source` and `category`, Atom `source` and `via` links, JSON
+/// Feed's `_tidings` extension).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceRef {
+    pub id: String,
+    /// The configured title, else the id.
+    pub title: String,
+    /// Where the source lives upstream, shown without secrets; `None` for
+    /// local files.
+    pub url: Option<String>,
+    pub tags: Vec<String>,
 }
 
 impl FeedMeta {
     /// The public URL of the feed in one format: `{base_url}/{path}.{ext}`.
     pub fn url(&self, ext: &str) -> String {
         format!("{}/{}.{}", self.base_url, self.path, ext)
+    }
+
+    /// The public URL of archive page `n` of this feed, in one format.
+    pub fn archive_url(&self, n: u64, ext: &str) -> Option<String> {
+        let a = self.archive.as_ref()?;
+        Some(format!("{}/{}/archive/{n}.{ext}", self.base_url, a.current))
+    }
+
+    /// The RFC 5005 links of this document, as (relation, URL) in one
+    /// format: `current`, `prev-archive`, `next-archive`.
+    pub fn archive_links(&self, ext: &str) -> Vec<(&'static str, String)> {
+        let Some(a) = &self.archive else {
+            return Vec::new();
+        };
+        let mut links = Vec::new();
+        if a.page.is_some() {
+            links.push(("current", format!("{}/{}.{ext}", self.base_url, a.current)));
+        }
+        links.extend(
+            a.prev
+                .and_then(|n| self.archive_url(n, ext))
+                .map(|u| ("prev-archive", u)),
+        );
+        links.extend(
+            a.next
+                .and_then(|n| self.archive_url(n, ext))
+                .map(|u| ("next-archive", u)),
+        );
+        links
+    }
+
+    /// Whether this document is an archive page (`fh:archive`).
+    pub fn is_archive(&self) -> bool {
+        self.archive.as_ref().is_some_and(|a| a.page.is_some())
+    }
+
+    /// The public URL of a source's own feed on this server, in one format.
+    pub fn source_url(&self, id: &str, ext: &str) -> String {
+        format!("{}/sources/{id}.{ext}", self.base_url)
+    }
+
+    /// The sources that carried `item`, its own first, known to this feed.
+    pub fn carriers<'a>(&'a self, item: &'a Item) -> impl Iterator<Item = &'a SourceRef> + 'a {
+        std::iter::once(&item.source)
+            .chain(&item.also_via)
+            .filter_map(|id| self.sources.get(id))
     }
 
     /// The public URL of the server's index page, the feed's HTML alternate.

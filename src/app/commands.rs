@@ -8,6 +8,7 @@ use crate::extract;
 use crate::model::Item;
 use crate::normalize;
 use crate::opml::{self, Outline};
+use crate::schedule::adaptive;
 use crate::store::{self, FetchOutcome, SourceState};
 use chrono::Utc;
 
@@ -142,6 +143,7 @@ pub async fn fetch(
                     Report {
                         source,
                         result: Err(Failure::Died(why)),
+                        warning: None,
                     },
                 )
             }
@@ -192,10 +194,24 @@ pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
                     .and_then(|s| s.last_error.clone())
                     .unwrap_or_default()
             };
+            // The feed autodiscovery found on the source's page.
+            let via = state
+                .as_ref()
+                .filter(|s| s.config_url == config_url)
+                .and_then(|s| s.feed_url.as_deref());
+            let note = match via {
+                Some(feed) if note.is_empty() => format!("via {feed}"),
+                Some(feed) => format!("via {feed}; {note}"),
+                None => note,
+            };
             SourceRow {
                 id: source.id.clone(),
                 kind: source.kind.name(),
-                schedule: source.schedule.to_string(),
+                schedule: match (source.adaptive, state.as_ref().and_then(|s| s.interval)) {
+                    (true, Some(every)) => format!("adaptive {}", adaptive::show(every)),
+                    (true, None) => "adaptive".to_string(),
+                    (false, _) => source.schedule.to_string(),
+                },
                 state,
                 note,
             }
@@ -212,14 +228,8 @@ pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8
         .cloned()
         .ok_or_else(|| AppError::UnknownFeed(feed.to_string()))?;
     let items = app.feed_items(&feed).await?;
-    let meta = app.meta(
-        format!("feeds/{}", feed.id),
-        feed.title.clone(),
-        feed.description.clone(),
-        &feed.sources,
-        &items,
-    );
-    Ok(format.render(&meta, &items))
+    let archived = app.store.archive_head(&feed.id).await?.map(|(n, _)| n);
+    Ok(format.render(&app.feed_meta(&feed, &items, archived), &items))
 }
 
 /// What `tidings extract` prints: the article on one page, normalized as an

@@ -23,9 +23,10 @@
 //! metadata, WebSub pings, Cache-Control); `push` subscribes at the
 //! WebSub hubs sources advertise and reads what they push. Besides: `compose` (a merged
 //! feed's items), `daemon` (`tidings run` as a service: supervision,
-//! reload, systemd) and `commands` (the one-shot commands).
+//! reload, systemd), `commands` (the one-shot commands), `discover` (feed
+//! autodiscovery) and `adaptive` (the interval of `schedule = "adaptive"`).
 
-use crate::config::{Config, Source};
+use crate::config::{Config, Source, SourceKind};
 use crate::extract::ExtractError;
 use crate::fetch;
 use crate::schedule;
@@ -37,9 +38,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tracing::warn;
 
+mod adaptive;
+mod archive;
 mod commands;
 pub(crate) mod compose;
 mod daemon;
+mod discover;
 mod ingest;
 mod publish;
 mod push;
@@ -60,6 +64,7 @@ pub use commands::{
     sources,
 };
 pub use daemon::{Control, run};
+pub use discover::{Discovery, Found, discover};
 
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +87,12 @@ pub enum AppError {
     /// `tidings preview` could not read the source: its id and why.
     #[error("{0}")]
     Preview(String, #[source] ReadError),
+    /// `tidings discover` could not fetch the page.
+    #[error("cannot fetch {0}")]
+    Discover(String, #[source] fetch::FetchError),
+    /// `tidings discover` found no feed at the URL: where, and why not.
+    #[error("no feed found at {0}: {1}")]
+    NoFeed(String, String),
 }
 
 /// How one fetch of one source went, as `tidings fetch` prints it.
@@ -89,6 +100,8 @@ pub enum AppError {
 pub struct Report {
     pub source: String,
     pub result: Result<Fetched, Failure>,
+    /// Read, but something is wrong (see `warning`).
+    pub warning: Option<String>,
 }
 
 /// Why a fetch of a source came to nothing.
@@ -120,6 +133,9 @@ pub enum Fetched {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Ok(_), Some(warning)) = (&self.result, &self.warning) {
+            return write!(f, "{}: warning: {warning}", self.source);
+        }
         match &self.result {
             Ok(Fetched::Saved(s)) if s.changed() => {
                 write!(
@@ -263,6 +279,7 @@ impl App {
         let report = |result| Report {
             source: source.id.clone(),
             result,
+            warning: None,
         };
         let state = match self.store.source_state(&source.id).await {
             Ok(s) => s,
@@ -312,11 +329,12 @@ impl App {
         };
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
+        let (timing, interval) = self.timing(source, now, &outcome).await;
         let next_due = match &outcome {
             FetchOutcome::Failed { .. } => {
                 let errors = state.map_or(0, |s| s.consecutive_errors) + 1;
                 schedule::after_failure(
-                    &source.schedule,
+                    &timing,
                     &source.id,
                     now,
                     errors,
@@ -329,13 +347,27 @@ impl App {
             // saw 2.3 s between fetches of a 5 s source when counted from
             // the due time).
             _ => schedule::after_success(
-                &source.schedule,
+                &timing,
                 &source.id,
                 Utc::now().max(now),
                 fresh_for.map(to_chrono),
             ),
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
+        let warning = warning(source, state, &outcome);
+        if let Some(w) = &warning {
+            warn!(source = source.id, "{w}");
+        }
+        // As the store names it; a source never fetched counts as `ok`.
+        let health = match (&failed, &warning) {
+            (Some(_), _) => "error",
+            (None, Some(_)) => "warning",
+            (None, None) => "ok",
+        };
+        let health_changed = state
+            .and_then(|s| s.last_outcome.as_deref())
+            .unwrap_or("ok")
+            != health;
         if let (Some(old), Some(new)) = (
             state.and_then(|s| s.url.as_deref()),
             location.url.as_deref(),
@@ -361,6 +393,10 @@ impl App {
             location,
             outcome,
             max_items: u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX),
+            warning: warning.clone(),
+            health_changed,
+            interval,
+            keep_polls: if source.adaptive { adaptive::KEEP } else { 0 },
         };
         self.scheduler.set_due(&source.id, next_due);
         let result = match (self.store.record_fetch(record).await, failed) {
@@ -371,6 +407,7 @@ impl App {
         };
         let (counted, stored) = match &result {
             Err(_) => (FetchResult::Error, 0),
+            Ok(_) if warning.is_some() => (FetchResult::Warning, 0),
             Ok(Fetched::NotModified) => (FetchResult::NotModified, 0),
             Ok(Fetched::Saved(s)) if s.changed() => (FetchResult::Changed, s.new + s.updated),
             Ok(Fetched::Saved(_)) => (FetchResult::Unchanged, 0),
@@ -384,11 +421,40 @@ impl App {
         if !changed {
             self.set_refresh(&source.id);
         }
-        self.mark(changed.then_some(source.id.clone()), true);
+        self.mark(
+            (changed || health_changed).then_some(source.id.clone()),
+            true,
+        );
         Report {
             source: source.id.clone(),
             result,
+            warning,
         }
+    }
+}
+
+/// What is wrong with a fetch that read the source: it listed no items
+/// where it had some (a site redesigned past its selectors; a feed
+/// emptied), or, for an `html` listing, any time. The warning holds over
+/// fetches that still list nothing and over `304`s, until items come back.
+fn warning(source: &Source, state: Option<&SourceState>, outcome: &FetchOutcome) -> Option<String> {
+    let held = state
+        .filter(|s| s.last_outcome.as_deref() == Some("warning"))
+        .and_then(|s| s.last_error.clone());
+    match outcome {
+        FetchOutcome::Fetched { items, .. } if items.is_empty() => {
+            if matches!(source.kind, SourceKind::Html { .. }) {
+                Some(
+                    "the listing matched no items: its selectors may no longer fit the page".into(),
+                )
+            } else if let Some(had) = state.map(|s| s.items).filter(|&n| n > 0) {
+                Some(format!("listed no items, where {had} were stored before"))
+            } else {
+                held
+            }
+        }
+        FetchOutcome::NotModified => held,
+        _ => None,
     }
 }
 

@@ -9,7 +9,9 @@
 use super::{App, compose, opml_export, public_url};
 use crate::config::{Config, Feed, SourceKind};
 use crate::fetch;
-use crate::model::{FeedLink, FeedMeta, Headline, Index, Item, SourceHealth};
+use crate::model::{
+    ArchiveLinks, FeedLink, FeedMeta, Headline, Index, Item, SourceHealth, SourceRef,
+};
 use crate::opml;
 use crate::render;
 use crate::serve::{self, Feeds, Put, Rendered};
@@ -373,6 +375,20 @@ impl App {
     pub(super) async fn render_feed(&self, feed: &Feed) {
         let lock = self.render_lock(&format!("feeds/{}", feed.id));
         let _rendering = lock.lock().await;
+        // Pages that filled are frozen first, so the subscription document
+        // links the newest.
+        let archived = match self.archive(feed).await {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(feed = feed.id, "cannot archive: {}", fetch::error_chain(&e));
+                self.store
+                    .archive_head(&feed.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|(n, _)| n)
+            }
+        };
         let items = match self.feed_items(feed).await {
             Ok(items) => items,
             Err(e) => {
@@ -393,14 +409,43 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(feed.id.clone(), headlines);
-        let meta = self.meta(
+        let meta = self.feed_meta(feed, &items, archived);
+        self.publish(meta, items, Hold::InMemory).await;
+    }
+
+    /// A merged feed's subscription document's metadata, naming its sources
+    /// for its items' provenance, and linking the newest page of its
+    /// archive (`archived`).
+    pub(super) fn feed_meta(&self, feed: &Feed, items: &[Item], archived: Option<u64>) -> FeedMeta {
+        let mut meta = self.meta(
             format!("feeds/{}", feed.id),
             feed.title.clone(),
             feed.description.clone(),
             &feed.sources,
-            &items,
+            items,
         );
-        self.publish(meta, items, Hold::InMemory).await;
+        let config = self.config();
+        meta.sources = feed
+            .sources
+            .iter()
+            .filter_map(|id| config.source(id))
+            .map(|s| {
+                let r = SourceRef {
+                    id: s.id.clone(),
+                    title: s.title.clone().unwrap_or_else(|| s.id.clone()),
+                    url: s.kind.url().map(public_url),
+                    tags: s.tags.clone(),
+                };
+                (s.id.clone(), r)
+            })
+            .collect();
+        meta.archive = (feed.archive_page > 0).then(|| ArchiveLinks {
+            current: format!("feeds/{}", feed.id),
+            page: None,
+            prev: archived,
+            next: None,
+        });
+        meta
     }
 
     /// A feed's items, as [`compose::compose`] makes them from its sources'
@@ -415,7 +460,30 @@ impl App {
             feed.limit
         };
         let items = self.store.items(&feed.sources, candidates).await?;
-        Ok(compose::compose(feed, items))
+        let items = compose::compose(feed, items);
+        if !feed.error_items {
+            return Ok(items);
+        }
+        let config = self.config();
+        let mut troubles: Vec<Item> = self
+            .store
+            .source_states()
+            .await?
+            .iter()
+            .filter(|s| feed.sources.contains(&s.id))
+            .filter_map(|state| {
+                let source = config.source(&state.id);
+                let name = source
+                    .and_then(|s| s.title.clone())
+                    .or_else(|| state.title.clone().filter(|t| !t.is_empty()))
+                    .unwrap_or_else(|| state.id.clone());
+                let link = source.and_then(|s| s.kind.url()).map(public_url);
+                compose::trouble_item(state, &name, link)
+            })
+            .collect();
+        troubles.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
+        troubles.extend(items);
+        Ok(troubles)
     }
 
     pub(super) fn meta(
@@ -448,6 +516,8 @@ impl App {
             ttl_minutes: ttl,
             hub: config.server.websub_hub.clone(),
             updated,
+            sources: Default::default(),
+            archive: None,
         }
     }
 

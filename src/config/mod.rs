@@ -68,6 +68,11 @@ pub struct Server {
     /// When set, the index page, `/metrics` and `/opml` answer only
     /// requests with `Authorization: Bearer TOKEN`; feeds stay public.
     pub admin_token: Option<Secret>,
+    /// How long after an item is first stored before it may enter a
+    /// frozen archive page: longer than any fetch takes, so an item of a
+    /// fetch still being written can never land before a page that froze
+    /// meanwhile.
+    pub archive_settle: Duration,
     /// Subscribe at the WebSub hubs that `feed` sources advertise, with
     /// callbacks under `base_url` (which must then be set).
     pub websub_subscribe: bool,
@@ -127,6 +132,10 @@ pub struct Fetch {
     pub max_item: usize,
     /// Items kept per source; the oldest beyond are pruned.
     pub max_items: usize,
+    /// The bounds of `schedule = "adaptive"`: the shortest and the longest
+    /// interval it may learn.
+    pub adaptive_min: Duration,
+    pub adaptive_max: Duration,
     /// How often a source whose hub pushes to a live subscription is still
     /// polled: the safety interval.
     pub websub_poll: Duration,
@@ -146,6 +155,11 @@ pub struct Source {
     pub user_agent: String,
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// `schedule = "adaptive"`: polled at an interval learned from its own
+    /// history, within `[fetch] adaptive_min`/`adaptive_max`; `schedule` is
+    /// then the `[fetch]` default, used where a fixed interval is asked for
+    /// (the feeds' `ttl`).
+    pub adaptive: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +230,11 @@ pub struct Feed {
     pub exclude: Vec<Regex>,
     pub dedupe: bool,
     pub content: ContentMode,
+    /// Each source of the feed that is failing (or listing nothing) shows
+    /// as one item saying so and since when, as RSS-Bridge does.
+    pub error_items: bool,
+    /// Items per RFC 5005 archive page; 0: no archive.
+    pub archive_page: u32,
 }
 
 impl PartialEq for Feed {
@@ -230,6 +249,8 @@ impl PartialEq for Feed {
             && pats(&self.exclude) == pats(&other.exclude)
             && self.dedupe == other.dedupe
             && self.content == other.content
+            && self.error_items == other.error_items
+            && self.archive_page == other.archive_page
     }
 }
 

@@ -15,6 +15,7 @@ pub(super) struct RawServer {
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) header_timeout: Option<Spanned<String>>,
     pub(super) admin_token: Option<Spanned<String>>,
+    pub(super) archive_settle: Option<Spanned<String>>,
     pub(super) websub_subscribe: Option<Spanned<bool>>,
 }
 
@@ -40,6 +41,8 @@ pub(super) struct RawFetch {
     pub(super) proxy: Option<Spanned<String>>,
     pub(super) max_item: Option<Spanned<String>>,
     pub(super) max_items: Option<Spanned<i64>>,
+    pub(super) adaptive_min: Option<Spanned<String>>,
+    pub(super) adaptive_max: Option<Spanned<String>>,
     pub(super) websub_poll: Option<Spanned<String>>,
 }
 
@@ -88,4 +91,7 @@ pub(super) struct RawFeed {
     #[serde(default)]
     pub(super) dedupe: bool,
     pub(super) content: Option<ContentMode>,
+    #[serde(default)]
+    pub(super) error_items: bool,
+    pub(super) archive_page: Option<Spanned<i64>>,
 }

@@ -18,6 +18,9 @@ pub(super) struct Validator<'t> {
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
 
+/// The most items an archive page may hold: pages are rendered whole.
+const MAX_ARCHIVE_PAGE: i64 = 1000;
+
 impl<'t> Validator<'t> {
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
@@ -198,6 +201,9 @@ impl<'t> Validator<'t> {
                 .duration("server.header_timeout", raw.header_timeout.as_ref())
                 .unwrap_or(Duration::from_secs(10)),
             admin_token,
+            archive_settle: self
+                .duration("server.archive_settle", raw.archive_settle.as_ref())
+                .unwrap_or(Duration::from_secs(3600)),
             websub_subscribe,
         }
     }
@@ -236,9 +242,19 @@ impl<'t> Validator<'t> {
     }
 
     fn fetch(&mut self, raw: RawFetch, server: &Server) -> Fetch {
-        let schedule = self
-            .schedule("fetch.schedule", raw.schedule.as_ref())
-            .unwrap_or_else(default_schedule);
+        let schedule = match raw.schedule.as_ref() {
+            Some(s) if s.get_ref().trim() == ADAPTIVE => {
+                self.error(
+                    s.span(),
+                    "fetch.schedule",
+                    "\"adaptive\" is a source's schedule; [fetch].schedule is the cron expression sources default to",
+                );
+                None
+            }
+            other => self.schedule("fetch.schedule", other),
+        }
+        .unwrap_or_else(default_schedule);
+        let (adaptive_min, adaptive_max) = self.adaptive_bounds(&raw);
         let max_body = match raw.max_body {
             Some(m) => match parse_size(m.get_ref()) {
                 Ok(n) => n,
@@ -294,10 +310,61 @@ impl<'t> Validator<'t> {
             proxy,
             max_item,
             max_items: self.count("fetch.max_items", raw.max_items, 5000, 1) as usize,
+            adaptive_min,
+            adaptive_max,
             websub_poll: self
                 .duration("fetch.websub_poll", raw.websub_poll.as_ref())
                 .unwrap_or(Duration::from_secs(24 * 3600)),
         }
+    }
+
+    /// `[fetch] adaptive_min` and `adaptive_max`: each from a minute to a
+    /// day (every computed wait is capped at a day), min no more than max.
+    fn adaptive_bounds(&mut self, raw: &RawFetch) -> (Duration, Duration) {
+        let (day, minute) = (Duration::from_secs(86_400), Duration::from_secs(60));
+        let mut bound = |key: &str, raw: Option<&Spanned<String>>, default: Duration| {
+            let Some(d) = self.duration(key, raw) else {
+                return default;
+            };
+            if (minute..=day).contains(&d) {
+                return d;
+            }
+            if let Some(raw) = raw {
+                self.error(
+                    raw.span(),
+                    key,
+                    format!(
+                        "{:?} is out of range: it must be from 1m to 24h",
+                        raw.get_ref()
+                    ),
+                );
+            }
+            default
+        };
+        let min = bound(
+            "fetch.adaptive_min",
+            raw.adaptive_min.as_ref(),
+            Duration::from_secs(600),
+        );
+        let max = bound("fetch.adaptive_max", raw.adaptive_max.as_ref(), day);
+        if min > max {
+            let at = raw
+                .adaptive_min
+                .as_ref()
+                .or(raw.adaptive_max.as_ref())
+                .map_or(0..0, Spanned::span);
+            self.error(
+                at,
+                "fetch.adaptive_min",
+                format!(
+                    "adaptive_min ({}) is longer than adaptive_max ({})",
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ),
+            );
+            return (min, min);
+        }
+        (min, max)
     }
 
     fn sources(
@@ -402,9 +469,15 @@ impl<'t> Validator<'t> {
                 },
                 _ => None,
             };
-            let schedule = self
-                .schedule(&key("schedule"), raw.schedule.as_ref())
-                .unwrap_or_else(|| fetch.schedule.clone());
+            let adaptive = raw
+                .schedule
+                .as_ref()
+                .is_some_and(|s| s.get_ref().trim() == ADAPTIVE);
+            let schedule = match adaptive {
+                true => None,
+                false => self.schedule(&key("schedule"), raw.schedule.as_ref()),
+            }
+            .unwrap_or_else(|| fetch.schedule.clone());
             let timezone = match &raw.timezone {
                 Some(tz) => match tz.get_ref().parse::<Tz>() {
                     Ok(tz) => tz,
@@ -440,6 +513,7 @@ impl<'t> Validator<'t> {
                     user_agent: raw.user_agent.unwrap_or_else(|| fetch.user_agent.clone()),
                     timeout,
                     headers: raw.headers.into_iter().collect(),
+                    adaptive,
                 });
             }
         }
@@ -523,6 +597,21 @@ impl<'t> Validator<'t> {
                 exclude,
                 dedupe: raw.dedupe,
                 content: raw.content.unwrap_or(ContentMode::Full),
+                error_items: raw.error_items,
+                archive_page: match raw.archive_page {
+                    Some(n) if *n.get_ref() > MAX_ARCHIVE_PAGE => {
+                        self.error(
+                            n.span(),
+                            key("archive_page"),
+                            format!(
+                                "{} is out of range: expected 0 (no archive) to {MAX_ARCHIVE_PAGE} items a page",
+                                n.get_ref()
+                            ),
+                        );
+                        0
+                    }
+                    n => self.count(&key("archive_page"), n, 100, 0),
+                },
             });
         }
         out
@@ -643,6 +732,9 @@ impl<'t> Validator<'t> {
     }
 }
 
+/// A source's `schedule` that asks for an interval learned from its history.
+const ADAPTIVE: &str = "adaptive";
+
 fn default_schedule() -> Schedule {
     DEFAULT_SCHEDULE
         .parse()
@@ -707,4 +799,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     (line, column)
+}
+
+impl Fetch {
+    /// The `[fetch]` section of a config that leaves it out: what a command
+    /// run without a config (`tidings discover`) fetches with.
+    pub fn defaults() -> Fetch {
+        let mut v = Validator {
+            file: String::new(),
+            text: "",
+            errors: Vec::new(),
+        };
+        let server = v.server(RawServer::default());
+        v.fetch(RawFetch::default(), &server)
+    }
 }

@@ -87,12 +87,29 @@ pub struct SourceState {
     /// The source's own title (a feed's channel title), for its feed.
     pub title: Option<String>,
     pub last_fetch: Option<DateTime<Utc>>,
-    /// `ok` or `error`.
+    /// `ok`, `warning` (read, but see [`FetchRecord::warning`]) or `error`.
     pub last_outcome: Option<String>,
+    /// The error or warning text of the last fetch.
     pub last_error: Option<String>,
     pub consecutive_errors: u32,
     pub next_due: Option<DateTime<Utc>>,
     pub items: u64,
+    /// When the source last went from `ok` to `warning` or `error`; `None`
+    /// while it is `ok`.
+    pub troubled_since: Option<DateTime<Utc>>,
+    /// The feed an HTML page at `url` advertises, found by autodiscovery:
+    /// fetched instead of the page until it stops answering a feed.
+    pub feed_url: Option<String>,
+    /// The interval `schedule = "adaptive"` chose at the last fetch.
+    pub interval: Option<chrono::Duration>,
+}
+
+/// One poll in a source's history, for `schedule = "adaptive"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polled {
+    pub at: DateTime<Utc>,
+    /// Items the poll stored for the first time (0 for a `304`).
+    pub new_items: u32,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -107,6 +124,22 @@ pub struct FetchRecord {
     /// max_items`): the oldest beyond it are pruned, their ids kept as
     /// tombstones (see [`cap_fetch`]).
     pub max_items: u32,
+    /// A fetch that read the source but found something wrong (it listed no
+    /// items where it had some): recorded as `warning` with this text. Only
+    /// for `Fetched` and `NotModified` outcomes.
+    pub warning: Option<String>,
+    /// The source's health changed (`ok`, `warning`, `error`): other
+    /// instances re-render its feeds as for changed items, since a feed may
+    /// show its health (`error_items`).
+    pub health_changed: bool,
+    /// The interval an adaptive schedule chose for the next fetch, kept to
+    /// be shown; `None` for a fixed schedule.
+    pub interval: Option<chrono::Duration>,
+    /// How many polls of the source's history to keep ([`Store::polls`]):
+    /// a fetch that answered (not a failed one) is one, with its count of
+    /// new items; the oldest beyond go. 0 records none (a fixed schedule
+    /// needs no history).
+    pub keep_polls: u32,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).
@@ -117,6 +150,8 @@ pub struct Location {
     pub redirect_to: Option<String>,
     pub redirect_streak: u32,
     pub gone: bool,
+    /// See [`SourceState::feed_url`].
+    pub feed_url: Option<String>,
 }
 
 /// The validators of one article page, so it is fetched again only when it
@@ -190,6 +225,62 @@ pub fn tombstone_bound(max_items: u32, listed: usize) -> i64 {
     i64::from(max_items).max(i64::try_from(listed).unwrap_or(i64::MAX))
 }
 
+/// What the store holds of an item a fetch lists again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub hash: String,
+    pub published: DateTime<Utc>,
+    pub dated: bool,
+}
+
+/// What recording one listed item does: the rule both backends follow
+/// (SQLite step by step, PostgreSQL in its one upsert statement, which
+/// the store suite checks against the same cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Upsert {
+    /// New: stored, first seen now.
+    Insert,
+    /// The same as stored, or pruned before (a tombstone: it never comes
+    /// back as new).
+    Unchanged,
+    /// Changed: updated in place. An undated item keeps the date it was
+    /// first seen at; a change the source did not date is dated by this
+    /// fetch.
+    Update {
+        published: DateTime<Utc>,
+        dated: bool,
+        updated: DateTime<Utc>,
+    },
+}
+
+/// The [`Upsert`] for `item`, recorded at `at`, given what is stored of it
+/// and whether a tombstone holds its id.
+pub(crate) fn plan(
+    item: &Item,
+    hash: &str,
+    at: DateTime<Utc>,
+    stored: Option<Stored>,
+    tombstone: bool,
+) -> Upsert {
+    match stored {
+        None if tombstone => Upsert::Unchanged,
+        None => Upsert::Insert,
+        Some(old) if old.hash == hash => Upsert::Unchanged,
+        Some(old) => {
+            let (published, dated) = if item.dated {
+                (item.published, true)
+            } else {
+                (old.published, old.dated)
+            };
+            Upsert::Update {
+                published,
+                dated,
+                updated: item.updated.unwrap_or(at),
+            }
+        }
+    }
+}
+
 /// The sources whose items changed after a version, and the version they
 /// bring the reader up to.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,6 +290,33 @@ pub struct Changes {
     /// Ids of the sources whose items changed (new, updated or pruned), in
     /// id order.
     pub sources: Vec<String>,
+}
+
+/// Where an item stands in a merged feed's archive (RFC 5005): in the
+/// order tidings first stored items, then by date, source and id. New items
+/// are first stored later than any stored item, so the order only grows at
+/// its end, and a full archive page never has to change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchiveKey {
+    pub first_seen: DateTime<Utc>,
+    pub published: DateTime<Utc>,
+    pub source: String,
+    pub id: String,
+}
+
+/// One full archive page of a merged feed, frozen: its bytes in every
+/// format, rendered once and kept, so every instance serves the same bytes
+/// whatever happens to its items later (updates, pruning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePage {
+    pub feed: String,
+    /// 0 for the oldest page.
+    pub page: u64,
+    /// The key of its newest item: the next page starts after it.
+    pub last: ArchiveKey,
+    pub rss: Vec<u8>,
+    pub atom: Vec<u8>,
+    pub json: Vec<u8>,
 }
 
 /// Where a WebSub subscription stands.
@@ -374,6 +492,33 @@ pub trait Store: Send + Sync {
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The items of `sources` in archive order ([`ArchiveKey`]), after
+    /// `after` (from the first when `None`), first stored before `before`,
+    /// at most `limit`.
+    async fn items_in_order(
+        &self,
+        sources: &[String],
+        after: Option<&ArchiveKey>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError>;
+
+    /// The newest frozen archive page of `feed`: its number and its last
+    /// key; `None` before the first.
+    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError>;
+
+    /// Freezes a page unless it is already frozen (another instance may
+    /// have frozen it first: then its bytes stay). Returns whether this
+    /// call wrote it.
+    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError>;
+
+    /// One frozen archive page.
+    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError>;
+
+    /// The source's newest `limit` recorded polls, oldest first (see
+    /// [`FetchRecord::keep_polls`]).
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError>;
+
     /// Writes content a hub pushed for `source` as a fetch writes its items
     /// (upserted, capped at `max_items`, the change version bumped), without
     /// touching the source's fetch state: its validators and due time stay
@@ -467,7 +612,7 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
 /// A digest of everything a reader sees of an item, to tell an update in
 /// place from an unchanged copy. `published` counts only when the source
 /// dated the item (else it is the first-seen time, which differs per fetch).
-fn content_hash(item: &Item) -> String {
+pub(crate) fn content_hash(item: &Item) -> String {
     let mut h = Sha256::new();
     let mut field = |s: &str| {
         h.update(s.as_bytes());
@@ -529,3 +674,53 @@ fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
 /// no configured URL.
 const LOCAL_ARTICLE_IDS: &str = r#"UPDATE items SET id = 'tag:tidings,2026:' || source || '/' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(id, 6), '%', '%25'), ' ', '%20'), '"', '%22'), '#', '%23'), '<', '%3C'), '>', '%3E'), '[', '%5B'), '\', '%5C'), ']', '%5D'), '^', '%5E'), '`', '%60'), '{', '%7B'), '|', '%7C'), '}', '%7D')
  WHERE id LIKE 'file:%' AND source IN (SELECT id FROM sources WHERE config_url IS NULL);"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_upsert_plan() {
+        let t = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        let item = |dated: bool| Item {
+            id: "a".into(),
+            published: t(100),
+            dated,
+            ..Item::default()
+        };
+        let stored = |hash: &str| {
+            Some(Stored {
+                hash: hash.into(),
+                published: t(50),
+                dated: false,
+            })
+        };
+        assert_eq!(plan(&item(true), "h", t(200), None, false), Upsert::Insert);
+        assert_eq!(
+            plan(&item(true), "h", t(200), None, true),
+            Upsert::Unchanged
+        );
+        assert_eq!(
+            plan(&item(true), "h", t(200), stored("h"), false),
+            Upsert::Unchanged
+        );
+        assert_eq!(
+            plan(&item(true), "h", t(200), stored("old"), false),
+            Upsert::Update {
+                published: t(100),
+                dated: true,
+                updated: t(200)
+            }
+        );
+        // Undated: the first date stays.
+        assert_eq!(
+            plan(&item(false), "h", t(200), stored("old"), false),
+            Upsert::Update {
+                published: t(50),
+                dated: false,
+                updated: t(200)
+            }
+        );
+    }
+}

@@ -8,8 +8,9 @@
 //! default `prefer` connect without TLS.
 
 use super::{
-    Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
-    StoreError, Subscription, SubscriptionState, Verification, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, Subscription, SubscriptionState, Verification,
+    content_hash,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -84,6 +85,34 @@ CREATE TABLE IF NOT EXISTS pruned (
     r#"
 ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
+"#,
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS troubled_since TIMESTAMPTZ;",
+    r#"
+CREATE INDEX IF NOT EXISTS items_arrival ON items (first_seen, published, source COLLATE "C", id COLLATE "C");
+CREATE TABLE IF NOT EXISTS archive_pages (
+    feed TEXT NOT NULL,
+    page BIGINT NOT NULL,
+    last_first_seen TIMESTAMPTZ NOT NULL,
+    last_published TIMESTAMPTZ NOT NULL,
+    last_source TEXT NOT NULL,
+    last_id TEXT NOT NULL,
+    rss BYTEA NOT NULL,
+    atom BYTEA NOT NULL,
+    json BYTEA NOT NULL,
+    PRIMARY KEY (feed, page)
+);
+"#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE IF NOT EXISTS polls (
+    source TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+);
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS interval_ms BIGINT;
 "#,
     r#"
 CREATE TABLE IF NOT EXISTS websub_subscriptions (
@@ -202,7 +231,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -225,6 +254,11 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_to: r.try_get(12)?,
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
+        troubled_since: r.try_get(15)?,
+        feed_url: r.try_get(16)?,
+        interval: r
+            .try_get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -264,6 +298,7 @@ fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
         updated: r.try_get(9)?,
         categories: r.try_get(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 
@@ -277,91 +312,59 @@ async fn upsert_items(
     items: &[Item],
 ) -> Result<SaveSummary, tokio_postgres::Error> {
     let mut summary = SaveSummary::default();
-    let existing = tx
-        .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
-        .await?;
-    // A tombstone listed again is marked seen (see `cap_items`).
-    let tombstone = tx
-        .prepare_cached("UPDATE pruned SET seen = $3 WHERE source = $1 AND id = $2")
-        .await?;
-    let insert = tx
+    // `store::plan` in one statement: a tombstone listed again is marked
+    // seen and stops the insert (see `cap_items`); a changed hash updates
+    // in place, an undated item keeping its first date; an unchanged one
+    // returns no row. `xmax = 0` tells an insert from an update.
+    let upsert = tx
         .prepare_cached(
-            "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .await?;
-    let update = tx
-        .prepare_cached(
-            "UPDATE items SET link = $3, title = $4, authors = $5, summary_html = $6, content_html = $7, published = $8, dated = $9, updated = $10, categories = $11, enclosures = $12, hash = $13
-             WHERE source = $1 AND id = $2",
+            "WITH tomb AS (
+                UPDATE pruned SET seen = $13 WHERE source = $1 AND id = $2
+                  AND NOT EXISTS (SELECT 1 FROM items WHERE source = $1 AND id = $2)
+                RETURNING 1
+             )
+             INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, $7::text, $8::timestamptz, $9::bool, $10::timestamptz, $11::text[], $12::text, $13::timestamptz, $14::text
+             WHERE NOT EXISTS (SELECT 1 FROM tomb)
+             ON CONFLICT (source, id) DO UPDATE SET
+               link = excluded.link, title = excluded.title, authors = excluded.authors,
+               summary_html = excluded.summary_html, content_html = excluded.content_html,
+               published = CASE WHEN excluded.dated THEN excluded.published ELSE items.published END,
+               dated = excluded.dated OR items.dated,
+               updated = COALESCE(excluded.updated, excluded.first_seen),
+               categories = excluded.categories, enclosures = excluded.enclosures, hash = excluded.hash
+             WHERE items.hash <> excluded.hash
+             RETURNING (xmax = 0)",
         )
         .await?;
     for item in items {
         let hash = content_hash(item);
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
-        let pruned = old.is_none()
-            && tx
-                .execute(&tombstone, &[&item.source, &item.id, &at])
-                .await?
-                > 0;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if pruned => summary.unchanged += 1,
-            None => {
-                tx.execute(
-                    &insert,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &item.published,
-                        &item.dated,
-                        &item.updated,
-                        &item.categories,
-                        &enclosures,
-                        &at,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.new += 1;
-            }
-            Some(row) if row.try_get::<_, String>(0)? == hash => summary.unchanged += 1,
-            Some(row) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated): (DateTime<Utc>, bool) = if item.dated {
-                    (item.published, true)
-                } else {
-                    (row.try_get(1)?, row.try_get(2)?)
-                };
-                let updated = item.updated.unwrap_or(at);
-                tx.execute(
-                    &update,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &published,
-                        &dated,
-                        &updated,
-                        &item.categories,
-                        &enclosures,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.updated += 1;
-            }
+        let row = tx
+            .query_opt(
+                &upsert,
+                &[
+                    &item.source,
+                    &item.id,
+                    &item.link,
+                    &item.title,
+                    &item.authors,
+                    &item.summary_html,
+                    &item.content_html,
+                    &item.published,
+                    &item.dated,
+                    &item.updated,
+                    &item.categories,
+                    &enclosures,
+                    &at,
+                    &hash,
+                ],
+            )
+            .await?;
+        match row.map(|r| r.try_get::<_, bool>(0)).transpose()? {
+            None => summary.unchanged += 1,
+            Some(true) => summary.new += 1,
+            Some(false) => summary.updated += 1,
         }
     }
     Ok(summary)
@@ -554,7 +557,7 @@ impl Store for PostgresStore {
         .map_err(q)?;
         tx.execute(
             "UPDATE sources SET config_url = $2, url = $3, redirect_to = $4, redirect_streak = $5, gone = $6,
-             lease_holder = NULL, lease_until = NULL WHERE id = $1",
+             feed_url = $7, interval_ms = $8, lease_holder = NULL, lease_until = NULL WHERE id = $1",
             &[
                 &record.source,
                 &loc.config_url,
@@ -562,6 +565,8 @@ impl Store for PostgresStore {
                 &loc.redirect_to,
                 &to_i32(loc.redirect_streak),
                 &loc.gone,
+                &loc.feed_url,
+                &record.interval.map(|d| d.num_milliseconds()),
             ],
         )
         .await
@@ -597,9 +602,11 @@ impl Store for PostgresStore {
                 }
                 tx.execute(
                     "UPDATE sources SET etag = $2, last_modified = $3, title = COALESCE($4, title),
-                     last_fetch = $5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $6
+                     last_fetch = $5, last_outcome = CASE WHEN $7::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $7,
+                     troubled_since = CASE WHEN $7::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $5) END,
+                     consecutive_errors = 0, next_due = $6
                      WHERE id = $1",
-                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due],
+                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -607,9 +614,11 @@ impl Store for PostgresStore {
             }
             FetchOutcome::NotModified => {
                 tx.execute(
-                    "UPDATE sources SET last_fetch = $2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $3
+                    "UPDATE sources SET last_fetch = $2, last_outcome = CASE WHEN $4::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $4,
+                     troubled_since = CASE WHEN $4::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $2) END,
+                     consecutive_errors = 0, next_due = $3
                      WHERE id = $1",
-                    &[&record.source, &record.at, &record.next_due],
+                    &[&record.source, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -618,6 +627,7 @@ impl Store for PostgresStore {
             FetchOutcome::Failed { error } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = $2, last_outcome = 'error', last_error = $3,
+                     troubled_since = COALESCE(troubled_since, $2),
                      consecutive_errors = consecutive_errors + 1, next_due = $4
                      WHERE id = $1",
                     &[&record.source, &record.at, error, &record.next_due],
@@ -627,7 +637,28 @@ impl Store for PostgresStore {
                 SaveSummary::default()
             }
         };
-        if summary.changed() {
+        if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+            tx.execute(
+                "INSERT INTO polls (source, at, new_items) VALUES ($1, $2, $3)
+                 ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                &[
+                    &record.source,
+                    &record.at,
+                    &i32::try_from(summary.new).unwrap_or(i32::MAX),
+                ],
+            )
+            .await
+            .map_err(q)?;
+            tx.execute(
+                "DELETE FROM polls WHERE source = $1 AND at IN (
+                    SELECT at FROM polls WHERE source = $1 ORDER BY at DESC OFFSET $2
+                 )",
+                &[&record.source, &i64::from(record.keep_polls)],
+            )
+            .await
+            .map_err(q)?;
+        }
+        if summary.changed() || record.health_changed {
             // Last, so the counter's lock is held only until the commit.
             bump(&tx, std::slice::from_ref(&record.source))
                 .await
@@ -773,6 +804,150 @@ impl Store for PostgresStore {
         client.execute("SELECT 1", &[]).await.map_err(q)?;
         Ok(())
     }
+
+    async fn items_in_order(
+        &self,
+        sources: &[String],
+        after: Option<&ArchiveKey>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError> {
+        let client = self.client().await?;
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        let (f, p, s, i) = match after {
+            Some(k) => (k.first_seen, k.published, k.source.as_str(), k.id.as_str()),
+            None => (epoch, epoch, "", ""),
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Text compared byte-wise, as on SQLite: the database's collation
+        // must not change the order.
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ITEM_COLUMNS}, first_seen FROM items
+                     WHERE source = ANY($1::text[]) AND first_seen < $2
+                       AND (first_seen, published, source COLLATE \"C\", id COLLATE \"C\") > ($3, $4, $5 COLLATE \"C\", $6 COLLATE \"C\")
+                     ORDER BY first_seen, published, source COLLATE \"C\", id COLLATE \"C\" LIMIT $7"
+                ),
+                &[&sources, &before, &f, &p, &s, &i, &limit],
+            )
+            .await
+            .map_err(q)?;
+        rows.iter()
+            .map(|r| {
+                let item = item_row(r)?;
+                let key = ArchiveKey {
+                    first_seen: r.try_get(12)?,
+                    published: item.published,
+                    source: item.source.clone(),
+                    id: item.id.clone(),
+                };
+                Ok((key, item))
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()
+            .map_err(q)
+    }
+
+    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT page, last_first_seen, last_published, last_source, last_id FROM archive_pages
+                 WHERE feed = $1 ORDER BY page DESC LIMIT 1",
+                &[&feed],
+            )
+            .await
+            .map_err(q)?;
+        row.map(|r| {
+            Ok((
+                u64::try_from(r.try_get::<_, i64>(0)?).unwrap_or_default(),
+                ArchiveKey {
+                    first_seen: r.try_get(1)?,
+                    published: r.try_get(2)?,
+                    source: r.try_get(3)?,
+                    id: r.try_get(4)?,
+                },
+            ))
+        })
+        .transpose()
+        .map_err(q)
+    }
+
+    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO archive_pages (feed, page, last_first_seen, last_published, last_source, last_id, rss, atom, json)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (feed, page) DO NOTHING",
+                &[
+                    &page.feed,
+                    &i64::try_from(page.page).unwrap_or(i64::MAX),
+                    &page.last.first_seen,
+                    &page.last.published,
+                    &page.last.source,
+                    &page.last.id,
+                    &page.rss,
+                    &page.atom,
+                    &page.json,
+                ],
+            )
+            .await
+            .map_err(q)?;
+        Ok(n == 1)
+    }
+
+    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT last_first_seen, last_published, last_source, last_id, rss, atom, json FROM archive_pages
+                 WHERE feed = $1 AND page = $2",
+                &[&feed, &i64::try_from(page).unwrap_or(i64::MAX)],
+            )
+            .await
+            .map_err(q)?;
+        row.map(|r| {
+            Ok(ArchivePage {
+                feed: feed.to_string(),
+                page,
+                last: ArchiveKey {
+                    first_seen: r.try_get(0)?,
+                    published: r.try_get(1)?,
+                    source: r.try_get(2)?,
+                    id: r.try_get(3)?,
+                },
+                rss: r.try_get(4)?,
+                atom: r.try_get(5)?,
+                json: r.try_get(6)?,
+            })
+        })
+        .transpose()
+        .map_err(q)
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT at, new_items FROM polls WHERE source = $1 ORDER BY at DESC LIMIT $2",
+                &[&source, &i64::from(limit)],
+            )
+            .await
+            .map_err(q)?;
+        let mut polls = rows
+            .iter()
+            .map(|r| {
+                Ok(Polled {
+                    at: r.try_get(0)?,
+                    new_items: u32::try_from(r.try_get::<_, i32>(1)?).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()
+            .map_err(q)?;
+        polls.reverse();
+        Ok(polls)
+    }
+
     async fn record_push(
         &self,
         source: &str,

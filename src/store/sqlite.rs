@@ -3,8 +3,9 @@
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 
 use super::{
-    Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
-    StoreError, Subscription, SubscriptionState, Verification, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, Stored, Subscription, SubscriptionState, Upsert,
+    Verification, content_hash, plan,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -95,6 +96,34 @@ INSERT INTO pruned_seen (source, id) SELECT source, id FROM pruned;
 DROP TABLE pruned;
 ALTER TABLE pruned_seen RENAME TO pruned;
 CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
+"#,
+    "ALTER TABLE sources ADD COLUMN troubled_since INTEGER;",
+    r#"
+CREATE INDEX items_arrival ON items (first_seen, published, source, id);
+CREATE TABLE archive_pages (
+    feed TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    last_first_seen INTEGER NOT NULL,
+    last_published INTEGER NOT NULL,
+    last_source TEXT NOT NULL,
+    last_id TEXT NOT NULL,
+    rss BLOB NOT NULL,
+    atom BLOB NOT NULL,
+    json BLOB NOT NULL,
+    PRIMARY KEY (feed, page)
+) WITHOUT ROWID;
+"#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE polls (
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+) WITHOUT ROWID;
+ALTER TABLE sources ADD COLUMN interval_ms INTEGER;
 "#,
     r#"
 CREATE TABLE websub_subscriptions (
@@ -193,7 +222,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -212,6 +241,11 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         redirect_to: r.get(12)?,
         redirect_streak: r.get(13)?,
         gone: r.get(14)?,
+        troubled_since: r.get::<_, Option<i64>>(15)?.map(from_ms),
+        feed_url: r.get(16)?,
+        interval: r
+            .get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -255,6 +289,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
         updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
         categories: json_list(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 
@@ -266,7 +301,6 @@ fn upsert_items(
     let mut summary = SaveSummary::default();
     let mut existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
-    // A tombstone listed again is marked seen (see `cap_items`).
     let mut tombstone =
         tx.prepare_cached("UPDATE pruned SET seen = ?3 WHERE source = ?1 AND id = ?2")?;
     let mut insert = tx.prepare_cached(
@@ -282,17 +316,21 @@ fn upsert_items(
         let authors = serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into());
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old: Option<(String, i64, bool)> = existing
+        let stored = existing
             .query_row(params![item.source, item.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok(Stored {
+                    hash: r.get(0)?,
+                    published: from_ms(r.get(1)?),
+                    dated: r.get(2)?,
+                })
             })
             .optional()?;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if tombstone.execute(params![item.source, item.id, ms(at)])? > 0 => {
-                summary.unchanged += 1;
-            }
-            None => {
+        // A tombstone listed again is marked seen (see `cap_items`).
+        let tombstoned =
+            stored.is_none() && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
+        match plan(item, &hash, at, stored, tombstoned) {
+            Upsert::Unchanged => summary.unchanged += 1,
+            Upsert::Insert => {
                 insert.execute(params![
                     item.source,
                     item.id,
@@ -311,16 +349,11 @@ fn upsert_items(
                 ])?;
                 summary.new += 1;
             }
-            Some((old_hash, _, _)) if old_hash == hash => summary.unchanged += 1,
-            Some((_, old_published, old_dated)) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated) = if item.dated {
-                    (ms(item.published), true)
-                } else {
-                    (old_published, old_dated)
-                };
-                let updated = item.updated.map(ms).unwrap_or(ms(at));
+            Upsert::Update {
+                published,
+                dated,
+                updated,
+            } => {
                 update.execute(params![
                     item.source,
                     item.id,
@@ -329,9 +362,9 @@ fn upsert_items(
                     authors,
                     item.summary_html,
                     item.content_html,
-                    published,
+                    ms(published),
                     dated,
-                    updated,
+                    ms(updated),
                     categories,
                     enclosures,
                     hash
@@ -508,8 +541,9 @@ impl Store for SqliteStore {
             exec(
                 &tx,
                 "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
-                 lease_holder = NULL, lease_until = NULL WHERE id = ?1",
-                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
+                 feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
+                    record.interval.map(|d| d.num_milliseconds())],
             )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {
@@ -540,18 +574,22 @@ impl Store for SqliteStore {
                     exec(
                         &tx,
                         "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
-                         last_fetch = ?5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?6
+                         last_fetch = ?5, last_outcome = CASE WHEN ?7 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?7,
+                         troubled_since = CASE WHEN ?7 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?5) END,
+                         consecutive_errors = 0, next_due = ?6
                          WHERE id = ?1",
-                        params![record.source, etag, last_modified, title, ms(record.at), ms(record.next_due)],
+                        params![record.source, etag, last_modified, title, ms(record.at), ms(record.next_due), record.warning],
                     )?;
                     summary
                 }
                 FetchOutcome::NotModified => {
                     exec(
                         &tx,
-                        "UPDATE sources SET last_fetch = ?2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?3
+                        "UPDATE sources SET last_fetch = ?2, last_outcome = CASE WHEN ?4 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?4,
+                         troubled_since = CASE WHEN ?4 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?2) END,
+                         consecutive_errors = 0, next_due = ?3
                          WHERE id = ?1",
-                        params![record.source, ms(record.at), ms(record.next_due)],
+                        params![record.source, ms(record.at), ms(record.next_due), record.warning],
                     )?;
                     SaveSummary::default()
                 }
@@ -559,6 +597,7 @@ impl Store for SqliteStore {
                     exec(
                         &tx,
                         "UPDATE sources SET last_fetch = ?2, last_outcome = 'error', last_error = ?3,
+                         troubled_since = COALESCE(troubled_since, ?2),
                          consecutive_errors = consecutive_errors + 1, next_due = ?4
                          WHERE id = ?1",
                         params![record.source, ms(record.at), error, ms(record.next_due)],
@@ -566,7 +605,22 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
             };
-            if summary.changed() {
+            if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+                exec(
+                    &tx,
+                    "INSERT INTO polls (source, at, new_items) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                    params![record.source, ms(record.at), summary.new as i64],
+                )?;
+                exec(
+                    &tx,
+                    "DELETE FROM polls WHERE source = ?1 AND at IN (
+                        SELECT at FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT -1 OFFSET ?2
+                     )",
+                    params![record.source, record.keep_polls],
+                )?;
+            }
+            if summary.changed() || record.health_changed {
                 bump(&tx, std::slice::from_ref(&record.source))?;
             }
             tx.commit()?;
@@ -733,6 +787,144 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
     }
+
+    async fn items_in_order(
+        &self,
+        sources: &[String],
+        after: Option<&ArchiveKey>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError> {
+        let sources = sources.to_vec();
+        let after = after.cloned();
+        self.with(move |c| {
+            let marks = vec!["?"; sources.len()].join(", ");
+            let mut st = c.prepare(&format!(
+                "SELECT {ITEM_COLUMNS}, first_seen FROM items
+                 WHERE source IN ({marks}) AND first_seen < ? AND (first_seen, published, source, id) > (?, ?, ?, ?)
+                 ORDER BY first_seen, published, source, id LIMIT ?"
+            ))?;
+            let (f, p, s, i) = match &after {
+                Some(k) => (ms(k.first_seen), ms(k.published), k.source.clone(), k.id.clone()),
+                None => (i64::MIN, i64::MIN, String::new(), String::new()),
+            };
+            let mut values: Vec<rusqlite::types::Value> =
+                sources.into_iter().map(rusqlite::types::Value::from).collect();
+            values.extend([
+                ms(before).into(),
+                f.into(),
+                p.into(),
+                s.into(),
+                i.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ]);
+            let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+                let item = item_row(r)?;
+                let key = ArchiveKey {
+                    first_seen: from_ms(r.get(12)?),
+                    published: item.published,
+                    source: item.source.clone(),
+                    id: item.id.clone(),
+                };
+                Ok((key, item))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError> {
+        let feed = feed.to_string();
+        self.with(move |c| {
+            c.prepare_cached(
+                "SELECT page, last_first_seen, last_published, last_source, last_id FROM archive_pages
+                 WHERE feed = ?1 ORDER BY page DESC LIMIT 1",
+            )?
+            .query_row(params![feed], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    ArchiveKey {
+                        first_seen: from_ms(r.get(1)?),
+                        published: from_ms(r.get(2)?),
+                        source: r.get(3)?,
+                        id: r.get(4)?,
+                    },
+                ))
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError> {
+        self.with(move |c| {
+            let n = c.prepare_cached(
+                "INSERT INTO archive_pages (feed, page, last_first_seen, last_published, last_source, last_id, rss, atom, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (feed, page) DO NOTHING",
+            )?
+            .execute(params![
+                page.feed,
+                page.page as i64,
+                ms(page.last.first_seen),
+                ms(page.last.published),
+                page.last.source,
+                page.last.id,
+                page.rss,
+                page.atom,
+                page.json
+            ])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError> {
+        let feed = feed.to_string();
+        self.with(move |c| {
+            c.prepare_cached(
+                "SELECT last_first_seen, last_published, last_source, last_id, rss, atom, json FROM archive_pages
+                 WHERE feed = ?1 AND page = ?2",
+            )?
+            .query_row(params![feed, page as i64], |r| {
+                Ok(ArchivePage {
+                    feed: feed.clone(),
+                    page,
+                    last: ArchiveKey {
+                        first_seen: from_ms(r.get(0)?),
+                        published: from_ms(r.get(1)?),
+                        source: r.get(2)?,
+                        id: r.get(3)?,
+                    },
+                    rss: r.get(4)?,
+                    atom: r.get(5)?,
+                    json: r.get(6)?,
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let source = source.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, new_items FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT ?2",
+            )?;
+            let mut polls = st
+                .query_map(params![source, limit], |r| {
+                    Ok(Polled {
+                        at: from_ms(r.get(0)?),
+                        new_items: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            polls.reverse();
+            Ok(polls)
+        })
+        .await
+    }
+
     async fn record_push(
         &self,
         source: &str,

@@ -3,13 +3,17 @@
 //! behaviour suite run on both backends. One test binary, so the crate links
 //! once.
 
+mod adaptive;
+mod archive;
 mod articles;
 mod cli;
 mod common;
 mod core;
 mod dialects;
+mod discovery;
 mod extract;
 mod harden;
+mod health;
 mod hostile;
 mod html;
 mod index;
@@ -18,6 +22,7 @@ mod merge;
 mod ops;
 mod pg;
 mod polite;
+mod provenance;
 mod push;
 mod scale;
 mod service;

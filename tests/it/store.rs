@@ -87,6 +87,10 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
             items,
         },
         max_items: 5000,
+        warning: None,
+        health_changed: false,
+        interval: None,
+        keep_polls: 0,
     }
 }
 
@@ -144,6 +148,10 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
                 error: "HTTP 500".into(),
             },
             max_items: 5000,
+            warning: None,
+            health_changed: false,
+            interval: None,
+            keep_polls: 0,
         })
         .await
         .unwrap();
@@ -436,6 +444,175 @@ async fn page_validators_are_kept_per_source(f: Fixture) {
     assert!(store.page_validators("other").await.unwrap().is_empty());
 }
 
+async fn health_is_kept_with_when_trouble_began(f: Fixture) {
+    let store = f.store.clone();
+    let state = || async { store.source_state("s").await.unwrap().unwrap() };
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1000))
+        .await
+        .unwrap();
+    assert_eq!(state().await.last_outcome.as_deref(), Some("ok"));
+    assert_eq!(state().await.troubled_since, None);
+    // A warning: read, kept as such, since its first fetch; a 304 and a
+    // failure after it keep the spell's start.
+    let mut empty = fetched(vec![], 2000);
+    empty.warning = Some("listed no items".into());
+    empty.health_changed = true;
+    let before = store.changes_since(0).await.unwrap().version;
+    store.record_fetch(empty).await.unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("warning"));
+    assert_eq!(s.last_error.as_deref(), Some("listed no items"));
+    assert_eq!(s.troubled_since, Some(at(2000)));
+    assert_eq!(s.consecutive_errors, 0);
+    assert_eq!(s.items, 1, "a warning keeps the items");
+    // A change of health is announced to other instances.
+    assert_eq!(store.changes_since(before).await.unwrap().sources, ["s"]);
+    let mut unmodified = fetched(vec![], 3000);
+    unmodified.outcome = FetchOutcome::NotModified;
+    unmodified.warning = Some("listed no items".into());
+    store.record_fetch(unmodified).await.unwrap();
+    let mut failed = fetched(vec![], 4000);
+    failed.outcome = FetchOutcome::Failed {
+        error: "HTTP 500".into(),
+    };
+    store.record_fetch(failed).await.unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("error"));
+    assert_eq!(s.troubled_since, Some(at(2000)));
+    assert_eq!(s.consecutive_errors, 1);
+    // Well again: the spell ends.
+    store
+        .record_fetch(fetched(vec![item("b", "B", 200)], 5000))
+        .await
+        .unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("ok"));
+    assert_eq!((s.troubled_since, s.last_error), (None, None));
+}
+
+async fn archives_follow_arrival_order_and_freeze_once(f: Fixture) {
+    let store = f.store.clone();
+    // Two fetches: b (dated later) arrives first, then a and c together.
+    store
+        .record_fetch(fetched(vec![item("b", "B", 500)], 1000))
+        .await
+        .unwrap();
+    store
+        .record_fetch(fetched(
+            vec![item("c", "C", 300), item("a", "A", 200)],
+            2000,
+        ))
+        .await
+        .unwrap();
+    let sources = ["s".to_string()];
+    let all = store
+        .items_in_order(&sources, None, at(10_000), 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|(_, i)| i.id.as_str()).collect();
+    assert_eq!(ids, ["b", "a", "c"], "arrival, then date");
+    assert_eq!(all[0].0.first_seen, at(1000));
+    // After a key, and only what was first stored before a time.
+    let after = store
+        .items_in_order(&sources, Some(&all[0].0), at(10_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].1.id, "a");
+    let settled = store
+        .items_in_order(&sources, None, at(1500), 10)
+        .await
+        .unwrap();
+    assert_eq!(settled.len(), 1);
+    assert!(
+        store
+            .items_in_order(&["other".to_string()], None, at(10_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(store.archive_head("all").await.unwrap(), None);
+    let page = store::ArchivePage {
+        feed: "all".into(),
+        page: 0,
+        last: all[1].0.clone(),
+        rss: b"<rss/>".to_vec(),
+        atom: b"<feed/>".to_vec(),
+        json: b"{}".to_vec(),
+    };
+    assert!(store.put_archive_page(page.clone()).await.unwrap());
+    let mut other = page.clone();
+    other.rss = b"<rss>changed</rss>".to_vec();
+    assert!(!store.put_archive_page(other).await.unwrap(), "frozen once");
+    assert_eq!(store.archive_page("all", 0).await.unwrap(), Some(page));
+    assert_eq!(store.archive_page("all", 1).await.unwrap(), None);
+    assert_eq!(
+        store.archive_head("all").await.unwrap(),
+        Some((0, all[1].0.clone()))
+    );
+    assert_eq!(store.archive_head("else").await.unwrap(), None);
+}
+
+async fn a_discovered_feed_is_kept_across_a_reopen(f: Fixture) {
+    let mut record = fetched(vec![item("a", "x", 10)], 1000);
+    record.location.feed_url = Some("https://example.org/feed.xml".into());
+    f.store.record_fetch(record).await.unwrap();
+    let reopened = f.reopen().await;
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url.as_deref(), Some("https://example.org/feed.xml"));
+    // A fetch of the page that found none clears it.
+    reopened
+        .record_fetch(fetched(vec![item("a", "x", 10)], 2000))
+        .await
+        .unwrap();
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url, None);
+}
+
+async fn polls_and_the_learned_interval_are_kept_and_bounded(f: Fixture) {
+    let poll = |secs: i64, items: Vec<Item>| {
+        let mut record = fetched(items, secs);
+        record.keep_polls = 3;
+        record.interval = Some(chrono::Duration::minutes(42));
+        record
+    };
+    f.store
+        .record_fetch(poll(1000, vec![item("a", "x", 10), item("b", "y", 10)]))
+        .await
+        .unwrap();
+    f.store
+        .record_fetch(poll(2000, vec![item("a", "x", 10), item("c", "z", 10)]))
+        .await
+        .unwrap();
+    let mut not_modified = poll(3000, Vec::new());
+    not_modified.outcome = FetchOutcome::NotModified;
+    f.store.record_fetch(not_modified).await.unwrap();
+    // A failure is no poll.
+    let mut failed = poll(3500, Vec::new());
+    failed.outcome = FetchOutcome::Failed {
+        error: "HTTP 500".into(),
+    };
+    f.store.record_fetch(failed).await.unwrap();
+    f.store
+        .record_fetch(poll(4000, vec![item("d", "w", 10)]))
+        .await
+        .unwrap();
+    let reopened = f.reopen().await;
+    let polls = reopened.polls("s", 10).await.unwrap();
+    // The oldest beyond `keep_polls` went; oldest first; new items counted.
+    let seen: Vec<(i64, u32)> = polls
+        .iter()
+        .map(|p| (p.at.timestamp(), p.new_items))
+        .collect();
+    assert_eq!(seen, [(2000, 1), (3000, 0), (4000, 1)]);
+    assert_eq!(reopened.polls("s", 1).await.unwrap().len(), 1);
+    assert!(reopened.polls("other", 10).await.unwrap().is_empty());
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.interval, Some(chrono::Duration::minutes(42)));
+}
+
 fn subscription(holder: &str, requested: i64) -> Subscription {
     Subscription {
         source: "s".into(),
@@ -701,6 +878,10 @@ on_every_backend!(
     changes_are_versioned,
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
+    health_is_kept_with_when_trouble_began,
+    archives_follow_arrival_order_and_freeze_once,
+    a_discovered_feed_is_kept_across_a_reopen,
+    polls_and_the_learned_interval_are_kept_and_bounded,
     subscriptions_are_held_verified_and_removed,
     pushes_write_items_but_not_the_fetch_state,
 );

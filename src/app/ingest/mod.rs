@@ -85,6 +85,7 @@ impl App {
                     redirect_streak: state.map_or(0, |s| s.redirect_streak),
                     config_url,
                     gone: false,
+                    feed_url: state.and_then(|s| s.feed_url.clone()),
                 };
                 Reading::new(Err(ReadError::Panicked(why)), location)
             }
@@ -117,22 +118,21 @@ impl App {
                     Location::default(),
                 );
             }
-            SourceKind::Feed { url } => (url, None),
-            SourceKind::Html { url, select } => (url, Some(select.as_ref())),
+            SourceKind::Feed { url } => {
+                return self
+                    .read_feed_source(source, url, state, now, preview)
+                    .await;
+            }
+            SourceKind::Html { url, select } => (url, select.as_ref()),
         };
         let (body, location, fresh_for) = match self.fetch_listing(source, config_url, state).await
         {
             Ok(fetched) => fetched,
             Err(reading) => return reading,
         };
-        let read = match select {
-            None => self.read_feed(source, body, now, preview).await,
-            Some(select) => self.read_html(source, body, select, now, preview).await,
-        };
-        match read {
-            Ok((outcome, ttl, advertised)) => {
+        match self.read_html(source, body, select, now, preview).await {
+            Ok((outcome, ttl)) => {
                 let mut reading = Reading::new(Ok(outcome), location);
-                reading.advertised = advertised;
                 // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
                 reading.fresh_for = fresh_for.max(ttl);
                 reading
@@ -187,6 +187,7 @@ impl App {
             redirect_to: state.and_then(|s| s.redirect_to.clone()),
             redirect_streak: state.map_or(0, |s| s.redirect_streak),
             gone: false,
+            feed_url: None,
         };
         let req = self.request(
             source,
@@ -275,7 +276,7 @@ impl App {
         select: Option<&Select>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<Listing, ReadError> {
+    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -331,13 +332,12 @@ impl App {
                 items,
             },
             None,
-            None,
         ))
     }
 }
 
-/// What a listing (a feed or a page) gave: the outcome, the feed's `<ttl>`,
-/// and the WebSub hub and topic it advertises.
+/// What a feed document gave: the outcome, the feed's `<ttl>`, and the
+/// WebSub hub and topic it advertises.
 pub(super) type Listing = (
     FetchOutcome,
     Option<std::time::Duration>,
@@ -349,7 +349,7 @@ pub(super) type Listing = (
 /// abandoned, not waited for (the thread finishes it and drops the result),
 /// so neither a fetch nor a shutdown waits on it. Fails naming `what` on
 /// overrun and when the work panicked.
-async fn cpu<T: Send + 'static>(
+pub(super) async fn cpu<T: Send + 'static>(
     limit: std::time::Duration,
     what: &'static str,
     work: impl FnOnce() -> T + Send + 'static,
