@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// The lease asked for, in seconds: ten days. Hubs grant what they like;
 /// the one they grant is what counts.
@@ -415,6 +415,7 @@ impl App {
                 }
             }
         }
+        debug!(subscriptions = rows.len(), %next, "subscriptions looked at");
         next
     }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// The scheduler's state.
 pub(super) struct Scheduler {
@@ -119,6 +119,7 @@ impl App {
             let now = Utc::now();
             // A hub pushes this source's changes: poll only for safety.
             if let Some(later) = self.push_holds_off(&source, now).await {
+                debug!(source = source.id, %later, "not polled: its hub pushes it");
                 self.scheduler.set_due(&source.id, later);
                 due = later;
                 continue;

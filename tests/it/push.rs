@@ -287,8 +287,18 @@ impl Setup {
         }
     }
 
+    /// Starts a daemon, logging its held-off polls and subscription
+    /// passes (debug) for the tests to wait on.
     fn start(&self, log: &str) -> Daemon {
-        Daemon::start(&self.config.write(), self.port, self.dir.path().join(log))
+        Daemon::start_with(
+            &self.config.write(),
+            self.port,
+            self.dir.path().join(log),
+            &[(
+                "RUST_LOG",
+                "info,tidings::app::scheduler=debug,tidings::app::push=debug",
+            )],
+        )
     }
 
     fn callback(&self) -> String {
@@ -337,11 +347,23 @@ async fn a_verified_subscription_takes_signed_pushes_and_relaxes_polling() {
     let bare = http().get(bare).send().await.unwrap();
     assert_eq!(bare.status(), 400);
 
-    // Polling relaxes to the safety interval: no request to the origin
-    // once the poll after the verification has passed.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Polling relaxes to the safety interval: the source's due times (every
+    // 2 s) pass without a request to the origin.
+    let held_off = || {
+        daemon
+            .stderr()
+            .matches("not polled: its hub pushes it")
+            .count()
+    };
+    wait_for(20, "a poll held off", || async {
+        (held_off() >= 1).then_some(())
+    })
+    .await;
     let polled = s.origin.requests_to("/wire.xml").len();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    wait_for(20, "two more polls held off", || async {
+        (held_off() >= 3).then_some(())
+    })
+    .await;
     assert_eq!(
         s.origin.requests_to("/wire.xml").len(),
         polled,
@@ -488,7 +510,14 @@ async fn subscriptions_renew_survive_restarts_and_end_with_their_source() {
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Its first look at the subscriptions asked for nothing.
+    wait_for(10, "a pass over the subscriptions", || async {
+        daemon
+            .stderr()
+            .contains("subscriptions looked at")
+            .then_some(())
+    })
+    .await;
     assert_eq!(s.hub.requests().len(), 2, "{}", daemon.stderr());
     assert_eq!(s.origin.requests_to("/wire.xml").len(), fetched);
 
@@ -529,7 +558,8 @@ async fn an_expired_subscription_is_asked_for_anew_after_a_restart() {
     let first = s.hub.wait_verified("subscribe", 1, &daemon).await;
     assert_eq!(daemon.terminate().0, Some(0));
     let before = s.hub.requests().len();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Down until the 2 s lease has run out.
+    tokio::time::sleep_until((s.hub.verified_at(1) + Duration::from_millis(2200)).into()).await;
     let daemon = s.start("second.log");
     wait_for(20, "a new subscription", || async {
         (s.hub.requests().len() > before).then_some(())
