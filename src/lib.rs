@@ -10,8 +10,11 @@
 //!   Depends on nothing; any module may use it.
 //! - `telemetry`: the counters behind `/metrics`. Depends on nothing.
 //! - [`schedule`]: cron timing and jitter; depends only on `model`-level data.
+//! - [`rules`]: per-source content rules (`[source.rules]`): compiled by
+//!   `config`, applied by `app` before normalization; depends on `model`
+//!   and `text`.
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
-//!   `schedule` to check cron expressions.
+//!   `schedule` to check cron expressions and `rules` to compile rules.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
 //!   (bytes or files → raw items), `extract` (an HTML article page →
 //!   its metadata and body), `normalize` (raw item → item, pure),
@@ -41,6 +44,7 @@ pub mod model;
 mod normalize;
 pub mod opml;
 mod render;
+pub mod rules;
 pub mod schedule;
 mod serve;
 mod source;

@@ -18,6 +18,7 @@ mod merge;
 mod ops;
 mod pg;
 mod polite;
+mod rules;
 mod scale;
 mod service;
 mod store;

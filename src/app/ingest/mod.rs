@@ -13,12 +13,13 @@ mod local;
 use articles::MAX_ARTICLES;
 use local::read_files;
 
-use crate::app::App;
+use crate::app::{App, compose};
 use crate::config::{Select, Source, SourceKind};
 use crate::extract;
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{Item, RawItem};
 use crate::normalize;
+use crate::rules::Rules;
 use crate::source;
 use crate::store::{FetchOutcome, Location, SourceState};
 use crate::text;
@@ -112,6 +113,7 @@ impl App {
                         base,
                         now,
                         self.config().fetch.max_item,
+                        preview,
                     )
                     .await,
                     Location::default(),
@@ -233,21 +235,22 @@ impl App {
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let max_item = self.config().fetch.max_item;
+        let rules = source.rules.clone();
         let (title, ttl, pairs) = cpu(source.timeout, "parsing", move || {
-            parse_feed(
-                &id,
-                tz,
-                &body.bytes,
-                body.content_type.as_deref(),
-                &body.url,
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
                 now,
                 max_item,
-            )
+            };
+            parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &rules)
         })
         .await??;
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
+        let items = filtered(source, items, preview);
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
         Ok((
             FetchOutcome::Fetched {
@@ -278,6 +281,7 @@ impl App {
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
         let max_item = self.config().fetch.max_item;
+        let rules = source.rules.clone();
         let (pairs, follow) = cpu(source.timeout, "parsing", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
@@ -311,13 +315,14 @@ impl App {
                 now,
                 max_item,
             };
-            let pairs = normalize_all(raws, &ctx);
+            let pairs = normalize_all(raws, &ctx, &rules);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await??;
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
             .await?;
+        let items = filtered(source, items, preview);
         Ok((
             FetchOutcome::Fetched {
                 pages,
@@ -369,6 +374,7 @@ pub(crate) type ParsedItems = (Option<String>, Option<u32>, Vec<(RawItem, Item)>
 
 /// Parses a fetched feed and normalizes every item: the CPU work of a feed
 /// fetch (the ingest benchmark times it too).
+#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
 pub(crate) fn parse_feed(
     id: &str,
     tz: chrono_tz::Tz,
@@ -378,9 +384,6 @@ pub(crate) fn parse_feed(
     now: DateTime<Utc>,
     max_item: usize,
 ) -> Result<ParsedItems, source::feed::FeedError> {
-    let parsed = source::feed::parse(bytes, content_type, url.as_str(), max_item, move |t| {
-        normalize::parse_date(t, tz)
-    })?;
     let ctx = normalize::Context {
         source: id,
         base_url: Some(url),
@@ -388,18 +391,75 @@ pub(crate) fn parse_feed(
         now,
         max_item,
     };
-    Ok((parsed.title, parsed.ttl, normalize_all(parsed.items, &ctx)))
+    parse_feed_ruled(bytes, content_type, &ctx, &Rules::default())
 }
 
-/// Each raw item with its normalized form: the raw one is kept to merge
-/// with the article page behind it.
-fn normalize_all(raws: Vec<RawItem>, ctx: &normalize::Context) -> Vec<(RawItem, Item)> {
+/// [`parse_feed`] with the source's content rules applied to each item;
+/// `ctx.base_url` is the feed's URL.
+fn parse_feed_ruled(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    ctx: &normalize::Context,
+    rules: &Rules,
+) -> Result<ParsedItems, source::feed::FeedError> {
+    let url = ctx.base_url.map_or("", |u| u.as_str());
+    let tz = ctx.timezone;
+    let parsed = source::feed::parse(bytes, content_type, url, ctx.max_item, move |t| {
+        normalize::parse_date(t, tz)
+    })?;
+    Ok((
+        parsed.title,
+        parsed.ttl,
+        normalize_all(parsed.items, ctx, rules),
+    ))
+}
+
+/// Each raw item, through the source's rules, with its normalized form:
+/// the raw one is kept to merge with the article page behind it (its rules
+/// already applied, so the merge does not apply them twice).
+fn normalize_all(
+    raws: Vec<RawItem>,
+    ctx: &normalize::Context,
+    rules: &Rules,
+) -> Vec<(RawItem, Item)> {
     raws.into_iter()
-        .map(|raw| {
-            let item = normalize::item(raw.clone(), ctx);
+        .map(|mut raw| {
+            rules.raw_item(&mut raw, ctx.max_item);
+            let item = normalize_ruled(raw.clone(), ctx, rules);
             (raw, item)
         })
         .collect()
+}
+
+/// A raw item whose HTML rules were applied, normalized, then given its
+/// title rewrites.
+pub(super) fn normalize_ruled(raw: RawItem, ctx: &normalize::Context, rules: &Rules) -> Item {
+    let mut item = normalize::item(raw, ctx);
+    rules.item(&mut item, ctx.max_item);
+    item
+}
+
+/// The items that pass the source's `include` and `exclude` rules, matched
+/// on the text a `[[feed]]`'s filters read. What they leave out is logged
+/// (at info in a preview, where it is the point).
+pub(super) fn filtered(source: &Source, mut items: Vec<Item>, preview: bool) -> Vec<Item> {
+    if !source.rules.filters() {
+        return items;
+    }
+    let before = items.len();
+    items.retain(|i| source.rules.keeps(&compose::filter_text(i)));
+    let left_out = before - items.len();
+    if left_out > 0 {
+        if preview {
+            tracing::info!(
+                source = source.id,
+                "{left_out} of {before} items left out by the source's include/exclude rules"
+            );
+        } else {
+            tracing::debug!(source = source.id, "{left_out} items left out by rules");
+        }
+    }
+    items
 }
 
 /// Why reading a source failed, by the stage that failed; it becomes text
