@@ -41,6 +41,7 @@ pub(crate) mod compose;
 mod daemon;
 mod ingest;
 mod publish;
+mod query;
 mod scheduler;
 
 pub use ingest::ReadError;

@@ -4,7 +4,7 @@
 //! the sanitizer, bad rules refused by `check` by key; query parameters on
 //! served feeds with their ETags and 400s; a source previewed by URL.
 
-use crate::common::{Config, Origin, free_port, tidings};
+use crate::common::{Config, Daemon, Origin, free_port, http, tidings, wait_for};
 use serde_json::Value;
 
 const RSS: &str = "application/rss+xml";
@@ -254,4 +254,213 @@ fn check_names_every_bad_rule_by_source_and_key() {
         lines.iter().all(|l| l.starts_with(&format!("{path}:"))),
         "{err}"
     );
+}
+
+/// An RSS feed of `(title, day of March 2026)` items, each linked under
+/// `site`.
+fn rss(site: &str, items: &[(&str, u32)]) -> String {
+    let items: String = items
+        .iter()
+        .map(|(title, day)| {
+            let slug = title.to_lowercase().replace(' ', "-");
+            format!(
+                "<item><title>{title}</title><link>https://{site}/{slug}</link>\
+                 <pubDate>{} Mar 2026 10:00:00 GMT</pubDate><description>About {title}.</description></item>",
+                format_args!("{day:02}")
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{site}</title>\
+         <link>https://{site}/</link><description>{site}</description>{items}</channel></rss>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_on_request_narrow_a_feed_with_etags_and_400s() {
+    let origin = Origin::start().await;
+    origin.put(
+        "a.rss",
+        RSS,
+        rss(
+            "a.example",
+            &[
+                ("Bridge closes", 1),
+                ("Rain", 3),
+                ("Bridge reopens", 5),
+                ("Sun", 7),
+            ],
+        ),
+    );
+    origin.put(
+        "b.rss",
+        RSS,
+        rss("b.example", &[("Cup final", 2), ("Bridge run", 6)]),
+    );
+    origin.put(
+        "c.rss",
+        RSS,
+        rss("c.example", &[("Council", 4), ("Sponsored bridge", 8)]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = Config::new(dir.path(), port)
+        .entries(&format!(
+            "[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"{}\"\ntags = [\"news\"]\n\n\
+             [[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"{}\"\ntags = [\"sport\"]\n\n\
+             [[source]]\nid = \"c\"\nkind = \"feed\"\nurl = \"{}\"\ntags = [\"news\", \"local\"]\n",
+            origin.url("a.rss"),
+            origin.url("b.rss"),
+            origin.url("c.rss")
+        ))
+        .entries("[[feed]]\nid = \"all\"\ntitle = \"All\"\nsources = [\"*\"]\nlimit = 3")
+        .entries("[[feed]]\nid = \"sport\"\nsources = [\"b\"]")
+        .write();
+    let daemon = Daemon::start(&cfg, port, dir.path().join("daemon.log"));
+    let client = http();
+    let base = daemon.base.clone();
+    let get = |query: &str| {
+        let url = format!("{base}/feeds/all.json?{query}");
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let titles_of = |feed: &Value| -> Vec<String> {
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Every fetch re-renders the feed, which drops what was kept of it: a
+    // query asked for early is current once all three sources are in.
+    let all = wait_for(30, "all eight items", || async {
+        let r = get("limit=50").await;
+        let feed: Value = serde_json::from_str(&r.text().await.ok()?).ok()?;
+        (feed["items"].as_array()?.len() == 8).then_some(feed)
+    })
+    .await;
+    assert_eq!(
+        titles_of(&all),
+        [
+            "Sponsored bridge",
+            "Sun",
+            "Bridge run",
+            "Bridge reopens",
+            "Council",
+            "Rain",
+            "Cup final",
+            "Bridge closes"
+        ]
+    );
+    let titles = |query: &'static str| {
+        let get = &get;
+        async move {
+            let r = get(query).await;
+            assert_eq!(r.status(), 200, "{query}");
+            titles_of(&serde_json::from_str(&r.text().await.unwrap()).unwrap())
+        }
+    };
+    // The declared feed keeps its limit; a query may ask for fewer or more.
+    let declared = client
+        .get(format!("{base}/feeds/all.json"))
+        .send()
+        .await
+        .unwrap();
+    let declared: Value = serde_json::from_str(&declared.text().await.unwrap()).unwrap();
+    assert_eq!(titles_of(&declared).len(), 3);
+    assert_eq!(titles("limit=2").await, ["Sponsored bridge", "Sun"]);
+    assert_eq!(titles("limit=5").await.len(), 5);
+    assert_eq!(
+        titles("include=(?i)bridge&exclude=(?i)sponsored").await,
+        ["Bridge run", "Bridge reopens", "Bridge closes"]
+    );
+    assert_eq!(titles("tags=sport").await, ["Bridge run", "Cup final"]);
+    assert_eq!(
+        titles("sources=c,b&limit=3").await,
+        ["Sponsored bridge", "Bridge run", "Council"]
+    );
+    assert_eq!(
+        titles("tags=news&sources=a&include=Bridge&include=Rain&limit=2").await,
+        ["Bridge reopens", "Rain"]
+    );
+
+    // ETags as for declared feeds, one per canonical query; the self link
+    // carries the query.
+    let r = client
+        .get(format!("{base}/feeds/all.atom?tags=news,local&limit=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(r.headers().contains_key("last-modified"));
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "href=\"{base}/feeds/all.atom?limit=2&amp;tags=local%2Cnews\""
+        )),
+        "{body}"
+    );
+    let again = client
+        .get(format!(
+            "{base}/feeds/all.atom?limit=2&tags=local&tags=news"
+        ))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    let other = client
+        .get(format!("{base}/feeds/all.atom?limit=3&tags=local,news"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+
+    // Refused, naming the parameter.
+    for (query, named) in [
+        ("limit=0", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=100000", "limit"),
+        ("include=(unclosed", "include"),
+        ("exclude=", "exclude"),
+        ("tags=weather", "tags"),
+        ("sources=a,nowhere", "sources"),
+        ("colour=red", "colour"),
+    ] {
+        let r = get(query).await;
+        assert_eq!(r.status(), 400, "{query}");
+        let text = r.text().await.unwrap();
+        assert!(
+            text.starts_with(&format!("bad parameter {named}: ")),
+            "{query}: {text}"
+        );
+    }
+    // A source that is not one of this feed's.
+    let r = client
+        .get(format!("{base}/feeds/sport.rss?sources=a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("\"a\" is not a source of the feed \"sport\"")
+    );
+    // No such feed: 404 whatever the query.
+    let r = client
+        .get(format!("{base}/feeds/none.rss?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
