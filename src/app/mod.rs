@@ -40,6 +40,7 @@ mod commands;
 pub(crate) mod compose;
 mod daemon;
 mod ingest;
+mod preview;
 mod publish;
 mod query;
 mod scheduler;
@@ -59,6 +60,7 @@ pub use commands::{
     sources,
 };
 pub use daemon::{Control, run};
+pub use preview::{PreviewKind, UrlSource, preview_url};
 
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
@@ -78,9 +80,14 @@ pub enum AppError {
     BadUrl(String),
     #[error(transparent)]
     Extract(#[from] ExtractError),
-    /// `tidings preview` could not read the source: its id and why.
+    /// `tidings preview` could not read the source: its id (its URL for
+    /// `--url`) and why.
     #[error("{0}")]
     Preview(String, #[source] ReadError),
+    /// `tidings preview --url` was given flags that make no source: each
+    /// problem, naming its flag.
+    #[error("{}", .0.join("; "))]
+    BadPreview(Vec<String>),
 }
 
 /// How one fetch of one source went, as `tidings fetch` prints it.
@@ -207,6 +214,11 @@ impl App {
     /// Opens the store and sets up the HTTP client.
     pub async fn open(config: Config) -> Result<Arc<App>, AppError> {
         let store = store::open(&config.store.url, &state_dir(&config)).await?;
+        App::with_store(config, store)
+    }
+
+    /// The app over a store already open.
+    fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<App>, AppError> {
         let ingest = Ingest::new(&config.fetch).map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {
             config: RwLock::new(Arc::new(config)),

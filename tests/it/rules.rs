@@ -464,3 +464,128 @@ async fn feeds_on_request_narrow_a_feed_with_etags_and_400s() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// `tidings preview --url ARGS…`, with no config anywhere and loopback
+/// allowed when `allow_private`.
+async fn preview_url(args: &[&str], allow_private: bool) -> (i32, String, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new(crate::common::bin());
+        cmd.arg("preview")
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .env_remove("TIDINGS_CONFIG")
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("TIDINGS_ALLOW_PRIVATE");
+        if allow_private {
+            cmd.env("TIDINGS_ALLOW_PRIVATE", "1");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// A listing page without a feed.
+const LISTING: &str = r#"<!doctype html><html><body><nav><a href="/">Home</a></nav>
+<ul class="news">
+<li class="entry"><h2><a href="/a/bridge">Breaking: Bridge reopens</a></h2><time datetime="2026-03-05T10:00:00Z">5 March</time><p class="teaser">The bridge is open.</p></li>
+<li class="entry"><h2><a href="/a/ad">Sponsored: insurance</a></h2><time datetime="2026-03-04T10:00:00Z">4 March</time><p class="teaser">Buy.</p></li>
+<li class="entry"><h2><a href="/a/rain">Rain ahead</a></h2><time datetime="2026-03-03T10:00:00Z">3 March</time><p class="teaser">Wet.</p></li>
+</ul></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
+    let origin = Origin::start().await;
+    origin.put("wire.rss", RSS, wire());
+    origin.put("news/", HTML, LISTING);
+    let dir = tempfile::tempdir().unwrap();
+    let feed = origin.url("wire.rss");
+
+    // A feed, in a folder with no config: nothing is read or written there.
+    let (code, out, err) = preview_url(&["--url", &feed], true).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Breaking: Bridge reopens\n"), "{out}");
+    assert!(
+        out.contains(&"  link:   https://wire.example/bridge\n".to_string()),
+        "{out}"
+    );
+    assert!(out.ends_with("4 items\n"), "{out}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // With rules given as flags.
+    let (code, out, err) = preview_url(
+        &[
+            "--url",
+            &feed,
+            "--rule",
+            "exclude = [\"(?i)sponsored\"]",
+            "--rule",
+            "exclude = [\"(?i)weather\"]",
+            "--rule",
+            "rewrite = [{ field = \"title\", pattern = \"^Breaking: \", with = \"\" }]",
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Bridge reopens\n"), "{out}");
+    assert!(out.ends_with("2 items\n"), "{out}");
+
+    // A page with selectors (the kind follows from --select).
+    let page = origin.url("news/");
+    let (code, out, err) = preview_url(
+        &[
+            "--url",
+            &page,
+            "--select",
+            "item=li.entry",
+            "--select",
+            "title=h2",
+            "--select",
+            "link=h2 a",
+            "--select",
+            "date=time",
+            "--select",
+            "summary=.teaser",
+            "--rule",
+            "include = [\"(?i)bridge|rain\"]",
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let expected = format!(
+        "Breaking: Bridge reopens\n  link:   {}\n  date:   2026-03-05T10:00:00+00:00\n  author: \n  body:   The bridge is open.\n\n\
+         Rain ahead\n  link:   {}\n  date:   2026-03-03T10:00:00+00:00\n  author: \n  body:   Wet.\n\n2 items\n",
+        origin.url("a/bridge"),
+        origin.url("a/rain")
+    );
+    assert_eq!(out, expected);
+
+    // Loopback needs TIDINGS_ALLOW_PRIVATE=1.
+    let (code, _, err) = preview_url(&["--url", &feed], false).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("loopback"), "{err}");
+    // Bad flags are usage errors naming the flag.
+    let (code, _, err) = preview_url(
+        &["--url", &page, "--select", "item=li[", "--kind", "html"],
+        true,
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--select item: \"li[\" is not a CSS selector"),
+        "{err}"
+    );
+    let (code, _, err) = preview_url(&["--url", &feed, "--rule", "body = \"p:::x\""], true).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--rule body: "), "{err}");
+    let (code, _, err) = preview_url(&["--kind", "feed", "x"], true).await;
+    assert_eq!(code, 2, "{err}");
+}
