@@ -465,13 +465,19 @@ async fn feeds_on_request_narrow_a_feed_with_etags_and_400s() {
     assert_eq!(r.status(), 404);
 }
 
-/// `tidings preview --url ARGS…`, with no config anywhere and loopback
-/// allowed when `allow_private`.
-async fn preview_url(args: &[&str], allow_private: bool) -> (i32, String, String) {
+/// `tidings preview --url ARGS…` in the folder `dir`, with no config
+/// anywhere and loopback allowed when `allow_private`.
+async fn preview_url(
+    dir: &std::path::Path,
+    args: &[&str],
+    allow_private: bool,
+) -> (i32, String, String) {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(crate::common::bin());
-        cmd.arg("preview")
+        cmd.current_dir(dir)
+            .arg("preview")
             .args(&args)
             .env("RUST_LOG", "warn")
             .env_remove("TIDINGS_CONFIG")
@@ -508,7 +514,7 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
     let feed = origin.url("wire.rss");
 
     // A feed, in a folder with no config: nothing is read or written there.
-    let (code, out, err) = preview_url(&["--url", &feed], true).await;
+    let (code, out, err) = preview_url(dir.path(), &["--url", &feed], true).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("Breaking: Bridge reopens\n"), "{out}");
     assert!(
@@ -520,6 +526,7 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
 
     // With rules given as flags.
     let (code, out, err) = preview_url(
+        dir.path(),
         &[
             "--url",
             &feed,
@@ -540,6 +547,7 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
     // A page with selectors (the kind follows from --select).
     let page = origin.url("news/");
     let (code, out, err) = preview_url(
+        dir.path(),
         &[
             "--url",
             &page,
@@ -569,11 +577,12 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
     assert_eq!(out, expected);
 
     // Loopback needs TIDINGS_ALLOW_PRIVATE=1.
-    let (code, _, err) = preview_url(&["--url", &feed], false).await;
+    let (code, _, err) = preview_url(dir.path(), &["--url", &feed], false).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("loopback"), "{err}");
     // Bad flags are usage errors naming the flag.
     let (code, _, err) = preview_url(
+        dir.path(),
         &["--url", &page, "--select", "item=li[", "--kind", "html"],
         true,
     )
@@ -583,9 +592,14 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
         err.contains("--select item: \"li[\" is not a CSS selector"),
         "{err}"
     );
-    let (code, _, err) = preview_url(&["--url", &feed, "--rule", "body = \"p:::x\""], true).await;
+    let (code, _, err) = preview_url(
+        dir.path(),
+        &["--url", &feed, "--rule", "body = \"p:::x\""],
+        true,
+    )
+    .await;
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--rule body: "), "{err}");
-    let (code, _, err) = preview_url(&["--kind", "feed", "x"], true).await;
+    let (code, _, err) = preview_url(dir.path(), &["--kind", "feed", "x"], true).await;
     assert_eq!(code, 2, "{err}");
 }
