@@ -18,7 +18,8 @@
 //!   `include` when any is given, and must match no `exclude`.
 //!
 //! A leaf beside `schedule`: `config` compiles rules with it, `app` applies
-//! them. Depends on `model` and `text`; selectors are compiled with
+//! them, and `serve` compiles the patterns of feeds on request with
+//! [`regex()`]. Depends on `model` and `text`; selectors are compiled with
 //! `dom_query` (cssparser), as the html source's selectors are, and regexes
 //! with the `regex` crate, whose matching is linear in the text.
 //!

@@ -166,15 +166,20 @@ async fn full_text_takes_the_body_element_after_remove() {
             r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>{page}</link>
 <description>T</description><item><title>Bridge reopens</title><link>{page}</link>
 <pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate><description>Teaser only.</description></item>
-</channel></rss>"#
+<item><title>Sponsored: a deal</title><link>{ad}</link>
+<pubDate>Tue, 03 Mar 2026 09:00:00 GMT</pubDate><description>Buy.</description></item>
+</channel></rss>"#,
+            ad = origin.url("ad.html")
         ),
     );
     origin.put("bridge.html", HTML, ARTICLE);
+    origin.put("ad.html", HTML, ARTICLE);
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config::new(dir.path(), free_port())
         .entries(&format!(
             "[[source]]\nid = \"t\"\nkind = \"feed\"\nurl = \"{}\"\nfull_text = true\n\
-             [source.rules]\nbody = \"div.story\"\nremove = [\".related\"]\n",
+             [source.rules]\nbody = \"div.story\"\nremove = [\".related\"]\n\
+             exclude = [\"(?i)sponsored\"]\n",
             origin.url("teasers.rss")
         ))
         .entries("[[feed]]\nid = \"all\"\nsources = [\"t\"]")
@@ -199,6 +204,10 @@ async fn full_text_takes_the_body_element_after_remove() {
     ] {
         assert!(!html.contains(chrome), "{chrome} in {html}");
     }
+    // The page of an item the rules leave out whatever it says (its own
+    // title and summary decide) is not fetched.
+    assert_eq!(origin.requests_to("/bridge.html").len(), 1);
+    assert!(origin.requests_to("/ad.html").is_empty());
 }
 
 #[test]

@@ -247,6 +247,7 @@ impl App {
             parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &rules)
         })
         .await??;
+        let pairs = settled(source, pairs, source.full_text);
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
@@ -319,6 +320,7 @@ impl App {
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await??;
+        let pairs = settled(source, pairs, follow);
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
             .await?;
@@ -437,6 +439,22 @@ pub(super) fn normalize_ruled(raw: RawItem, ctx: &normalize::Context, rules: &Ru
     let mut item = normalize::item(raw, ctx);
     rules.item(&mut item, ctx.max_item);
     item
+}
+
+/// Before article pages are fetched (`follow`): the items the source's
+/// `include`/`exclude` rules would leave out whatever their page says, so
+/// their pages are not fetched at all. That is an item with its own title
+/// and summary: the merge with its page keeps both, so its filter text
+/// (title, then summary) cannot change. The rest are judged after.
+fn settled(source: &Source, mut pairs: Vec<(RawItem, Item)>, follow: bool) -> Vec<(RawItem, Item)> {
+    if follow && source.rules.filters() {
+        pairs.retain(|(raw, item)| {
+            raw.title.is_none()
+                || item.summary_html.is_none()
+                || source.rules.keeps(&compose::filter_text(item))
+        });
+    }
+    pairs
 }
 
 /// The items that pass the source's `include` and `exclude` rules, matched
