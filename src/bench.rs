@@ -76,6 +76,8 @@ pub fn record(
             items,
         },
         max_items: u32::MAX,
+        warning: None,
+        health_changed: false,
     }
 }
 
@@ -97,6 +99,7 @@ pub async fn render_feed(
         exclude: Vec::new(),
         dedupe: false,
         content: ContentMode::Full,
+        error_items: false,
     };
     let items = app::compose::compose(&feed, store.items(sources, limit).await?);
     let meta = FeedMeta {
@@ -107,6 +110,19 @@ pub async fn render_feed(
         ttl_minutes: Some(60),
         hub: None,
         updated: items.iter().map(Item::modified).max().unwrap_or_default(),
+        // As a served merged feed names its sources (provenance).
+        sources: sources
+            .iter()
+            .map(|id| {
+                let r = crate::model::SourceRef {
+                    id: id.clone(),
+                    title: id.clone(),
+                    url: Some(format!("http://127.0.0.1:8081/{id}.xml")),
+                    tags: vec!["bench".into()],
+                };
+                (id.clone(), r)
+            })
+            .collect(),
     };
     let bytes = Format::ALL
         .iter()

@@ -55,6 +55,7 @@ pub fn feed(bytes: &[u8]) {
         ttl_minutes: ttl,
         hub: None,
         updated: fetch_time(),
+        sources: Default::default(),
     };
     let rss = render::rss(&meta, &items);
     let channel = rss::Channel::read_from(&rss[..]).expect("rendered RSS parses");

@@ -73,6 +73,10 @@ pub struct Item {
     pub updated: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// The other sources that carried the same article, which a merged
+    /// feed's dedupe folded into this item, in id order. Made when a feed
+    /// is composed; never stored.
+    pub also_via: Vec<String>,
 }
 
 impl Item {
@@ -138,6 +142,23 @@ pub struct FeedMeta {
     pub hub: Option<String>,
     /// The newest change among the items (Atom `updated`, RSS `lastBuildDate`).
     pub updated: DateTime<Utc>,
+    /// The sources a merged feed's items name as where they came from, by
+    /// id. Empty for a source's own feed: it names no provenance.
+    pub sources: std::collections::BTreeMap<String, SourceRef>,
+}
+
+/// A source as a merged feed's items name it: every source that carried an
+/// item (RSS `source` and `category`, Atom `source` and `via` links, JSON
+/// Feed's `_tidings` extension).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceRef {
+    pub id: String,
+    /// The configured title, else the id.
+    pub title: String,
+    /// Where the source lives upstream, shown without secrets; `None` for
+    /// local files.
+    pub url: Option<String>,
+    pub tags: Vec<String>,
 }
 
 impl FeedMeta {
@@ -148,6 +169,18 @@ impl FeedMeta {
             Some((path, query)) => format!("{}/{path}.{ext}?{query}", self.base_url),
             None => format!("{}/{}.{}", self.base_url, self.path, ext),
         }
+    }
+
+    /// The public URL of a source's own feed on this server, in one format.
+    pub fn source_url(&self, id: &str, ext: &str) -> String {
+        format!("{}/sources/{id}.{ext}", self.base_url)
+    }
+
+    /// The sources that carried `item`, its own first, known to this feed.
+    pub fn carriers<'a>(&'a self, item: &'a Item) -> impl Iterator<Item = &'a SourceRef> + 'a {
+        std::iter::once(&item.source)
+            .chain(&item.also_via)
+            .filter_map(|id| self.sources.get(id))
     }
 
     /// The public URL of the server's index page, the feed's HTML alternate.

@@ -44,6 +44,8 @@ pub enum FetchResult {
     Unchanged,
     /// `304 Not Modified`.
     NotModified,
+    /// Read, but it listed no items where it had some.
+    Warning,
     Error,
 }
 
@@ -53,6 +55,7 @@ impl FetchResult {
             FetchResult::Changed => "changed",
             FetchResult::Unchanged => "unchanged",
             FetchResult::NotModified => "not_modified",
+            FetchResult::Warning => "warning",
             FetchResult::Error => "error",
         }
     }

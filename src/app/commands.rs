@@ -142,6 +142,7 @@ pub async fn fetch(
                     Report {
                         source,
                         result: Err(Failure::Died(why)),
+                        warning: None,
                     },
                 )
             }
@@ -212,14 +213,7 @@ pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8
         .cloned()
         .ok_or_else(|| AppError::UnknownFeed(feed.to_string()))?;
     let items = app.feed_items(&feed).await?;
-    let meta = app.meta(
-        format!("feeds/{}", feed.id),
-        feed.title.clone(),
-        feed.description.clone(),
-        &feed.sources,
-        &items,
-    );
-    Ok(format.render(&meta, &items))
+    Ok(format.render(&app.feed_meta(&feed, &items), &items))
 }
 
 /// What `tidings extract` prints: the article on one page, normalized as an

@@ -7,6 +7,9 @@
 //! A child of `app`, the composition root; it uses `model`, the checked
 //! [`Feed`] from `config`, and `normalize`'s plain-text reading of HTML.
 //!
+//! A feed with `error_items` also shows, first, one item per source that
+//! is failing or lists nothing ([`trouble_item`]).
+//!
 //! Dedupe clusters items that share a canonical URL or whose texts have
 //! near-identical similarity hashes, transitively, and keeps one item per
 //! cluster: the earliest copy (its id, link and date, so a guid never
@@ -15,6 +18,72 @@
 use crate::config::{ContentMode, Feed};
 use crate::model::Item;
 use crate::normalize;
+use crate::store::SourceState;
+use chrono::SecondsFormat;
+use html_escape::encode_text;
+
+/// The item a feed with `error_items` shows for a source in trouble
+/// (`warning` or `error`), as RSS-Bridge does: one per spell of trouble
+/// (its id names when the spell began, so a reader sees it once, and a new
+/// one when the source breaks again), dated when it began. `name` is the
+/// source's title or id, `link` where it lives (shown without secrets).
+/// `None` while the source is well.
+pub fn trouble_item(state: &SourceState, name: &str, link: Option<String>) -> Option<Item> {
+    let since = state.troubled_since?;
+    let failing = match state.last_outcome.as_deref() {
+        Some("error") => true,
+        Some("warning") => false,
+        _ => return None,
+    };
+    let when = since.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let why = state.last_error.as_deref().unwrap_or("no reason recorded");
+    let (title, what) = if failing {
+        (
+            format!("{name} is failing"),
+            format!(
+                "tidings cannot read this source since {when} ({} fetches in a row failed).",
+                state.consecutive_errors
+            ),
+        )
+    } else {
+        (
+            format!("{name} lists no items"),
+            format!("This source has listed no items since {when}."),
+        )
+    };
+    let last = state
+        .last_fetch
+        .map(|t| {
+            format!(
+                " <p>Last tried {}.</p>",
+                t.to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        })
+        .unwrap_or_default();
+    Some(Item {
+        source: state.id.clone(),
+        id: format!(
+            "tag:tidings,2026:trouble/{}/{}",
+            state.id,
+            since.timestamp()
+        ),
+        link,
+        title,
+        authors: vec!["tidings".into()],
+        summary_html: Some(format!(
+            "<p>{}</p> <p>{}</p>{last}",
+            encode_text(&what),
+            encode_text(why)
+        )),
+        content_html: None,
+        published: since,
+        dated: true,
+        updated: None,
+        categories: Vec::new(),
+        enclosures: Vec::new(),
+        also_via: Vec::new(),
+    })
+}
 
 /// Two texts whose 64-bit simhashes differ in at most this many bits are
 /// the same article (the usual threshold for near-duplicate web pages).
@@ -133,6 +202,14 @@ fn merge(items: &[Item], keys: &[Keys], cluster: &[usize]) -> Item {
         })
         .unwrap_or(earliest);
     let mut kept = items[earliest].clone();
+    let mut via: Vec<String> = cluster
+        .iter()
+        .map(|&i| items[i].source.clone())
+        .filter(|s| *s != kept.source)
+        .collect();
+    via.sort();
+    via.dedup();
+    kept.also_via = via;
     if keys[richest].richness > keys[earliest].richness {
         let rich = &items[richest];
         kept.summary_html = rich.summary_html.clone();
@@ -323,6 +400,7 @@ mod tests {
             exclude: vec![],
             dedupe: true,
             content: ContentMode::Full,
+            error_items: false,
         }
     }
 
@@ -385,6 +463,9 @@ mod tests {
         assert_eq!(out[0].link.as_deref(), Some("https://news.example/a"));
         assert_eq!(out[0].published.day(), 2);
         assert_eq!(out[0].content_html.as_deref(), Some(ARTICLE));
+        // Provenance: the copy merged away is named.
+        assert_eq!(out[0].also_via, ["a"]);
+        assert!(out[1].also_via.is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //! feed's items), `daemon` (`tidings run` as a service: supervision,
 //! reload, systemd) and `commands` (the one-shot commands).
 
-use crate::config::{Config, Source};
+use crate::config::{Config, Source, SourceKind};
 use crate::extract::ExtractError;
 use crate::fetch;
 use crate::schedule;
@@ -95,6 +95,8 @@ pub enum AppError {
 pub struct Report {
     pub source: String,
     pub result: Result<Fetched, Failure>,
+    /// Read, but something is wrong (see `warning`).
+    pub warning: Option<String>,
 }
 
 /// Why a fetch of a source came to nothing.
@@ -126,6 +128,9 @@ pub enum Fetched {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Ok(_), Some(warning)) = (&self.result, &self.warning) {
+            return write!(f, "{}: warning: {warning}", self.source);
+        }
         match &self.result {
             Ok(Fetched::Saved(s)) if s.changed() => {
                 write!(
@@ -272,6 +277,7 @@ impl App {
         let report = |result| Report {
             source: source.id.clone(),
             result,
+            warning: None,
         };
         let state = match self.store.source_state(&source.id).await {
             Ok(s) => s,
@@ -344,6 +350,20 @@ impl App {
             ),
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
+        let warning = warning(source, state, &outcome);
+        if let Some(w) = &warning {
+            warn!(source = source.id, "{w}");
+        }
+        // As the store names it; a source never fetched counts as `ok`.
+        let health = match (&failed, &warning) {
+            (Some(_), _) => "error",
+            (None, Some(_)) => "warning",
+            (None, None) => "ok",
+        };
+        let health_changed = state
+            .and_then(|s| s.last_outcome.as_deref())
+            .unwrap_or("ok")
+            != health;
         if let (Some(old), Some(new)) = (
             state.and_then(|s| s.url.as_deref()),
             location.url.as_deref(),
@@ -369,6 +389,8 @@ impl App {
             location,
             outcome,
             max_items: u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX),
+            warning: warning.clone(),
+            health_changed,
         };
         self.scheduler.set_due(&source.id, next_due);
         let result = match (self.store.record_fetch(record).await, failed) {
@@ -379,6 +401,7 @@ impl App {
         };
         let (counted, stored) = match &result {
             Err(_) => (FetchResult::Error, 0),
+            Ok(_) if warning.is_some() => (FetchResult::Warning, 0),
             Ok(Fetched::NotModified) => (FetchResult::NotModified, 0),
             Ok(Fetched::Saved(s)) if s.changed() => (FetchResult::Changed, s.new + s.updated),
             Ok(Fetched::Saved(_)) => (FetchResult::Unchanged, 0),
@@ -389,11 +412,40 @@ impl App {
         if !changed {
             self.set_refresh(&source.id);
         }
-        self.mark(changed.then_some(source.id.clone()), true);
+        self.mark(
+            (changed || health_changed).then_some(source.id.clone()),
+            true,
+        );
         Report {
             source: source.id.clone(),
             result,
+            warning,
         }
+    }
+}
+
+/// What is wrong with a fetch that read the source: it listed no items
+/// where it had some (a site redesigned past its selectors; a feed
+/// emptied), or, for an `html` listing, any time. The warning holds over
+/// fetches that still list nothing and over `304`s, until items come back.
+fn warning(source: &Source, state: Option<&SourceState>, outcome: &FetchOutcome) -> Option<String> {
+    let held = state
+        .filter(|s| s.last_outcome.as_deref() == Some("warning"))
+        .and_then(|s| s.last_error.clone());
+    match outcome {
+        FetchOutcome::Fetched { items, .. } if items.is_empty() => {
+            if matches!(source.kind, SourceKind::Html { .. }) {
+                Some(
+                    "the listing matched no items: its selectors may no longer fit the page".into(),
+                )
+            } else if let Some(had) = state.map(|s| s.items).filter(|&n| n > 0) {
+                Some(format!("listed no items, where {had} were stored before"))
+            } else {
+                held
+            }
+        }
+        FetchOutcome::NotModified => held,
+        _ => None,
     }
 }
 

@@ -9,7 +9,7 @@
 use super::{App, compose, opml_export, public_url};
 use crate::config::{Config, Feed, SourceKind};
 use crate::fetch;
-use crate::model::{FeedLink, FeedMeta, Headline, Index, Item, SourceHealth};
+use crate::model::{FeedLink, FeedMeta, Headline, Index, Item, SourceHealth, SourceRef};
 use crate::opml;
 use crate::render;
 use crate::serve::{self, Feeds, Put, Queries, Rendered};
@@ -399,14 +399,36 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(feed.id.clone(), headlines);
-        let meta = self.meta(
+        let meta = self.feed_meta(feed, &items);
+        self.publish(meta, items, Hold::InMemory).await;
+    }
+
+    /// A merged feed's metadata, naming its sources for its items'
+    /// provenance.
+    pub(super) fn feed_meta(&self, feed: &Feed, items: &[Item]) -> FeedMeta {
+        let mut meta = self.meta(
             format!("feeds/{}", feed.id),
             feed.title.clone(),
             feed.description.clone(),
             &feed.sources,
-            &items,
+            items,
         );
-        self.publish(meta, items, Hold::InMemory).await;
+        let config = self.config();
+        meta.sources = feed
+            .sources
+            .iter()
+            .filter_map(|id| config.source(id))
+            .map(|s| {
+                let r = SourceRef {
+                    id: s.id.clone(),
+                    title: s.title.clone().unwrap_or_else(|| s.id.clone()),
+                    url: s.kind.url().map(public_url),
+                    tags: s.tags.clone(),
+                };
+                (s.id.clone(), r)
+            })
+            .collect();
+        meta
     }
 
     /// A feed's items, as [`compose::compose`] makes them from its sources'
@@ -421,7 +443,30 @@ impl App {
             feed.limit
         };
         let items = self.store.items(&feed.sources, candidates).await?;
-        Ok(compose::compose(feed, items))
+        let items = compose::compose(feed, items);
+        if !feed.error_items {
+            return Ok(items);
+        }
+        let config = self.config();
+        let mut troubles: Vec<Item> = self
+            .store
+            .source_states()
+            .await?
+            .iter()
+            .filter(|s| feed.sources.contains(&s.id))
+            .filter_map(|state| {
+                let source = config.source(&state.id);
+                let name = source
+                    .and_then(|s| s.title.clone())
+                    .or_else(|| state.title.clone().filter(|t| !t.is_empty()))
+                    .unwrap_or_else(|| state.id.clone());
+                let link = source.and_then(|s| s.kind.url()).map(public_url);
+                compose::trouble_item(state, &name, link)
+            })
+            .collect();
+        troubles.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
+        troubles.extend(items);
+        Ok(troubles)
     }
 
     pub(super) fn meta(
@@ -454,6 +499,7 @@ impl App {
             ttl_minutes: ttl,
             hub: config.server.websub_hub.clone(),
             updated,
+            sources: Default::default(),
         }
     }
 

@@ -214,6 +214,9 @@ pub struct Feed {
     pub exclude: Vec<Regex>,
     pub dedupe: bool,
     pub content: ContentMode,
+    /// Each source of the feed that is failing (or listing nothing) shows
+    /// as one item saying so and since when, as RSS-Bridge does.
+    pub error_items: bool,
 }
 
 impl PartialEq for Feed {
@@ -228,6 +231,7 @@ impl PartialEq for Feed {
             && pats(&self.exclude) == pats(&other.exclude)
             && self.dedupe == other.dedupe
             && self.content == other.content
+            && self.error_items == other.error_items
     }
 }
 

@@ -112,4 +112,6 @@ pub(super) struct RawFeed {
     #[serde(default)]
     pub(super) dedupe: bool,
     pub(super) content: Option<ContentMode>,
+    #[serde(default)]
+    pub(super) error_items: bool,
 }

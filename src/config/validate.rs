@@ -511,6 +511,7 @@ impl<'t> Validator<'t> {
                 exclude,
                 dedupe: raw.dedupe,
                 content: raw.content.unwrap_or(ContentMode::Full),
+                error_items: raw.error_items,
             });
         }
         out

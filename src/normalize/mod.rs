@@ -131,6 +131,7 @@ pub fn item(raw: RawItem, ctx: &Context) -> Item {
                 })
             })
             .collect(),
+        also_via: Vec::new(),
     }
 }
 

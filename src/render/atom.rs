@@ -1,11 +1,12 @@
 //! Atom 1.0 (RFC 4287), written with the `atom_syndication` crate.
 
 use atom_syndication::{
-    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, WriteConfig,
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
+    WriteConfig,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 
-use super::{GENERATOR, UNTITLED, xml_chars_only};
+use super::{GENERATOR, TAG_SCHEME, UNTITLED, carrier_tags, xml_chars_only};
 use crate::model::{FeedMeta, Item};
 
 /// Atom 1.0 (RFC 4287) bytes (UTF-8, with XML declaration).
@@ -31,7 +32,7 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         }),
         links,
         subtitle: (!meta.description.is_empty()).then(|| Text::plain(meta.description.as_str())),
-        entries: items.iter().map(entry).collect(),
+        entries: items.iter().map(|i| entry(meta, i)).collect(),
         ..Feed::default()
     };
     // The crate's declaration omits the encoding; state it like the RSS one.
@@ -47,7 +48,12 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
     xml_chars_only(utc_as_z(doc))
 }
 
-fn entry(item: &Item) -> Entry {
+/// One entry. In a merged feed, `source` names the source it came through
+/// (its id, title and links: its own feed on this server, `self`, and
+/// where it lives upstream, `related`), a `via` link each other source that
+/// carried it (dedupe's merged copies), and a category in the `tidings:tag`
+/// scheme each of their tags.
+fn entry(meta: &FeedMeta, item: &Item) -> Entry {
     let mut links: Vec<Link> = item
         .link
         .iter()
@@ -61,6 +67,26 @@ fn entry(item: &Item) -> Entry {
         length: (e.length > 0).then(|| e.length.to_string()),
         ..Link::default()
     }));
+    links.extend(meta.carriers(item).skip(1).map(|s| Link {
+        title: Some(s.title.clone()),
+        ..link(
+            "via",
+            &meta.source_url(&s.id, "atom"),
+            Some("application/atom+xml"),
+        )
+    }));
+    let source = meta.sources.get(&item.source).map(|s| {
+        let own = meta.source_url(&s.id, "atom");
+        let mut links = vec![link("self", &own, Some("application/atom+xml"))];
+        links.extend(s.url.iter().map(|u| link("related", u, None)));
+        Source {
+            title: Text::plain(s.title.as_str()),
+            id: own,
+            updated: fixed(meta.updated),
+            links,
+            ..Source::default()
+        }
+    });
     let html = |value: &str| atom_content("html", value);
     let (summary, content) = match (&item.content_html, &item.summary_html) {
         (Some(body), summary) => (summary.as_deref().map(Text::html), Some(html(body))),
@@ -83,8 +109,14 @@ fn entry(item: &Item) -> Entry {
                 term: term.clone(),
                 ..Category::default()
             })
+            .chain(carrier_tags(meta, item).into_iter().map(|t| Category {
+                term: t.to_owned(),
+                scheme: Some(TAG_SCHEME.to_owned()),
+                ..Category::default()
+            }))
             .collect(),
         links,
+        source,
         published: Some(fixed(item.published)),
         summary,
         content,
@@ -294,5 +326,38 @@ mod tests {
     fn deterministic_bytes() {
         let (meta, items) = (fixtures::meta(), fixtures::items());
         assert_eq!(atom(&meta, &items), atom(&meta, &items));
+    }
+
+    #[test]
+    fn merged_entries_carry_their_source_and_via_links() {
+        let (meta, item) = fixtures::merged();
+        let feed = Feed::read_from(&atom(&meta, &[item])[..]).unwrap();
+        let e = &feed.entries[0];
+        let source = e.source.as_ref().expect("a source element");
+        assert_eq!(source.id, "https://news.example.org/sources/wsws.atom");
+        assert_eq!(source.title.value, "World Socialist Web Site");
+        let rels: Vec<(&str, &str)> = source
+            .links
+            .iter()
+            .map(|l| (l.rel.as_str(), l.href.as_str()))
+            .collect();
+        assert_eq!(
+            rels,
+            [
+                ("self", "https://news.example.org/sources/wsws.atom"),
+                ("related", "https://wsws.example.org/rss"),
+            ]
+        );
+        let via: Vec<_> = e.links.iter().filter(|l| l.rel == "via").collect();
+        assert_eq!(via.len(), 1);
+        assert_eq!(via[0].href, "https://news.example.org/sources/mirror.atom");
+        assert_eq!(via[0].title.as_deref(), Some("Mirror & Co"));
+        let tags: Vec<_> = e
+            .categories
+            .iter()
+            .filter(|c| c.scheme.as_deref() == Some(TAG_SCHEME))
+            .map(|c| c.term.as_str())
+            .collect();
+        assert_eq!(tags, ["news", "world", "archive"]);
     }
 }

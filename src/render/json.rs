@@ -44,6 +44,29 @@ struct JsonItem<'a> {
     tags: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<Attachment<'a>>,
+    /// tidings' extension: where the item came from.
+    #[serde(rename = "_tidings", skip_serializing_if = "Option::is_none")]
+    tidings: Option<Extension<'a>>,
+}
+
+/// JSON Feed's extension object for tidings (`_tidings`).
+#[derive(Serialize)]
+struct Extension<'a> {
+    /// Every source that carried the item, the one it came through first.
+    sources: Vec<Carrier<'a>>,
+}
+
+#[derive(Serialize)]
+struct Carrier<'a> {
+    id: &'a str,
+    title: &'a str,
+    /// The source's own feed on this server.
+    feed_url: String,
+    /// Where the source lives upstream, without secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tags: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -75,12 +98,22 @@ pub fn json(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
                 url,
             }]
         }),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(meta, i)).collect(),
     };
     serde_json::to_vec(&feed).expect("these structs always serialize")
 }
 
-fn item(item: &Item) -> JsonItem<'_> {
+fn item<'a>(meta: &'a FeedMeta, item: &'a Item) -> JsonItem<'a> {
+    let carriers: Vec<Carrier<'a>> = meta
+        .carriers(item)
+        .map(|s| Carrier {
+            id: &s.id,
+            title: &s.title,
+            feed_url: meta.source_url(&s.id, "json"),
+            url: s.url.as_deref(),
+            tags: &s.tags,
+        })
+        .collect();
     JsonItem {
         id: item.global_id(),
         url: item.link.as_deref(),
@@ -112,6 +145,7 @@ fn item(item: &Item) -> JsonItem<'_> {
                 duration_in_seconds: e.duration,
             })
             .collect(),
+        tidings: (!carriers.is_empty()).then_some(Extension { sources: carriers }),
     }
 }
 
@@ -219,5 +253,24 @@ mod tests {
     fn deterministic_bytes() {
         let (meta, items) = (fixtures::meta(), fixtures::items());
         assert_eq!(json(&meta, &items), json(&meta, &items));
+    }
+
+    #[test]
+    fn merged_items_list_their_sources_in_the_extension() {
+        let (meta, item) = fixtures::merged();
+        let v = parse(&json(&meta, &[item]));
+        assert_eq!(
+            v["items"][0]["_tidings"],
+            json!({"sources": [
+                {"id": "wsws", "title": "World Socialist Web Site",
+                 "feed_url": "https://news.example.org/sources/wsws.json",
+                 "url": "https://wsws.example.org/rss", "tags": ["news", "world"]},
+                {"id": "mirror", "title": "Mirror & Co",
+                 "feed_url": "https://news.example.org/sources/mirror.json",
+                 "tags": ["world", "archive"]},
+            ]})
+        );
+        let plain = parse(&json(&fixtures::meta(), &[fixtures::linked()]));
+        assert!(plain["items"][0].get("_tidings").is_none());
     }
 }

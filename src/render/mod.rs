@@ -26,6 +26,7 @@ pub use self::index::index;
 pub use self::json::json;
 pub use self::rss::rss;
 
+use crate::model::{FeedMeta, Item};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 
 /// The generator name every format advertises.
@@ -37,6 +38,23 @@ const UNTITLED: &str = "Untitled";
 /// MIME's "unknown type", for enclosures whose type the source did not give
 /// (RSS and JSON Feed require one).
 const UNKNOWN_MIME: &str = "application/octet-stream";
+
+/// The category domain (RSS) and scheme (Atom) naming a source that
+/// carried an item, and the one naming a tag of such a source.
+const SOURCE_SCHEME: &str = "tidings:source";
+const TAG_SCHEME: &str = "tidings:tag";
+
+/// The tags of every source that carried `item`, each once, in the order
+/// the sources and their tags come.
+fn carrier_tags<'a>(meta: &'a FeedMeta, item: &'a Item) -> Vec<&'a str> {
+    let mut tags: Vec<&str> = Vec::new();
+    for tag in meta.carriers(item).flat_map(|s| &s.tags) {
+        if !tags.contains(&tag.as_str()) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
 
 /// RFC 3339 in UTC with a `Z` and whole seconds, as Atom and JSON Feed use:
 /// `2017-07-31T12:00:00Z`.
@@ -88,7 +106,7 @@ mod tests {
 /// Shared fixtures for the format tests.
 #[cfg(test)]
 mod fixtures {
-    use crate::model::{Enclosure, FeedMeta, Item};
+    use crate::model::{Enclosure, FeedMeta, Item, SourceRef};
     use chrono::{TimeZone, Utc};
 
     pub fn meta() -> FeedMeta {
@@ -100,6 +118,7 @@ mod fixtures {
             ttl_minutes: Some(30),
             hub: Some("https://hub.example.net/".into()),
             updated: Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).unwrap(),
+            sources: Default::default(),
         }
     }
 
@@ -131,6 +150,7 @@ mod fixtures {
                     duration: None,
                 },
             ],
+            also_via: Vec::new(),
         }
     }
 
@@ -161,5 +181,34 @@ mod fixtures {
 
     pub fn items() -> Vec<Item> {
         vec![full(), linked(), bare()]
+    }
+
+    /// A merged feed's metadata naming two sources, and an item that came
+    /// through `wsws` and also through `mirror` (dedupe merged the copies).
+    pub fn merged() -> (FeedMeta, Item) {
+        let source = |id: &str, title: &str, url: Option<&str>, tags: &[&str]| {
+            let r = SourceRef {
+                id: id.into(),
+                title: title.into(),
+                url: url.map(str::to_string),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+            };
+            (id.to_string(), r)
+        };
+        let mut meta = meta();
+        meta.sources = [
+            source(
+                "wsws",
+                "World Socialist Web Site",
+                Some("https://wsws.example.org/rss"),
+                &["news", "world"],
+            ),
+            source("mirror", "Mirror & Co", None, &["world", "archive"]),
+        ]
+        .into_iter()
+        .collect();
+        let mut item = linked();
+        item.also_via = vec!["mirror".into()];
+        (meta, item)
     }
 }

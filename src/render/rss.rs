@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::{Extension, ExtensionMap};
-use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
+use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem, Source};
 use chrono::{DateTime, Utc};
 
-use super::{GENERATOR, UNKNOWN_MIME, UNTITLED, xml_chars_only};
+use super::{
+    GENERATOR, SOURCE_SCHEME, TAG_SCHEME, UNKNOWN_MIME, UNTITLED, carrier_tags, xml_chars_only,
+};
 use crate::model::{FeedMeta, Item};
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -46,7 +48,7 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         generator: Some(GENERATOR.to_owned()),
         docs: Some(DOCS.to_owned()),
         ttl: meta.ttl_minutes.map(|ttl| ttl.to_string()),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(meta, i)).collect(),
         extensions,
         // The crate declares the namespaces of its typed extensions (dc,
         // content) itself, but not those used by generic extensions.
@@ -59,7 +61,12 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
     xml_chars_only(String::from_utf8(bytes).expect("the rss crate writes UTF-8"))
 }
 
-fn item(item: &Item) -> RssItem {
+/// One item. In a merged feed, `source` names the source it came through
+/// (its own feed on this server, and its title), and a `category` in the
+/// `tidings:source` domain names each source that carried it, dedupe's
+/// merged copies included (RSS allows one `source`), with their tags in
+/// the `tidings:tag` domain.
+fn item(meta: &FeedMeta, item: &Item) -> RssItem {
     // A guid is a permalink only when it is the item's own URL; every other
     // id is made globally unique, since a merged feed mixes sources.
     let guid = if item.link.as_deref() == Some(item.id.as_str()) {
@@ -100,7 +107,19 @@ fn item(item: &Item) -> RssItem {
             .categories
             .iter()
             .map(|name| Category::from(name.as_str()))
+            .chain(meta.carriers(item).map(|s| Category {
+                name: s.id.clone(),
+                domain: Some(SOURCE_SCHEME.to_owned()),
+            }))
+            .chain(carrier_tags(meta, item).into_iter().map(|t| Category {
+                name: t.to_owned(),
+                domain: Some(TAG_SCHEME.to_owned()),
+            }))
             .collect(),
+        source: meta.sources.get(&item.source).map(|s| Source {
+            url: meta.source_url(&s.id, "rss"),
+            title: Some(s.title.clone()),
+        }),
         // RSS allows a single enclosure; validators warn about more.
         enclosure: item.enclosures.first().map(|e| Enclosure {
             url: e.url.clone(),
@@ -300,5 +319,34 @@ mod tests {
     fn deterministic_bytes() {
         let (meta, items) = (fixtures::meta(), fixtures::items());
         assert_eq!(rss(&meta, &items), rss(&meta, &items));
+    }
+
+    #[test]
+    fn merged_items_name_every_source_that_carried_them() {
+        let (meta, item) = fixtures::merged();
+        let ch = parse(&rss(&meta, &[item]));
+        let it = &ch.items[0];
+        let source = it.source.as_ref().expect("a source element");
+        assert_eq!(source.url, "https://news.example.org/sources/wsws.rss");
+        assert_eq!(source.title.as_deref(), Some("World Socialist Web Site"));
+        let cats: Vec<(&str, Option<&str>)> = it
+            .categories
+            .iter()
+            .map(|c| (c.name.as_str(), c.domain.as_deref()))
+            .collect();
+        assert_eq!(
+            cats,
+            [
+                ("wsws", Some(SOURCE_SCHEME)),
+                ("mirror", Some(SOURCE_SCHEME)),
+                ("news", Some(TAG_SCHEME)),
+                ("world", Some(TAG_SCHEME)),
+                ("archive", Some(TAG_SCHEME)),
+            ]
+        );
+        // A source's own feed names none.
+        let plain = parse(&rss(&fixtures::meta(), &[fixtures::linked()]));
+        assert!(plain.items[0].source.is_none());
+        assert!(plain.items[0].categories.is_empty());
     }
 }

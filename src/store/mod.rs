@@ -80,12 +80,16 @@ pub struct SourceState {
     /// The source's own title (a feed's channel title), for its feed.
     pub title: Option<String>,
     pub last_fetch: Option<DateTime<Utc>>,
-    /// `ok` or `error`.
+    /// `ok`, `warning` (read, but see [`FetchRecord::warning`]) or `error`.
     pub last_outcome: Option<String>,
+    /// The error or warning text of the last fetch.
     pub last_error: Option<String>,
     pub consecutive_errors: u32,
     pub next_due: Option<DateTime<Utc>>,
     pub items: u64,
+    /// When the source last went from `ok` to `warning` or `error`; `None`
+    /// while it is `ok`.
+    pub troubled_since: Option<DateTime<Utc>>,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -100,6 +104,14 @@ pub struct FetchRecord {
     /// max_items`): the oldest beyond it are pruned, their ids kept as
     /// tombstones (see [`cap_fetch`]).
     pub max_items: u32,
+    /// A fetch that read the source but found something wrong (it listed no
+    /// items where it had some): recorded as `warning` with this text. Only
+    /// for `Fetched` and `NotModified` outcomes.
+    pub warning: Option<String>,
+    /// The source's health changed (`ok`, `warning`, `error`): other
+    /// instances re-render its feeds as for changed items, since a feed may
+    /// show its health (`error_items`).
+    pub health_changed: bool,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).

@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS pruned (
 ALTER TABLE pruned ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ NOT NULL DEFAULT 'epoch';
 CREATE INDEX IF NOT EXISTS pruned_seen ON pruned (source, seen DESC, id COLLATE "C");
 "#,
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS troubled_since TIMESTAMPTZ;",
 ];
 
 /// The advisory lock key held while migrating ("tidings" in ASCII).
@@ -188,7 +189,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -211,6 +212,7 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_to: r.try_get(12)?,
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
+        troubled_since: r.try_get(15)?,
     })
 }
 
@@ -232,6 +234,7 @@ fn item_row(r: &Row) -> Result<Item, tokio_postgres::Error> {
         updated: r.try_get(9)?,
         categories: r.try_get(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 
@@ -565,9 +568,11 @@ impl Store for PostgresStore {
                 }
                 tx.execute(
                     "UPDATE sources SET etag = $2, last_modified = $3, title = COALESCE($4, title),
-                     last_fetch = $5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $6
+                     last_fetch = $5, last_outcome = CASE WHEN $7::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $7,
+                     troubled_since = CASE WHEN $7::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $5) END,
+                     consecutive_errors = 0, next_due = $6
                      WHERE id = $1",
-                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due],
+                    &[&record.source, etag, last_modified, title, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -575,9 +580,11 @@ impl Store for PostgresStore {
             }
             FetchOutcome::NotModified => {
                 tx.execute(
-                    "UPDATE sources SET last_fetch = $2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = $3
+                    "UPDATE sources SET last_fetch = $2, last_outcome = CASE WHEN $4::TEXT IS NULL THEN 'ok' ELSE 'warning' END, last_error = $4,
+                     troubled_since = CASE WHEN $4::TEXT IS NULL THEN NULL ELSE COALESCE(troubled_since, $2) END,
+                     consecutive_errors = 0, next_due = $3
                      WHERE id = $1",
-                    &[&record.source, &record.at, &record.next_due],
+                    &[&record.source, &record.at, &record.next_due, &record.warning],
                 )
                 .await
                 .map_err(q)?;
@@ -586,6 +593,7 @@ impl Store for PostgresStore {
             FetchOutcome::Failed { error } => {
                 tx.execute(
                     "UPDATE sources SET last_fetch = $2, last_outcome = 'error', last_error = $3,
+                     troubled_since = COALESCE(troubled_since, $2),
                      consecutive_errors = consecutive_errors + 1, next_due = $4
                      WHERE id = $1",
                     &[&record.source, &record.at, error, &record.next_due],
@@ -595,7 +603,7 @@ impl Store for PostgresStore {
                 SaveSummary::default()
             }
         };
-        if summary.changed() {
+        if summary.changed() || record.health_changed {
             // Last, so the counter's lock is held only until the commit.
             bump(&tx, std::slice::from_ref(&record.source))
                 .await

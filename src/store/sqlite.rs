@@ -96,6 +96,7 @@ DROP TABLE pruned;
 ALTER TABLE pruned_seen RENAME TO pruned;
 CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
 "#,
+    "ALTER TABLE sources ADD COLUMN troubled_since INTEGER;",
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -179,7 +180,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -198,6 +199,7 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         redirect_to: r.get(12)?,
         redirect_streak: r.get(13)?,
         gone: r.get(14)?,
+        troubled_since: r.get::<_, Option<i64>>(15)?.map(from_ms),
     })
 }
 
@@ -223,6 +225,7 @@ fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
         updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
         categories: json_list(10)?,
         enclosures,
+        also_via: Vec::new(),
     })
 }
 
@@ -508,18 +511,22 @@ impl Store for SqliteStore {
                     exec(
                         &tx,
                         "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
-                         last_fetch = ?5, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?6
+                         last_fetch = ?5, last_outcome = CASE WHEN ?7 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?7,
+                         troubled_since = CASE WHEN ?7 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?5) END,
+                         consecutive_errors = 0, next_due = ?6
                          WHERE id = ?1",
-                        params![record.source, etag, last_modified, title, ms(record.at), ms(record.next_due)],
+                        params![record.source, etag, last_modified, title, ms(record.at), ms(record.next_due), record.warning],
                     )?;
                     summary
                 }
                 FetchOutcome::NotModified => {
                     exec(
                         &tx,
-                        "UPDATE sources SET last_fetch = ?2, last_outcome = 'ok', last_error = NULL, consecutive_errors = 0, next_due = ?3
+                        "UPDATE sources SET last_fetch = ?2, last_outcome = CASE WHEN ?4 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?4,
+                         troubled_since = CASE WHEN ?4 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?2) END,
+                         consecutive_errors = 0, next_due = ?3
                          WHERE id = ?1",
-                        params![record.source, ms(record.at), ms(record.next_due)],
+                        params![record.source, ms(record.at), ms(record.next_due), record.warning],
                     )?;
                     SaveSummary::default()
                 }
@@ -527,6 +534,7 @@ impl Store for SqliteStore {
                     exec(
                         &tx,
                         "UPDATE sources SET last_fetch = ?2, last_outcome = 'error', last_error = ?3,
+                         troubled_since = COALESCE(troubled_since, ?2),
                          consecutive_errors = consecutive_errors + 1, next_due = ?4
                          WHERE id = ?1",
                         params![record.source, ms(record.at), error, ms(record.next_due)],
@@ -534,7 +542,7 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
             };
-            if summary.changed() {
+            if summary.changed() || record.health_changed {
                 bump(&tx, std::slice::from_ref(&record.source))?;
             }
             tx.commit()?;

@@ -86,6 +86,8 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
             items,
         },
         max_items: 5000,
+        warning: None,
+        health_changed: false,
     }
 }
 
@@ -143,6 +145,8 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
                 error: "HTTP 500".into(),
             },
             max_items: 5000,
+            warning: None,
+            health_changed: false,
         })
         .await
         .unwrap();
@@ -435,6 +439,53 @@ async fn page_validators_are_kept_per_source(f: Fixture) {
     assert!(store.page_validators("other").await.unwrap().is_empty());
 }
 
+async fn health_is_kept_with_when_trouble_began(f: Fixture) {
+    let store = f.store.clone();
+    let state = || async { store.source_state("s").await.unwrap().unwrap() };
+    store
+        .record_fetch(fetched(vec![item("a", "A", 100)], 1000))
+        .await
+        .unwrap();
+    assert_eq!(state().await.last_outcome.as_deref(), Some("ok"));
+    assert_eq!(state().await.troubled_since, None);
+    // A warning: read, kept as such, since its first fetch; a 304 and a
+    // failure after it keep the spell's start.
+    let mut empty = fetched(vec![], 2000);
+    empty.warning = Some("listed no items".into());
+    empty.health_changed = true;
+    let before = store.changes_since(0).await.unwrap().version;
+    store.record_fetch(empty).await.unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("warning"));
+    assert_eq!(s.last_error.as_deref(), Some("listed no items"));
+    assert_eq!(s.troubled_since, Some(at(2000)));
+    assert_eq!(s.consecutive_errors, 0);
+    assert_eq!(s.items, 1, "a warning keeps the items");
+    // A change of health is announced to other instances.
+    assert_eq!(store.changes_since(before).await.unwrap().sources, ["s"]);
+    let mut unmodified = fetched(vec![], 3000);
+    unmodified.outcome = FetchOutcome::NotModified;
+    unmodified.warning = Some("listed no items".into());
+    store.record_fetch(unmodified).await.unwrap();
+    let mut failed = fetched(vec![], 4000);
+    failed.outcome = FetchOutcome::Failed {
+        error: "HTTP 500".into(),
+    };
+    store.record_fetch(failed).await.unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("error"));
+    assert_eq!(s.troubled_since, Some(at(2000)));
+    assert_eq!(s.consecutive_errors, 1);
+    // Well again: the spell ends.
+    store
+        .record_fetch(fetched(vec![item("b", "B", 200)], 5000))
+        .await
+        .unwrap();
+    let s = state().await;
+    assert_eq!(s.last_outcome.as_deref(), Some("ok"));
+    assert_eq!((s.troubled_since, s.last_error), (None, None));
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -469,4 +520,5 @@ on_every_backend!(
     changes_are_versioned,
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
+    health_is_kept_with_when_trouble_began,
 );
