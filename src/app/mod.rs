@@ -310,6 +310,7 @@ impl App {
             location,
             fresh_for,
             retry_after,
+            ruled_out,
         } = reading;
         // An error text comes from the source (a server's words, a body's
         // bytes): stored and printed, it is kept short and free of
@@ -350,7 +351,7 @@ impl App {
             ),
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
-        let warning = warning(source, state, &outcome);
+        let warning = warning(source, state, &outcome, ruled_out);
         if let Some(w) = &warning {
             warn!(source = source.id, "{w}");
         }
@@ -428,12 +429,19 @@ impl App {
 /// where it had some (a site redesigned past its selectors; a feed
 /// emptied), or, for an `html` listing, any time. The warning holds over
 /// fetches that still list nothing and over `304`s, until items come back.
-fn warning(source: &Source, state: Option<&SourceState>, outcome: &FetchOutcome) -> Option<String> {
+/// A fetch whose items the source's own rules all left out (`ruled_out`
+/// of them) did list some: it is no warning.
+fn warning(
+    source: &Source,
+    state: Option<&SourceState>,
+    outcome: &FetchOutcome,
+    ruled_out: usize,
+) -> Option<String> {
     let held = state
         .filter(|s| s.last_outcome.as_deref() == Some("warning"))
         .and_then(|s| s.last_error.clone());
     match outcome {
-        FetchOutcome::Fetched { items, .. } if items.is_empty() => {
+        FetchOutcome::Fetched { items, .. } if items.is_empty() && ruled_out == 0 => {
             if matches!(source.kind, SourceKind::Html { .. }) {
                 Some(
                     "the listing matched no items: its selectors may no longer fit the page".into(),

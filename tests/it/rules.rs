@@ -612,3 +612,28 @@ async fn preview_by_url_reads_a_feed_and_a_page_with_selectors_and_rules() {
     let (code, _, err) = preview_url(dir.path(), &["--kind", "feed", "x"], true).await;
     assert_eq!(code, 2, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_whose_items_the_rules_all_leave_out_is_no_warning() {
+    let origin = Origin::start().await;
+    origin.put("news/", HTML, LISTING);
+    let dir = tempfile::tempdir().unwrap();
+    let select = "[source.select]\nitem = \"li.entry\"\ntitle = \"h2\"\nlink = \"h2 a\"\n";
+    let cfg = Config::new(dir.path(), free_port())
+        .entries(&format!(
+            "[[source]]\nid = \"none\"\nkind = \"html\"\nurl = \"{url}\"\n{select}\
+             [source.rules]\nexclude = [\".\"]\n\n\
+             [[source]]\nid = \"broken\"\nkind = \"html\"\nurl = \"{url}\"\n\
+             [source.select]\nitem = \"article.gone\"\n",
+            url = origin.url("news/")
+        ))
+        .write()
+        .display()
+        .to_string();
+    let (code, out, err) = run(&["fetch", "-c", &cfg]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    // The rules left out what the listing had; a listing that matches
+    // nothing is still a warning.
+    assert!(out.contains("none: unchanged (0 items)\n"), "{out}");
+    assert!(out.contains("broken: warning: "), "{out}");
+}

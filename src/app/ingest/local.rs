@@ -22,7 +22,7 @@ pub(super) async fn read_files(
     now: DateTime<Utc>,
     max_item: usize,
     preview: bool,
-) -> Result<FetchOutcome, ReadError> {
+) -> Result<(FetchOutcome, usize), ReadError> {
     let id = source.id.clone();
     let tz = source.timezone;
     let rules = source.rules.clone();
@@ -53,13 +53,17 @@ pub(super) async fn read_files(
         what: "reading files",
         source,
     })??;
-    Ok(FetchOutcome::Fetched {
-        pages: Vec::new(),
-        etag: None,
-        last_modified: None,
-        title: None,
-        items: filtered(source, done, preview),
-    })
+    let (items, left_out) = filtered(source, done, preview);
+    Ok((
+        FetchOutcome::Fetched {
+            pages: Vec::new(),
+            etag: None,
+            last_modified: None,
+            title: None,
+            items,
+        },
+        left_out,
+    ))
 }
 
 impl App {

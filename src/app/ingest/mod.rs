@@ -105,19 +105,20 @@ impl App {
         let (config_url, select) = match &source.kind {
             SourceKind::Files { path, follow_links } => {
                 let base = self.config().server.base_url.clone();
-                return Reading::new(
-                    read_files(
-                        source,
-                        path.clone(),
-                        *follow_links,
-                        base,
-                        now,
-                        self.config().fetch.max_item,
-                        preview,
-                    )
-                    .await,
-                    Location::default(),
-                );
+                let read = read_files(
+                    source,
+                    path.clone(),
+                    *follow_links,
+                    base,
+                    now,
+                    self.config().fetch.max_item,
+                    preview,
+                )
+                .await;
+                let ruled_out = read.as_ref().map_or(0, |(_, n)| *n);
+                let mut reading = Reading::new(read.map(|(o, _)| o), Location::default());
+                reading.ruled_out = ruled_out;
+                return reading;
             }
             SourceKind::Feed { url } => (url, None),
             SourceKind::Html { url, select } => (url, Some(select.as_ref())),
@@ -132,10 +133,11 @@ impl App {
             Some(select) => self.read_html(source, body, select, now, preview).await,
         };
         match read {
-            Ok((outcome, ttl)) => {
+            Ok((outcome, ttl, ruled_out)) => {
                 let mut reading = Reading::new(Ok(outcome), location);
                 // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
                 reading.fresh_for = fresh_for.max(ttl);
+                reading.ruled_out = ruled_out;
                 reading
             }
             Err(error) => Reading::new(Err(error), location),
@@ -229,7 +231,7 @@ impl App {
         body: fetch::Body,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
+    ) -> Result<Read, ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -247,11 +249,11 @@ impl App {
             parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &rules)
         })
         .await??;
-        let pairs = settled(source, pairs, source.full_text);
+        let (pairs, settled_out) = settled(source, pairs, source.full_text);
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
-        let items = filtered(source, items, preview);
+        let (items, left_out) = filtered(source, items, preview);
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
         Ok((
             FetchOutcome::Fetched {
@@ -262,6 +264,7 @@ impl App {
                 items,
             },
             ttl,
+            settled_out + left_out,
         ))
     }
 
@@ -275,7 +278,7 @@ impl App {
         select: Option<&Select>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
+    ) -> Result<Read, ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
@@ -320,11 +323,11 @@ impl App {
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await??;
-        let pairs = settled(source, pairs, follow);
+        let (pairs, settled_out) = settled(source, pairs, follow);
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
             .await?;
-        let items = filtered(source, items, preview);
+        let (items, left_out) = filtered(source, items, preview);
         Ok((
             FetchOutcome::Fetched {
                 pages,
@@ -334,6 +337,7 @@ impl App {
                 items,
             },
             None,
+            settled_out + left_out,
         ))
     }
 }
@@ -446,7 +450,13 @@ pub(super) fn normalize_ruled(raw: RawItem, ctx: &normalize::Context, rules: &Ru
 /// their pages are not fetched at all. That is an item with its own title
 /// and summary: the merge with its page keeps both, so its filter text
 /// (title, then summary) cannot change. The rest are judged after.
-fn settled(source: &Source, mut pairs: Vec<(RawItem, Item)>, follow: bool) -> Vec<(RawItem, Item)> {
+/// Also returns how many it left out.
+fn settled(
+    source: &Source,
+    mut pairs: Vec<(RawItem, Item)>,
+    follow: bool,
+) -> (Vec<(RawItem, Item)>, usize) {
+    let before = pairs.len();
     if follow && source.rules.filters() {
         pairs.retain(|(raw, item)| {
             raw.title.is_none()
@@ -454,15 +464,16 @@ fn settled(source: &Source, mut pairs: Vec<(RawItem, Item)>, follow: bool) -> Ve
                 || source.rules.keeps(&compose::filter_text(item))
         });
     }
-    pairs
+    let left_out = before - pairs.len();
+    (pairs, left_out)
 }
 
 /// The items that pass the source's `include` and `exclude` rules, matched
 /// on the text a `[[feed]]`'s filters read. What they leave out is logged
-/// (at info in a preview, where it is the point).
-pub(super) fn filtered(source: &Source, mut items: Vec<Item>, preview: bool) -> Vec<Item> {
+/// (at info in a preview, where it is the point); also returns how many.
+pub(super) fn filtered(source: &Source, mut items: Vec<Item>, preview: bool) -> (Vec<Item>, usize) {
     if !source.rules.filters() {
-        return items;
+        return (items, 0);
     }
     let before = items.len();
     items.retain(|i| source.rules.keeps(&compose::filter_text(i)));
@@ -477,8 +488,12 @@ pub(super) fn filtered(source: &Source, mut items: Vec<Item>, preview: bool) -> 
             tracing::debug!(source = source.id, "{left_out} items left out by rules");
         }
     }
-    items
+    (items, left_out)
 }
+
+/// What reading a feed or a listing gave: the outcome, the feed's `<ttl>`,
+/// and how many items the source's rules left out.
+pub(super) type Read = (FetchOutcome, Option<std::time::Duration>, usize);
 
 /// Why reading a source failed, by the stage that failed; it becomes text
 /// only when it is stored ([`ReadError::text`]).
@@ -530,6 +545,9 @@ pub(super) struct Reading {
     pub(super) fresh_for: Option<std::time::Duration>,
     /// The server's `Retry-After`: no request before it.
     pub(super) retry_after: Option<std::time::Duration>,
+    /// Items the source listed that its `include`/`exclude` rules left
+    /// out: a source whose every item they leave out still listed some.
+    pub(super) ruled_out: usize,
 }
 
 impl Reading {
@@ -539,6 +557,7 @@ impl Reading {
             location,
             fresh_for: None,
             retry_after: None,
+            ruled_out: 0,
         }
     }
 }
