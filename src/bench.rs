@@ -100,6 +100,7 @@ pub async fn render_feed(
         dedupe: false,
         content: ContentMode::Full,
         error_items: false,
+        archive_page: 0,
     };
     let items = app::compose::compose(&feed, store.items(sources, limit).await?);
     let meta = FeedMeta {
@@ -123,6 +124,7 @@ pub async fn render_feed(
                 (id.clone(), r)
             })
             .collect(),
+        archive: None,
     };
     let bytes = Format::ALL
         .iter()

@@ -56,6 +56,7 @@ pub fn feed(bytes: &[u8]) {
         hub: None,
         updated: fetch_time(),
         sources: Default::default(),
+        archive: None,
     };
     let rss = render::rss(&meta, &items);
     let channel = rss::Channel::read_from(&rss[..]).expect("rendered RSS parses");

@@ -145,6 +145,23 @@ pub struct FeedMeta {
     /// The sources a merged feed's items name as where they came from, by
     /// id. Empty for a source's own feed: it names no provenance.
     pub sources: std::collections::BTreeMap<String, SourceRef>,
+    /// RFC 5005 links: set for a merged feed's subscription document and its
+    /// archive pages.
+    pub archive: Option<ArchiveLinks>,
+}
+
+/// How a feed document sits in its feed's archive (RFC 5005).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArchiveLinks {
+    /// The subscription document's path (`feeds/all`), for `current` and
+    /// the pages' URLs.
+    pub current: String,
+    /// This document's page number; `None` for the subscription document.
+    pub page: Option<u64>,
+    /// The page before it (older), `prev-archive`.
+    pub prev: Option<u64>,
+    /// The page after it (newer), `next-archive`.
+    pub next: Option<u64>,
 }
 
 /// A source as a merged feed's items name it: every source that carried an
@@ -169,6 +186,40 @@ impl FeedMeta {
             Some((path, query)) => format!("{}/{path}.{ext}?{query}", self.base_url),
             None => format!("{}/{}.{}", self.base_url, self.path, ext),
         }
+    }
+
+    /// The public URL of archive page `n` of this feed, in one format.
+    pub fn archive_url(&self, n: u64, ext: &str) -> Option<String> {
+        let a = self.archive.as_ref()?;
+        Some(format!("{}/{}/archive/{n}.{ext}", self.base_url, a.current))
+    }
+
+    /// The RFC 5005 links of this document, as (relation, URL) in one
+    /// format: `current`, `prev-archive`, `next-archive`.
+    pub fn archive_links(&self, ext: &str) -> Vec<(&'static str, String)> {
+        let Some(a) = &self.archive else {
+            return Vec::new();
+        };
+        let mut links = Vec::new();
+        if a.page.is_some() {
+            links.push(("current", format!("{}/{}.{ext}", self.base_url, a.current)));
+        }
+        links.extend(
+            a.prev
+                .and_then(|n| self.archive_url(n, ext))
+                .map(|u| ("prev-archive", u)),
+        );
+        links.extend(
+            a.next
+                .and_then(|n| self.archive_url(n, ext))
+                .map(|u| ("next-archive", u)),
+        );
+        links
+    }
+
+    /// Whether this document is an archive page (`fh:archive`).
+    pub fn is_archive(&self) -> bool {
+        self.archive.as_ref().is_some_and(|a| a.page.is_some())
     }
 
     /// The public URL of a source's own feed on this server, in one format.

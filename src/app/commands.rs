@@ -213,7 +213,8 @@ pub async fn render(config: Config, feed: &str, format: Format) -> Result<Vec<u8
         .cloned()
         .ok_or_else(|| AppError::UnknownFeed(feed.to_string()))?;
     let items = app.feed_items(&feed).await?;
-    Ok(format.render(&app.feed_meta(&feed, &items), &items))
+    let archived = app.store.archive_head(&feed.id).await?.map(|(n, _)| n);
+    Ok(format.render(&app.feed_meta(&feed, &items, archived), &items))
 }
 
 /// What `tidings extract` prints: the article on one page, normalized as an

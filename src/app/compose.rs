@@ -108,15 +108,21 @@ pub fn compose(feed: &Feed, candidates: Vec<Item>) -> Vec<Item> {
         filtered
     };
     out.truncate(feed.limit);
-    if feed.content == ContentMode::Summary {
-        for i in &mut out {
-            if i.summary_html.is_none() {
-                i.summary_html = i.content_html.as_deref().map(summarize);
-            }
-            i.content_html = None;
-        }
+    for i in &mut out {
+        shown(feed, i);
     }
     out
+}
+
+/// The item as the feed shows it: in summary mode, without its full
+/// content (and with a summary made from it when it has none).
+pub fn shown(feed: &Feed, item: &mut Item) {
+    if feed.content == ContentMode::Summary {
+        if item.summary_html.is_none() {
+            item.summary_html = item.content_html.as_deref().map(summarize);
+        }
+        item.content_html = None;
+    }
 }
 
 /// The text `include` and `exclude` are matched against: the title, a line
@@ -133,7 +139,8 @@ pub(crate) fn filter_text(item: &Item) -> String {
     format!("{}\n{body}", item.title)
 }
 
-fn keeps(feed: &Feed, item: &Item) -> bool {
+/// Whether the feed's `include` and `exclude` keep the item.
+pub fn keeps(feed: &Feed, item: &Item) -> bool {
     if feed.include.is_empty() && feed.exclude.is_empty() {
         return true;
     }
@@ -401,6 +408,7 @@ mod tests {
             dedupe: true,
             content: ContentMode::Full,
             error_items: false,
+            archive_page: 0,
         }
     }
 

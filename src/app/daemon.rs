@@ -88,6 +88,7 @@ pub async fn run(
     let mut sources = Supervisor::default();
     sources.sync(&app, &app.config().sources);
     let prune = tokio::spawn(app.clone().prune_loop(stop_rx.clone()));
+    let archive = tokio::spawn(app.clone().archive_loop(stop_rx.clone()));
     let changes = tokio::spawn(app.clone().watch_loop(version, stop_rx.clone()));
     let watchdog = sd_notify::watchdog_enabled()
         .map(|period| tokio::spawn(watchdog(health.clone(), period / 2, stop_rx.clone())));
@@ -115,6 +116,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     sources.stop_all().await;
     let _ = prune.await;
+    let _ = archive.await;
     let _ = changes.await;
     let _ = renderer.await;
     if let Some(w) = watchdog {
@@ -293,9 +295,32 @@ struct SourceFeeds(Arc<App>);
 #[async_trait::async_trait]
 impl OnDemand for SourceFeeds {
     async fn render(&self, base: &str) -> bool {
-        match base.strip_prefix("sources/") {
-            Some(id) => self.0.render_source_on_demand(id).await,
-            None => false,
+        if let Some(id) = base.strip_prefix("sources/") {
+            return self.0.render_source_on_demand(id).await;
+        }
+        let Some((id, n)) = base
+            .strip_prefix("feeds/")
+            .and_then(|rest| rest.split_once("/archive/"))
+            .and_then(|(id, n)| Some((id, n.parse::<u64>().ok()?)))
+        else {
+            return false;
+        };
+        match self.0.archive_page(id, n).await {
+            Ok(Some(pages)) => {
+                for (path, rendered) in pages {
+                    self.0.publisher.feeds.keep(path, rendered);
+                }
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                warn!(
+                    feed = id,
+                    "cannot read archive page {n}: {}",
+                    crate::fetch::error_chain(&e)
+                );
+                false
+            }
         }
     }
 

@@ -36,6 +36,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tracing::warn;
 
+mod archive;
 mod commands;
 pub(crate) mod compose;
 mod daemon;

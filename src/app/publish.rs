@@ -9,7 +9,9 @@
 use super::{App, compose, opml_export, public_url};
 use crate::config::{Config, Feed, SourceKind};
 use crate::fetch;
-use crate::model::{FeedLink, FeedMeta, Headline, Index, Item, SourceHealth, SourceRef};
+use crate::model::{
+    ArchiveLinks, FeedLink, FeedMeta, Headline, Index, Item, SourceHealth, SourceRef,
+};
 use crate::opml;
 use crate::render;
 use crate::serve::{self, Feeds, Put, Queries, Rendered};
@@ -379,6 +381,20 @@ impl App {
         let _rendering = lock.lock().await;
         // Its items may have changed: what was rendered on request is stale.
         self.publisher.queries.forget(&feed.id);
+        // Pages that filled are frozen first, so the subscription document
+        // links the newest.
+        let archived = match self.archive(feed).await {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(feed = feed.id, "cannot archive: {}", fetch::error_chain(&e));
+                self.store
+                    .archive_head(&feed.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|(n, _)| n)
+            }
+        };
         let items = match self.feed_items(feed).await {
             Ok(items) => items,
             Err(e) => {
@@ -399,13 +415,14 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(feed.id.clone(), headlines);
-        let meta = self.feed_meta(feed, &items);
+        let meta = self.feed_meta(feed, &items, archived);
         self.publish(meta, items, Hold::InMemory).await;
     }
 
-    /// A merged feed's metadata, naming its sources for its items'
-    /// provenance.
-    pub(super) fn feed_meta(&self, feed: &Feed, items: &[Item]) -> FeedMeta {
+    /// A merged feed's subscription document's metadata, naming its sources
+    /// for its items' provenance, and linking the newest page of its
+    /// archive (`archived`).
+    pub(super) fn feed_meta(&self, feed: &Feed, items: &[Item], archived: Option<u64>) -> FeedMeta {
         let mut meta = self.meta(
             format!("feeds/{}", feed.id),
             feed.title.clone(),
@@ -428,6 +445,12 @@ impl App {
                 (s.id.clone(), r)
             })
             .collect();
+        meta.archive = (feed.archive_page > 0).then(|| ArchiveLinks {
+            current: format!("feeds/{}", feed.id),
+            page: None,
+            prev: archived,
+            next: None,
+        });
         meta
     }
 
@@ -500,6 +523,7 @@ impl App {
             hub: config.server.websub_hub.clone(),
             updated,
             sources: Default::default(),
+            archive: None,
         }
     }
 

@@ -247,4 +247,23 @@ impl App {
             }
         }
     }
+
+    /// Freezes the archive pages whose items settled, though nothing
+    /// changed since: every half `archive_settle`, at least every second
+    /// and at most every ten minutes.
+    pub(super) async fn archive_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let every = (self.config().server.archive_settle / 2).clamp(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(600),
+            );
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = self.archive_all().await {
+                warn!("archiving failed: {}", fetch::error_chain(&e));
+            }
+        }
+    }
 }

@@ -70,6 +70,11 @@ pub struct Server {
     /// When set, the index page, `/metrics` and `/opml` answer only
     /// requests with `Authorization: Bearer TOKEN`; feeds stay public.
     pub admin_token: Option<Secret>,
+    /// How long after an item is first stored before it may enter a
+    /// frozen archive page: longer than any fetch takes, so an item of a
+    /// fetch still being written can never land before a page that froze
+    /// meanwhile.
+    pub archive_settle: Duration,
 }
 
 /// A value never printed: `Debug` shows `***`.
@@ -217,6 +222,8 @@ pub struct Feed {
     /// Each source of the feed that is failing (or listing nothing) shows
     /// as one item saying so and since when, as RSS-Bridge does.
     pub error_items: bool,
+    /// Items per RFC 5005 archive page; 0: no archive.
+    pub archive_page: u32,
 }
 
 impl PartialEq for Feed {
@@ -232,6 +239,7 @@ impl PartialEq for Feed {
             && self.dedupe == other.dedupe
             && self.content == other.content
             && self.error_items == other.error_items
+            && self.archive_page == other.archive_page
     }
 }
 

@@ -15,6 +15,7 @@ pub(super) struct RawServer {
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) header_timeout: Option<Spanned<String>>,
     pub(super) admin_token: Option<Spanned<String>>,
+    pub(super) archive_settle: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -114,4 +115,5 @@ pub(super) struct RawFeed {
     pub(super) content: Option<ContentMode>,
     #[serde(default)]
     pub(super) error_items: bool,
+    pub(super) archive_page: Option<Spanned<i64>>,
 }

@@ -182,3 +182,31 @@ fn what_a_fetch_would_trip_on_is_refused_up_front() {
         ["t.toml:1:1: source: no [[source]]: a config needs at least one source to fetch"]
     );
 }
+
+#[test]
+fn archive_pages_hold_up_to_a_thousand_items_and_settle_for_an_hour() {
+    let source = "[[source]]\nid = \"n\"\nkind = \"files\"\npath = \"a\"\n";
+    let c = Config::parse(
+        "t.toml",
+        &format!("{source}[[feed]]\nid = \"all\"\nsources = [\"*\"]\n"),
+    )
+    .unwrap();
+    assert_eq!(c.feeds[0].archive_page, 100);
+    assert_eq!(c.server.archive_settle, Duration::from_secs(3600));
+    let off = format!("{source}[[feed]]\nid = \"all\"\nsources = [\"*\"]\narchive_page = 0\n");
+    assert_eq!(
+        Config::parse("t.toml", &off).unwrap().feeds[0].archive_page,
+        0
+    );
+    let e = errors(&format!(
+        "[server]\narchive_settle = \"soon\"\n{source}[[feed]]\nid = \"all\"\nsources = [\"*\"]\narchive_page = 5000\n"
+    ));
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].contains("server.archive_settle"), "{e:?}");
+    assert!(
+        e[1].contains(
+            "feed[0].archive_page: 5000 is out of range: expected 0 (no archive) to 1000"
+        ),
+        "{e:?}"
+    );
+}

@@ -18,6 +18,9 @@ pub(super) struct Validator<'t> {
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
 
+/// The most items an archive page may hold: pages are rendered whole.
+const MAX_ARCHIVE_PAGE: i64 = 1000;
+
 impl<'t> Validator<'t> {
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
@@ -185,6 +188,9 @@ impl<'t> Validator<'t> {
                 .duration("server.header_timeout", raw.header_timeout.as_ref())
                 .unwrap_or(Duration::from_secs(10)),
             admin_token,
+            archive_settle: self
+                .duration("server.archive_settle", raw.archive_settle.as_ref())
+                .unwrap_or(Duration::from_secs(3600)),
         }
     }
 
@@ -512,6 +518,20 @@ impl<'t> Validator<'t> {
                 dedupe: raw.dedupe,
                 content: raw.content.unwrap_or(ContentMode::Full),
                 error_items: raw.error_items,
+                archive_page: match raw.archive_page {
+                    Some(n) if *n.get_ref() > MAX_ARCHIVE_PAGE => {
+                        self.error(
+                            n.span(),
+                            key("archive_page"),
+                            format!(
+                                "{} is out of range: expected 0 (no archive) to {MAX_ARCHIVE_PAGE} items a page",
+                                n.get_ref()
+                            ),
+                        );
+                        0
+                    }
+                    n => self.count(&key("archive_page"), n, 100, 0),
+                },
             });
         }
         out

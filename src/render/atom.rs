@@ -6,8 +6,10 @@ use atom_syndication::{
 };
 use chrono::{DateTime, SubsecRound, Utc};
 
-use super::{GENERATOR, TAG_SCHEME, UNTITLED, carrier_tags, xml_chars_only};
+use super::{FH_NS, GENERATOR, TAG_SCHEME, UNTITLED, carrier_tags, xml_chars_only};
 use crate::model::{FeedMeta, Item};
+use atom_syndication::extension::{Extension, ExtensionMap};
+use std::collections::BTreeMap;
 
 /// Atom 1.0 (RFC 4287) bytes (UTF-8, with XML declaration).
 ///
@@ -21,6 +23,22 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
     if let Some(hub) = &meta.hub {
         links.push(link("hub", hub, None));
     }
+    for (rel, href) in meta.archive_links("atom") {
+        links.push(link(rel, &href, Some("application/atom+xml")));
+    }
+    let mut extensions = ExtensionMap::new();
+    let mut namespaces = BTreeMap::new();
+    if meta.is_archive() {
+        let archive = Extension {
+            name: "fh:archive".to_owned(),
+            ..Extension::default()
+        };
+        extensions.insert(
+            "fh".to_owned(),
+            BTreeMap::from([("archive".to_owned(), vec![archive])]),
+        );
+        namespaces.insert("fh".to_owned(), FH_NS.to_owned());
+    }
     let feed = Feed {
         title: Text::plain(meta.title.as_str()),
         id: meta.url("atom"),
@@ -33,6 +51,8 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         links,
         subtitle: (!meta.description.is_empty()).then(|| Text::plain(meta.description.as_str())),
         entries: items.iter().map(|i| entry(meta, i)).collect(),
+        extensions,
+        namespaces,
         ..Feed::default()
     };
     // The crate's declaration omits the encoding; state it like the RSS one.
@@ -51,7 +71,7 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
 /// One entry. In a merged feed, `source` names the source it came through
 /// (its id, title and links: its own feed on this server, `self`, and
 /// where it lives upstream, `related`), a `via` link each other source that
-/// carried it (dedupe's merged copies), and a category in the `tidings:tag`
+/// carried it (dedupe's merged copies), and a category in the `tag:tidings,2026:tag`
 /// scheme each of their tags.
 fn entry(meta: &FeedMeta, item: &Item) -> Entry {
     let mut links: Vec<Link> = item

@@ -17,7 +17,26 @@ struct Feed<'a> {
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hubs: Option<[Hub<'a>; 1]>,
+    /// The older items: the archive page before this document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     items: Vec<JsonItem<'a>>,
+    /// tidings' extension: the RFC 5005 links.
+    #[serde(rename = "_tidings", skip_serializing_if = "Option::is_none")]
+    tidings: Option<FeedExtension>,
+}
+
+/// JSON Feed's extension object for a feed document in an archive: RFC
+/// 5005's links and whether it is an archive page.
+#[derive(Serialize)]
+struct FeedExtension {
+    archive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_archive: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_archive: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -98,7 +117,31 @@ pub fn json(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
                 url,
             }]
         }),
+        next_url: None,
         items: items.iter().map(|i| item(meta, i)).collect(),
+        tidings: None,
+    };
+    let feed = match meta.archive {
+        None => feed,
+        Some(_) => {
+            let links = meta.archive_links("json");
+            let link = |rel: &str| {
+                links
+                    .iter()
+                    .find(|(r, _)| *r == rel)
+                    .map(|(_, u)| u.clone())
+            };
+            Feed {
+                next_url: link("prev-archive"),
+                tidings: Some(FeedExtension {
+                    archive: meta.is_archive(),
+                    current: link("current"),
+                    prev_archive: link("prev-archive"),
+                    next_archive: link("next-archive"),
+                }),
+                ..feed
+            }
+        }
     };
     serde_json::to_vec(&feed).expect("these structs always serialize")
 }

@@ -41,8 +41,8 @@ const UNKNOWN_MIME: &str = "application/octet-stream";
 
 /// The category domain (RSS) and scheme (Atom) naming a source that
 /// carried an item, and the one naming a tag of such a source.
-const SOURCE_SCHEME: &str = "tidings:source";
-const TAG_SCHEME: &str = "tidings:tag";
+const SOURCE_SCHEME: &str = "tag:tidings,2026:source";
+const TAG_SCHEME: &str = "tag:tidings,2026:tag";
 
 /// The tags of every source that carried `item`, each once, in the order
 /// the sources and their tags come.
@@ -55,6 +55,9 @@ fn carrier_tags<'a>(meta: &'a FeedMeta, item: &'a Item) -> Vec<&'a str> {
     }
     tags
 }
+
+/// RFC 5005's namespace, for `fh:archive`.
+const FH_NS: &str = "http://purl.org/syndication/history/1.0";
 
 /// RFC 3339 in UTC with a `Z` and whole seconds, as Atom and JSON Feed use:
 /// `2017-07-31T12:00:00Z`.
@@ -119,6 +122,7 @@ mod fixtures {
             hub: Some("https://hub.example.net/".into()),
             updated: Utc.with_ymd_and_hms(2024, 3, 5, 9, 30, 0).unwrap(),
             sources: Default::default(),
+            archive: None,
         }
     }
 

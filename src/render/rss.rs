@@ -35,11 +35,30 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
     if let Some(hub) = &meta.hub {
         atom_links.push(atom_link(&[("href", hub), ("rel", "hub")]));
     }
+    for (rel, href) in meta.archive_links("rss") {
+        atom_links.push(atom_link(&[
+            ("href", &href),
+            ("rel", rel),
+            ("type", "application/rss+xml"),
+        ]));
+    }
     let mut extensions = ExtensionMap::new();
     extensions.insert(
         "atom".to_owned(),
         BTreeMap::from([("link".to_owned(), atom_links)]),
     );
+    let mut namespaces = BTreeMap::from([("atom".to_owned(), ATOM_NS.to_owned())]);
+    if meta.is_archive() {
+        let archive = Extension {
+            name: "fh:archive".to_owned(),
+            ..Extension::default()
+        };
+        extensions.insert(
+            "fh".to_owned(),
+            BTreeMap::from([("archive".to_owned(), vec![archive])]),
+        );
+        namespaces.insert("fh".to_owned(), super::FH_NS.to_owned());
+    }
     let channel = Channel {
         title: meta.title.clone(),
         link: meta.home_url(),
@@ -52,7 +71,7 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
         extensions,
         // The crate declares the namespaces of its typed extensions (dc,
         // content) itself, but not those used by generic extensions.
-        namespaces: BTreeMap::from([("atom".to_owned(), ATOM_NS.to_owned())]),
+        namespaces,
         ..Channel::default()
     };
     let bytes = channel
@@ -63,9 +82,9 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
 
 /// One item. In a merged feed, `source` names the source it came through
 /// (its own feed on this server, and its title), and a `category` in the
-/// `tidings:source` domain names each source that carried it, dedupe's
+/// `tag:tidings,2026:source` domain names each source that carried it, dedupe's
 /// merged copies included (RSS allows one `source`), with their tags in
-/// the `tidings:tag` domain.
+/// the `tag:tidings,2026:tag` domain.
 fn item(meta: &FeedMeta, item: &Item) -> RssItem {
     // A guid is a permalink only when it is the item's own URL; every other
     // id is made globally unique, since a merged feed mixes sources.

@@ -294,6 +294,7 @@ pub fn router(shared: Shared) -> Router {
     Router::new()
         .merge(admin)
         .route("/feeds/{name}", get(feed_route))
+        .route("/feeds/{id}/archive/{page}", get(archive_route))
         .route("/sources/{name}", get(source_route))
         .route("/articles/{source}/{*path}", get(article_route))
         .route("/healthz", get(healthz))
@@ -659,6 +660,37 @@ async fn feed_route(
     respond(&shared.feeds, "feeds", &name, &headers)
 }
 
+/// A page of a feed's RFC 5005 archive (`/feeds/all/archive/3.atom`),
+/// read from the store when a reader asks and its bytes are not kept.
+async fn archive_route(
+    State(shared): State<Shared>,
+    Path((id, page)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let name = format!("{id}/archive/{page}");
+    let Some((n, ext)) = page.rsplit_once('.') else {
+        return not_found("archive page", &name);
+    };
+    if !FORMATS.contains(&ext) || n.parse::<u64>().is_err() {
+        return not_found("archive page", &name);
+    }
+    let path = format!("feeds/{name}");
+    if shared.feeds.get(&path).is_none() {
+        shared
+            .on_demand
+            .render(&format!("feeds/{id}/archive/{n}"))
+            .await;
+    }
+    respond_path(&shared.feeds, &path, &headers).unwrap_or_else(|| {
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("no archive page {n} of a feed named {id:?} (a page exists once it is full)\n"),
+        )
+            .into_response()
+    })
+}
+
 async fn source_route(
     State(shared): State<Shared>,
     Path(name): Path<String>,
@@ -763,10 +795,14 @@ fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Respo
         header::LAST_MODIFIED,
         httpdate::fmt_http_date(r.last_modified.into()),
     );
-    set(
-        header::CACHE_CONTROL,
-        format!("public, max-age={}", feeds.max_age(base, now)),
-    );
+    // An archive page never changes once served (RFC 5005; it is frozen
+    // in the store).
+    let cache = if base.contains("/archive/") {
+        "public, max-age=31536000, immutable".to_string()
+    } else {
+        format!("public, max-age={}", feeds.max_age(base, now))
+    };
+    set(header::CACHE_CONTROL, cache);
     set(header::VARY, "Accept-Encoding".into());
     if not_modified(headers, r) {
         return (StatusCode::NOT_MODIFIED, out).into_response();

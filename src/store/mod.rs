@@ -206,6 +206,33 @@ pub struct Changes {
     pub sources: Vec<String>,
 }
 
+/// Where an item stands in a merged feed's archive (RFC 5005): in the
+/// order tidings first stored items, then by date, source and id. New items
+/// are first stored later than any stored item, so the order only grows at
+/// its end, and a full archive page never has to change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchiveKey {
+    pub first_seen: DateTime<Utc>,
+    pub published: DateTime<Utc>,
+    pub source: String,
+    pub id: String,
+}
+
+/// One full archive page of a merged feed, frozen: its bytes in every
+/// format, rendered once and kept, so every instance serves the same bytes
+/// whatever happens to its items later (updates, pruning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePage {
+    pub feed: String,
+    /// 0 for the oldest page.
+    pub page: u64,
+    /// The key of its newest item: the next page starts after it.
+    pub last: ArchiveKey,
+    pub rss: Vec<u8>,
+    pub atom: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
 /// The storage every backend provides.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -273,6 +300,29 @@ pub trait Store: Send + Sync {
 
     /// Answers when the database does.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The items of `sources` in archive order ([`ArchiveKey`]), after
+    /// `after` (from the first when `None`), first stored before `before`,
+    /// at most `limit`.
+    async fn items_in_order(
+        &self,
+        sources: &[String],
+        after: Option<&ArchiveKey>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError>;
+
+    /// The newest frozen archive page of `feed`: its number and its last
+    /// key; `None` before the first.
+    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError>;
+
+    /// Freezes a page unless it is already frozen (another instance may
+    /// have frozen it first: then its bytes stay). Returns whether this
+    /// call wrote it.
+    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError>;
+
+    /// One frozen archive page.
+    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;

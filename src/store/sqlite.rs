@@ -3,8 +3,8 @@
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 
 use super::{
-    Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary, SourceState, Store,
-    StoreError, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
+    SourceState, Store, StoreError, content_hash,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -97,6 +97,21 @@ ALTER TABLE pruned_seen RENAME TO pruned;
 CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
 "#,
     "ALTER TABLE sources ADD COLUMN troubled_since INTEGER;",
+    r#"
+CREATE INDEX items_arrival ON items (first_seen, published, source, id);
+CREATE TABLE archive_pages (
+    feed TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    last_first_seen INTEGER NOT NULL,
+    last_published INTEGER NOT NULL,
+    last_source TEXT NOT NULL,
+    last_id TEXT NOT NULL,
+    rss BLOB NOT NULL,
+    atom BLOB NOT NULL,
+    json BLOB NOT NULL,
+    PRIMARY KEY (feed, page)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -708,5 +723,122 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn items_in_order(
+        &self,
+        sources: &[String],
+        after: Option<&ArchiveKey>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError> {
+        let sources = sources.to_vec();
+        let after = after.cloned();
+        self.with(move |c| {
+            let marks = vec!["?"; sources.len()].join(", ");
+            let mut st = c.prepare(&format!(
+                "SELECT {ITEM_COLUMNS}, first_seen FROM items
+                 WHERE source IN ({marks}) AND first_seen < ? AND (first_seen, published, source, id) > (?, ?, ?, ?)
+                 ORDER BY first_seen, published, source, id LIMIT ?"
+            ))?;
+            let (f, p, s, i) = match &after {
+                Some(k) => (ms(k.first_seen), ms(k.published), k.source.clone(), k.id.clone()),
+                None => (i64::MIN, i64::MIN, String::new(), String::new()),
+            };
+            let mut values: Vec<rusqlite::types::Value> =
+                sources.into_iter().map(rusqlite::types::Value::from).collect();
+            values.extend([
+                ms(before).into(),
+                f.into(),
+                p.into(),
+                s.into(),
+                i.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ]);
+            let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+                let item = item_row(r)?;
+                let key = ArchiveKey {
+                    first_seen: from_ms(r.get(12)?),
+                    published: item.published,
+                    source: item.source.clone(),
+                    id: item.id.clone(),
+                };
+                Ok((key, item))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError> {
+        let feed = feed.to_string();
+        self.with(move |c| {
+            c.prepare_cached(
+                "SELECT page, last_first_seen, last_published, last_source, last_id FROM archive_pages
+                 WHERE feed = ?1 ORDER BY page DESC LIMIT 1",
+            )?
+            .query_row(params![feed], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    ArchiveKey {
+                        first_seen: from_ms(r.get(1)?),
+                        published: from_ms(r.get(2)?),
+                        source: r.get(3)?,
+                        id: r.get(4)?,
+                    },
+                ))
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError> {
+        self.with(move |c| {
+            let n = c.prepare_cached(
+                "INSERT INTO archive_pages (feed, page, last_first_seen, last_published, last_source, last_id, rss, atom, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (feed, page) DO NOTHING",
+            )?
+            .execute(params![
+                page.feed,
+                page.page as i64,
+                ms(page.last.first_seen),
+                ms(page.last.published),
+                page.last.source,
+                page.last.id,
+                page.rss,
+                page.atom,
+                page.json
+            ])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError> {
+        let feed = feed.to_string();
+        self.with(move |c| {
+            c.prepare_cached(
+                "SELECT last_first_seen, last_published, last_source, last_id, rss, atom, json FROM archive_pages
+                 WHERE feed = ?1 AND page = ?2",
+            )?
+            .query_row(params![feed, page as i64], |r| {
+                Ok(ArchivePage {
+                    feed: feed.clone(),
+                    page,
+                    last: ArchiveKey {
+                        first_seen: from_ms(r.get(0)?),
+                        published: from_ms(r.get(1)?),
+                        source: r.get(2)?,
+                        id: r.get(3)?,
+                    },
+                    rss: r.get(4)?,
+                    atom: r.get(5)?,
+                    json: r.get(6)?,
+                })
+            })
+            .optional()
+        })
+        .await
     }
 }

@@ -235,7 +235,6 @@ async fn idle_and_held_http2_connections_are_cut() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
     let held: Vec<Option<Duration>> = hogs.into_iter().map(|h| h.join().unwrap()).collect();
     eprintln!("h2c hogs held their connections for {held:?}");
     for (i, h) in held.iter().enumerate() {
@@ -1189,7 +1188,13 @@ async fn the_daemon_never_brings_pruned_items_back() {
         );
     }
     // A few more fetches of the same list.
-    std::thread::sleep(Duration::from_millis(2500));
+    let fetches = |log: &str| log.lines().filter(|l| l.contains("s: ")).count();
+    let seen = fetches(&daemon.stderr());
+    crate::common::wait_for(30, "two more fetches", || {
+        let more = fetches(&daemon.stderr()) >= seen + 2;
+        async move { more.then_some(()) }
+    })
+    .await;
     let ids = stored_ids(dir.path());
     assert_eq!(ids.len(), 53, "{ids:?}");
     let log = daemon.stderr();

@@ -3,6 +3,7 @@
 //! behaviour suite run on both backends. One test binary, so the crate links
 //! once.
 
+mod archive;
 mod articles;
 mod cli;
 mod common;

@@ -71,11 +71,11 @@ async fn merged_items_name_every_source_that_carried_them() {
         "{rss_text}"
     );
     assert!(
-        rss_text.contains(r#"<category domain="tidings:source">wire</category>"#),
+        rss_text.contains(r#"<category domain="tag:tidings,2026:source">wire</category>"#),
         "{rss_text}"
     );
     assert!(
-        rss_text.contains(r#"<category domain="tidings:tag">agency</category>"#),
+        rss_text.contains(r#"<category domain="tag:tidings,2026:tag">agency</category>"#),
         "{rss_text}"
     );
     assert!(!rss_text.contains("s3cret"), "{rss_text}");
@@ -86,11 +86,11 @@ async fn merged_items_name_every_source_that_carried_them() {
     assert_eq!(lines.len(), 2, "{read}");
     assert_eq!(
         lines[0],
-        "Harbour bridge reopens | wire https://news.example.org/sources/wire.rss | tidings:source=gazette tidings:source=wire tidings:tag=agency tidings:tag=local"
+        "Harbour bridge reopens | wire https://news.example.org/sources/wire.rss | tag:tidings,2026:source=gazette tag:tidings,2026:source=wire tag:tidings,2026:tag=agency tag:tidings,2026:tag=local"
     );
     assert_eq!(
         lines[1],
-        "Ferry timetable changes | The Gazette https://news.example.org/sources/gazette.rss | tidings:source=gazette tidings:tag=local"
+        "Ferry timetable changes | The Gazette https://news.example.org/sources/gazette.rss | tag:tidings,2026:source=gazette tag:tidings,2026:tag=local"
     );
 
     let atom = render(cfg, "all", "atom");
@@ -106,7 +106,7 @@ async fn merged_items_name_every_source_that_carried_them() {
     std::fs::write(&atom_path, &atom).unwrap();
     let read = feedparser(&atom_path);
     assert!(
-        read.starts_with("Harbour bridge reopens | wire https://news.example.org/sources/wire.atom | tidings:tag=agency tidings:tag=local"),
+        read.starts_with("Harbour bridge reopens | wire https://news.example.org/sources/wire.atom | tag:tidings,2026:tag=agency tag:tidings,2026:tag=local"),
         "{read}"
     );
 

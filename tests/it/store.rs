@@ -486,6 +486,70 @@ async fn health_is_kept_with_when_trouble_began(f: Fixture) {
     assert_eq!((s.troubled_since, s.last_error), (None, None));
 }
 
+async fn archives_follow_arrival_order_and_freeze_once(f: Fixture) {
+    let store = f.store.clone();
+    // Two fetches: b (dated later) arrives first, then a and c together.
+    store
+        .record_fetch(fetched(vec![item("b", "B", 500)], 1000))
+        .await
+        .unwrap();
+    store
+        .record_fetch(fetched(
+            vec![item("c", "C", 300), item("a", "A", 200)],
+            2000,
+        ))
+        .await
+        .unwrap();
+    let sources = ["s".to_string()];
+    let all = store
+        .items_in_order(&sources, None, at(10_000), 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|(_, i)| i.id.as_str()).collect();
+    assert_eq!(ids, ["b", "a", "c"], "arrival, then date");
+    assert_eq!(all[0].0.first_seen, at(1000));
+    // After a key, and only what was first stored before a time.
+    let after = store
+        .items_in_order(&sources, Some(&all[0].0), at(10_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].1.id, "a");
+    let settled = store
+        .items_in_order(&sources, None, at(1500), 10)
+        .await
+        .unwrap();
+    assert_eq!(settled.len(), 1);
+    assert!(
+        store
+            .items_in_order(&["other".to_string()], None, at(10_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(store.archive_head("all").await.unwrap(), None);
+    let page = store::ArchivePage {
+        feed: "all".into(),
+        page: 0,
+        last: all[1].0.clone(),
+        rss: b"<rss/>".to_vec(),
+        atom: b"<feed/>".to_vec(),
+        json: b"{}".to_vec(),
+    };
+    assert!(store.put_archive_page(page.clone()).await.unwrap());
+    let mut other = page.clone();
+    other.rss = b"<rss>changed</rss>".to_vec();
+    assert!(!store.put_archive_page(other).await.unwrap(), "frozen once");
+    assert_eq!(store.archive_page("all", 0).await.unwrap(), Some(page));
+    assert_eq!(store.archive_page("all", 1).await.unwrap(), None);
+    assert_eq!(
+        store.archive_head("all").await.unwrap(),
+        Some((0, all[1].0.clone()))
+    );
+    assert_eq!(store.archive_head("else").await.unwrap(), None);
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -521,4 +585,5 @@ on_every_backend!(
     known_ids_are_those_stored_for_the_source,
     page_validators_are_kept_per_source,
     health_is_kept_with_when_trouble_began,
+    archives_follow_arrival_order_and_freeze_once,
 );
