@@ -124,6 +124,8 @@ pub fn parse(query: &str) -> Result<FeedQuery, BadParameter> {
     let mut q = FeedQuery::default();
     let (mut include, mut exclude) = (Vec::new(), Vec::new());
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        // Patterns are taken as given (a space may matter); the rest trimmed.
+        let pattern = value.as_ref();
         let value = value.trim();
         match name.as_ref() {
             "limit" => {
@@ -147,8 +149,8 @@ pub fn parse(query: &str) -> Result<FeedQuery, BadParameter> {
                     }
                 });
             }
-            "include" => include.push(value.to_string()),
-            "exclude" => exclude.push(value.to_string()),
+            "include" => include.push(pattern.to_string()),
+            "exclude" => exclude.push(pattern.to_string()),
             "tags" => q.tags.extend(list("tags", value)?),
             "sources" => q.sources.extend(list("sources", value)?),
             other => {
@@ -361,6 +363,11 @@ mod tests {
             "include=%28%3Fi%29x&include=y&limit=5&sources=s&tags=a%2Cb"
         );
         assert_eq!(parse("").unwrap().canonical(), "");
+        // Form encoding: `+` is a space, `%2B` a plus; patterns keep their
+        // spaces.
+        let q = parse("include=+war+&exclude=a%2B").unwrap();
+        assert_eq!(q.include[0].as_str(), " war ");
+        assert_eq!(q.exclude[0].as_str(), "a+");
         assert!(a.keeps("X marks") && !a.keeps("nothing"));
     }
 
