@@ -21,8 +21,10 @@
 //! watch for other instances' changes, pruning); `publish` renders and
 //! serves what changed (marks, the renderer, on-demand feeds, feed
 //! metadata, WebSub pings, Cache-Control). Besides: `compose` (a merged
-//! feed's items), `daemon` (`tidings run` as a service: supervision,
-//! reload, systemd) and `commands` (the one-shot commands).
+//! feed's items), `query` (a feed narrowed by a reader's query, for
+//! `serve`), `daemon` (`tidings run` as a service: supervision, reload,
+//! systemd), `commands` (the one-shot commands) and `preview` (`tidings
+//! preview --url`: a source from flags, in no config).
 
 use crate::config::{Config, Source, SourceKind};
 use crate::extract::ExtractError;
