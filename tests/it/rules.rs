@@ -433,6 +433,18 @@ async fn feeds_on_request_narrow_a_feed_with_etags_and_400s() {
         .unwrap();
     assert_eq!(other.status(), 200);
 
+    // Feed readers take them as they take declared feeds.
+    for ext in ["rss", "atom"] {
+        let r = client
+            .get(format!("{base}/feeds/all.{ext}?tags=news&limit=4"))
+            .send()
+            .await
+            .unwrap();
+        let file = dir.path().join(format!("query.{ext}"));
+        std::fs::write(&file, r.text().await.unwrap()).unwrap();
+        assert_eq!(crate::interop::feedparser(&file), "0 4", "{ext}");
+    }
+
     // Refused, naming the parameter.
     for (query, named) in [
         ("limit=0", "limit"),
