@@ -78,6 +78,8 @@ pub fn record(
         max_items: u32::MAX,
         warning: None,
         health_changed: false,
+        interval: None,
+        keep_polls: 0,
     }
 }
 

@@ -101,6 +101,14 @@ enum Command {
         /// The page: a file, or - for standard input
         file: PathBuf,
     },
+    /// Print the feeds a page advertises (or that common paths serve)
+    ///
+    /// Fetches as the daemon does, with the [fetch] defaults;
+    /// TIDINGS_ALLOW_PRIVATE=1 allows loopback and private addresses.
+    Discover {
+        /// The page (or feed) to look at
+        url: String,
+    },
     /// Print a feed from the store
     Render {
         #[command(flatten)]
@@ -284,6 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: OpmlAction::Import { file },
         } => opml_import(&file),
         Command::Extract { url, file } => print_extract(&file, url.as_deref()),
+        Command::Discover { url } => print_discover(&url),
         Command::Man { dir: Some(dir) } => {
             std::fs::create_dir_all(&dir)
                 .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
@@ -487,6 +496,46 @@ fn fetch(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `tidings discover`: a line per feed found (kind, title, URL), tab
+/// separated; exit 1 when none is found.
+fn print_discover(url: &str) -> anyhow::Result<ExitCode> {
+    let allow_private = std::env::var("TIDINGS_ALLOW_PRIVATE").is_ok_and(|v| v == "1");
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let found = runtime.block_on(app::discover(url, allow_private));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    let mut out = std::io::stdout().lock();
+    let line = |out: &mut std::io::StdoutLock<'_>, f: &app::Found| {
+        writeln!(
+            out,
+            "{}\t{}\t{}",
+            f.kind,
+            f.title.as_deref().unwrap_or("-"),
+            f.url
+        )
+    };
+    match found? {
+        app::Discovery::Feed(f) => {
+            writeln!(out, "{} is a feed itself", f.url)?;
+            line(&mut out, &f)?;
+        }
+        app::Discovery::Advertised(all) => {
+            for f in &all {
+                line(&mut out, f)?;
+            }
+        }
+        app::Discovery::Probed(all) => {
+            writeln!(
+                out,
+                "the page advertises no feed; these common paths answer one:"
+            )?;
+            for f in &all {
+                line(&mut out, f)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints `tidings sources` as a table with aligned columns.

@@ -1,5 +1,6 @@
 //! When each source is due: cron schedules and the jitter that spreads sources
-//! sharing one schedule.
+//! sharing one schedule; and, for `schedule = "adaptive"`, the interval
+//! learned from a source's own history ([`adaptive`]).
 //!
 //! Depends only on `model`-level data (plain strings and times), so `config`
 //! can validate schedules with it and `app` can time fetches with it.
@@ -11,16 +12,26 @@
 //! assert_eq!(s.next_after(t.into()).to_rfc3339(), "2026-01-01T10:15:00+00:00");
 //! ```
 
+pub mod adaptive;
+
 use chrono::{DateTime, Duration, Utc};
 use std::fmt;
 use std::str::FromStr;
 
 /// A parsed cron schedule: 5 fields (minute precision), 6 or 7 fields (with
-/// seconds, and years), or a name such as `@hourly`.
+/// seconds, and years), or a name such as `@hourly`; or a fixed interval
+/// ([`Schedule::every`], what an adaptive source learned).
 #[derive(Clone)]
 pub struct Schedule {
     text: String,
-    cron: cron::Schedule,
+    rule: Rule,
+}
+
+#[derive(Clone)]
+enum Rule {
+    // Boxed: a cron schedule is large, a fixed interval small.
+    Cron(Box<cron::Schedule>),
+    Every(Duration),
 }
 
 /// Why a schedule expression was refused.
@@ -83,7 +94,7 @@ impl FromStr for Schedule {
         }
         Ok(Schedule {
             text: text.to_string(),
-            cron,
+            rule: Rule::Cron(Box::new(cron)),
         })
     }
 }
@@ -107,14 +118,27 @@ impl PartialEq for Schedule {
 }
 
 impl Schedule {
+    /// A fixed interval (at least a second): each firing comes `interval`
+    /// after the one before. Shown as `every 42m`.
+    pub fn every(interval: Duration) -> Schedule {
+        let interval = interval.max(Duration::seconds(1));
+        Schedule {
+            text: format!("every {}", adaptive::show(interval)),
+            rule: Rule::Every(interval),
+        }
+    }
+
     /// The first firing strictly after `t`; a schedule whose last firing has
     /// passed (a 7-field expression with years) answers a day later, so a
     /// source is never polled in a loop.
     pub fn next_after(&self, t: DateTime<Utc>) -> DateTime<Utc> {
-        self.cron
-            .after(&t)
-            .next()
-            .unwrap_or_else(|| later(t, Duration::days(1)))
+        match &self.rule {
+            Rule::Cron(cron) => cron
+                .after(&t)
+                .next()
+                .unwrap_or_else(|| later(t, Duration::days(1))),
+            Rule::Every(interval) => later(t, *interval),
+        }
     }
 
     /// The usual gap between two firings, measured on the next two: the base
@@ -401,6 +425,26 @@ mod tests {
         );
         let short = after_failure(&s, "a", now, 1, Some(Duration::seconds(10)));
         assert!(short >= now + Duration::minutes(15));
+    }
+
+    #[test]
+    fn a_fixed_interval_keeps_jitter_hints_and_backoff() {
+        let s = Schedule::every(Duration::minutes(42));
+        assert_eq!(s.to_string(), "every 42m");
+        let now = at("2026-03-01T10:00:00Z");
+        assert_eq!(s.interval(now), Duration::minutes(42));
+        let next = after_success(&s, "a", now, None);
+        assert!(next >= now + Duration::minutes(42) && next < now + Duration::minutes(47));
+        assert_eq!(
+            after_success(&s, "a", now, Some(Duration::hours(3))),
+            now + Duration::hours(3)
+        );
+        let retry = after_failure(&s, "a", now, 2, None);
+        assert!(retry >= now + Duration::minutes(84), "{retry}");
+        assert_eq!(
+            after_failure(&s, "a", now, 1, Some(Duration::hours(5))),
+            now + Duration::hours(5)
+        );
     }
 
     #[test]

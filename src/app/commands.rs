@@ -8,6 +8,7 @@ use crate::extract;
 use crate::model::Item;
 use crate::normalize;
 use crate::opml::{self, Outline};
+use crate::schedule::adaptive;
 use crate::store::{self, FetchOutcome, SourceState};
 use chrono::Utc;
 
@@ -193,10 +194,24 @@ pub async fn sources(config: Config) -> Result<Vec<SourceRow>, AppError> {
                     .and_then(|s| s.last_error.clone())
                     .unwrap_or_default()
             };
+            // The feed autodiscovery found on the source's page.
+            let via = state
+                .as_ref()
+                .filter(|s| s.config_url == config_url)
+                .and_then(|s| s.feed_url.as_deref());
+            let note = match via {
+                Some(feed) if note.is_empty() => format!("via {feed}"),
+                Some(feed) => format!("via {feed}; {note}"),
+                None => note,
+            };
             SourceRow {
                 id: source.id.clone(),
                 kind: source.kind.name(),
-                schedule: source.schedule.to_string(),
+                schedule: match (source.adaptive, state.as_ref().and_then(|s| s.interval)) {
+                    (true, Some(every)) => format!("adaptive {}", adaptive::show(every)),
+                    (true, None) => "adaptive".to_string(),
+                    (false, _) => source.schedule.to_string(),
+                },
                 state,
                 note,
             }

@@ -23,8 +23,9 @@
 //! metadata, WebSub pings, Cache-Control). Besides: `compose` (a merged
 //! feed's items), `query` (a feed narrowed by a reader's query, for
 //! `serve`), `daemon` (`tidings run` as a service: supervision, reload,
-//! systemd), `commands` (the one-shot commands) and `preview` (`tidings
-//! preview --url`: a source from flags, in no config).
+//! systemd), `commands` (the one-shot commands), `preview` (`tidings
+//! preview --url`: a source from flags, in no config), `discover` (feed
+//! autodiscovery) and `adaptive` (the interval of `schedule = "adaptive"`).
 
 use crate::config::{Config, Source, SourceKind};
 use crate::extract::ExtractError;
@@ -38,10 +39,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tracing::warn;
 
+mod adaptive;
 mod archive;
 mod commands;
 pub(crate) mod compose;
 mod daemon;
+mod discover;
 mod ingest;
 mod preview;
 mod publish;
@@ -63,6 +66,7 @@ pub use commands::{
     sources,
 };
 pub use daemon::{Control, run};
+pub use discover::{Discovery, Found, discover};
 pub use preview::{PreviewKind, UrlSource, preview_url};
 
 /// Why a command could not run.
@@ -91,6 +95,12 @@ pub enum AppError {
     /// problem, naming its flag.
     #[error("{}", .0.join("; "))]
     BadPreview(Vec<String>),
+    /// `tidings discover` could not fetch the page.
+    #[error("cannot fetch {0}")]
+    Discover(String, #[source] fetch::FetchError),
+    /// `tidings discover` found no feed at the URL: where, and why not.
+    #[error("no feed found at {0}: {1}")]
+    NoFeed(String, String),
 }
 
 /// How one fetch of one source went, as `tidings fetch` prints it.
@@ -330,11 +340,12 @@ impl App {
         };
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(schedule::MAX_WAIT);
+        let (timing, interval) = self.timing(source, now, &outcome).await;
         let next_due = match &outcome {
             FetchOutcome::Failed { .. } => {
                 let errors = state.map_or(0, |s| s.consecutive_errors) + 1;
                 schedule::after_failure(
-                    &source.schedule,
+                    &timing,
                     &source.id,
                     now,
                     errors,
@@ -347,7 +358,7 @@ impl App {
             // saw 2.3 s between fetches of a 5 s source when counted from
             // the due time).
             _ => schedule::after_success(
-                &source.schedule,
+                &timing,
                 &source.id,
                 Utc::now().max(now),
                 fresh_for.map(to_chrono),
@@ -395,6 +406,8 @@ impl App {
             max_items: u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX),
             warning: warning.clone(),
             health_changed,
+            interval,
+            keep_polls: if source.adaptive { adaptive::KEEP } else { 0 },
         };
         self.scheduler.set_due(&source.id, next_due);
         let result = match (self.store.record_fetch(record).await, failed) {

@@ -131,6 +131,10 @@ pub struct Fetch {
     pub max_item: usize,
     /// Items kept per source; the oldest beyond are pruned.
     pub max_items: usize,
+    /// The bounds of `schedule = "adaptive"`: the shortest and the longest
+    /// interval it may learn.
+    pub adaptive_min: Duration,
+    pub adaptive_max: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +153,11 @@ pub struct Source {
     pub headers: Vec<(String, String)>,
     /// `[source.rules]`, compiled (none: [`Rules::default`]).
     pub rules: Rules,
+    /// `schedule = "adaptive"`: polled at an interval learned from its own
+    /// history, within `[fetch] adaptive_min`/`adaptive_max`; `schedule` is
+    /// then the `[fetch]` default, used where a fixed interval is asked for
+    /// (the feeds' `ttl`).
+    pub adaptive: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -40,6 +40,8 @@ pub(super) struct RawFetch {
     pub(super) proxy: Option<Spanned<String>>,
     pub(super) max_item: Option<Spanned<String>>,
     pub(super) max_items: Option<Spanned<i64>>,
+    pub(super) adaptive_min: Option<Spanned<String>>,
+    pub(super) adaptive_max: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -210,3 +210,53 @@ fn archive_pages_hold_up_to_a_thousand_items_and_settle_for_an_hour() {
         "{e:?}"
     );
 }
+
+#[test]
+fn adaptive_schedules_and_their_bounds() {
+    let source = "[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://example.org/f\"\nschedule = \"adaptive\"\n";
+    let c = Config::parse("t.toml", source).unwrap();
+    assert!(c.sources[0].adaptive);
+    // The [fetch] default stands behind it, for a fixed interval.
+    assert_eq!(c.sources[0].schedule.to_string(), "*/15 * * * *");
+    assert_eq!(c.fetch.adaptive_min, Duration::from_secs(600));
+    assert_eq!(c.fetch.adaptive_max, Duration::from_secs(86_400));
+    let c = Config::parse(
+        "t.toml",
+        &format!("[fetch]\nadaptive_min = \"1m\"\nadaptive_max = \"2h\"\n{source}"),
+    )
+    .unwrap();
+    assert_eq!(c.fetch.adaptive_min, Duration::from_secs(60));
+    assert_eq!(c.fetch.adaptive_max, Duration::from_secs(7200));
+
+    let e = errors(&format!(
+        "[fetch]\nadaptive_min = \"3h\"\nadaptive_max = \"2h\"\n{source}"
+    ));
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(
+        e[0].starts_with(
+            "t.toml:2:16: fetch.adaptive_min: adaptive_min (3h) is longer than adaptive_max (2h)"
+        ),
+        "{}",
+        e[0]
+    );
+    let e = errors(&format!(
+        "[fetch]\nadaptive_min = \"30s\"\nadaptive_max = \"2d\"\n{source}"
+    ));
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].contains("fetch.adaptive_min: \"30s\" is out of range"),
+        "{}",
+        e[0]
+    );
+    assert!(
+        e[1].contains("fetch.adaptive_max: \"2d\" is out of range"),
+        "{}",
+        e[1]
+    );
+    let e = errors(&format!("[fetch]\nschedule = \"adaptive\"\n{source}"));
+    assert!(
+        e[0].contains("fetch.schedule: \"adaptive\" is a source's schedule"),
+        "{}",
+        e[0]
+    );
+}

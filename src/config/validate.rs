@@ -228,9 +228,19 @@ impl<'t> Validator<'t> {
     }
 
     fn fetch(&mut self, raw: RawFetch, server: &Server) -> Fetch {
-        let schedule = self
-            .schedule("fetch.schedule", raw.schedule.as_ref())
-            .unwrap_or_else(default_schedule);
+        let schedule = match raw.schedule.as_ref() {
+            Some(s) if s.get_ref().trim() == ADAPTIVE => {
+                self.error(
+                    s.span(),
+                    "fetch.schedule",
+                    "\"adaptive\" is a source's schedule; [fetch].schedule is the cron expression sources default to",
+                );
+                None
+            }
+            other => self.schedule("fetch.schedule", other),
+        }
+        .unwrap_or_else(default_schedule);
+        let (adaptive_min, adaptive_max) = self.adaptive_bounds(&raw);
         let max_body = match raw.max_body {
             Some(m) => match parse_size(m.get_ref()) {
                 Ok(n) => n,
@@ -286,7 +296,58 @@ impl<'t> Validator<'t> {
             proxy,
             max_item,
             max_items: self.count("fetch.max_items", raw.max_items, 5000, 1) as usize,
+            adaptive_min,
+            adaptive_max,
         }
+    }
+
+    /// `[fetch] adaptive_min` and `adaptive_max`: each from a minute to a
+    /// day (every computed wait is capped at a day), min no more than max.
+    fn adaptive_bounds(&mut self, raw: &RawFetch) -> (Duration, Duration) {
+        let (day, minute) = (Duration::from_secs(86_400), Duration::from_secs(60));
+        let mut bound = |key: &str, raw: Option<&Spanned<String>>, default: Duration| {
+            let Some(d) = self.duration(key, raw) else {
+                return default;
+            };
+            if (minute..=day).contains(&d) {
+                return d;
+            }
+            if let Some(raw) = raw {
+                self.error(
+                    raw.span(),
+                    key,
+                    format!(
+                        "{:?} is out of range: it must be from 1m to 24h",
+                        raw.get_ref()
+                    ),
+                );
+            }
+            default
+        };
+        let min = bound(
+            "fetch.adaptive_min",
+            raw.adaptive_min.as_ref(),
+            Duration::from_secs(600),
+        );
+        let max = bound("fetch.adaptive_max", raw.adaptive_max.as_ref(), day);
+        if min > max {
+            let at = raw
+                .adaptive_min
+                .as_ref()
+                .or(raw.adaptive_max.as_ref())
+                .map_or(0..0, Spanned::span);
+            self.error(
+                at,
+                "fetch.adaptive_min",
+                format!(
+                    "adaptive_min ({}) is longer than adaptive_max ({})",
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ),
+            );
+            return (min, min);
+        }
+        (min, max)
     }
 
     fn sources(
@@ -391,9 +452,15 @@ impl<'t> Validator<'t> {
                 },
                 _ => None,
             };
-            let schedule = self
-                .schedule(&key("schedule"), raw.schedule.as_ref())
-                .unwrap_or_else(|| fetch.schedule.clone());
+            let adaptive = raw
+                .schedule
+                .as_ref()
+                .is_some_and(|s| s.get_ref().trim() == ADAPTIVE);
+            let schedule = match adaptive {
+                true => None,
+                false => self.schedule(&key("schedule"), raw.schedule.as_ref()),
+            }
+            .unwrap_or_else(|| fetch.schedule.clone());
             let timezone = match &raw.timezone {
                 Some(tz) => match tz.get_ref().parse::<Tz>() {
                     Ok(tz) => tz,
@@ -434,6 +501,7 @@ impl<'t> Validator<'t> {
                     timeout,
                     headers: raw.headers.into_iter().collect(),
                     rules,
+                    adaptive,
                 });
             }
         }
@@ -717,6 +785,9 @@ impl<'t> Validator<'t> {
     }
 }
 
+/// A source's `schedule` that asks for an interval learned from its history.
+const ADAPTIVE: &str = "adaptive";
+
 fn default_schedule() -> Schedule {
     DEFAULT_SCHEDULE
         .parse()
@@ -786,4 +857,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     (line, column)
+}
+
+impl Fetch {
+    /// The `[fetch]` section of a config that leaves it out: what a command
+    /// run without a config (`tidings discover`) fetches with.
+    pub fn defaults() -> Fetch {
+        let mut v = Validator {
+            file: String::new(),
+            text: "",
+            errors: Vec::new(),
+        };
+        let server = v.server(RawServer::default());
+        v.fetch(RawFetch::default(), &server)
+    }
 }

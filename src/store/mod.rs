@@ -90,6 +90,19 @@ pub struct SourceState {
     /// When the source last went from `ok` to `warning` or `error`; `None`
     /// while it is `ok`.
     pub troubled_since: Option<DateTime<Utc>>,
+    /// The feed an HTML page at `url` advertises, found by autodiscovery:
+    /// fetched instead of the page until it stops answering a feed.
+    pub feed_url: Option<String>,
+    /// The interval `schedule = "adaptive"` chose at the last fetch.
+    pub interval: Option<chrono::Duration>,
+}
+
+/// One poll in a source's history, for `schedule = "adaptive"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polled {
+    pub at: DateTime<Utc>,
+    /// Items the poll stored for the first time (0 for a `304`).
+    pub new_items: u32,
 }
 
 /// What one fetch of a source produced, written in one transaction.
@@ -112,6 +125,14 @@ pub struct FetchRecord {
     /// instances re-render its feeds as for changed items, since a feed may
     /// show its health (`error_items`).
     pub health_changed: bool,
+    /// The interval an adaptive schedule chose for the next fetch, kept to
+    /// be shown; `None` for a fixed schedule.
+    pub interval: Option<chrono::Duration>,
+    /// How many polls of the source's history to keep ([`Store::polls`]):
+    /// a fetch that answered (not a failed one) is one, with its count of
+    /// new items; the oldest beyond go. 0 records none (a fixed schedule
+    /// needs no history).
+    pub keep_polls: u32,
 }
 
 /// Where a source lives after this fetch (see [`SourceState`]).
@@ -122,6 +143,8 @@ pub struct Location {
     pub redirect_to: Option<String>,
     pub redirect_streak: u32,
     pub gone: bool,
+    /// See [`SourceState::feed_url`].
+    pub feed_url: Option<String>,
 }
 
 /// The validators of one article page, so it is fetched again only when it
@@ -193,6 +216,62 @@ pub fn cap_fetch(items: &mut Vec<Item>, max_items: u32) -> Vec<String> {
 /// without bound.
 pub fn tombstone_bound(max_items: u32, listed: usize) -> i64 {
     i64::from(max_items).max(i64::try_from(listed).unwrap_or(i64::MAX))
+}
+
+/// What the store holds of an item a fetch lists again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub hash: String,
+    pub published: DateTime<Utc>,
+    pub dated: bool,
+}
+
+/// What recording one listed item does: the rule both backends follow
+/// (SQLite step by step, PostgreSQL in its one upsert statement, which
+/// the store suite checks against the same cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Upsert {
+    /// New: stored, first seen now.
+    Insert,
+    /// The same as stored, or pruned before (a tombstone: it never comes
+    /// back as new).
+    Unchanged,
+    /// Changed: updated in place. An undated item keeps the date it was
+    /// first seen at; a change the source did not date is dated by this
+    /// fetch.
+    Update {
+        published: DateTime<Utc>,
+        dated: bool,
+        updated: DateTime<Utc>,
+    },
+}
+
+/// The [`Upsert`] for `item`, recorded at `at`, given what is stored of it
+/// and whether a tombstone holds its id.
+pub(crate) fn plan(
+    item: &Item,
+    hash: &str,
+    at: DateTime<Utc>,
+    stored: Option<Stored>,
+    tombstone: bool,
+) -> Upsert {
+    match stored {
+        None if tombstone => Upsert::Unchanged,
+        None => Upsert::Insert,
+        Some(old) if old.hash == hash => Upsert::Unchanged,
+        Some(old) => {
+            let (published, dated) = if item.dated {
+                (item.published, true)
+            } else {
+                (old.published, old.dated)
+            };
+            Upsert::Update {
+                published,
+                dated,
+                updated: item.updated.unwrap_or(at),
+            }
+        }
+    }
 }
 
 /// The sources whose items changed after a version, and the version they
@@ -323,6 +402,10 @@ pub trait Store: Send + Sync {
 
     /// One frozen archive page.
     async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError>;
+
+    /// The source's newest `limit` recorded polls, oldest first (see
+    /// [`FetchRecord::keep_polls`]).
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;
@@ -350,7 +433,7 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
 /// A digest of everything a reader sees of an item, to tell an update in
 /// place from an unchanged copy. `published` counts only when the source
 /// dated the item (else it is the first-seen time, which differs per fetch).
-fn content_hash(item: &Item) -> String {
+pub(crate) fn content_hash(item: &Item) -> String {
     let mut h = Sha256::new();
     let mut field = |s: &str| {
         h.update(s.as_bytes());
@@ -412,3 +495,53 @@ fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
 /// no configured URL.
 const LOCAL_ARTICLE_IDS: &str = r#"UPDATE items SET id = 'tag:tidings,2026:' || source || '/' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(id, 6), '%', '%25'), ' ', '%20'), '"', '%22'), '#', '%23'), '<', '%3C'), '>', '%3E'), '[', '%5B'), '\', '%5C'), ']', '%5D'), '^', '%5E'), '`', '%60'), '{', '%7B'), '|', '%7C'), '}', '%7D')
  WHERE id LIKE 'file:%' AND source IN (SELECT id FROM sources WHERE config_url IS NULL);"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_upsert_plan() {
+        let t = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
+        let item = |dated: bool| Item {
+            id: "a".into(),
+            published: t(100),
+            dated,
+            ..Item::default()
+        };
+        let stored = |hash: &str| {
+            Some(Stored {
+                hash: hash.into(),
+                published: t(50),
+                dated: false,
+            })
+        };
+        assert_eq!(plan(&item(true), "h", t(200), None, false), Upsert::Insert);
+        assert_eq!(
+            plan(&item(true), "h", t(200), None, true),
+            Upsert::Unchanged
+        );
+        assert_eq!(
+            plan(&item(true), "h", t(200), stored("h"), false),
+            Upsert::Unchanged
+        );
+        assert_eq!(
+            plan(&item(true), "h", t(200), stored("old"), false),
+            Upsert::Update {
+                published: t(100),
+                dated: true,
+                updated: t(200)
+            }
+        );
+        // Undated: the first date stays.
+        assert_eq!(
+            plan(&item(false), "h", t(200), stored("old"), false),
+            Upsert::Update {
+                published: t(50),
+                dated: false,
+                updated: t(200)
+            }
+        );
+    }
+}

@@ -8,8 +8,8 @@
 //! default `prefer` connect without TLS.
 
 use super::{
-    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
-    SourceState, Store, StoreError, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, content_hash,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -100,6 +100,18 @@ CREATE TABLE IF NOT EXISTS archive_pages (
     json BYTEA NOT NULL,
     PRIMARY KEY (feed, page)
 );
+"#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN IF NOT EXISTS feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE IF NOT EXISTS polls (
+    source TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+);
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS interval_ms BIGINT;
 "#,
 ];
 
@@ -204,7 +216,7 @@ impl PostgresStore {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn count(v: i32) -> u32 {
     u32::try_from(v).unwrap_or_default()
@@ -228,6 +240,10 @@ fn state_row(r: &Row) -> Result<SourceState, tokio_postgres::Error> {
         redirect_streak: count(r.try_get(13)?),
         gone: r.try_get(14)?,
         troubled_since: r.try_get(15)?,
+        feed_url: r.try_get(16)?,
+        interval: r
+            .try_get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -263,91 +279,59 @@ async fn upsert_items(
     items: &[Item],
 ) -> Result<SaveSummary, tokio_postgres::Error> {
     let mut summary = SaveSummary::default();
-    let existing = tx
-        .prepare_cached("SELECT hash, published, dated FROM items WHERE source = $1 AND id = $2")
-        .await?;
-    // A tombstone listed again is marked seen (see `cap_items`).
-    let tombstone = tx
-        .prepare_cached("UPDATE pruned SET seen = $3 WHERE source = $1 AND id = $2")
-        .await?;
-    let insert = tx
+    // `store::plan` in one statement: a tombstone listed again is marked
+    // seen and stops the insert (see `cap_items`); a changed hash updates
+    // in place, an undated item keeping its first date; an unchanged one
+    // returns no row. `xmax = 0` tells an insert from an update.
+    let upsert = tx
         .prepare_cached(
-            "INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .await?;
-    let update = tx
-        .prepare_cached(
-            "UPDATE items SET link = $3, title = $4, authors = $5, summary_html = $6, content_html = $7, published = $8, dated = $9, updated = $10, categories = $11, enclosures = $12, hash = $13
-             WHERE source = $1 AND id = $2",
+            "WITH tomb AS (
+                UPDATE pruned SET seen = $13 WHERE source = $1 AND id = $2
+                  AND NOT EXISTS (SELECT 1 FROM items WHERE source = $1 AND id = $2)
+                RETURNING 1
+             )
+             INSERT INTO items (source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures, first_seen, hash)
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text, $7::text, $8::timestamptz, $9::bool, $10::timestamptz, $11::text[], $12::text, $13::timestamptz, $14::text
+             WHERE NOT EXISTS (SELECT 1 FROM tomb)
+             ON CONFLICT (source, id) DO UPDATE SET
+               link = excluded.link, title = excluded.title, authors = excluded.authors,
+               summary_html = excluded.summary_html, content_html = excluded.content_html,
+               published = CASE WHEN excluded.dated THEN excluded.published ELSE items.published END,
+               dated = excluded.dated OR items.dated,
+               updated = COALESCE(excluded.updated, excluded.first_seen),
+               categories = excluded.categories, enclosures = excluded.enclosures, hash = excluded.hash
+             WHERE items.hash <> excluded.hash
+             RETURNING (xmax = 0)",
         )
         .await?;
     for item in items {
         let hash = content_hash(item);
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old = tx.query_opt(&existing, &[&item.source, &item.id]).await?;
-        let pruned = old.is_none()
-            && tx
-                .execute(&tombstone, &[&item.source, &item.id, &at])
-                .await?
-                > 0;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if pruned => summary.unchanged += 1,
-            None => {
-                tx.execute(
-                    &insert,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &item.published,
-                        &item.dated,
-                        &item.updated,
-                        &item.categories,
-                        &enclosures,
-                        &at,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.new += 1;
-            }
-            Some(row) if row.try_get::<_, String>(0)? == hash => summary.unchanged += 1,
-            Some(row) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated): (DateTime<Utc>, bool) = if item.dated {
-                    (item.published, true)
-                } else {
-                    (row.try_get(1)?, row.try_get(2)?)
-                };
-                let updated = item.updated.unwrap_or(at);
-                tx.execute(
-                    &update,
-                    &[
-                        &item.source,
-                        &item.id,
-                        &item.link,
-                        &item.title,
-                        &item.authors,
-                        &item.summary_html,
-                        &item.content_html,
-                        &published,
-                        &dated,
-                        &updated,
-                        &item.categories,
-                        &enclosures,
-                        &hash,
-                    ],
-                )
-                .await?;
-                summary.updated += 1;
-            }
+        let row = tx
+            .query_opt(
+                &upsert,
+                &[
+                    &item.source,
+                    &item.id,
+                    &item.link,
+                    &item.title,
+                    &item.authors,
+                    &item.summary_html,
+                    &item.content_html,
+                    &item.published,
+                    &item.dated,
+                    &item.updated,
+                    &item.categories,
+                    &enclosures,
+                    &at,
+                    &hash,
+                ],
+            )
+            .await?;
+        match row.map(|r| r.try_get::<_, bool>(0)).transpose()? {
+            None => summary.unchanged += 1,
+            Some(true) => summary.new += 1,
+            Some(false) => summary.updated += 1,
         }
     }
     Ok(summary)
@@ -540,7 +524,7 @@ impl Store for PostgresStore {
         .map_err(q)?;
         tx.execute(
             "UPDATE sources SET config_url = $2, url = $3, redirect_to = $4, redirect_streak = $5, gone = $6,
-             lease_holder = NULL, lease_until = NULL WHERE id = $1",
+             feed_url = $7, interval_ms = $8, lease_holder = NULL, lease_until = NULL WHERE id = $1",
             &[
                 &record.source,
                 &loc.config_url,
@@ -548,6 +532,8 @@ impl Store for PostgresStore {
                 &loc.redirect_to,
                 &to_i32(loc.redirect_streak),
                 &loc.gone,
+                &loc.feed_url,
+                &record.interval.map(|d| d.num_milliseconds()),
             ],
         )
         .await
@@ -618,6 +604,27 @@ impl Store for PostgresStore {
                 SaveSummary::default()
             }
         };
+        if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+            tx.execute(
+                "INSERT INTO polls (source, at, new_items) VALUES ($1, $2, $3)
+                 ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                &[
+                    &record.source,
+                    &record.at,
+                    &i32::try_from(summary.new).unwrap_or(i32::MAX),
+                ],
+            )
+            .await
+            .map_err(q)?;
+            tx.execute(
+                "DELETE FROM polls WHERE source = $1 AND at IN (
+                    SELECT at FROM polls WHERE source = $1 ORDER BY at DESC OFFSET $2
+                 )",
+                &[&record.source, &i64::from(record.keep_polls)],
+            )
+            .await
+            .map_err(q)?;
+        }
         if summary.changed() || record.health_changed {
             // Last, so the counter's lock is held only until the commit.
             bump(&tx, std::slice::from_ref(&record.source))
@@ -883,5 +890,28 @@ impl Store for PostgresStore {
         })
         .transpose()
         .map_err(q)
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT at, new_items FROM polls WHERE source = $1 ORDER BY at DESC LIMIT $2",
+                &[&source, &i64::from(limit)],
+            )
+            .await
+            .map_err(q)?;
+        let mut polls = rows
+            .iter()
+            .map(|r| {
+                Ok(Polled {
+                    at: r.try_get(0)?,
+                    new_items: u32::try_from(r.try_get::<_, i32>(1)?).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()
+            .map_err(q)?;
+        polls.reverse();
+        Ok(polls)
     }
 }

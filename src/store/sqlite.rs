@@ -3,8 +3,8 @@
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 
 use super::{
-    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, SaveSummary,
-    SourceState, Store, StoreError, content_hash,
+    ArchiveKey, ArchivePage, Changes, FetchOutcome, FetchRecord, PageValidators, Polled,
+    SaveSummary, SourceState, Store, StoreError, Stored, Upsert, content_hash, plan,
 };
 use crate::model::Item;
 use async_trait::async_trait;
@@ -112,6 +112,18 @@ CREATE TABLE archive_pages (
     PRIMARY KEY (feed, page)
 ) WITHOUT ROWID;
 "#,
+    // The feed an HTML page advertises (autodiscovery).
+    "ALTER TABLE sources ADD COLUMN feed_url TEXT;",
+    // The poll history of adaptive schedules, and the interval they chose.
+    r#"
+CREATE TABLE polls (
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    new_items INTEGER NOT NULL,
+    PRIMARY KEY (source, at)
+) WITHOUT ROWID;
+ALTER TABLE sources ADD COLUMN interval_ms INTEGER;
+"#,
 ];
 
 /// A SQLite database file shared by the daemon's tasks.
@@ -195,7 +207,7 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     }
 }
 
-const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since";
+const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
 fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
     Ok(SourceState {
@@ -215,6 +227,10 @@ fn state_row(r: &rusqlite::Row<'_>) -> Result<SourceState, rusqlite::Error> {
         redirect_streak: r.get(13)?,
         gone: r.get(14)?,
         troubled_since: r.get::<_, Option<i64>>(15)?.map(from_ms),
+        feed_url: r.get(16)?,
+        interval: r
+            .get::<_, Option<i64>>(17)?
+            .map(chrono::Duration::milliseconds),
     })
 }
 
@@ -252,7 +268,6 @@ fn upsert_items(
     let mut summary = SaveSummary::default();
     let mut existing = tx
         .prepare_cached("SELECT hash, published, dated FROM items WHERE source = ?1 AND id = ?2")?;
-    // A tombstone listed again is marked seen (see `cap_items`).
     let mut tombstone =
         tx.prepare_cached("UPDATE pruned SET seen = ?3 WHERE source = ?1 AND id = ?2")?;
     let mut insert = tx.prepare_cached(
@@ -268,17 +283,21 @@ fn upsert_items(
         let authors = serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into());
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = super::enclosures_to_json(&item.enclosures);
-        let old: Option<(String, i64, bool)> = existing
+        let stored = existing
             .query_row(params![item.source, item.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok(Stored {
+                    hash: r.get(0)?,
+                    published: from_ms(r.get(1)?),
+                    dated: r.get(2)?,
+                })
             })
             .optional()?;
-        match old {
-            // Pruned once, it never comes back as new.
-            None if tombstone.execute(params![item.source, item.id, ms(at)])? > 0 => {
-                summary.unchanged += 1;
-            }
-            None => {
+        // A tombstone listed again is marked seen (see `cap_items`).
+        let tombstoned =
+            stored.is_none() && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
+        match plan(item, &hash, at, stored, tombstoned) {
+            Upsert::Unchanged => summary.unchanged += 1,
+            Upsert::Insert => {
                 insert.execute(params![
                     item.source,
                     item.id,
@@ -297,16 +316,11 @@ fn upsert_items(
                 ])?;
                 summary.new += 1;
             }
-            Some((old_hash, _, _)) if old_hash == hash => summary.unchanged += 1,
-            Some((_, old_published, old_dated)) => {
-                // An undated item keeps the time it was first seen; a change
-                // the source did not date is dated by this fetch.
-                let (published, dated) = if item.dated {
-                    (ms(item.published), true)
-                } else {
-                    (old_published, old_dated)
-                };
-                let updated = item.updated.map(ms).unwrap_or(ms(at));
+            Upsert::Update {
+                published,
+                dated,
+                updated,
+            } => {
                 update.execute(params![
                     item.source,
                     item.id,
@@ -315,9 +329,9 @@ fn upsert_items(
                     authors,
                     item.summary_html,
                     item.content_html,
-                    published,
+                    ms(published),
                     dated,
-                    updated,
+                    ms(updated),
                     categories,
                     enclosures,
                     hash
@@ -494,8 +508,9 @@ impl Store for SqliteStore {
             exec(
                 &tx,
                 "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
-                 lease_holder = NULL, lease_until = NULL WHERE id = ?1",
-                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone],
+                 feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
+                    record.interval.map(|d| d.num_milliseconds())],
             )?;
             let summary = match &record.outcome {
                 FetchOutcome::Fetched {
@@ -557,6 +572,21 @@ impl Store for SqliteStore {
                     SaveSummary::default()
                 }
             };
+            if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
+                exec(
+                    &tx,
+                    "INSERT INTO polls (source, at, new_items) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
+                    params![record.source, ms(record.at), summary.new as i64],
+                )?;
+                exec(
+                    &tx,
+                    "DELETE FROM polls WHERE source = ?1 AND at IN (
+                        SELECT at FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT -1 OFFSET ?2
+                     )",
+                    params![record.source, record.keep_polls],
+                )?;
+            }
             if summary.changed() || record.health_changed {
                 bump(&tx, std::slice::from_ref(&record.source))?;
             }
@@ -838,6 +868,26 @@ impl Store for SqliteStore {
                 })
             })
             .optional()
+        })
+        .await
+    }
+
+    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
+        let source = source.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, new_items FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT ?2",
+            )?;
+            let mut polls = st
+                .query_map(params![source, limit], |r| {
+                    Ok(Polled {
+                        at: from_ms(r.get(0)?),
+                        new_items: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            polls.reverse();
+            Ok(polls)
         })
         .await
     }

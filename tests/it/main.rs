@@ -3,12 +3,14 @@
 //! behaviour suite run on both backends. One test binary, so the crate links
 //! once.
 
+mod adaptive;
 mod archive;
 mod articles;
 mod cli;
 mod common;
 mod core;
 mod dialects;
+mod discovery;
 mod extract;
 mod harden;
 mod health;

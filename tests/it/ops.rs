@@ -460,6 +460,7 @@ fn man_dir_writes_a_page_per_subcommand() {
         [
             "tidings-check.1",
             "tidings-completions.1",
+            "tidings-discover.1",
             "tidings-extract.1",
             "tidings-fetch.1",
             "tidings-man.1",

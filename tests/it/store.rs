@@ -88,6 +88,8 @@ fn fetched(items: Vec<Item>, secs: i64) -> FetchRecord {
         max_items: 5000,
         warning: None,
         health_changed: false,
+        interval: None,
+        keep_polls: 0,
     }
 }
 
@@ -147,6 +149,8 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
             max_items: 5000,
             warning: None,
             health_changed: false,
+            interval: None,
+            keep_polls: 0,
         })
         .await
         .unwrap();
@@ -550,6 +554,64 @@ async fn archives_follow_arrival_order_and_freeze_once(f: Fixture) {
     assert_eq!(store.archive_head("else").await.unwrap(), None);
 }
 
+async fn a_discovered_feed_is_kept_across_a_reopen(f: Fixture) {
+    let mut record = fetched(vec![item("a", "x", 10)], 1000);
+    record.location.feed_url = Some("https://example.org/feed.xml".into());
+    f.store.record_fetch(record).await.unwrap();
+    let reopened = f.reopen().await;
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url.as_deref(), Some("https://example.org/feed.xml"));
+    // A fetch of the page that found none clears it.
+    reopened
+        .record_fetch(fetched(vec![item("a", "x", 10)], 2000))
+        .await
+        .unwrap();
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.feed_url, None);
+}
+
+async fn polls_and_the_learned_interval_are_kept_and_bounded(f: Fixture) {
+    let poll = |secs: i64, items: Vec<Item>| {
+        let mut record = fetched(items, secs);
+        record.keep_polls = 3;
+        record.interval = Some(chrono::Duration::minutes(42));
+        record
+    };
+    f.store
+        .record_fetch(poll(1000, vec![item("a", "x", 10), item("b", "y", 10)]))
+        .await
+        .unwrap();
+    f.store
+        .record_fetch(poll(2000, vec![item("a", "x", 10), item("c", "z", 10)]))
+        .await
+        .unwrap();
+    let mut not_modified = poll(3000, Vec::new());
+    not_modified.outcome = FetchOutcome::NotModified;
+    f.store.record_fetch(not_modified).await.unwrap();
+    // A failure is no poll.
+    let mut failed = poll(3500, Vec::new());
+    failed.outcome = FetchOutcome::Failed {
+        error: "HTTP 500".into(),
+    };
+    f.store.record_fetch(failed).await.unwrap();
+    f.store
+        .record_fetch(poll(4000, vec![item("d", "w", 10)]))
+        .await
+        .unwrap();
+    let reopened = f.reopen().await;
+    let polls = reopened.polls("s", 10).await.unwrap();
+    // The oldest beyond `keep_polls` went; oldest first; new items counted.
+    let seen: Vec<(i64, u32)> = polls
+        .iter()
+        .map(|p| (p.at.timestamp(), p.new_items))
+        .collect();
+    assert_eq!(seen, [(2000, 1), (3000, 0), (4000, 1)]);
+    assert_eq!(reopened.polls("s", 1).await.unwrap().len(), 1);
+    assert!(reopened.polls("other", 10).await.unwrap().is_empty());
+    let st = reopened.source_state("s").await.unwrap().unwrap();
+    assert_eq!(st.interval, Some(chrono::Duration::minutes(42)));
+}
+
 /// Runs each named behaviour on every backend.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -586,4 +648,6 @@ on_every_backend!(
     page_validators_are_kept_per_source,
     health_is_kept_with_when_trouble_began,
     archives_follow_arrival_order_and_freeze_once,
+    a_discovered_feed_is_kept_across_a_reopen,
+    polls_and_the_learned_interval_are_kept_and_bounded,
 );

@@ -86,6 +86,7 @@ impl App {
                     redirect_streak: state.map_or(0, |s| s.redirect_streak),
                     config_url,
                     gone: false,
+                    feed_url: state.and_then(|s| s.feed_url.clone()),
                 };
                 Reading::new(Err(ReadError::Panicked(why)), location)
             }
@@ -120,19 +121,19 @@ impl App {
                 reading.ruled_out = ruled_out;
                 return reading;
             }
-            SourceKind::Feed { url } => (url, None),
-            SourceKind::Html { url, select } => (url, Some(select.as_ref())),
+            SourceKind::Feed { url } => {
+                return self
+                    .read_feed_source(source, url, state, now, preview)
+                    .await;
+            }
+            SourceKind::Html { url, select } => (url, select.as_ref()),
         };
         let (body, location, fresh_for) = match self.fetch_listing(source, config_url, state).await
         {
             Ok(fetched) => fetched,
             Err(reading) => return reading,
         };
-        let read = match select {
-            None => self.read_feed(source, body, now, preview).await,
-            Some(select) => self.read_html(source, body, select, now, preview).await,
-        };
-        match read {
+        match self.read_html(source, body, select, now, preview).await {
             Ok((outcome, ttl, ruled_out)) => {
                 let mut reading = Reading::new(Ok(outcome), location);
                 // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
@@ -190,6 +191,7 @@ impl App {
             redirect_to: state.and_then(|s| s.redirect_to.clone()),
             redirect_streak: state.map_or(0, |s| s.redirect_streak),
             gone: false,
+            feed_url: None,
         };
         let req = self.request(
             source,
@@ -347,7 +349,7 @@ impl App {
 /// abandoned, not waited for (the thread finishes it and drops the result),
 /// so neither a fetch nor a shutdown waits on it. Fails naming `what` on
 /// overrun and when the work panicked.
-async fn cpu<T: Send + 'static>(
+pub(super) async fn cpu<T: Send + 'static>(
     limit: std::time::Duration,
     what: &'static str,
     work: impl FnOnce() -> T + Send + 'static,

@@ -32,9 +32,7 @@ impl Dialect {
                 Ok(Dialect::Atom03)
             }
             (_, "feed" | "entry") => Ok(Dialect::Atom),
-            (_, name) if name.eq_ignore_ascii_case("html") => Err(FeedError::new(
-                "the document is an HTML page, not RSS, Atom or JSON Feed",
-            )),
+            (_, name) if name.eq_ignore_ascii_case("html") => Err(FeedError::new(super::HTML_PAGE)),
             (_, name) => Err(FeedError::new(format!(
                 "the root element <{name}> is not RSS, Atom or JSON Feed"
             ))),

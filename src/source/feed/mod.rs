@@ -56,7 +56,23 @@ impl fmt::Display for FeedError {
 
 impl std::error::Error for FeedError {}
 
+/// Why an HTML page is no feed: [`FeedError::is_html_page`] tells it apart.
+const HTML_PAGE: &str = "the document is an HTML page, not RSS, Atom or JSON Feed";
+
 impl FeedError {
+    /// Whether the document was an HTML page (where autodiscovery looks
+    /// for the feed it advertises).
+    pub fn is_html_page(&self) -> bool {
+        self.reason == HTML_PAGE
+    }
+
+    /// The HTML page error, saying the page advertises no feed either.
+    pub fn html_page_without_feed() -> FeedError {
+        FeedError::new(format!(
+            "{HTML_PAGE}, and it advertises no feed (<link rel=\"alternate\">)"
+        ))
+    }
+
     fn new(reason: impl Into<String>) -> FeedError {
         FeedError {
             reason: reason.into(),
