@@ -10,14 +10,19 @@
 //!   Depends on nothing; any module may use it.
 //! - `telemetry`: the counters behind `/metrics`. Depends on nothing.
 //! - [`schedule`]: cron timing and jitter; depends only on `model`-level data.
+//! - [`rules`]: per-source content rules (`[source.rules]`): compiled by
+//!   `config`, applied by `app` before normalization; its regex compiler
+//!   (length and size caps) serves `serve` too. Depends on `model` and
+//!   `text`.
 //! - [`config`]: the TOML file, validated into a checked [`Config`]; uses
-//!   `schedule` to check cron expressions.
+//!   `schedule` to check cron expressions and `rules` to compile rules.
 //! - The stages, each depending only on `model`: `fetch` (HTTP), `source`
 //!   (bytes or files → raw items), `extract` (an HTML article page →
 //!   its metadata and body), `normalize` (raw item → item, pure),
 //!   [`store`] (the `Store` trait; SQLite and PostgreSQL), `render` (items →
 //!   feed bytes, pure), `serve` (HTTP routes over rendered bytes; it also
-//!   counts requests in `telemetry`).
+//!   counts requests in `telemetry`, and checks the patterns of feeds on
+//!   request with `rules`).
 //! - [`opml`]: OPML 2.0 both ways (sources → subscription list, and a
 //!   reader's list → `[[source]]` TOML); depends on nothing in the crate.
 //! - [`app`]: the composition root, the only module that sees every stage;
@@ -41,6 +46,7 @@ pub mod model;
 mod normalize;
 pub mod opml;
 mod render;
+pub mod rules;
 pub mod schedule;
 mod serve;
 mod source;

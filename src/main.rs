@@ -63,11 +63,35 @@ enum Command {
         config: ConfigArg,
     },
     /// Fetch one source and print its normalized items, without storing them
+    ///
+    /// With --url, a source that is in no config: no config file is read,
+    /// and loopback or private addresses are fetched only with
+    /// TIDINGS_ALLOW_PRIVATE=1.
     Preview {
         #[command(flatten)]
         config: ConfigArg,
         /// Source id
-        source: String,
+        #[arg(required_unless_present = "url", conflicts_with = "url")]
+        source: Option<String>,
+        /// Preview the source at this URL instead of a configured one
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// What the URL is [default: html with --select, else feed]
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// A selector of the listing page, as in [source.select]: item=CSS,
+        /// title=CSS, link=CSS, date=CSS, summary=CSS, follow=true (repeat
+        /// the flag for each)
+        #[arg(long, value_name = "KEY=CSS")]
+        select: Vec<String>,
+        /// A content rule, as a line of [source.rules] in TOML, such as
+        /// 'body = "div.story"' or 'remove = [".share"]' (repeat the flag
+        /// for each; lists add up)
+        #[arg(long, value_name = "TOML")]
+        rule: Vec<String>,
+        /// Fetch each item's link and extract the article (feed sources)
+        #[arg(long)]
+        full_text: bool,
     },
     /// Read one HTML article page and print what extraction finds, as JSON
     Extract {
@@ -132,6 +156,14 @@ enum OpmlAction {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    /// An RSS, Atom or JSON feed
+    Feed,
+    /// A web page that lists articles
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Rss,
     Atom,
@@ -186,7 +218,12 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 fn usage_error(e: &anyhow::Error) -> bool {
     matches!(
         e.downcast_ref::<AppError>(),
-        Some(AppError::UnknownSource(_) | AppError::UnknownFeed(_) | AppError::BadUrl(_))
+        Some(
+            AppError::UnknownSource(_)
+                | AppError::UnknownFeed(_)
+                | AppError::BadUrl(_)
+                | AppError::BadPreview(_)
+        )
     )
 }
 
@@ -332,15 +369,57 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .write_all(&app::opml_export(&config, target))?;
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Preview { config, source } => with_config(&config, |config, runtime| {
-            let items = runtime.block_on(app::preview(config, &source))?;
-            let mut out = std::io::stdout().lock();
-            for item in &items {
-                write_preview(&mut out, item)?;
+        Command::Preview {
+            url: Some(url),
+            kind,
+            select,
+            rule,
+            full_text,
+            ..
+        } => {
+            let given = app::UrlSource {
+                url,
+                kind: kind.map(|k| match k {
+                    KindArg::Feed => app::PreviewKind::Feed,
+                    KindArg::Html => app::PreviewKind::Html,
+                }),
+                select,
+                rules: rule,
+                full_text,
+                allow_private: std::env::var("TIDINGS_ALLOW_PRIVATE")
+                    .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            };
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let items = runtime.block_on(app::preview_url(&given));
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            print_preview(&items?)
+        }
+        Command::Preview {
+            config,
+            source: Some(source),
+            kind,
+            select,
+            rule,
+            full_text,
+            ..
+        } => {
+            // clap's `requires` does not hold these to --url beside a
+            // positional that conflicts with it; refused here, as clap would.
+            if kind.is_some() || !select.is_empty() || !rule.is_empty() || full_text {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "--kind, --select, --rule and --full-text describe a source given by --url",
+                    )
+                    .exit();
             }
-            writeln!(out, "{} items", items.len())?;
-            Ok(ExitCode::SUCCESS)
-        }),
+            with_config(&config, |config, runtime| {
+                print_preview(&runtime.block_on(app::preview(config, &source))?)
+            })
+        }
+        // clap refuses this before it gets here.
+        Command::Preview { .. } => anyhow::bail!("preview needs a source id or --url"),
         Command::Render {
             config,
             feed,
@@ -557,6 +636,16 @@ fn print_extract(file: &Path, url: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut json = serde_json::to_vec_pretty(&found)?;
     json.push(b'\n');
     std::io::stdout().lock().write_all(&json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tidings preview`: each item, then how many.
+fn print_preview(items: &[tidings::model::Item]) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for item in items {
+        write_preview(&mut out, item)?;
+    }
+    writeln!(out, "{} items", items.len())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -130,7 +130,7 @@ fn is_absolute_iri(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeedMeta {
     /// `feeds/all` or `sources/wsws`: the path under the base URL, without
-    /// extension.
+    /// extension; a feed on request adds its query (`feeds/all?limit=5`).
     pub path: String,
     pub title: String,
     pub description: String,
@@ -179,9 +179,13 @@ pub struct SourceRef {
 }
 
 impl FeedMeta {
-    /// The public URL of the feed in one format: `{base_url}/{path}.{ext}`.
+    /// The public URL of the feed in one format: `{base_url}/{path}.{ext}`,
+    /// and `?{query}` after it for a feed on request.
     pub fn url(&self, ext: &str) -> String {
-        format!("{}/{}.{}", self.base_url, self.path, ext)
+        match self.path.split_once('?') {
+            Some((path, query)) => format!("{}/{path}.{ext}?{query}", self.base_url),
+            None => format!("{}/{}.{}", self.base_url, self.path, ext),
+        }
     }
 
     /// The public URL of archive page `n` of this feed, in one format.

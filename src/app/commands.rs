@@ -291,8 +291,19 @@ pub async fn preview(config: Config, id: &str) -> Result<Vec<Item>, AppError> {
         .cloned()
         .ok_or_else(|| AppError::UnknownSource(id.to_string()))?;
     let app = App::open(config).await?;
+    let id = source.id.clone();
+    read_preview(&app, &source, id).await
+}
+
+/// One source's items read now, newest first, nothing written; a failure
+/// is named `name`.
+pub(super) async fn read_preview(
+    app: &App,
+    source: &Source,
+    name: String,
+) -> Result<Vec<Item>, AppError> {
     match app
-        .read_source(&source, None, Utc::now(), true)
+        .read_source(source, None, Utc::now(), true)
         .await
         .outcome
     {
@@ -301,6 +312,6 @@ pub async fn preview(config: Config, id: &str) -> Result<Vec<Item>, AppError> {
             Ok(items)
         }
         Ok(FetchOutcome::NotModified | FetchOutcome::Failed { .. }) => Ok(Vec::new()),
-        Err(error) => Err(AppError::Preview(source.id, error)),
+        Err(error) => Err(AppError::Preview(name, error)),
     }
 }

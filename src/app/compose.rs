@@ -129,7 +129,7 @@ pub fn shown(feed: &Feed, item: &mut Item) {
 /// break, and the plain text of the summary (else of the content, from which
 /// summary mode would make the summary). Plain text, so a pattern never
 /// matches markup.
-fn filter_text(item: &Item) -> String {
+pub(crate) fn filter_text(item: &Item) -> String {
     let body = item
         .summary_html
         .as_deref()

@@ -74,6 +74,7 @@ pub async fn run(
         on_demand: Arc::new(SourceFeeds(app.clone())),
         admin_token: admin_token.clone(),
         callbacks: Arc::new(super::push::PushCallbacks(app.clone())),
+        queries: app.publisher.queries.clone(),
     });
     let mut server_stop = stop_rx.clone();
     let limits = serve::Limits {
@@ -331,6 +332,10 @@ impl OnDemand for SourceFeeds {
 
     async fn article(&self, source: &str, path: &str) -> Option<String> {
         self.0.local_article_page(source, path).await
+    }
+
+    async fn query(&self, id: &str, ext: &str, query: &serve::FeedQuery) -> serve::Answer {
+        self.0.render_query(id, ext, query).await
     }
 }
 

@@ -75,12 +75,7 @@ impl App {
         // A cheap copy (the bytes are shared), kept to look for links in.
         let page = body.clone();
         match self.read_feed(source, body, now, preview).await {
-            Ok((outcome, ttl, advertised)) => {
-                let mut reading = Reading::new(Ok(outcome), location);
-                reading.fresh_for = fresh_for.max(ttl);
-                reading.advertised = advertised;
-                reading
-            }
+            Ok(listing) => listing.reading(location, fresh_for),
             Err(ReadError::Feed(e)) if e.is_html_page() => {
                 self.discover_on(source, page, location, now, preview).await
             }
@@ -156,12 +151,7 @@ impl App {
             return reading;
         };
         match self.read_feed(source, body, now, preview).await {
-            Ok((outcome, ttl, advertised)) => {
-                let mut reading = Reading::new(Ok(outcome), location);
-                reading.fresh_for = resp.fresh_for.max(ttl);
-                reading.advertised = advertised;
-                reading
-            }
+            Ok(listing) => listing.reading(location, resp.fresh_for),
             Err(e) => Reading::new(Err(e), location),
         }
     }

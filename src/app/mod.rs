@@ -21,9 +21,12 @@
 //! watch for other instances' changes, pruning); `publish` renders and
 //! serves what changed (marks, the renderer, on-demand feeds, feed
 //! metadata, WebSub pings, Cache-Control); `push` subscribes at the
-//! WebSub hubs sources advertise and reads what they push. Besides: `compose` (a merged
-//! feed's items), `daemon` (`tidings run` as a service: supervision,
-//! reload, systemd), `commands` (the one-shot commands), `discover` (feed
+//! WebSub hubs sources advertise and reads what they push. Besides:
+//! `compose` (a merged feed's items), `archive` (its RFC 5005 archive),
+//! `query` (a feed narrowed by a reader's query, for `serve`), `daemon`
+//! (`tidings run` as a service: supervision, reload, systemd), `commands`
+//! (the one-shot commands), `preview` (`tidings preview --url`: a source
+//! from flags, in no config), `discover` (feed
 //! autodiscovery) and `adaptive` (the interval of `schedule = "adaptive"`).
 
 use crate::config::{Config, Source, SourceKind};
@@ -45,8 +48,10 @@ pub(crate) mod compose;
 mod daemon;
 mod discover;
 mod ingest;
+mod preview;
 mod publish;
 mod push;
+mod query;
 mod scheduler;
 
 pub use ingest::ReadError;
@@ -65,6 +70,7 @@ pub use commands::{
 };
 pub use daemon::{Control, run};
 pub use discover::{Discovery, Found, discover};
+pub use preview::{PreviewKind, UrlSource, preview_url};
 
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
@@ -84,9 +90,14 @@ pub enum AppError {
     BadUrl(String),
     #[error(transparent)]
     Extract(#[from] ExtractError),
-    /// `tidings preview` could not read the source: its id and why.
+    /// `tidings preview` could not read the source: its id (its URL for
+    /// `--url`) and why.
     #[error("{0}")]
     Preview(String, #[source] ReadError),
+    /// `tidings preview --url` was given flags that make no source: each
+    /// problem, naming its flag.
+    #[error("{}", .0.join("; "))]
+    BadPreview(Vec<String>),
     /// `tidings discover` could not fetch the page.
     #[error("cannot fetch {0}")]
     Discover(String, #[source] fetch::FetchError),
@@ -225,6 +236,11 @@ impl App {
     /// Opens the store and sets up the HTTP client.
     pub async fn open(config: Config) -> Result<Arc<App>, AppError> {
         let store = store::open(&config.store.url, &state_dir(&config)).await?;
+        App::with_store(config, store)
+    }
+
+    /// The app over a store already open.
+    fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<App>, AppError> {
         let ingest = Ingest::new(&config.fetch).map_err(AppError::Fetcher)?;
         Ok(Arc::new(App {
             config: RwLock::new(Arc::new(config)),
@@ -313,6 +329,7 @@ impl App {
             fresh_for,
             retry_after,
             advertised,
+            ruled_out,
         } = reading;
         // An error text comes from the source (a server's words, a body's
         // bytes): stored and printed, it is kept short and free of
@@ -354,7 +371,7 @@ impl App {
             ),
         };
         let not_modified = matches!(outcome, FetchOutcome::NotModified);
-        let warning = warning(source, state, &outcome);
+        let warning = warning(source, state, &outcome, ruled_out);
         if let Some(w) = &warning {
             warn!(source = source.id, "{w}");
         }
@@ -437,12 +454,19 @@ impl App {
 /// where it had some (a site redesigned past its selectors; a feed
 /// emptied), or, for an `html` listing, any time. The warning holds over
 /// fetches that still list nothing and over `304`s, until items come back.
-fn warning(source: &Source, state: Option<&SourceState>, outcome: &FetchOutcome) -> Option<String> {
+/// A fetch whose items the source's own rules all left out (`ruled_out`
+/// of them) did list some: it is no warning.
+fn warning(
+    source: &Source,
+    state: Option<&SourceState>,
+    outcome: &FetchOutcome,
+    ruled_out: usize,
+) -> Option<String> {
     let held = state
         .filter(|s| s.last_outcome.as_deref() == Some("warning"))
         .and_then(|s| s.last_error.clone());
     match outcome {
-        FetchOutcome::Fetched { items, .. } if items.is_empty() => {
+        FetchOutcome::Fetched { items, .. } if items.is_empty() && ruled_out == 0 => {
             if matches!(source.kind, SourceKind::Html { .. }) {
                 Some(
                     "the listing matched no items: its selectors may no longer fit the page".into(),

@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::opml;
 use crate::render;
-use crate::serve::{self, Feeds, Put, Rendered};
+use crate::serve::{self, Feeds, Put, Queries, Rendered};
 use crate::store::{SourceState, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,9 @@ const RECENT_ON_INDEX: usize = 3;
 /// The publisher's state.
 pub(super) struct Publisher {
     pub(super) feeds: Arc<Feeds>,
+    /// Feeds on request kept (served by `serve`), dropped when their feed
+    /// is rendered again.
+    pub(super) queries: Arc<Queries>,
     // One lock per feed path, held from the store query to the swap, so a
     // render that read the store earlier never replaces a newer one.
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -49,6 +52,7 @@ impl Publisher {
     pub(super) fn new() -> Publisher {
         Publisher {
             feeds: Arc::new(Feeds::default()),
+            queries: Arc::new(Queries::default()),
             rendering: Mutex::new(HashMap::new()),
             started: Utc::now().trunc_subsecs(0),
             pending: Mutex::new(None),
@@ -375,6 +379,8 @@ impl App {
     pub(super) async fn render_feed(&self, feed: &Feed) {
         let lock = self.render_lock(&format!("feeds/{}", feed.id));
         let _rendering = lock.lock().await;
+        // Its items may have changed: what was rendered on request is stale.
+        self.publisher.queries.forget(&feed.id);
         // Pages that filled are frozen first, so the subscription document
         // links the newest.
         let archived = match self.archive(feed).await {

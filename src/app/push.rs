@@ -694,7 +694,10 @@ impl App {
         let slot = self.ingest.in_flight.acquire().await;
         let read = self.read_feed(source, body, now, false).await;
         let items = match read {
-            Ok((crate::store::FetchOutcome::Fetched { items, .. }, _, _)) => items,
+            Ok(super::ingest::Listing {
+                outcome: crate::store::FetchOutcome::Fetched { items, .. },
+                ..
+            }) => items,
             Ok(_) => Vec::new(),
             Err(e) => {
                 warn!(

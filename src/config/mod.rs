@@ -10,8 +10,9 @@
 //! (raw → checked, collecting every error), `units` (durations and sizes);
 //! this module holds the checked types.
 //!
-//! Depends on `model`-level data and on [`crate::schedule`] (to check cron
-//! expressions); nothing else in the crate.
+//! Depends on `model`-level data, on [`crate::schedule`] (to check cron
+//! expressions) and on [`crate::rules`] (to compile `[source.rules]`);
+//! nothing else in the crate.
 //!
 //! ```
 //! let cfg = tidings::Config::parse(
@@ -29,6 +30,7 @@ mod validate;
 
 pub use units::{UnitError, parse_duration, parse_size};
 
+use crate::rules::Rules;
 use crate::schedule::Schedule;
 use chrono_tz::Tz;
 use regex::Regex;
@@ -155,6 +157,8 @@ pub struct Source {
     pub user_agent: String,
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// `[source.rules]`, compiled (none: [`Rules::default`]).
+    pub rules: Rules,
     /// `schedule = "adaptive"`: polled at an interval learned from its own
     /// history, within `[fetch] adaptive_min`/`adaptive_max`; `schedule` is
     /// then the `[fetch]` default, used where a fixed interval is asked for

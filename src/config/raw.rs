@@ -73,6 +73,32 @@ pub(super) struct RawSource {
     #[serde(default)]
     pub(super) headers: BTreeMap<String, String>,
     pub(super) select: Option<Spanned<Select>>,
+    pub(super) rules: Option<Spanned<RawRules>>,
+}
+
+/// `[source.rules]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRules {
+    pub(super) body: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) remove: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) rewrite: Vec<Spanned<RawRewrite>>,
+    #[serde(default)]
+    pub(super) include: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) exclude: Vec<Spanned<String>>,
+}
+
+/// One `rewrite = [{ field, pattern, with }]` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRewrite {
+    pub(super) field: Spanned<String>,
+    pub(super) pattern: Spanned<String>,
+    #[serde(default)]
+    pub(super) with: String,
 }
 
 #[derive(Deserialize)]

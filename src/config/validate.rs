@@ -1,7 +1,7 @@
 //! Raw config → checked [`Config`]: every problem collected with its line
 //! and column, so one bad entry does not hide the next.
 
-use super::raw::{RawFeed, RawFetch, RawKind, RawServer, RawSource, RawStore};
+use super::raw::{RawFeed, RawFetch, RawKind, RawRules, RawServer, RawSource, RawStore};
 use super::units::{parse_duration, parse_size};
 use super::*;
 use serde::de::DeserializeOwned;
@@ -498,6 +498,10 @@ impl<'t> Validator<'t> {
             let timeout = self
                 .duration(&key("timeout"), raw.timeout.as_ref())
                 .unwrap_or(fetch.timeout);
+            let rules = raw
+                .rules
+                .map(|r| self.rules(&key("rules"), r.into_inner()))
+                .unwrap_or_default();
             if let Some(kind) = kind {
                 out.push(Source {
                     id,
@@ -513,6 +517,7 @@ impl<'t> Validator<'t> {
                     user_agent: raw.user_agent.unwrap_or_else(|| fetch.user_agent.clone()),
                     timeout,
                     headers: raw.headers.into_iter().collect(),
+                    rules,
                     adaptive,
                 });
             }
@@ -667,6 +672,71 @@ impl<'t> Validator<'t> {
         }
     }
 
+    /// Compiles `[source.rules]` as the fetch will apply them; `key` is
+    /// `source[i] (id).rules`. Every bad selector or regex is reported at
+    /// its place.
+    fn rules(&mut self, key: &str, raw: RawRules) -> Rules {
+        use crate::rules::{self, Field, MAX_PATTERN, MAX_REGEX_SIZE, Rewrite};
+        let css = |v: &mut Self, name: &str, s: &Spanned<String>| {
+            rules::selector(s.get_ref())
+                .map_err(|e| v.error(s.span(), format!("{key}.{name}"), e.to_string()))
+                .ok()
+        };
+        let body = raw.body.as_ref().and_then(|b| css(self, "body", b));
+        let remove = raw
+            .remove
+            .iter()
+            .filter_map(|s| css(self, "remove", s))
+            .collect();
+        let regex = |v: &mut Self, name: &str, p: &Spanned<String>| {
+            rules::regex(p.get_ref(), MAX_PATTERN, MAX_REGEX_SIZE)
+                .map_err(|e| v.error(p.span(), format!("{key}.{name}"), e.to_string()))
+                .ok()
+        };
+        let mut rewrite = Vec::new();
+        for (n, r) in raw.rewrite.iter().enumerate() {
+            let at = format!("rewrite[{n}]");
+            let r = r.get_ref();
+            let field = match r.field.get_ref().as_str() {
+                "title" => Some(Field::Title),
+                "body" => Some(Field::Body),
+                other => {
+                    self.error(
+                        r.field.span(),
+                        format!("{key}.{at}.field"),
+                        format!("{other:?}: expected \"title\" or \"body\""),
+                    );
+                    None
+                }
+            };
+            let pattern = regex(self, &format!("{at}.pattern"), &r.pattern);
+            if let (Some(field), Some(pattern)) = (field, pattern) {
+                rewrite.push(Rewrite {
+                    field,
+                    pattern,
+                    with: r.with.clone(),
+                });
+            }
+        }
+        let include = raw
+            .include
+            .iter()
+            .filter_map(|p| regex(self, "include", p))
+            .collect();
+        let exclude = raw
+            .exclude
+            .iter()
+            .filter_map(|p| regex(self, "exclude", p))
+            .collect();
+        Rules {
+            body,
+            remove,
+            rewrite,
+            include,
+            exclude,
+        }
+    }
+
     fn schedule(&mut self, key: &str, raw: Option<&Spanned<String>>) -> Option<Schedule> {
         let raw = raw?;
         match raw.get_ref().parse::<Schedule>() {
@@ -773,14 +843,19 @@ fn declared_ids(sources: &Spanned<DeValue<'_>>) -> Vec<String> {
         .collect()
 }
 
-/// The key of `table` whose key or value contains `span`, if any.
+/// The key of `table` whose key or value contains `span`, if any; dotted
+/// down into a table inside (`rules.select`), whose span a `[a.b]` header
+/// does not cover.
 fn key_in_table(table: &DeValue<'_>, span: &Range<usize>) -> Option<String> {
     let DeValue::Table(t) = table else {
         return None;
     };
     t.iter().find_map(|(k, v)| {
         let inside = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
-        (inside(k.span()) || inside(v.span())).then(|| k.get_ref().to_string())
+        match key_in_table(v.get_ref(), span) {
+            Some(inner) => Some(format!("{}.{inner}", k.get_ref())),
+            None => (inside(k.span()) || inside(v.span())).then(|| k.get_ref().to_string()),
+        }
     })
 }
 

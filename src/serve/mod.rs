@@ -7,13 +7,19 @@
 //! subscriber's callback `/websub/{source}` (`websub`, asking `app`
 //! through the [`Callbacks`] trait).
 //!
-//! Depends only on `model`-level data and `telemetry`: `app` renders feeds and
-//! puts the bytes into the shared [`Feeds`] table; this module never touches
-//! the store.
+//! Feeds on request (`/feeds/{id}.rss?limit=…`) are `query`'s.
+//!
+//! Depends only on `model`-level data and `telemetry` (and `rules` for
+//! query patterns): `app` renders feeds and puts the bytes into the shared
+//! [`Feeds`] table; this module never touches the store.
+
+mod query;
+
+pub use query::{Answer, BadParameter, FeedQuery, Queries};
 
 use crate::telemetry::Metrics;
 use axum::Router;
-use axum::extract::{MatchedPath, Path, Request, State};
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -257,6 +263,10 @@ pub trait OnDemand: Send + Sync {
     /// The HTML page of the local article at `path` in the `files` source
     /// `source`; `None` when there is none.
     async fn article(&self, source: &str, path: &str) -> Option<String>;
+
+    /// Renders the feed `id` in the format `ext` (`rss`) narrowed by
+    /// `query` (see `query`).
+    async fn query(&self, id: &str, ext: &str, query: &FeedQuery) -> Answer;
 }
 
 /// What the routes share.
@@ -271,6 +281,8 @@ pub struct Shared {
     pub admin_token: Arc<RwLock<Option<String>>>,
     /// The WebSub subscriptions behind `/websub/{source}`.
     pub callbacks: Arc<dyn Callbacks>,
+    /// Feeds on request kept, dropped by `app` when their feed changes.
+    pub queries: Arc<Queries>,
 }
 
 /// The path in [`Feeds`] of the index page (`GET /`).
@@ -650,8 +662,12 @@ async fn opml_route(State(shared): State<Shared>, headers: HeaderMap) -> Respons
 async fn feed_route(
     State(shared): State<Shared>,
     Path(name): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        return query::respond(&shared, &name, &query, &headers).await;
+    }
     respond(&shared.feeds, "feeds", &name, &headers)
 }
 
@@ -766,6 +782,12 @@ fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Respon
 fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Response> {
     let r = feeds.get(path)?;
     let base = path.rsplit_once('.').map_or(path, |(b, _)| b);
+    Some(answer(feeds, &r, base, headers))
+}
+
+/// The answer with `r`, whose `Cache-Control` follows the refresh of the
+/// feed at `base` (a path without extension).
+fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
     let encoding = choose_encoding(headers);
     let etag = match encoding {
         Encoding::Identity => format!("\"{}\"", r.tag),
@@ -793,8 +815,8 @@ fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Respon
     };
     set(header::CACHE_CONTROL, cache);
     set(header::VARY, "Accept-Encoding".into());
-    if not_modified(headers, &r) {
-        return Some((StatusCode::NOT_MODIFIED, out).into_response());
+    if not_modified(headers, r) {
+        return (StatusCode::NOT_MODIFIED, out).into_response();
     }
     set(header::CONTENT_TYPE, r.content_type.into());
     let body = match encoding {
@@ -808,7 +830,7 @@ fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Respon
             r.br()
         }
     };
-    Some((StatusCode::OK, out, body).into_response())
+    (StatusCode::OK, out, body).into_response()
 }
 
 /// `If-None-Match` decides when present (any encoding's tag of the current

@@ -34,7 +34,7 @@ async fn fetch_text(url: &str) -> (u16, String) {
 }
 
 /// feedparser's verdict on a file: `bozo entries`.
-fn feedparser(path: &Path) -> String {
+pub(crate) fn feedparser(path: &Path) -> String {
     let out = run_tool(
         Command::new("python3")
             .args([

@@ -24,6 +24,7 @@ mod pg;
 mod polite;
 mod provenance;
 mod push;
+mod rules;
 mod scale;
 mod service;
 mod store;

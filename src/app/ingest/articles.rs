@@ -2,13 +2,14 @@
 //! sources): fetched conditionally once stored, within the article bound,
 //! extracted, and merged into the items.
 
-use super::{ReadError, cpu, page_html};
+use super::{ReadError, cpu, normalize_ruled, page_html};
 use crate::app::App;
 use crate::config::Source;
 use crate::extract;
 use crate::fetch;
 use crate::model::{Item, RawItem};
 use crate::normalize;
+use crate::rules::Rules;
 use crate::store::PageValidators;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -99,6 +100,7 @@ impl App {
                     Ok(Some((article, page, fresh))) => {
                         let (id, tz) = (source.id.clone(), source.timezone);
                         let max_item = self.config().fetch.max_item;
+                        let rules = source.rules.clone();
                         cpu(source.timeout, "normalizing", move || {
                             let merged = merge(raw, article, &page);
                             let ctx = normalize::Context {
@@ -108,7 +110,7 @@ impl App {
                                 now,
                                 max_item,
                             };
-                            Some((normalize::item(merged, &ctx), fresh))
+                            Some((normalize_ruled(merged, &ctx, &rules), fresh))
                         })
                         .await
                     }
@@ -164,13 +166,55 @@ impl App {
             etag: body.etag.clone(),
             last_modified: body.last_modified.clone(),
         };
+        let rules = source.rules.clone();
+        let max_item = self.config().fetch.max_item;
+        let id = source.id.clone();
         let article = cpu(source.timeout, "extraction", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
-            extract::extract(&html, Some(&body.url)).map(|a| Some((a, body.url, fresh)))
+            let article = ruled_article(&rules, &html, &body.url, max_item);
+            if rules.body.is_some() && article.as_ref().is_ok_and(|(_, found)| !found) {
+                warn!(
+                    source = id,
+                    "article {}: the rules' body selector matched nothing; the extracted body is kept",
+                    body.url
+                );
+            }
+            article.map(|(a, _)| Some((a, body.url, fresh)))
         })
         .await??;
         Ok(article)
     }
+}
+
+/// The article on a page, read through the source's rules: `remove`
+/// before extraction, the `body` elements instead of the extracted body
+/// (when on the page), then the body rewrites; and whether the `body`
+/// elements were found. A page where extraction finds no article still
+/// gives one when the `body` elements are there.
+fn ruled_article(
+    rules: &Rules,
+    html: &str,
+    url: &url::Url,
+    max_item: usize,
+) -> Result<(extract::Article, bool), extract::ExtractError> {
+    let (page, body) = rules.page(html);
+    let page = page.as_deref().unwrap_or(html);
+    let mut article = match (extract::extract(page, Some(url)), &body) {
+        (Ok(article), _) => article,
+        (Err(_), Some(_)) => extract::Article {
+            url: Some(url.to_string()),
+            ..extract::Article::default()
+        },
+        (Err(e), None) => return Err(e),
+    };
+    let found = body.is_some();
+    if let Some(body) = body {
+        article.body_html = body;
+    }
+    if let std::borrow::Cow::Owned(b) = rules.rewrite_body(&article.body_html, max_item) {
+        article.body_html = b;
+    }
+    Ok((article, found))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! item whose id and link name the file; and a single article's page, read
 //! from disk as a fetch reads it, for `/articles/{source}/{path}`.
 
-use super::ReadError;
+use super::{ReadError, filtered, normalize_ruled};
 use crate::app::App;
 use crate::config::{Source, SourceKind};
 use crate::model::{Item, RawItem};
@@ -21,9 +21,11 @@ pub(super) async fn read_files(
     base_url: String,
     now: DateTime<Utc>,
     max_item: usize,
-) -> Result<FetchOutcome, ReadError> {
+    preview: bool,
+) -> Result<(FetchOutcome, usize), ReadError> {
     let id = source.id.clone();
     let tz = source.timezone;
+    let rules = source.rules.clone();
     let done = tokio::task::spawn_blocking(move || {
         let (raws, errors) = source::files::read_dir(&path, follow_links)?;
         for e in errors {
@@ -39,7 +41,9 @@ pub(super) async fn read_files(
         let items: Vec<Item> = raws
             .into_iter()
             .map(|(rel_path, raw)| {
-                normalize::item(local_article(&id, &rel_path, raw, &base_url), &ctx)
+                let mut raw = local_article(&id, &rel_path, raw, &base_url);
+                rules.raw_item(&mut raw, max_item);
+                normalize_ruled(raw, &ctx, &rules)
             })
             .collect();
         Ok::<_, source::files::FilesError>(items)
@@ -49,13 +53,17 @@ pub(super) async fn read_files(
         what: "reading files",
         source,
     })??;
-    Ok(FetchOutcome::Fetched {
-        pages: Vec::new(),
-        etag: None,
-        last_modified: None,
-        title: None,
-        items: done,
-    })
+    let (items, left_out) = filtered(source, done, preview);
+    Ok((
+        FetchOutcome::Fetched {
+            pages: Vec::new(),
+            etag: None,
+            last_modified: None,
+            title: None,
+            items,
+        },
+        left_out,
+    ))
 }
 
 impl App {
@@ -72,6 +80,7 @@ impl App {
             return None;
         };
         let (dir, follow_links, tz) = (path.clone(), *follow_links, src.timezone);
+        let rules = src.rules.clone();
         let (id, rel_path) = (source.to_string(), rel_path.to_string());
         let base = config.server.base_url.clone();
         let max_item = config.fetch.max_item;
@@ -84,7 +93,9 @@ impl App {
                 now: Utc::now(),
                 max_item,
             };
-            let item = normalize::item(local_article(&id, &rel_path, raw, &base), &ctx);
+            let mut raw = local_article(&id, &rel_path, raw, &base);
+            rules.raw_item(&mut raw, max_item);
+            let item = normalize_ruled(raw, &ctx, &rules);
             Some(render::article_page(&item))
         })
         .await

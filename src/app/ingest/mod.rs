@@ -13,12 +13,13 @@ mod local;
 use articles::MAX_ARTICLES;
 use local::read_files;
 
-use crate::app::{App, push};
+use crate::app::{App, compose, push};
 use crate::config::{Select, Source, SourceKind};
 use crate::extract;
 use crate::fetch::{self, Fetcher, Limits};
 use crate::model::{Item, RawItem};
 use crate::normalize;
+use crate::rules::Rules;
 use crate::source;
 use crate::store::{FetchOutcome, Location, SourceState};
 use crate::text;
@@ -105,18 +106,20 @@ impl App {
         let (config_url, select) = match &source.kind {
             SourceKind::Files { path, follow_links } => {
                 let base = self.config().server.base_url.clone();
-                return Reading::new(
-                    read_files(
-                        source,
-                        path.clone(),
-                        *follow_links,
-                        base,
-                        now,
-                        self.config().fetch.max_item,
-                    )
-                    .await,
-                    Location::default(),
-                );
+                let read = read_files(
+                    source,
+                    path.clone(),
+                    *follow_links,
+                    base,
+                    now,
+                    self.config().fetch.max_item,
+                    preview,
+                )
+                .await;
+                let ruled_out = read.as_ref().map_or(0, |(_, n)| *n);
+                let mut reading = Reading::new(read.map(|(o, _)| o), Location::default());
+                reading.ruled_out = ruled_out;
+                return reading;
             }
             SourceKind::Feed { url } => {
                 return self
@@ -131,12 +134,7 @@ impl App {
             Err(reading) => return reading,
         };
         match self.read_html(source, body, select, now, preview).await {
-            Ok((outcome, ttl)) => {
-                let mut reading = Reading::new(Ok(outcome), location);
-                // RSS <ttl> is minutes; the larger of it and the HTTP hint wins.
-                reading.fresh_for = fresh_for.max(ttl);
-                reading
-            }
+            Ok(listing) => listing.reading(location, fresh_for),
             Err(error) => Reading::new(Err(error), location),
         }
     }
@@ -236,25 +234,27 @@ impl App {
         let last_modified = body.last_modified.clone();
         let max_item = self.config().fetch.max_item;
         let links = body.links.clone();
+        let rules = source.rules.clone();
         let (title, ttl, pairs, (hubs, self_link)) = cpu(source.timeout, "parsing", move || {
-            parse_feed(
-                &id,
-                tz,
-                &body.bytes,
-                body.content_type.as_deref(),
-                &body.url,
+            let ctx = normalize::Context {
+                source: &id,
+                base_url: Some(&body.url),
+                timezone: tz,
                 now,
                 max_item,
-            )
+            };
+            parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &rules)
         })
         .await??;
+        let (pairs, settled_out) = settled(source, pairs, source.full_text);
         let (items, pages) = self
             .with_articles(source, pairs, source.full_text, now, preview)
             .await?;
+        let (items, left_out) = filtered(source, items, preview);
         let ttl = ttl.map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
         let advertised = push::advertised(&links, &hubs, self_link.as_deref());
-        Ok((
-            FetchOutcome::Fetched {
+        Ok(Listing {
+            outcome: FetchOutcome::Fetched {
                 pages,
                 etag,
                 last_modified,
@@ -262,8 +262,9 @@ impl App {
                 items,
             },
             ttl,
+            ruled_out: settled_out + left_out,
             advertised,
-        ))
+        })
     }
 
     /// An `html` source: the listing page's items by selectors (fetching
@@ -276,13 +277,14 @@ impl App {
         select: Option<&Select>,
         now: DateTime<Utc>,
         preview: bool,
-    ) -> Result<(FetchOutcome, Option<std::time::Duration>), ReadError> {
+    ) -> Result<Listing, ReadError> {
         let id = source.id.clone();
         let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
         let max_item = self.config().fetch.max_item;
+        let rules = source.rules.clone();
         let (pairs, follow) = cpu(source.timeout, "parsing", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
@@ -316,33 +318,57 @@ impl App {
                 now,
                 max_item,
             };
-            let pairs = normalize_all(raws, &ctx);
+            let pairs = normalize_all(raws, &ctx, &rules);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await??;
+        let (pairs, settled_out) = settled(source, pairs, follow);
         let (items, pages) = self
             .with_articles(source, pairs, follow, now, preview)
             .await?;
-        Ok((
-            FetchOutcome::Fetched {
+        let (items, left_out) = filtered(source, items, preview);
+        Ok(Listing {
+            outcome: FetchOutcome::Fetched {
                 pages,
                 etag,
                 last_modified,
                 title: None,
                 items,
             },
-            None,
-        ))
+            ttl: None,
+            ruled_out: settled_out + left_out,
+            advertised: None,
+        })
     }
 }
 
-/// What a feed document gave: the outcome, the feed's `<ttl>`, and the
-/// WebSub hub and topic it advertises.
-pub(super) type Listing = (
-    FetchOutcome,
-    Option<std::time::Duration>,
-    Option<push::Advertised>,
-);
+/// What reading a feed document or an html listing gave, before it is
+/// written.
+pub(super) struct Listing {
+    pub(super) outcome: FetchOutcome,
+    /// The feed's `<ttl>`.
+    pub(super) ttl: Option<std::time::Duration>,
+    /// How many items the source's rules left out.
+    pub(super) ruled_out: usize,
+    /// The WebSub hub and topic a feed advertises.
+    pub(super) advertised: Option<push::Advertised>,
+}
+
+impl Listing {
+    /// Into a [`Reading`] at `location`, the larger of the feed's `<ttl>`
+    /// and the HTTP hint `fresh_for` as the floor for the next poll.
+    pub(super) fn reading(
+        self,
+        location: Location,
+        fresh_for: Option<std::time::Duration>,
+    ) -> Reading {
+        let mut reading = Reading::new(Ok(self.outcome), location);
+        reading.fresh_for = fresh_for.max(self.ttl);
+        reading.ruled_out = self.ruled_out;
+        reading.advertised = self.advertised;
+        reading
+    }
+}
 
 /// Runs CPU work (parsing, extraction, sanitizing) off the async threads,
 /// within `limit` (the source's timeout): work that overruns it is
@@ -387,6 +413,7 @@ pub(crate) type ParsedItems = (
 
 /// Parses a fetched feed and normalizes every item: the CPU work of a feed
 /// fetch (the ingest benchmark times it too).
+#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
 pub(crate) fn parse_feed(
     id: &str,
     tz: chrono_tz::Tz,
@@ -396,9 +423,6 @@ pub(crate) fn parse_feed(
     now: DateTime<Utc>,
     max_item: usize,
 ) -> Result<ParsedItems, source::feed::FeedError> {
-    let parsed = source::feed::parse(bytes, content_type, url.as_str(), max_item, move |t| {
-        normalize::parse_date(t, tz)
-    })?;
     let ctx = normalize::Context {
         source: id,
         base_url: Some(url),
@@ -406,23 +430,99 @@ pub(crate) fn parse_feed(
         now,
         max_item,
     };
+    parse_feed_ruled(bytes, content_type, &ctx, &Rules::default())
+}
+
+/// [`parse_feed`] with the source's content rules applied to each item;
+/// `ctx.base_url` is the feed's URL.
+fn parse_feed_ruled(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    ctx: &normalize::Context,
+    rules: &Rules,
+) -> Result<ParsedItems, source::feed::FeedError> {
+    let url = ctx.base_url.map_or("", |u| u.as_str());
+    let tz = ctx.timezone;
+    let parsed = source::feed::parse(bytes, content_type, url, ctx.max_item, move |t| {
+        normalize::parse_date(t, tz)
+    })?;
     Ok((
         parsed.title,
         parsed.ttl,
-        normalize_all(parsed.items, &ctx),
+        normalize_all(parsed.items, ctx, rules),
         (parsed.hubs, parsed.self_link),
     ))
 }
 
-/// Each raw item with its normalized form: the raw one is kept to merge
-/// with the article page behind it.
-fn normalize_all(raws: Vec<RawItem>, ctx: &normalize::Context) -> Vec<(RawItem, Item)> {
+/// Each raw item, through the source's rules, with its normalized form:
+/// the raw one is kept to merge with the article page behind it (its rules
+/// already applied, so the merge does not apply them twice).
+fn normalize_all(
+    raws: Vec<RawItem>,
+    ctx: &normalize::Context,
+    rules: &Rules,
+) -> Vec<(RawItem, Item)> {
     raws.into_iter()
-        .map(|raw| {
-            let item = normalize::item(raw.clone(), ctx);
+        .map(|mut raw| {
+            rules.raw_item(&mut raw, ctx.max_item);
+            let item = normalize_ruled(raw.clone(), ctx, rules);
             (raw, item)
         })
         .collect()
+}
+
+/// A raw item whose HTML rules were applied, normalized, then given its
+/// title rewrites.
+pub(super) fn normalize_ruled(raw: RawItem, ctx: &normalize::Context, rules: &Rules) -> Item {
+    let mut item = normalize::item(raw, ctx);
+    rules.item(&mut item, ctx.max_item);
+    item
+}
+
+/// Before article pages are fetched (`follow`): the items the source's
+/// `include`/`exclude` rules would leave out whatever their page says, so
+/// their pages are not fetched at all. That is an item with its own title
+/// and summary: the merge with its page keeps both, so its filter text
+/// (title, then summary) cannot change. The rest are judged after.
+/// Also returns how many it left out.
+fn settled(
+    source: &Source,
+    mut pairs: Vec<(RawItem, Item)>,
+    follow: bool,
+) -> (Vec<(RawItem, Item)>, usize) {
+    let before = pairs.len();
+    if follow && source.rules.filters() {
+        pairs.retain(|(raw, item)| {
+            raw.title.is_none()
+                || item.summary_html.is_none()
+                || source.rules.keeps(&compose::filter_text(item))
+        });
+    }
+    let left_out = before - pairs.len();
+    (pairs, left_out)
+}
+
+/// The items that pass the source's `include` and `exclude` rules, matched
+/// on the text a `[[feed]]`'s filters read. What they leave out is logged
+/// (at info in a preview, where it is the point); also returns how many.
+pub(super) fn filtered(source: &Source, mut items: Vec<Item>, preview: bool) -> (Vec<Item>, usize) {
+    if !source.rules.filters() {
+        return (items, 0);
+    }
+    let before = items.len();
+    items.retain(|i| source.rules.keeps(&compose::filter_text(i)));
+    let left_out = before - items.len();
+    if left_out > 0 {
+        if preview {
+            tracing::info!(
+                source = source.id,
+                "{left_out} of {before} items left out by the source's include/exclude rules"
+            );
+        } else {
+            tracing::debug!(source = source.id, "{left_out} items left out by rules");
+        }
+    }
+    (items, left_out)
 }
 
 /// Why reading a source failed, by the stage that failed; it becomes text
@@ -477,6 +577,9 @@ pub(super) struct Reading {
     pub(super) retry_after: Option<std::time::Duration>,
     /// The WebSub hub and topic the feed advertises.
     pub(super) advertised: Option<push::Advertised>,
+    /// Items the source listed that its `include`/`exclude` rules left
+    /// out: a source whose every item they leave out still listed some.
+    pub(super) ruled_out: usize,
 }
 
 impl Reading {
@@ -487,6 +590,7 @@ impl Reading {
             fresh_for: None,
             retry_after: None,
             advertised: None,
+            ruled_out: 0,
         }
     }
 }
