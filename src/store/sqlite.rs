@@ -18,8 +18,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Each entry upgrades the schema by one version; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// The entries since the local article ids moved (version 4) must bear
+/// running again: columns are added only where missing, tables and
+/// indexes only if they do not exist.
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(
+        r#"
 CREATE TABLE sources (
     id TEXT PRIMARY KEY,
     url TEXT,
@@ -51,13 +55,17 @@ CREATE TABLE items (
 ) WITHOUT ROWID;
 CREATE INDEX items_newest ON items (source, published DESC, id);
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 ALTER TABLE sources ADD COLUMN config_url TEXT;
 ALTER TABLE sources ADD COLUMN redirect_to TEXT;
 ALTER TABLE sources ADD COLUMN redirect_streak INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 ALTER TABLE sources ADD COLUMN lease_holder TEXT;
 ALTER TABLE sources ADD COLUMN lease_until INTEGER;
 ALTER TABLE sources ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
@@ -65,7 +73,9 @@ CREATE INDEX sources_changed ON sources (changed);
 CREATE TABLE change_counter (n INTEGER NOT NULL);
 INSERT INTO change_counter (n) VALUES (0);
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 CREATE TABLE pages (
     source TEXT NOT NULL,
     url TEXT NOT NULL,
@@ -74,18 +84,22 @@ CREATE TABLE pages (
     PRIMARY KEY (source, url)
 ) WITHOUT ROWID;
 "#,
-    super::LOCAL_ARTICLE_IDS,
-    r#"
+    ),
+    Migration::Sql(super::LOCAL_ARTICLE_IDS),
+    Migration::Sql(
+        r#"
 CREATE TABLE IF NOT EXISTS pruned (
     source TEXT NOT NULL,
     id TEXT NOT NULL,
     PRIMARY KEY (source, id)
 ) WITHOUT ROWID;
 "#,
+    ),
     // Tombstones learn when they were last listed. Rebuilt rather than
     // altered, so that the migration bears running again (SQLite has no
     // `ADD COLUMN IF NOT EXISTS`); a rerun forgets those times, not the ids.
-    r#"
+    Migration::Sql(
+        r#"
 CREATE TABLE pruned_seen (
     source TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -97,10 +111,12 @@ DROP TABLE pruned;
 ALTER TABLE pruned_seen RENAME TO pruned;
 CREATE INDEX pruned_by_seen ON pruned (source, seen DESC, id);
 "#,
-    "ALTER TABLE sources ADD COLUMN troubled_since INTEGER;",
-    r#"
-CREATE INDEX items_arrival ON items (first_seen, published, source, id);
-CREATE TABLE archive_pages (
+    ),
+    Migration::Column("sources", "troubled_since", "INTEGER"),
+    Migration::Sql(
+        r#"
+CREATE INDEX IF NOT EXISTS items_arrival ON items (first_seen, published, source, id);
+CREATE TABLE IF NOT EXISTS archive_pages (
     feed TEXT NOT NULL,
     page INTEGER NOT NULL,
     last_first_seen INTEGER NOT NULL,
@@ -113,20 +129,24 @@ CREATE TABLE archive_pages (
     PRIMARY KEY (feed, page)
 ) WITHOUT ROWID;
 "#,
+    ),
     // The feed an HTML page advertises (autodiscovery).
-    "ALTER TABLE sources ADD COLUMN feed_url TEXT;",
+    Migration::Column("sources", "feed_url", "TEXT"),
     // The poll history of adaptive schedules, and the interval they chose.
-    r#"
-CREATE TABLE polls (
+    Migration::Sql(
+        r#"
+CREATE TABLE IF NOT EXISTS polls (
     source TEXT NOT NULL,
     at INTEGER NOT NULL,
     new_items INTEGER NOT NULL,
     PRIMARY KEY (source, at)
 ) WITHOUT ROWID;
-ALTER TABLE sources ADD COLUMN interval_ms INTEGER;
 "#,
-    r#"
-CREATE TABLE websub_subscriptions (
+    ),
+    Migration::Column("sources", "interval_ms", "INTEGER"),
+    Migration::Sql(
+        r#"
+CREATE TABLE IF NOT EXISTS websub_subscriptions (
     source TEXT PRIMARY KEY,
     hub TEXT NOT NULL,
     topic TEXT NOT NULL,
@@ -139,7 +159,35 @@ CREATE TABLE websub_subscriptions (
     held_until INTEGER
 ) WITHOUT ROWID;
 "#,
+    ),
 ];
+
+/// One schema version's change.
+enum Migration {
+    Sql(&'static str),
+    /// `ALTER TABLE t ADD COLUMN c DECL`, unless `t` has `c` already
+    /// (SQLite has no `ADD COLUMN IF NOT EXISTS`).
+    Column(&'static str, &'static str, &'static str),
+}
+
+impl Migration {
+    fn apply(&self, tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+        match self {
+            Migration::Sql(sql) => tx.execute_batch(sql),
+            Migration::Column(table, column, decl) => {
+                let present: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                    params![table, column],
+                    |r| r.get(0),
+                )?;
+                if present {
+                    return Ok(());
+                }
+                tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl};"))
+            }
+        }
+    }
+}
 
 /// A SQLite database file shared by the daemon's tasks.
 #[derive(Clone)]
@@ -210,13 +258,13 @@ fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let Some(sql) = usize::try_from(version)
+        let Some(migration) = usize::try_from(version)
             .ok()
             .and_then(|v| MIGRATIONS.get(v))
         else {
             return Ok(());
         };
-        tx.execute_batch(sql)?;
+        migration.apply(&tx)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
