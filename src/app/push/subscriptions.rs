@@ -195,7 +195,7 @@ impl App {
 
     /// Gives up a subscription whose source left the config (or with
     /// subscribing turned off): asks the hub to end it, then forgets it
-    /// once verified, or after [`UNSUBSCRIBE_WAIT`]. Returns when to look
+    /// once verified, or after [`UNSUBSCRIBE_WAIT`](super::UNSUBSCRIBE_WAIT). Returns when to look
     /// at it again.
     async fn give_up(&self, sub: &Subscription, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let forget = match sub.state {
