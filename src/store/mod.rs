@@ -19,16 +19,21 @@
 
 mod postgres;
 mod sqlite;
+mod upsert;
+mod websub;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use crate::model::{Enclosure, Item};
+pub(crate) use upsert::{Stored, Upsert, content_hash, plan};
+pub use upsert::{cap_fetch, tombstone_bound};
+use upsert::{enclosures_from_json, enclosures_to_json};
+pub use websub::{Subscription, SubscriptionState, Verification, verifiable};
+
+use crate::model::Item;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -199,88 +204,6 @@ impl SaveSummary {
     }
 }
 
-/// The per-source item cap, applied to one fetch before anything is
-/// written: when the fetch lists more than `max_items` items, only the
-/// newest `max_items` (by date, then id: the order in which the store
-/// keeps and prunes) are kept in `items`; returns the ids of the others,
-/// which the backend keeps as tombstones without ever storing them. A
-/// source that lists 100,000 new ids a fetch so never writes more than its
-/// cap. The backend then prunes its stored items beyond the cap the same
-/// way, and bounds its tombstones by [`tombstone_bound`].
-pub fn cap_fetch(items: &mut Vec<Item>, max_items: u32) -> Vec<String> {
-    let max = usize::try_from(max_items).unwrap_or(usize::MAX);
-    if items.len() <= max {
-        return Vec::new();
-    }
-    items.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
-    items.split_off(max).into_iter().map(|i| i.id).collect()
-}
-
-/// How many tombstones a source keeps after a fetch that listed `listed`
-/// items: the most recently listed first. At least every id of the fetch
-/// (each one a feed that keeps listing pruned items needs), and at least
-/// `max_items`; older ones go, so tombstones, like items, cannot grow
-/// without bound.
-pub fn tombstone_bound(max_items: u32, listed: usize) -> i64 {
-    i64::from(max_items).max(i64::try_from(listed).unwrap_or(i64::MAX))
-}
-
-/// What the store holds of an item a fetch lists again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stored {
-    pub hash: String,
-    pub published: DateTime<Utc>,
-    pub dated: bool,
-}
-
-/// What recording one listed item does: the rule both backends follow
-/// (SQLite step by step, PostgreSQL in its one upsert statement, which
-/// the store suite checks against the same cases).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Upsert {
-    /// New: stored, first seen now.
-    Insert,
-    /// The same as stored, or pruned before (a tombstone: it never comes
-    /// back as new).
-    Unchanged,
-    /// Changed: updated in place. An undated item keeps the date it was
-    /// first seen at; a change the source did not date is dated by this
-    /// fetch.
-    Update {
-        published: DateTime<Utc>,
-        dated: bool,
-        updated: DateTime<Utc>,
-    },
-}
-
-/// The [`Upsert`] for `item`, recorded at `at`, given what is stored of it
-/// and whether a tombstone holds its id.
-pub(crate) fn plan(
-    item: &Item,
-    hash: &str,
-    at: DateTime<Utc>,
-    stored: Option<Stored>,
-    tombstone: bool,
-) -> Upsert {
-    match stored {
-        None if tombstone => Upsert::Unchanged,
-        None => Upsert::Insert,
-        Some(old) if old.hash == hash => Upsert::Unchanged,
-        Some(old) => {
-            let (published, dated) = if item.dated {
-                (item.published, true)
-            } else {
-                (old.published, old.dated)
-            };
-            Upsert::Update {
-                published,
-                dated,
-                updated: item.updated.unwrap_or(at),
-            }
-        }
-    }
-}
-
 /// The sources whose items changed after a version, and the version they
 /// bring the reader up to.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -317,111 +240,6 @@ pub struct ArchivePage {
     pub rss: Vec<u8>,
     pub atom: Vec<u8>,
     pub json: Vec<u8>,
-}
-
-/// Where a WebSub subscription stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscriptionState {
-    /// Asked for; the hub has not verified it yet.
-    Requested,
-    /// Verified: the hub delivers until `expires`.
-    Active,
-    /// An unsubscription was asked for; the row goes once the hub verifies it.
-    Unsubscribing,
-    /// The hub refused it (`hub.mode=denied`).
-    Denied,
-}
-
-impl SubscriptionState {
-    /// The name both backends store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionState::Requested => "requested",
-            SubscriptionState::Active => "active",
-            SubscriptionState::Unsubscribing => "unsubscribing",
-            SubscriptionState::Denied => "denied",
-        }
-    }
-
-    /// The state a stored name stands for; an unknown name (written by a
-    /// newer version) reads as `Requested`, which is asked for again.
-    pub fn parse(name: &str) -> SubscriptionState {
-        match name {
-            "active" => SubscriptionState::Active,
-            "unsubscribing" => SubscriptionState::Unsubscribing,
-            "denied" => SubscriptionState::Denied,
-            _ => SubscriptionState::Requested,
-        }
-    }
-}
-
-/// A WebSub subscription of one source at a hub.
-#[derive(Clone, PartialEq)]
-pub struct Subscription {
-    pub source: String,
-    /// The hub's URL, as the feed advertised it.
-    pub hub: String,
-    /// The feed's `rel="self"` URL, the `hub.topic`.
-    pub topic: String,
-    /// The `hub.secret` given with the request: pushed content must carry
-    /// an HMAC of its body made with it.
-    pub secret: String,
-    pub state: SubscriptionState,
-    /// When the last request (subscribe or unsubscribe) was sent.
-    pub requested: DateTime<Utc>,
-    /// The lease the hub granted, in seconds, once verified.
-    pub lease_seconds: Option<u32>,
-    /// When that lease ends.
-    pub expires: Option<DateTime<Utc>>,
-    /// The instance that renews it (and asks for it), until `held_until`.
-    pub holder: Option<String>,
-    pub held_until: Option<DateTime<Utc>>,
-}
-
-impl fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The secret signs what the hub pushes: never printed.
-        f.debug_struct("Subscription")
-            .field("source", &self.source)
-            .field("hub", &self.hub)
-            .field("topic", &self.topic)
-            .field("secret", &"***")
-            .field("state", &self.state)
-            .field("requested", &self.requested)
-            .field("lease_seconds", &self.lease_seconds)
-            .field("expires", &self.expires)
-            .field("holder", &self.holder)
-            .field("held_until", &self.held_until)
-            .finish()
-    }
-}
-
-impl Subscription {
-    /// Whether the hub delivers at `now`: verified, and its lease runs.
-    pub fn live(&self, now: DateTime<Utc>) -> bool {
-        self.state == SubscriptionState::Active && self.expires.is_some_and(|e| e > now)
-    }
-
-    /// When to renew it: once 90% of its lease has passed (a lease of a
-    /// day is renewed 2.4 h before it ends); `None` unless active.
-    pub fn renew_at(&self) -> Option<DateTime<Utc>> {
-        let expires = self
-            .expires
-            .filter(|_| self.state == SubscriptionState::Active)?;
-        let lease = chrono::Duration::seconds(i64::from(self.lease_seconds.unwrap_or(0)));
-        Some(expires - lease / 10)
-    }
-}
-
-/// What a hub's verification request confirms (W3C WebSub 5.3, 5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verification {
-    /// A subscription (or its renewal), with the lease the hub grants.
-    Subscribe { lease_seconds: u32 },
-    /// An unsubscription this daemon asked for.
-    Unsubscribe,
-    /// The hub refused the subscription.
-    Denied,
 }
 
 /// The storage every backend provides.
@@ -576,17 +394,6 @@ pub trait Store: Send + Sync {
     async fn remove_subscription(&self, source: &str) -> Result<(), StoreError>;
 }
 
-/// The states a verification applies to (see [`Store::verify_subscription`]).
-pub fn verifiable(verification: Verification) -> &'static [SubscriptionState] {
-    match verification {
-        Verification::Subscribe { .. } => {
-            &[SubscriptionState::Requested, SubscriptionState::Active]
-        }
-        Verification::Unsubscribe => &[SubscriptionState::Unsubscribing],
-        Verification::Denied => &[SubscriptionState::Requested],
-    }
-}
-
 /// Opens the store named by `url` (`sqlite://FILE`, relative to `state_dir`;
 /// or `postgres://` / `postgresql://`), creating the state directory for
 /// SQLite and running migrations.
@@ -609,64 +416,6 @@ pub async fn open(url: &str, state_dir: &Path) -> Result<Arc<dyn Store>, StoreEr
     }
 }
 
-/// A digest of everything a reader sees of an item, to tell an update in
-/// place from an unchanged copy. `published` counts only when the source
-/// dated the item (else it is the first-seen time, which differs per fetch).
-pub(crate) fn content_hash(item: &Item) -> String {
-    let mut h = Sha256::new();
-    let mut field = |s: &str| {
-        h.update(s.as_bytes());
-        h.update([0]);
-    };
-    field(item.link.as_deref().unwrap_or(""));
-    field(&item.title);
-    field(&item.authors.join("\u{1}"));
-    field(item.summary_html.as_deref().unwrap_or(""));
-    field(item.content_html.as_deref().unwrap_or(""));
-    field(&item.categories.join("\u{1}"));
-    for e in &item.enclosures {
-        field(&format!("{}\u{1}{}\u{1}{}", e.url, e.mime_type, e.length));
-        if let Some(d) = e.duration {
-            field(&d.to_string());
-        }
-    }
-    if item.dated {
-        field(&item.published.to_rfc3339());
-    }
-    field(&item.updated.map(|u| u.to_rfc3339()).unwrap_or_default());
-    hex::encode(&h.finalize()[..16])
-}
-
-/// An enclosure as both backends store it: a JSON array, the duration last
-/// and optional (rows written before durations were kept have three fields).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredEnclosure(String, String, u64, #[serde(default)] Option<u64>);
-
-/// The enclosures as the JSON text the backends store.
-fn enclosures_to_json(enclosures: &[Enclosure]) -> String {
-    let stored: Vec<StoredEnclosure> = enclosures
-        .iter()
-        .map(|e| StoredEnclosure(e.url.clone(), e.mime_type.clone(), e.length, e.duration))
-        .collect();
-    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
-}
-
-/// The enclosures from the stored JSON text; none when it cannot be read.
-fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
-    serde_json::from_str::<Vec<StoredEnclosure>>(text)
-        .unwrap_or_default()
-        .into_iter()
-        .map(
-            |StoredEnclosure(url, mime_type, length, duration)| Enclosure {
-                url,
-                mime_type,
-                length,
-                duration,
-            },
-        )
-        .collect()
-}
-
 /// A migration for both backends: local article files were stored under
 /// `file:PATH`, the same id in every source; they move in place to
 /// `tag:tidings,2026:SOURCE/PATH` (the path encoded as
@@ -674,53 +423,3 @@ fn enclosures_from_json(text: &str) -> Vec<Enclosure> {
 /// no configured URL.
 const LOCAL_ARTICLE_IDS: &str = r#"UPDATE items SET id = 'tag:tidings,2026:' || source || '/' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(substr(id, 6), '%', '%25'), ' ', '%20'), '"', '%22'), '#', '%23'), '<', '%3C'), '>', '%3E'), '[', '%5B'), '\', '%5C'), ']', '%5D'), '^', '%5E'), '`', '%60'), '{', '%7B'), '|', '%7C'), '}', '%7D')
  WHERE id LIKE 'file:%' AND source IN (SELECT id FROM sources WHERE config_url IS NULL);"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn the_upsert_plan() {
-        let t = |s: i64| Utc.timestamp_opt(s, 0).unwrap();
-        let item = |dated: bool| Item {
-            id: "a".into(),
-            published: t(100),
-            dated,
-            ..Item::default()
-        };
-        let stored = |hash: &str| {
-            Some(Stored {
-                hash: hash.into(),
-                published: t(50),
-                dated: false,
-            })
-        };
-        assert_eq!(plan(&item(true), "h", t(200), None, false), Upsert::Insert);
-        assert_eq!(
-            plan(&item(true), "h", t(200), None, true),
-            Upsert::Unchanged
-        );
-        assert_eq!(
-            plan(&item(true), "h", t(200), stored("h"), false),
-            Upsert::Unchanged
-        );
-        assert_eq!(
-            plan(&item(true), "h", t(200), stored("old"), false),
-            Upsert::Update {
-                published: t(100),
-                dated: true,
-                updated: t(200)
-            }
-        );
-        // Undated: the first date stays.
-        assert_eq!(
-            plan(&item(false), "h", t(200), stored("old"), false),
-            Upsert::Update {
-                published: t(50),
-                dated: false,
-                updated: t(200)
-            }
-        );
-    }
-}

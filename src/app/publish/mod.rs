@@ -5,15 +5,19 @@
 //!
 //! Owns [`Publisher`]: the served table and the renderer's state. Reads the
 //! store and the scheduler's due times through [`App`].
+//!
+//! The feed formats are `format`'s, the index page `index`'s.
+
+mod format;
+mod index;
+
+pub use format::Format;
 
 use super::{App, compose, opml_export, public_url};
-use crate::config::{Config, Feed, SourceKind};
+use crate::config::Feed;
 use crate::fetch;
-use crate::model::{
-    ArchiveLinks, FeedLink, FeedMeta, Headline, Index, Item, SourceHealth, SourceRef,
-};
+use crate::model::{ArchiveLinks, FeedMeta, Headline, Item, SourceRef};
 use crate::opml;
-use crate::render;
 use crate::serve::{self, Feeds, Put, Queries, Rendered};
 use crate::store::{SourceState, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -62,52 +66,6 @@ impl Publisher {
     }
 }
 
-/// A feed format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Rss,
-    Atom,
-    Json,
-}
-
-impl Format {
-    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
-
-    pub fn ext(self) -> &'static str {
-        match self {
-            Format::Rss => "rss",
-            Format::Atom => "atom",
-            Format::Json => "json",
-        }
-    }
-
-    pub(super) fn content_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml; charset=utf-8",
-            Format::Atom => "application/atom+xml; charset=utf-8",
-            Format::Json => "application/feed+json; charset=utf-8",
-        }
-    }
-
-    pub(super) fn render(self, meta: &FeedMeta, items: &[Item]) -> Vec<u8> {
-        match self {
-            Format::Rss => render::rss(meta, items),
-            Format::Atom => render::atom(meta, items),
-            Format::Json => render::json(meta, items),
-        }
-    }
-
-    /// The feed rendered in this format, ready to serve, and its path
-    /// (`feeds/all.rss`).
-    pub(crate) fn rendered(self, meta: &FeedMeta, items: &[Item]) -> (String, Rendered) {
-        let body = self.render(meta, items);
-        (
-            format!("{}.{}", meta.path, self.ext()),
-            Rendered::new(self.content_type(), body, meta.updated),
-        )
-    }
-}
-
 /// Where a published feed's bytes live (see `serve::Feeds`).
 #[derive(Debug, Clone, Copy)]
 enum Hold {
@@ -128,54 +86,6 @@ struct Pending {
 /// earlier dates (the Unix epoch among them) as implausible.
 fn empty_feed_date() -> DateTime<Utc> {
     DateTime::from_timestamp(946_684_800, 0).unwrap_or_default()
-}
-
-/// The index page's data: every feed, and every source with its stored state.
-fn index_page(
-    config: &Config,
-    states: &HashMap<String, SourceState>,
-    recent: &HashMap<String, Vec<Headline>>,
-) -> Index {
-    Index {
-        base_url: config.server.base_url.clone(),
-        feeds: config
-            .feeds
-            .iter()
-            .map(|f| FeedLink {
-                id: f.id.clone(),
-                title: f.title.clone(),
-                description: f.description.clone(),
-                recent: recent.get(&f.id).cloned().unwrap_or_default(),
-            })
-            .collect(),
-        sources: config
-            .sources
-            .iter()
-            .map(|s| {
-                let state = states.get(&s.id);
-                let (kind, origin) = match &s.kind {
-                    SourceKind::Feed { url } => ("feed", Some(public_url(url))),
-                    SourceKind::Html { url, .. } => ("html", Some(public_url(url))),
-                    SourceKind::Files { .. } => ("files", None),
-                };
-                SourceHealth {
-                    id: s.id.clone(),
-                    kind: kind.to_string(),
-                    title: s
-                        .title
-                        .clone()
-                        .or_else(|| state.and_then(|st| st.title.clone())),
-                    origin,
-                    last_fetch: state.and_then(|st| st.last_fetch),
-                    next_due: state.and_then(|st| st.next_due),
-                    outcome: state.and_then(|st| st.last_outcome.clone()),
-                    error: state.and_then(|st| st.last_error.clone()),
-                    consecutive_errors: state.map_or(0, |st| st.consecutive_errors),
-                    items: state.map_or(0, |st| st.items),
-                }
-            })
-            .collect(),
-    }
 }
 
 impl App {
@@ -231,37 +141,6 @@ impl App {
             }
             self.refresh_feeds();
         }
-    }
-
-    /// Renders the index page from the config and the sources' stored
-    /// state: one query, marked after each fetch so the health shown is
-    /// current.
-    pub(super) async fn render_index(&self) {
-        let states: HashMap<String, SourceState> = match self.store.source_states().await {
-            Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
-            Err(e) => {
-                warn!("cannot render the index page: {}", fetch::error_chain(&e));
-                return;
-            }
-        };
-        let page = {
-            let recent = self
-                .publisher
-                .recent
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            index_page(&self.config(), &states, &recent)
-        };
-        let feeds = self.publisher.feeds.clone();
-        let at = Utc::now();
-        let _ = tokio::task::spawn_blocking(move || {
-            let body = render::index(&page);
-            feeds.put(
-                serve::INDEX.to_string(),
-                Rendered::new("text/html; charset=utf-8", body, at),
-            )
-        })
-        .await;
     }
 
     /// Renders every feed and every source's own feed from the store, the

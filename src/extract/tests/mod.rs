@@ -4,6 +4,8 @@
 
 use super::*;
 
+mod metadata;
+
 /// Phrases that only occur in the fixtures' navigation, share bars, related
 /// lists, sidebars, comments and footers.
 const CHROME: &[&str] = &[
@@ -42,10 +44,10 @@ const CHROME: &[&str] = &[
 
 fn page(name: &str) -> &'static str {
     match name {
-        "jsonld" => include_str!("../../tests/fixtures/pages/jsonld.html"),
-        "opengraph" => include_str!("../../tests/fixtures/pages/opengraph.html"),
-        "plain" => include_str!("../../tests/fixtures/pages/plain.html"),
-        "byline" => include_str!("../../tests/fixtures/pages/byline.html"),
+        "jsonld" => include_str!("../../../tests/fixtures/pages/jsonld.html"),
+        "opengraph" => include_str!("../../../tests/fixtures/pages/opengraph.html"),
+        "plain" => include_str!("../../../tests/fixtures/pages/plain.html"),
+        "byline" => include_str!("../../../tests/fixtures/pages/byline.html"),
         _ => panic!("no fixture {name}"),
     }
 }
@@ -362,139 +364,6 @@ fn non_english_pages() {
     let a = extract(&html, None).unwrap();
     assert_holds("japanese", &a.body_text, &japanese, &["ホーム", "著作権"]);
 }
-
-/// An article page with the given `<head>` and headline element, for the
-/// title rules.
-fn titled(head: &str, heading: &str) -> String {
-    let paras: String = sentences("the title", 5)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
-    format!("<html><head>{head}</head><body>{heading}<article>{paras}</article></body></html>")
-}
-
-#[test]
-fn the_site_name_is_cut_from_the_title_when_the_page_names_the_site() {
-    let url = Url::parse("https://www.harbour-gazette.example/2024/vote.html").unwrap();
-    let cases = [
-        // og:site_name names it.
-        (
-            r#"<meta property="og:title" content="Harbour board votes for the new quay | The Gazette"><meta property="og:site_name" content="The Gazette">"#,
-            "Harbour board votes for the new quay",
-        ),
-        // The host names it, and a tagline follows it.
-        (
-            "<title>Harbour board votes for the new quay - Harbour Gazette - News from the coast</title>",
-            "Harbour board votes for the new quay",
-        ),
-        // A leading name, set off by a spaced separator.
-        (
-            "<title>harbour-gazette.example | Harbour board votes for the new quay</title>",
-            "Harbour board votes for the new quay",
-        ),
-        // A hyphen inside a compound is no separator, even before the name.
-        (
-            r#"<meta property="og:title" content="Gazette-Leser wählen den Hafen-Gazette-Preis">"#,
-            "Gazette-Leser wählen den Hafen-Gazette-Preis",
-        ),
-        // A tail the page does not name stays.
-        (
-            r#"<meta property="og:title" content="Harbour board votes - the second round">"#,
-            "Harbour board votes - the second round",
-        ),
-    ];
-    for (head, want) in cases {
-        let a = extract(&titled(head, ""), Some(&url)).unwrap();
-        assert_eq!(a.title.as_deref(), Some(want), "{head}");
-    }
-}
-
-#[test]
-fn a_headline_sharing_no_word_with_the_title_is_chrome() {
-    let html = titled(
-        "<title>Harbour board votes for the new quay</title>",
-        "<h1>Press releases</h1>",
-    );
-    let a = extract(&html, None).unwrap();
-    assert_eq!(
-        a.title.as_deref(),
-        Some("Harbour board votes for the new quay")
-    );
-    // A headline that says the same as the title stays the headline.
-    let html = titled(
-        "<title>Harbour vote: the board backs the new quay - Gazette</title>",
-        "<h1>The board backs the new quay</h1>",
-    );
-    let a = extract(&html, None).unwrap();
-    assert_eq!(a.title.as_deref(), Some("The board backs the new quay"));
-    // Without a name to recognise, a tail longer than what it follows is
-    // kept.
-    let html = titled(
-        "<title>Gazette - Harbour board votes for the new quay</title>",
-        "",
-    );
-    let a = extract(&html, None).unwrap();
-    assert_eq!(
-        a.title.as_deref(),
-        Some("Gazette - Harbour board votes for the new quay")
-    );
-}
-
-#[test]
-fn author_names_lose_their_lead_in_and_trail() {
-    let cases = [
-        ("von Peter Addor", Some("Peter Addor")),
-        ("Von: Wolfgang Schmale", Some("Wolfgang Schmale")),
-        ("Veröffentlicht von Chris Jung", Some("Chris Jung")),
-        (
-            "Post author By Helge Fahrnberger",
-            Some("Helge Fahrnberger"),
-        ),
-        ("Par Chokri GHARBI", Some("Chokri GHARBI")),
-        ("Autor: Petra Ruland", Some("Petra Ruland")),
-        ("AuthorAndreas Kalt", Some("Andreas Kalt")),
-        ("Von Patrick Czerny -", Some("Patrick Czerny")),
-        (
-            "Por Williams Perdomo @wperdomod -",
-            Some("Williams Perdomo"),
-        ),
-        (
-            "Johanna Kropfitsch Alle Artikel",
-            Some("Johanna Kropfitsch"),
-        ),
-        // Names that merely start like a lead-in stay whole.
-        ("Byron Parker", Some("Byron Parker")),
-        ("Vonda Shepard", Some("Vonda Shepard")),
-        ("Da Silva", Some("Da Silva")),
-        // No names at all.
-        ("Name (erforderlich)", None),
-        ("Name *", None),
-        ("Aylin sagt:", None),
-        ("Posted on", None),
-    ];
-    for (raw, want) in cases {
-        assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
-    }
-}
-
-#[test]
-fn a_writer_beats_the_site_named_as_author() {
-    let url = Url::parse("https://www.harbourgazette.example/vote.html").unwrap();
-    let head = r#"<meta name="author" content="Harbour Gazette"><title>Harbour board votes for the new quay</title>"#;
-    let with_writer = titled(
-        head,
-        r#"<h1>Harbour board votes for the new quay</h1><a rel="author" href="/mara">Mara Lindqvist</a>"#,
-    );
-    let a = extract(&with_writer, Some(&url)).unwrap();
-    assert_eq!(a.authors, ["Mara Lindqvist"]);
-    // With no writer named anywhere, the site's name is all there is.
-    let alone = titled(head, "<h1>Harbour board votes for the new quay</h1>");
-    let a = extract(&alone, Some(&url)).unwrap();
-    assert_eq!(a.authors, ["Harbour Gazette"]);
-}
-
-/// A page's chrome marked and its paragraph candidate read, as `extract`
-/// does before Readability.
 fn dense(html: &str) -> Option<density::Paragraphs> {
     let doc = Document::from(html);
     meta::read(&doc, None);
@@ -580,69 +449,4 @@ fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
         &story,
         &["Share on Twitter", "Email this story", "Ferry timetable"],
     );
-}
-
-#[test]
-fn european_date_lines_and_dated_elements() {
-    let story = sentences("the dated page", 5);
-    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
-    let page = |date: &str| {
-        format!(
-            "<html><head><title>Hafen</title></head><body><div class=\"post\"><h1>Hafen</h1>\
-             <div class=\"teaser\"><p>Ein kurzer Vorspann über den Hafen und die Fischer, die am Donnerstag abgestimmt haben.</p></div>\
-             {paras}{date}</div>\
-             <div class=\"comments\"><span class=\"date\">3. März 2025</span><p>Ein Kommentar.</p></div></body></html>"
-        )
-    };
-    let published = |html: &str| extract(html, None).unwrap().published;
-    assert_eq!(
-        published(&page(
-            "<span class=\"itemPostDate\">am 25.08.2015 22:30</span>"
-        )),
-        Some(RawDate::Text("2015-08-25".into()))
-    );
-    assert_eq!(
-        published(&page(
-            "<time datetime=\"01-11-2023 10:29\">1. November 2023 10:29</time>"
-        )),
-        Some(RawDate::Text("2023-11-01".into()))
-    );
-    // Only a comment is dated: the article has no date.
-    assert_eq!(published(&page("")), None);
-}
-
-#[test]
-fn authors_in_author_elements_and_yoast_labels() {
-    let story = sentences("the author page", 8);
-    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
-    let page = |head: &str, foot: &str| {
-        format!(
-            "<html><head><title>Hafen</title>{head}</head><body><div class=\"post\"><h1>Hafen</h1>{paras}{foot}</div>\
-             <div class=\"comments\"><span class=\"comment-author\">Eva Gast</span><p>Ein Kommentar.</p></div></body></html>"
-        )
-    };
-    let authors = |html: &str| extract(html, None).unwrap().authors;
-    assert_eq!(
-        authors(&page(
-            "",
-            "<p class=\"byline__author\">VON <a href=\"/a/mg\">Moritz Gathmann</a> am 21. April 2020</p>"
-        )),
-        ["Moritz Gathmann"]
-    );
-    assert_eq!(
-        authors(&page(
-            "",
-            "<p class=\"date-author\">Janic Cathomen und Bo Li, 01.12.2021</p>"
-        )),
-        ["Janic Cathomen", "Bo Li"]
-    );
-    assert_eq!(
-        authors(&page(
-            "<meta name=\"twitter:label1\" content=\"Verfasst von\"><meta name=\"twitter:data1\" content=\"Steven Salentin\">",
-            ""
-        )),
-        ["Steven Salentin"]
-    );
-    // Only a commenter is named: the article has no author.
-    assert!(authors(&page("", "")).is_empty());
 }

@@ -1,0 +1,341 @@
+//! Authors: marked-up authors, byline elements and the visible lines under
+//! the headline, each name cleaned of its lead-in and trail. Uses `super`,
+//! `dates` for the date lines and `super::super::body` for the chrome.
+
+use super::dates::date_line;
+use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS};
+use crate::extract::body::{CUT_MARK, in_chrome};
+use crate::extract::collapse;
+use dom_query::{Document, NodeRef};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A byline's lead-in (`von`, `Par`, `Autor:`, `Veröffentlicht von`,
+/// `Post author By`): not part of the name.
+pub(super) static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text|interview|artikel von|von|by|par|por)\s*:\s*",
+    )
+    .expect("lead-in pattern")
+});
+
+/// What trails a name in a byline: a dash or bar before the date, a
+/// handle, a link to the author's other articles.
+pub(super) static TRAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\s+@\w+)?(?:\s+(?:alle|weitere) artikel)?\s*[-–—|:]*\s*$")
+        .expect("trail pattern")
+});
+
+/// An author name as a reader wants it: without a lead-in or a trail
+/// (see [`LEAD_IN`], [`TRAIL`]); `None` for what is no name at all, a
+/// comment form's field (`Name *`), a commenter (`Aylin sagt:`) or a bare
+/// label (`Posted on`).
+pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
+    let name = collapse(name);
+    let lower = name.to_lowercase();
+    let commenter = [" says:", " sagt:", " a dit :", " dice:"]
+        .iter()
+        .any(|s| lower.ends_with(s));
+    let label = lower.starts_with("name ")
+        && (lower.contains('*') || lower.contains("erforderlich") || lower.contains("required"));
+    let bare = [
+        "name",
+        "posted",
+        "posted on",
+        "posted by",
+        "published",
+        "veröffentlicht am",
+        "publiziert am",
+        "follow",
+        "no author",
+        "author",
+        "autor",
+        "admin",
+        "administrator",
+    ]
+    .contains(&lower.as_str());
+    if commenter || label || bare {
+        return None;
+    }
+    // `AuthorAndreas Kalt`: a label glued to the name.
+    let name = ["Author", "Autor"]
+        .iter()
+        .find_map(|l| {
+            name.strip_prefix(l)
+                .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+        })
+        .unwrap_or(&name);
+    // `Veröffentlicht vonChris Jung`: a lead-in glued to the name.
+    let name = [
+        "Veröffentlicht von",
+        "Geschrieben von",
+        "Posted by",
+        "Written by",
+    ]
+    .iter()
+    .find_map(|l| {
+        name.strip_prefix(l)
+            .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+    })
+    .unwrap_or(name);
+    let name = LEAD_IN.replace(name, "");
+    let name = TRAIL.replace(&name, "");
+    let name = name.trim();
+    name.chars()
+        .any(char::is_alphabetic)
+        .then(|| name.to_string())
+}
+
+/// Authors marked up as such: `rel=author` links and `itemprop=author`.
+pub(super) fn marked_authors(doc: &Document) -> Vec<String> {
+    let mut names = Vec::new();
+    for n in doc
+        .select(r#"a[rel~="author"], [itemprop="author"]"#)
+        .nodes()
+    {
+        if in_chrome(n) {
+            continue;
+        }
+        let named = dom_query::Selection::from(*n).select(r#"[itemprop="name"]"#);
+        let text = if named.exists() {
+            collapse(&named.text())
+        } else {
+            collapse(&n.attr("content").unwrap_or_else(|| n.text()))
+        };
+        let text = text.strip_prefix("By ").unwrap_or(&text).to_string();
+        if is_name(&text) && !names.contains(&text) {
+            names.push(text);
+        }
+    }
+    names
+}
+
+/// The labels before a writer's name in `twitter:label1`.
+pub(super) const WRITTEN_BY: &[&str] = &[
+    "written by",
+    "verfasst von",
+    "geschrieben von",
+    "écrit par",
+    "escrito por",
+    "scritto da",
+    "geschreven door",
+];
+
+/// Names in the page's author and byline elements (`<span class="author
+/// vcard">`, `<p class="byline__author">VON Name am 21. April 2020</p>`,
+/// `<p class="date-author">Name, 01.12.2021</p>`) outside the chrome: the
+/// first element that names someone.
+pub(super) fn classed_authors(doc: &Document) -> Vec<String> {
+    doc.select(r#"[class*="author" i], [class*="byline" i]"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            Some(byline_parts(&text)).filter(|names| !names.is_empty())
+        })
+        .unwrap_or_default()
+}
+
+/// Where a byline's names end: the date or place that follows them.
+const NAME_ENDS: &[&str] = &[
+    " am ", " on ", " le ", " el ", " il ", " um ", " at ", " - ", " – ",
+];
+
+/// The names in a byline's text, split at its separators and at `und`,
+/// `and`, `et`, `y`, each without its lead-in (`Von`, `Autor:`), and
+/// only where every part left reads like a name.
+fn byline_parts(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in text.split(['|', '·', '•', ',', ';']) {
+        let part = LEAD_IN.replace(part.trim(), "");
+        let end = NAME_ENDS
+            .iter()
+            .filter_map(|e| part.find(e))
+            .min()
+            .unwrap_or(part.len());
+        let part = &part[..end];
+        if date_line(part).is_some() || part.trim().is_empty() {
+            continue;
+        }
+        for name in part
+            .split(" und ")
+            .flat_map(|p| p.split(" and "))
+            .flat_map(|p| p.split(" et "))
+            .flat_map(|p| p.split(" y "))
+        {
+            match clean_author(name) {
+                Some(n) if is_name(&n) => {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                _ => return Vec::new(),
+            }
+        }
+    }
+    names
+}
+
+/// What the lines right under the headline say.
+#[derive(Debug, Default)]
+pub(super) struct Visible {
+    pub(super) authors: Vec<String>,
+    pub(super) date: Option<String>,
+}
+
+/// Reads the byline and date lines among the first text blocks after the
+/// headline (`By Name`, a line that is only bold text, `31 July 2017`),
+/// marking each one it reads so it is cut from the body.
+pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
+    let mut found = Visible::default();
+    let mut blocks = 0;
+    let mut node = next_in_order(heading, true);
+    while let Some(n) = node {
+        node = next_in_order(&n, !is_text_block(&n));
+        if !is_text_block(&n) || in_chrome(&n) {
+            continue;
+        }
+        let text = collapse(&n.text());
+        if text.is_empty() {
+            continue;
+        }
+        if text.chars().count() > BODY_BLOCK_CHARS || blocks == BYLINE_BLOCKS {
+            break;
+        }
+        blocks += 1;
+        let mut matched = false;
+        for part in text.split(['|', '·', '•']).map(str::trim) {
+            if let Some(names) = by_line(part) {
+                found.authors.extend(names);
+                matched = true;
+            } else if let Some(date) = date_line(part) {
+                found.date.get_or_insert(date);
+                matched = true;
+            }
+        }
+        if !matched && let Some((name, rest)) = bold_name(&n, &text) {
+            found.authors.push(name);
+            if let Some(date) = date_line(&rest) {
+                found.date.get_or_insert(date);
+            }
+            matched = true;
+        }
+        if matched {
+            n.set_attr(CUT_MARK, "");
+        }
+    }
+    found
+}
+
+/// The next element in document order: the first child when `descend`, else
+/// the next sibling of the node or of its nearest ancestor that has one.
+fn next_in_order<'a>(node: &NodeRef<'a>, descend: bool) -> Option<NodeRef<'a>> {
+    if descend && let Some(child) = node.first_element_child() {
+        return Some(child);
+    }
+    let mut at = *node;
+    loop {
+        if let Some(next) = at.next_element_sibling() {
+            return Some(next);
+        }
+        at = at.parent()?;
+    }
+}
+
+/// Inline elements a text block may contain.
+const INLINE: &[&str] = &[
+    "a", "abbr", "b", "br", "em", "i", "img", "small", "span", "strong", "sup", "sub", "time", "u",
+];
+
+/// A block element holding only text and inline elements.
+fn is_text_block(node: &NodeRef) -> bool {
+    let name = node.node_name().map(|n| n.to_ascii_lowercase());
+    let block = matches!(
+        name.as_deref(),
+        Some("p" | "div" | "h2" | "h3" | "h4" | "h5" | "h6" | "address" | "span" | "time" | "li")
+    );
+    block
+        && node.element_children().iter().all(|c| {
+            c.node_name()
+                .is_some_and(|n| INLINE.contains(&n.to_ascii_lowercase().as_str()))
+        })
+}
+
+/// The names in a byline that Readability found (`By Ana Silva and Bo
+/// Li`, `Ana Silva, Bo Li`), or `None` when it does not read like names.
+pub(in crate::extract) fn byline_names(text: &str) -> Option<Vec<String>> {
+    let text = collapse(text);
+    let rest = ["By ", "by ", "BY "]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(&text);
+    let names: Vec<String> = rest
+        .split(" and ")
+        .flat_map(|s| s.split([',', ';', '|']))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let plausible = |n: &String| {
+        n.split_whitespace().count() <= 5
+            && !n.contains("://")
+            && !n.chars().any(|c| c.is_ascii_digit())
+    };
+    (!names.is_empty() && names.len() <= 6 && names.iter().all(plausible)).then_some(names)
+}
+
+/// `By Name` or `By Name and Name` as names.
+pub(super) fn by_line(text: &str) -> Option<Vec<String>> {
+    let rest = text
+        .strip_prefix("By ")
+        .or_else(|| text.strip_prefix("by "))
+        .or_else(|| text.strip_prefix("BY "))?;
+    let names: Vec<String> = rest
+        .split(" and ")
+        .flat_map(|s| s.split(", "))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!names.is_empty() && names.iter().all(|n| is_name(n))).then_some(names)
+}
+
+/// A block whose bold part is a name and whose rest is empty or a date
+/// (`<strong>Name</strong><br>31 July 2017`), or text that is `**Name**`.
+/// Returns the name and the rest of the text.
+fn bold_name(node: &NodeRef, text: &str) -> Option<(String, String)> {
+    if let Some(name) = text
+        .strip_prefix("**")
+        .and_then(|t| t.strip_suffix("**"))
+        .map(str::trim)
+        .filter(|n| is_name(n))
+    {
+        return Some((name.to_string(), String::new()));
+    }
+    let bold = dom_query::Selection::from(*node).select("strong, b");
+    let name = collapse(&bold.first().text());
+    if !is_name(&name) {
+        return None;
+    }
+    let rest = collapse(&text.replacen(&name, "", 1));
+    (rest.is_empty() || date_line(&rest).is_some()).then_some((name, rest))
+}
+
+/// Words that may start in lowercase inside a name.
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "de", "der", "den", "da", "di", "du", "del", "la", "le", "al", "bin", "ibn", "y",
+];
+
+/// Looks like a person's name: one to five words, each capitalized (or a
+/// particle like `van`), no digits.
+pub(super) fn is_name(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=5).contains(&words.len())
+        && text.len() <= 60
+        && !text.chars().any(|c| c.is_ascii_digit())
+        && words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase) || NAME_PARTICLES.contains(w))
+}

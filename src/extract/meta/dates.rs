@@ -1,0 +1,149 @@
+//! Dates: `<time>` elements, dated elements and the date lines under the
+//! headline, European dates as `YYYY-MM-DD`. Uses only the DOM and
+//! `super::super::body` for the chrome.
+
+use super::BODY_BLOCK_CHARS;
+use crate::extract::body::in_chrome;
+use crate::extract::collapse;
+use dom_query::Document;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// The first `<time datetime>` (or `itemprop=datePublished`) outside the
+/// page chrome: one in a comment or a related list dates something else.
+pub(super) fn time_element(doc: &Document) -> Option<String> {
+    doc.select(r#"time[datetime], [itemprop="datePublished"]"#)
+        .nodes()
+        .iter()
+        .filter(|t| !in_chrome(t))
+        .find_map(|t| {
+            t.attr("datetime")
+                .or_else(|| t.attr("content"))
+                .map(|d| collapse(&d))
+                .filter(|d| !d.is_empty())
+                // `datetime="01-11-2023 10:29"`: not ISO 8601, read as
+                // the date line it is.
+                .and_then(|d| {
+                    if d.starts_with(|c: char| c.is_ascii_digit()) && d.get(4..5) != Some("-") {
+                        date_line(&d)
+                    } else {
+                        Some(d)
+                    }
+                })
+        })
+}
+
+pub(super) static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let month = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+    let day = r"\d{1,2}(?:st|nd|rd|th)?";
+    let date = format!(
+        r"{day}\.?\s+{month},?\s+\d{{4}}|{month}\s+{day},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}"
+    );
+    let time = r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[A-Z]{2,5})?)?";
+    let pattern = format!(
+        r"(?i)^(?:(?:published|posted|updated|on|date)\s*:?\s+)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((?:{date}){time})$"
+    );
+    Regex::new(&pattern).expect("the date line pattern is valid")
+});
+
+/// The date in a line that holds only a date (`31 July 2017`, `Published
+/// July 31, 2017 at 10:00`, `am 25.08.2015 22:30`, `Stand: 4. Februar
+/// 2022, 13:10 Uhr`), without its label: English dates as written, the
+/// day-first dates of European pages as `YYYY-MM-DD` (normalization reads
+/// no German month names and no dotted dates).
+pub(super) fn date_line(text: &str) -> Option<String> {
+    let text = text.trim();
+    DATE_LINE
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+        .or_else(|| european(text))
+}
+
+/// A declared date written the European way (`11.11.2021`, `5. November
+/// 2021, 10:39 Uhr`) as `YYYY-MM-DD`; `None` for any other date.
+pub(super) fn european(date: &str) -> Option<String> {
+    EUROPEAN_DATE_LINE
+        .captures(date.trim())
+        .and_then(|c| european_day(&c))
+}
+
+/// Month names of the languages the date lines are read in, beyond
+/// English: German and Dutch, French, Spanish, Italian (January first).
+const MONTHS: [&[&str]; 12] = [
+    &["januar", "jänner", "janvier", "enero", "gennaio", "januari"],
+    &[
+        "februar", "feber", "février", "fevrier", "febrero", "febbraio", "februari",
+    ],
+    &["märz", "maerz", "mars", "marzo", "maart"],
+    &["april", "avril", "abril", "aprile"],
+    &["mai", "mayo", "maggio", "mei"],
+    &["juni", "juin", "junio", "giugno"],
+    &["juli", "juillet", "julio", "luglio"],
+    &["august", "août", "aout", "agosto", "augustus"],
+    &["september", "septembre", "septiembre", "settembre"],
+    &["oktober", "octobre", "octubre", "ottobre"],
+    &["november", "novembre", "noviembre"],
+    &[
+        "dezember",
+        "décembre",
+        "decembre",
+        "diciembre",
+        "dicembre",
+        "december",
+    ],
+];
+
+pub(super) static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let names = MONTHS
+        .iter()
+        .flat_map(|m| m.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|");
+    let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
+    let weekday = r"(?:[[:alpha:]]+,\s*)?";
+    let time =
+        r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
+    let pattern = format!(
+        r"(?i)^{label}{weekday}(?:(?P<d>\d{{1,2}})\.\s*(?P<m>\d{{1,2}})\.\s*(?P<y>\d{{4}}|\d{{2}})|(?P<d2>\d{{1,2}})-(?P<m2>\d{{1,2}})-(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})\.?\s*(?:de\s+)?(?P<name>{names})\.?\s*(?:de\s+)?(?P<y3>\d{{4}})){time}$"
+    );
+    Regex::new(&pattern).expect("the European date line pattern is valid")
+});
+
+/// The day a match of [`EUROPEAN_DATE_LINE`] names, as `YYYY-MM-DD`, when
+/// it is a real calendar day.
+fn european_day(c: &regex::Captures) -> Option<String> {
+    let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (day, month, year) = if let Some(d) = num("d") {
+        (d, num("m")?, num("y")?)
+    } else if let Some(d) = num("d2") {
+        (d, num("m2")?, num("y2")?)
+    } else {
+        let name = c.name("name")?.as_str().to_lowercase();
+        let month = MONTHS.iter().position(|m| m.contains(&name.as_str()))? as u32 + 1;
+        (num("d3")?, month, num("y3")?)
+    };
+    // Two-digit years on news pages are this century's.
+    let year = if year < 100 { 2000 + year } else { year };
+    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// A date in the page's dated elements (a class or id naming a date, an
+/// `itemprop=datePublished` without a machine-readable value), outside the
+/// chrome: the last resort, after the lines under the headline.
+pub(super) fn dated_element(doc: &Document) -> Option<String> {
+    doc.select(r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            text.split(['|', '·', '•'])
+                .find_map(date_line)
+        })
+}

@@ -1,0 +1,344 @@
+//! The page's metadata: headline, authors, dates and canonical URL, from
+//! structured data first and the visible byline last. Also marks the headline
+//! and the byline and date lines for [`super::body`] to cut.
+//!
+//! This file reads the structured data (JSON-LD, `<meta>`) and puts the
+//! answer together; `title` takes the site's name off `<title>`, `byline`
+//! finds the authors, `dates` the dates.
+
+mod byline;
+mod dates;
+mod title;
+
+use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
+pub(super) use byline::{byline_names, clean_author};
+use dates::{dated_element, european, time_element};
+use title::{names_site, shares_word, site_names, title_tag, without_site};
+
+use super::body::{CUT_MARK, in_chrome};
+use super::collapse;
+use dom_query::{Document, NodeRef};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use url::Url;
+
+/// What the metadata says; `None` where the page says nothing.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub canonical: Option<String>,
+}
+
+/// schema.org types whose `headline`, `author` and dates describe the page's
+/// article.
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "LiveBlogPosting",
+    "TechArticle",
+    "ScholarlyArticle",
+    "SocialMediaPosting",
+    "Report",
+];
+
+/// How many text blocks under the headline may hold the byline and date.
+const BYLINE_BLOCKS: usize = 6;
+
+/// A block this long is body text: the byline search stops there.
+const BODY_BLOCK_CHARS: usize = 100;
+
+/// Reads the metadata (see the module doc) and marks the headline, byline
+/// and date elements with [`CUT_MARK`]. `url`, where the page came from,
+/// helps tell the site's name in the title from the headline.
+pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
+    let ld = json_ld(doc);
+    let metas = meta_tags(doc);
+    let meta = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| metas.get(*k))
+            .map(|v| collapse(&html_escape::decode_html_entities(v)))
+            .filter(|v| !v.is_empty())
+    };
+
+    let heading = headline(doc);
+    let heading_text = heading.as_ref().map(|h| collapse(&h.text()));
+    let title = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("headline")).or_else(|| text_of(a.get("name"))))
+        .or_else(|| meta(&["og:title", "twitter:title"]))
+        .or_else(|| {
+            // Without a declared title, the headline and the `<title>`
+            // should say the same thing; when they share no word, one is
+            // the page's chrome (a section or the site's name), and the
+            // one with more words names the page more closely.
+            let tag = title_tag(doc);
+            match (heading_text.clone().filter(|t| !t.is_empty()), &tag) {
+                (Some(h), Some(t))
+                    if !shares_word(&h, t)
+                        && t.split_whitespace().count() > h.split_whitespace().count() =>
+                {
+                    tag
+                }
+                (h, _) => h.or(tag),
+            }
+        });
+    // A declared title often carries the site's name or a section
+    // (`Headline | Site`, `Section: Headline`) that the visible headline
+    // lacks: the headline wins when the title holds it.
+    let title = match (title, &heading_text) {
+        (Some(t), Some(h))
+            if h.split_whitespace().count() >= 2
+                && t.len() > h.len()
+                && t.to_lowercase().contains(&h.to_lowercase()) =>
+        {
+            Some(h.clone())
+        }
+        (t, _) => t,
+    };
+    let sites = site_names(&metas, ld.as_ref(), url);
+    let title = title.map(|t| without_site(&t, &sites));
+    if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
+        let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
+        if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {
+            h.set_attr(CUT_MARK, "");
+        }
+    }
+
+    let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
+
+    let declared = ld
+        .as_ref()
+        .map(|a| names(a.get("author")))
+        .unwrap_or_default();
+    let tagged = meta(&[
+        "author",
+        "article:author",
+        "dc.creator",
+        "byl",
+        "parsely-author",
+        "sailthru.author",
+    ])
+    .filter(|a| !a.starts_with("http://") && !a.starts_with("https://"))
+    .map(|a| vec![a.strip_prefix("By ").unwrap_or(&a).to_string()])
+    .unwrap_or_default();
+    // The first source that names someone wins, but the site's own name as
+    // the author (`ORF.at`, `National Geographic`) says who published, not
+    // who wrote: a writer named by a later source beats it.
+    // Yoast's reading-time labels: `twitter:label1` "Written by" names the
+    // writer in `twitter:data1`.
+    let labelled = meta(&["twitter:label1"])
+        .filter(|l| WRITTEN_BY.contains(&l.to_lowercase().as_str()))
+        .and_then(|_| meta(&["twitter:data1"]))
+        .map(|a| vec![a])
+        .unwrap_or_default();
+    let sources = [
+        declared,
+        tagged,
+        labelled,
+        marked_authors(doc),
+        visible.authors,
+        classed_authors(doc),
+    ];
+    let authors = sources
+        .iter()
+        .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
+        .or_else(|| sources.iter().find(|a| !a.is_empty()))
+        .cloned()
+        .unwrap_or_default();
+
+    let published = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("datePublished")).or_else(|| text_of(a.get("dateCreated"))))
+        .or_else(|| {
+            meta(&[
+                "article:published_time",
+                "og:published_time",
+                "datepublished",
+                "date",
+                "pubdate",
+                "dc.date",
+                "dc.date.issued",
+                "parsely-pub-date",
+                "sailthru.date",
+            ])
+        })
+        .or_else(|| time_element(doc))
+        .or(visible.date)
+        .or_else(|| dated_element(doc))
+        .map(|d| european(&d).unwrap_or(d));
+    let updated = ld
+        .as_ref()
+        .and_then(|a| text_of(a.get("dateModified")))
+        .or_else(|| meta(&["article:modified_time", "og:updated_time", "datemodified"]));
+
+    let canonical = doc
+        .select("link[rel][href]")
+        .nodes()
+        .iter()
+        .find(|l| {
+            l.attr("rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("canonical"))
+            })
+        })
+        .and_then(|l| l.attr("href"))
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| meta(&["og:url"]))
+        .or_else(|| {
+            ld.as_ref().and_then(|a| {
+                text_of(a.get("url")).or_else(|| match a.get("mainEntityOfPage") {
+                    Some(Value::Object(o)) => text_of(o.get("@id")),
+                    other => text_of(other),
+                })
+            })
+        });
+
+    Found {
+        title,
+        authors,
+        published,
+        updated,
+        canonical,
+    }
+}
+
+/// The first schema.org article object in the page's JSON-LD, looking into
+/// arrays and `@graph`.
+fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
+    fn find(value: Value) -> Option<Map<String, Value>> {
+        match value {
+            Value::Array(list) => list.into_iter().find_map(find),
+            Value::Object(mut obj) => {
+                if let Some(graph) = obj.remove("@graph")
+                    && let Some(found) = find(graph)
+                {
+                    return Some(found);
+                }
+                let typed = match obj.get("@type") {
+                    Some(Value::String(t)) => ARTICLE_TYPES.contains(&t.as_str()),
+                    Some(Value::Array(ts)) => ts
+                        .iter()
+                        .any(|t| t.as_str().is_some_and(|t| ARTICLE_TYPES.contains(&t))),
+                    _ => false,
+                };
+                typed.then_some(obj)
+            }
+            _ => None,
+        }
+    }
+    doc.select(r#"script[type="application/ld+json"]"#)
+        .nodes()
+        .iter()
+        // A page's broken JSON-LD block is skipped, not fatal: the others
+        // and the meta tags still count.
+        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
+        .find_map(find)
+}
+
+/// A JSON-LD value as text: a string, or the first string of a list.
+fn text_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => {
+            Some(collapse(&html_escape::decode_html_entities(s))).filter(|s| !s.is_empty())
+        }
+        Value::Array(list) => list.iter().find_map(|v| text_of(Some(v))),
+        _ => None,
+    }
+}
+
+/// Author names from a JSON-LD `author`: a string, an object with a `name`,
+/// or a list of either.
+fn names(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![collapse(s)],
+        Some(Value::Object(o)) => text_of(o.get("name")).into_iter().collect(),
+        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v))).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|n| !n.is_empty())
+    .collect()
+}
+
+/// `<meta>` contents by lowercased `property`, `name` or `itemprop`; the
+/// first of each wins.
+fn meta_tags(doc: &Document) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for m in doc.select("meta[content]").nodes() {
+        let Some(content) = m.attr("content") else {
+            continue;
+        };
+        for key in ["property", "name", "itemprop"] {
+            if let Some(k) = m.attr(key) {
+                map.entry(k.trim().to_ascii_lowercase())
+                    .or_insert_with(|| content.to_string());
+            }
+        }
+    }
+    map
+}
+
+/// The headline element: the first `<h1>` outside the page chrome, else the
+/// first such `<h2>`.
+fn headline(doc: &Document) -> Option<NodeRef<'_>> {
+    ["h1", "h2"].iter().find_map(|tag| {
+        doc.select(tag)
+            .nodes()
+            .iter()
+            .find(|h| !in_chrome(h) && !collapse(&h.text()).is_empty())
+            .cloned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byline::{by_line, is_name};
+    use super::dates::date_line;
+
+    #[test]
+    fn date_lines_and_names() {
+        assert_eq!(date_line("31 July 2017").as_deref(), Some("31 July 2017"));
+        assert_eq!(
+            date_line("Published: March 12, 2021 at 10:30 am").as_deref(),
+            Some("March 12, 2021 at 10:30 am")
+        );
+        assert_eq!(
+            date_line("Monday, 2017-07-31").as_deref(),
+            Some("2017-07-31")
+        );
+        assert_eq!(date_line("31 July 2017 was a hot day"), None);
+        for (line, day) in [
+            ("am 25.08.2015 22:30", "2015-08-25"),
+            ("Datum: 19.11.2021", "2021-11-19"),
+            ("23.09.22", "2022-09-23"),
+            ("Stand: 4. Februar 2022, 13:10 Uhr", "2022-02-04"),
+            ("1. November 2023 um 11:54 Uhr", "2023-11-01"),
+            ("Veröffentlicht am Montag, 3. März 2025", "2025-03-03"),
+            ("01-11-2023 10:29", "2023-11-01"),
+            ("12 de marzo de 2021", "2021-03-12"),
+            ("le 5 juillet 2019 à 10h30", "2019-07-05"),
+        ] {
+            assert_eq!(date_line(line).as_deref(), Some(day), "{line}");
+        }
+        assert_eq!(date_line("31.02.2021"), None);
+        assert_eq!(date_line("Tel. 12.34.5678"), None);
+        assert!(is_name("Ludwig van Beethoven"));
+        assert!(is_name("Dr. Anneke Vos"));
+        assert!(!is_name("The council voted on Thursday to dissolve itself"));
+        assert_eq!(
+            by_line("By Ana Silva and Bo Li"),
+            Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
+        );
+        assert_eq!(by_line("By the way, it rained"), None);
+    }
+}

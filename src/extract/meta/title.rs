@@ -1,0 +1,155 @@
+//! The headline from `<title>`: the site's names the page gives, and the
+//! title without them. Uses only `super`'s helpers and the DOM.
+
+use super::text_of;
+use crate::extract::collapse;
+use dom_query::Document;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use url::Url;
+
+/// What separates a site's name (or a section) from the headline in a title.
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", " – ", " — ", " - ", " :: ", " · ", " » ", " • ", " │ ", "|", "_", "-",
+];
+
+/// A title segment longer than this many words is not a site's name.
+const SITE_NAME_WORDS: usize = 5;
+
+/// The page's own names for its site, as comparison keys (see [`name_key`]):
+/// `og:site_name`, `application-name`, the JSON-LD publisher, and the host's
+/// labels (`www.chefkoch.de` gives `chefkoch` and `chefkochde`).
+pub(super) fn site_names(
+    metas: &HashMap<String, String>,
+    ld: Option<&Map<String, Value>>,
+    url: Option<&Url>,
+) -> Vec<String> {
+    let mut names: Vec<String> = ["og:site_name", "application-name", "twitter:site"]
+        .iter()
+        .filter_map(|k| metas.get(*k))
+        .map(|v| name_key(v))
+        .collect();
+    if let Some(Value::Object(p)) = ld.and_then(|a| a.get("publisher")) {
+        names.extend(text_of(p.get("name")).map(|n| name_key(&n)));
+    }
+    if let Some(host) = url.and_then(Url::host_str) {
+        let host = host.strip_prefix("www.").unwrap_or(host);
+        let labels: Vec<&str> = host.split('.').collect();
+        names.push(name_key(host));
+        // The labels before the top-level domain, long enough not to be
+        // a word any headline could hold (`co`, `de`, `news`).
+        names.extend(
+            labels[..labels.len().saturating_sub(1)]
+                .iter()
+                .filter(|l| l.chars().count() >= 5)
+                .map(|l| name_key(l)),
+        );
+    }
+    names.retain(|n| n.chars().count() >= 3);
+    names
+}
+
+/// A name as a comparison key: lowercased letters and digits only, German
+/// umlauts spelt out as hosts spell them (`glücklich` ~ `gluecklich`).
+fn name_key(name: &str) -> String {
+    let mut key = String::new();
+    for c in name.to_lowercase().chars() {
+        match c {
+            'ä' => key.push_str("ae"),
+            'ö' => key.push_str("oe"),
+            'ü' => key.push_str("ue"),
+            'ß' => key.push_str("ss"),
+            c if c.is_alphanumeric() => key.push(c),
+            _ => {}
+        }
+    }
+    key
+}
+
+/// Whether a title segment is one of the site's names: short, and holding
+/// a name or held by one.
+pub(super) fn names_site(segment: &str, sites: &[String]) -> bool {
+    let key = name_key(segment);
+    key.chars().count() >= 3
+        && segment.split_whitespace().count() <= SITE_NAME_WORDS
+        && sites.iter().any(|s| {
+            key.contains(s.as_str()) || (s.contains(key.as_str()) && 2 * key.len() >= s.len())
+        })
+}
+
+/// The title without the site's name: a trailing ` | Site` (and what
+/// follows it, a tagline or a section) or a leading `Site: `, when the page
+/// names that site; what is left must still read as a headline.
+pub(super) fn without_site(title: &str, sites: &[String]) -> String {
+    if sites.is_empty() {
+        return title.to_string();
+    }
+    let mut cuts: Vec<(usize, usize)> = TITLE_SEPARATORS
+        .iter()
+        .flat_map(|sep| title.match_indices(sep).map(|(i, m)| (i, i + m.len())))
+        // A bare hyphen or underscore joins words (`Caritas-Präsidentin`)
+        // unless it follows a space or punctuation (`标题 _站名`, `！-网`).
+        .filter(|&(i, end)| {
+            end - i > 1
+                || &title[i..end] == "|"
+                || title[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !c.is_alphanumeric())
+        })
+        .collect();
+    cuts.sort_unstable();
+    let keeps = |rest: &str| {
+        let rest = rest.trim();
+        rest.split_whitespace().count() >= 2 || rest.chars().count() >= 6
+    };
+    for (k, &(start, end)) in cuts.iter().enumerate() {
+        let next = cuts
+            .get(k + 1..)
+            .and_then(|c| c.iter().find(|c| c.0 >= end))
+            .map_or(title.len(), |c| c.0);
+        if names_site(&title[end..next], sites) && keeps(&title[..start]) {
+            return title[..start].trim().to_string();
+        }
+    }
+    // A leading name is set off by a spaced separator (`Site | Headline`),
+    // not a hyphen, which also joins a compound (`Site-Rezepte`).
+    if let Some(&(start, end)) = cuts.first()
+        && end - start > 1
+        && names_site(&title[..start], sites)
+        && keeps(&title[end..])
+    {
+        return title[end..].trim().to_string();
+    }
+    title.to_string()
+}
+
+/// Whether two texts have a word (of two letters or more) in common,
+/// ignoring case.
+pub(super) fn shares_word(a: &str, b: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let b = words(b);
+    // A script without spaces (Chinese, Japanese) has no words to share.
+    a.chars().any(|c| c.is_alphabetic() && c as u32 >= 0x2E80)
+        || words(a).iter().any(|w| b.contains(w))
+}
+
+/// `<title>` without a ` | Site name` tail.
+pub(super) fn title_tag(doc: &Document) -> Option<String> {
+    let title = collapse(&doc.select("title").text());
+    // Without a name to recognise, a tail is taken for the site's when it
+    // is shorter than what it follows (`Google - Site Reliability
+    // Engineering` is a site's name followed by a book's).
+    let cut = [" | ", " – ", " — ", " - ", " :: "]
+        .iter()
+        .filter_map(|sep| title.rfind(sep).map(|i| (i, i + sep.len())))
+        .max()
+        .filter(|&(i, end)| title[end..].chars().count() < title[..i].chars().count())
+        .map_or(title.as_str(), |(i, _)| &title[..i]);
+    Some(cut.trim().to_string()).filter(|t| !t.is_empty())
+}

@@ -1,0 +1,274 @@
+//! Serving connections: [`run`] accepts within [`Limits`], watches each
+//! connection's activity (idle, unread responses) and drains on stop.
+//! Depends only on hyper, axum's `Router` and tokio.
+
+use axum::Router;
+use axum::extract::Request;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Bounds on what clients may hold, so slow, idle or half-open ones cannot
+/// starve readers.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections open at once; one more is closed as soon as accepted.
+    pub max_connections: usize,
+    /// Time a client has to send a request's head; the longest a
+    /// connection (HTTP/1 or HTTP/2) stays open with no request in progress
+    /// (a request body still arriving after its answer was sent does not
+    /// count); the longest a response may go unread (an HTTP/2 window
+    /// never opened); and how long a connection being closed may take to
+    /// finish what it has in progress.
+    pub header_timeout: std::time::Duration,
+}
+
+/// Largest request head accepted: feed readers send a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Streams one HTTP/2 connection may have open at once: a feed reader needs
+/// a handful, and each is a task here.
+const MAX_STREAMS: u32 = 32;
+
+/// The longest the daemon waits for open connections when it stops: SIGTERM
+/// must end the process within 10 s.
+const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves `router` on `listener` within `limits` until `shutdown` resolves,
+/// then stops accepting and gives open connections a short while to finish
+/// their requests.
+///
+/// Each connection is watched: once it has had no request in progress for
+/// `header_timeout`, or a response it has not read from for as long, it is
+/// asked to close (HTTP/2 GOAWAY), and one that has not closed
+/// `header_timeout` later is dropped. hyper's own timers cover HTTP/1
+/// heads only, and an HTTP/2 client answering PINGs, holding a stream
+/// open, or never opening its flow-control window for a response would
+/// otherwise keep its slot for ever.
+///
+/// Fails only when accepting fails for good.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEAD);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD as u32)
+        .max_concurrent_streams(MAX_STREAMS)
+        .keep_alive_interval(Some(limits.header_timeout))
+        .keep_alive_timeout(limits.header_timeout);
+    let builder = Arc::new(builder);
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like pass; back off
+                    // instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let activity = Arc::new(Activity::new());
+        let svc = {
+            let (service, activity) = (service.clone(), activity.clone());
+            hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let busy = activity.begin();
+                let answer = hyper::service::Service::call(&service, req);
+                async move {
+                    let resp = answer.await?;
+                    Ok::<_, std::convert::Infallible>(
+                        resp.map(|b| axum::body::Body::new(Tracked::new(b, busy))),
+                    )
+                }
+            })
+        };
+        let (builder, mut stop) = (builder.clone(), stop_rx.clone());
+        let limit = limits.header_timeout;
+        tokio::spawn(async move {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let mut drain_until: Option<tokio::time::Instant> = None;
+            loop {
+                let draining = drain_until.is_some();
+                tokio::select! {
+                    _ = conn.as_mut() => break,
+                    _ = stop.changed(), if !draining => {
+                        conn.as_mut().graceful_shutdown();
+                        drain_until = Some(tokio::time::Instant::now() + limit.min(STOP_DRAIN));
+                    }
+                    _ = tokio::time::sleep(limit / 4), if !draining => {
+                        if activity.idle_for() >= limit || activity.stalled_for() >= limit {
+                            conn.as_mut().graceful_shutdown();
+                            drain_until = Some(tokio::time::Instant::now() + limit);
+                        }
+                    }
+                    _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if draining => break,
+                }
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Every connection holds a permit until it ends: taking them all waits
+    // for the last one.
+    let _ = open.acquire_many(limits.max_connections as u32).await;
+    Ok(())
+}
+
+/// What one connection is doing: requests in progress (from their head to
+/// the end of the response body), when the last one ended, and when each
+/// response being sent last made progress.
+struct Activity {
+    // A std mutex: it is held only to read or update counters and times.
+    state: std::sync::Mutex<ActivityState>,
+}
+
+struct ActivityState {
+    busy: usize,
+    since: tokio::time::Instant,
+    /// Responses being sent, by number: when their body was created or
+    /// last read by the connection.
+    sending: HashMap<u64, tokio::time::Instant>,
+    next: u64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            state: std::sync::Mutex::new(ActivityState {
+                busy: 0,
+                since: tokio::time::Instant::now(),
+                sending: HashMap::new(),
+                next: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ActivityState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.lock().busy += 1;
+        Busy(self.clone())
+    }
+
+    /// A response starts being sent; returns its number for
+    /// [`Activity::progress`].
+    fn sending(&self) -> u64 {
+        let mut state = self.lock();
+        let n = state.next;
+        state.next += 1;
+        state.sending.insert(n, tokio::time::Instant::now());
+        n
+    }
+
+    fn progress(&self, response: u64) {
+        if let Some(at) = self.lock().sending.get_mut(&response) {
+            *at = tokio::time::Instant::now();
+        }
+    }
+
+    /// How long no request has been in progress; zero while one is.
+    fn idle_for(&self) -> std::time::Duration {
+        let state = self.lock();
+        if state.busy > 0 {
+            std::time::Duration::ZERO
+        } else {
+            state.since.elapsed()
+        }
+    }
+
+    /// How long the response that has waited longest has not been read
+    /// from: an HTTP/2 client that never opens its flow-control window
+    /// leaves its response unread (and the connection busy) for ever.
+    fn stalled_for(&self) -> std::time::Duration {
+        self.lock()
+            .sending
+            .values()
+            .min()
+            .map_or(std::time::Duration::ZERO, |at| at.elapsed())
+    }
+}
+
+/// One request in progress on a connection, until dropped.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.busy -= 1;
+        state.since = tokio::time::Instant::now();
+    }
+}
+
+/// A response body that keeps its request counted as in progress until it
+/// is sent (or dropped), and tells the connection's watch each time it is
+/// read.
+struct Tracked {
+    inner: axum::body::Body,
+    response: u64,
+    busy: Busy,
+}
+
+impl Tracked {
+    fn new(inner: axum::body::Body, busy: Busy) -> Tracked {
+        let response = busy.0.sending();
+        Tracked {
+            inner,
+            response,
+            busy,
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.busy.0.lock().sending.remove(&self.response);
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        self.busy.0.progress(self.response);
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,223 @@
+//! Answering from [`Feeds`]: the response for a stored path with its
+//! ETag, Last-Modified and Cache-Control, 304s for conditional requests
+//! (RFC 9110, 13.2.2), the body in the encoding the client prefers, and
+//! the short 404 text. Depends only on `super::feeds` and axum's types.
+
+use super::feeds::{Feeds, Rendered};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+pub(super) fn not_found(what: &str, name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("no {what} named {name:?} (try .rss, .atom or .json)\n"),
+    )
+        .into_response()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+pub(super) fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Response {
+    let what = if kind == "feeds" { "feed" } else { "source" };
+    respond_path(feeds, &format!("{kind}/{name}"), headers).unwrap_or_else(|| not_found(what, name))
+}
+
+/// The answer for what is stored under `path`; `None` when nothing is.
+pub(super) fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let r = feeds.get(path)?;
+    let base = path.rsplit_once('.').map_or(path, |(b, _)| b);
+    Some(answer(feeds, &r, base, headers))
+}
+
+/// The answer with `r`, whose `Cache-Control` follows the refresh of the
+/// feed at `base` (a path without extension).
+pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
+    let encoding = choose_encoding(headers);
+    let etag = match encoding {
+        Encoding::Identity => format!("\"{}\"", r.tag),
+        Encoding::Gzip => format!("\"{}-gz\"", r.tag),
+        Encoding::Br => format!("\"{}-br\"", r.tag),
+    };
+    let now = Utc::now();
+    let mut out = HeaderMap::new();
+    let mut set = |name: header::HeaderName, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            out.insert(name, v);
+        }
+    };
+    set(header::ETAG, etag);
+    set(
+        header::LAST_MODIFIED,
+        httpdate::fmt_http_date(r.last_modified.into()),
+    );
+    // An archive page never changes once served (RFC 5005; it is frozen
+    // in the store).
+    let cache = if base.contains("/archive/") {
+        "public, max-age=31536000, immutable".to_string()
+    } else {
+        format!("public, max-age={}", feeds.max_age(base, now))
+    };
+    set(header::CACHE_CONTROL, cache);
+    set(header::VARY, "Accept-Encoding".into());
+    if not_modified(headers, r) {
+        return (StatusCode::NOT_MODIFIED, out).into_response();
+    }
+    set(header::CONTENT_TYPE, r.content_type.into());
+    let body = match encoding {
+        Encoding::Identity => r.body.clone(),
+        Encoding::Gzip => {
+            set(header::CONTENT_ENCODING, "gzip".into());
+            r.gzip()
+        }
+        Encoding::Br => {
+            set(header::CONTENT_ENCODING, "br".into());
+            r.br()
+        }
+    };
+    (StatusCode::OK, out, body).into_response()
+}
+
+/// `If-None-Match` decides when present (any encoding's tag of the current
+/// bytes matches); else `If-Modified-Since` (RFC 9110, 13.2.2).
+fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm.split(',').any(|t| {
+            let t = t.trim();
+            let t = t.strip_prefix("W/").unwrap_or(t).trim_matches('"');
+            t == "*" || t.strip_suffix("-gz").or(t.strip_suffix("-br")).unwrap_or(t) == r.tag
+        });
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| {
+            let since: DateTime<Utc> = since.into();
+            r.last_modified.timestamp() <= since.timestamp()
+        })
+}
+
+/// The encoding the client prefers (RFC 9110, 12.5.3): the highest
+/// q-value among br and gzip, br on a tie, none when both are refused. A
+/// coding named explicitly wins over `*`, so `br;q=0, *` refuses br.
+fn choose_encoding(headers: &HeaderMap) -> Encoding {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Encoding::Identity;
+    };
+    let mut any = None;
+    let (mut br, mut gzip) = (None, None);
+    for part in accept.split(',') {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| v.trim().parse::<f32>().ok())?
+            })
+            .unwrap_or(1.0);
+        match coding.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gzip = Some(q),
+            "*" => any = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    if br > 0.0 && br >= gzip {
+        Encoding::Br
+    } else if gzip > 0.0 {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn encodings_follow_accept_encoding() {
+        assert!(choose_encoding(&headers(&[])) == Encoding::Identity);
+        assert!(
+            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, deflate")]))
+                == Encoding::Gzip
+        );
+        assert!(
+            choose_encoding(&headers(&[(header::ACCEPT_ENCODING, "gzip, br")])) == Encoding::Br
+        );
+        let chosen = |accept: &str| choose_encoding(&headers(&[(header::ACCEPT_ENCODING, accept)]));
+        assert!(chosen("br;q=0, gzip") == Encoding::Gzip);
+        assert!(chosen("br;q=0, *") == Encoding::Gzip);
+        assert!(chosen("*;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=0, br;q=0") == Encoding::Identity);
+        assert!(chosen("gzip;q=1.0, br;q=0.5") == Encoding::Gzip);
+        assert!(chosen("gzip;q=0.5, br;q=0.5") == Encoding::Br);
+        assert!(chosen("*") == Encoding::Br);
+        assert!(chosen("GZIP ; Q=0.8") == Encoding::Gzip);
+    }
+
+    #[test]
+    fn conditional_requests() {
+        let r = Rendered::new(
+            "application/rss+xml",
+            b"<rss/>".to_vec(),
+            DateTime::from_timestamp(1_500_000_000, 0).unwrap(),
+        );
+        let tag = format!("\"{}\"", r.tag);
+        assert!(not_modified(&headers(&[(header::IF_NONE_MATCH, &tag)]), &r));
+        assert!(not_modified(
+            &headers(&[(header::IF_NONE_MATCH, &format!("\"x\", \"{}-gz\"", r.tag))]),
+            &r
+        ));
+        assert!(!not_modified(
+            &headers(&[(header::IF_NONE_MATCH, "\"x\"")]),
+            &r
+        ));
+        let date = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_500_000_000),
+        );
+        assert!(not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &date)]),
+            &r
+        ));
+        let earlier = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_400_000_000),
+        );
+        assert!(!not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, &earlier)]),
+            &r
+        ));
+        // If-None-Match wins over If-Modified-Since.
+        assert!(!not_modified(
+            &headers(&[
+                (header::IF_NONE_MATCH, "\"x\""),
+                (header::IF_MODIFIED_SINCE, &date)
+            ]),
+            &r
+        ));
+    }
+}

@@ -1,0 +1,143 @@
+//! Reading items on SQLite: the newest across sources for a feed, the
+//! known ids and the page validators of a source. Uses the connection and
+//! helpers of `super`.
+
+use super::{SqliteStore, from_ms};
+use crate::model::Item;
+use crate::store::{PageValidators, StoreError};
+use rusqlite::params;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::collections::{HashMap, HashSet};
+
+pub(super) const ITEM_COLUMNS: &str = "source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures";
+
+pub(super) fn item_row(r: &rusqlite::Row<'_>) -> Result<Item, rusqlite::Error> {
+    let json_list = |i: usize| -> Result<Vec<String>, rusqlite::Error> {
+        let s: String = r.get(i)?;
+        Ok(serde_json::from_str(&s).unwrap_or_default())
+    };
+    let enclosures: String = r.get(11)?;
+    let enclosures = crate::store::enclosures_from_json(&enclosures);
+    Ok(Item {
+        source: r.get(0)?,
+        id: r.get(1)?,
+        link: r.get(2)?,
+        title: r.get(3)?,
+        authors: json_list(4)?,
+        summary_html: r.get(5)?,
+        content_html: r.get(6)?,
+        published: from_ms(r.get(7)?),
+        dated: r.get(8)?,
+        updated: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        categories: json_list(10)?,
+        enclosures,
+        also_via: Vec::new(),
+    })
+}
+
+/// An item's place among the newest: `(published, source, id)` ordered so
+/// that the heap's top is the worst kept so far.
+type Candidate = Reverse<(i64, Reverse<String>, Reverse<String>)>;
+
+pub(super) async fn items(
+    db: &SqliteStore,
+    sources: &[String],
+    limit: usize,
+) -> Result<Vec<Item>, StoreError> {
+    let sources = sources.to_vec();
+    db.with(move |c| {
+        // First the keys: each source's newest, straight off the
+        // covering index and no older than the `limit`th newest found so
+        // far, so a feed over many sources reads few entries of each.
+        // Then only the chosen rows. Neither grows with the store.
+        let mut keys = c.prepare_cached(
+            "SELECT published, id FROM items WHERE source = ?1 AND published >= ?3
+             ORDER BY published DESC, id LIMIT ?2",
+        )?;
+        // The worst of the best `limit` on top.
+        let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
+        for s in &sources {
+            let floor = match best.peek() {
+                Some(Reverse((published, _, _))) if best.len() >= limit => *published,
+                _ => i64::MIN,
+            };
+            let rows = keys.query_map(params![s, limit as i64, floor], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (published, id) = row?;
+                let key = Reverse((published, Reverse(s.clone()), Reverse(id)));
+                if best.len() >= limit && best.peek().is_some_and(|worst| key >= *worst) {
+                    // This source's rows come newest first: the rest are
+                    // no better.
+                    break;
+                }
+                best.push(key);
+                if best.len() > limit {
+                    best.pop();
+                }
+            }
+        }
+        let mut row = c.prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE source = ?1 AND id = ?2"
+        ))?;
+        let mut all = best
+            .into_iter()
+            .map(|Reverse((_, Reverse(source), Reverse(id)))| {
+                row.query_row(params![source, id], item_row)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        all.sort_by(|a, b| {
+            b.published
+                .cmp(&a.published)
+                .then_with(|| a.source.cmp(&b.source))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(all)
+    })
+    .await
+}
+
+pub(super) async fn page_validators(
+    db: &SqliteStore,
+    source: &str,
+) -> Result<HashMap<String, PageValidators>, StoreError> {
+    let source = source.to_string();
+    db.with(move |c| {
+        let mut st =
+            c.prepare_cached("SELECT url, etag, last_modified FROM pages WHERE source = ?1")?;
+        let rows = st.query_map([source], |r| {
+            Ok(PageValidators {
+                url: r.get(0)?,
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+            })
+        })?;
+        rows.map(|r| r.map(|p| (p.url.clone(), p))).collect()
+    })
+    .await
+}
+
+pub(super) async fn known_ids(
+    db: &SqliteStore,
+    source: &str,
+    ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let source = source.to_string();
+    let ids = ids.to_vec();
+    db.with(move |c| {
+        let mut st = c.prepare_cached(
+            "SELECT 1 FROM items WHERE source = ?1 AND id = ?2
+             UNION ALL SELECT 1 FROM pruned WHERE source = ?1 AND id = ?2",
+        )?;
+        let mut known = HashSet::new();
+        for id in ids {
+            if st.exists(params![source, id])? {
+                known.insert(id);
+            }
+        }
+        Ok(known)
+    })
+    .await
+}
