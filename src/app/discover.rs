@@ -192,8 +192,8 @@ pub enum Discovery {
 }
 
 /// `tidings discover URL`: whether `url` is a feed, else the feeds its page
-/// advertises, else those of [`COMMON_PATHS`] on its site that answer a
-/// feed. Fetches as the daemon does (the address policy, `max_body`,
+/// advertises, else those of the common feed paths (`/feed`, `/rss.xml`,
+/// …) on its site that answer a feed. Fetches as the daemon does (the address policy, `max_body`,
 /// `timeout`, the user agent), with the `[fetch]` defaults and
 /// `allow_private` as given.
 ///

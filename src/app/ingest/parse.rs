@@ -59,7 +59,7 @@ pub(crate) fn parse_feed(
     parse_feed_ruled(bytes, content_type, &ctx, &Rules::default())
 }
 
-/// [`parse_feed`] with the source's content rules applied to each item;
+/// `parse_feed` with the source's content rules applied to each item;
 /// `ctx.base_url` is the feed's URL.
 pub(super) fn parse_feed_ruled(
     bytes: &[u8],

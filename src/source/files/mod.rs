@@ -10,7 +10,9 @@
 //! Parts: this module walks the folder and reads files within their limits;
 //! `markdown` and `html` turn one file's text into an item.
 //!
-//! Dates are handed on as text ([`RawDate::Text`]) for normalization to read.
+//! Dates are handed on as text
+//! ([`RawDate::Text`](crate::model::RawDate::Text)) for normalization to
+//! read.
 //! File modification times are not used: a copy or a checkout changes them,
 //! and they say nothing about when the article was published.
 //!
