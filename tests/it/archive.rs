@@ -7,7 +7,7 @@
 //! item once; feedparser reads every page; newsboat subscribed to the
 //! subscription document sees each item once.
 
-use crate::common::{Config, Daemon, Origin, free_port, http, wait_for};
+use crate::common::{Config, Daemon, Origin, free_port, http, newsboat_reload, wait_for};
 use crate::pg::TestDb;
 use std::collections::HashSet;
 use std::path::Path;
@@ -280,31 +280,11 @@ async fn the_archive_chain_holds_every_item_once_and_pages_never_change() {
     assert_eq!(futures_bytes(&base, 4).await, all_before);
 
     // newsboat, subscribed to the subscription document, sees each item once.
-    let nb = dir.path().join("newsboat");
-    std::fs::create_dir(&nb).unwrap();
-    std::fs::write(nb.join("urls"), format!("{base}/feeds/all.rss\n")).unwrap();
-    std::fs::write(nb.join("config"), "").unwrap();
-    let out = tokio::task::spawn_blocking({
-        let nb = nb.clone();
-        move || {
-            Command::new("newsboat")
-                .current_dir(&nb)
-                .env("HOME", &nb)
-                .args([
-                    "-x", "reload", "-u", "urls", "-c", "cache.db", "-C", "config",
-                ])
-                .output()
-                .expect("install newsboat: apt-get install -y newsboat")
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let db = rusqlite::Connection::open(nb.join("cache.db")).unwrap();
+    let db = newsboat_reload(
+        dir.path().join("newsboat"),
+        &[format!("{base}/feeds/all.rss")],
+    )
+    .await;
     let (rows, distinct): (i64, i64) = db
         .query_row(
             "SELECT COUNT(*), COUNT(DISTINCT guid) FROM rss_item",

@@ -3,8 +3,7 @@
 //! both, each item's link is the article's page served by tidings, and
 //! items stored under the old `file:PATH` ids move to the new ones in place.
 
-use crate::common::{Daemon, free_port, http, tidings, wait_for};
-use std::process::Command;
+use crate::common::{Daemon, free_port, http, newsboat_reload, tidings, wait_for};
 
 /// Every item id in the SQLite store at `path`, sorted.
 fn item_ids(path: &std::path::Path) -> Vec<String> {
@@ -57,31 +56,7 @@ async fn two_folders_with_index_md_give_two_articles_with_pages() {
     })
     .await;
 
-    let nb = root.join("newsboat");
-    std::fs::create_dir(&nb).unwrap();
-    std::fs::write(nb.join("urls"), format!("{feed_a}\n{feed_b}\n")).unwrap();
-    std::fs::write(nb.join("config"), "").unwrap();
-    let out = tokio::task::spawn_blocking({
-        let nb = nb.clone();
-        move || {
-            Command::new("newsboat")
-                .current_dir(&nb)
-                .env("HOME", &nb)
-                .args([
-                    "-x", "reload", "-u", "urls", "-c", "cache.db", "-C", "config",
-                ])
-                .output()
-                .expect("install newsboat: apt-get install -y newsboat")
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let db = rusqlite::Connection::open(nb.join("cache.db")).unwrap();
+    let db = newsboat_reload(root.join("newsboat"), &[feed_a.clone(), feed_b.clone()]).await;
     let mut st = db
         .prepare("SELECT title, guid, url FROM rss_item ORDER BY title")
         .unwrap();

@@ -524,3 +524,33 @@ impl Config {
         self.write_as("tidings.toml")
     }
 }
+
+/// Runs `newsboat -x reload` subscribed to `urls`, with `folder` (made
+/// here) as its home, config and cache; returns the cache it wrote, to read
+/// what newsboat stored. Fails when newsboat is missing or fails.
+pub async fn newsboat_reload(folder: PathBuf, urls: &[String]) -> rusqlite::Connection {
+    std::fs::create_dir(&folder).unwrap();
+    let list: String = urls.iter().map(|u| format!("{u}\n")).collect();
+    std::fs::write(folder.join("urls"), list).unwrap();
+    std::fs::write(folder.join("config"), "").unwrap();
+    let home = folder.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("newsboat")
+            .current_dir(&home)
+            .env("HOME", &home)
+            .args([
+                "-x", "reload", "-u", "urls", "-c", "cache.db", "-C", "config",
+            ])
+            .output()
+            .expect("install newsboat: apt-get install -y newsboat")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "newsboat failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rusqlite::Connection::open(folder.join("cache.db")).unwrap()
+}

@@ -7,7 +7,7 @@
 //! The tools are required: a missing one fails the test with how to install
 //! it (`.ci/run` installs them).
 
-use crate::common::{Daemon, Origin, free_port, http, tidings, wait_for};
+use crate::common::{Daemon, Origin, free_port, http, newsboat_reload, tidings, wait_for};
 use crate::merge::{serve_sources, sources_toml};
 use serde_json::Value;
 use std::path::Path;
@@ -130,25 +130,11 @@ async fn readers_accept_every_feed_and_the_index_page() {
     let mut ids_by_format = Vec::new();
     for ext in ["rss", "atom"] {
         let url = format!("{base}/feeds/merged.{ext}");
-        let nb = dir.path().join(format!("newsboat-{ext}"));
-        std::fs::create_dir(&nb).unwrap();
-        std::fs::write(nb.join("urls"), format!("{url}\n")).unwrap();
-        std::fs::write(nb.join("config"), "").unwrap();
-        let nb_dir = nb.clone();
-        tokio::task::spawn_blocking(move || {
-            run_tool(
-                Command::new("newsboat")
-                    .current_dir(&nb_dir)
-                    .env("HOME", &nb_dir)
-                    .args([
-                        "-x", "reload", "-u", "urls", "-c", "cache.db", "-C", "config",
-                    ]),
-                "install newsboat: apt-get install -y newsboat",
-            )
-        })
-        .await
-        .unwrap();
-        let db = rusqlite::Connection::open(nb.join("cache.db")).unwrap();
+        let db = newsboat_reload(
+            dir.path().join(format!("newsboat-{ext}")),
+            std::slice::from_ref(&url),
+        )
+        .await;
         let mut st = db
             .prepare("SELECT title, guid FROM rss_item WHERE feedurl = ?1 ORDER BY title")
             .unwrap();
