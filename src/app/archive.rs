@@ -25,13 +25,22 @@ use tracing::info;
 
 use super::publish::Format;
 
+/// A feed's archive after [`App::archive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Archived {
+    /// The newest frozen page's number: `None` while none is full, or
+    /// when the feed keeps no archive.
+    pub(super) newest: Option<u64>,
+    /// Whether this call froze a page (or saw one another instance froze).
+    pub(super) grew: bool,
+}
+
 impl App {
     /// Freezes every page of `feed`'s archive that has filled since the
-    /// last call, and returns the newest frozen page's number (`None`
-    /// while none is full, or when the feed keeps no archive).
-    pub(super) async fn archive(&self, feed: &Feed) -> Result<Option<u64>, StoreError> {
+    /// last call.
+    pub(super) async fn archive(&self, feed: &Feed) -> Result<Archived, StoreError> {
         if feed.archive_page == 0 {
-            return Ok(None);
+            return Ok(Archived::default());
         }
         let per = feed.archive_page as usize;
         let settle = chrono::Duration::from_std(self.config().server.archive_settle)
@@ -40,10 +49,15 @@ impl App {
             .checked_sub_signed(settle)
             .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
         let mut head = self.store.archive_head(&feed.id).await?;
+        let start = head.as_ref().map(|(n, _)| *n);
         loop {
             let after = head.as_ref().map(|h| &h.1);
             let Some((last, mut items)) = self.next_page(feed, after, before, per).await? else {
-                return Ok(head.map(|(n, _)| n));
+                let newest = head.map(|(n, _)| n);
+                return Ok(Archived {
+                    newest,
+                    grew: newest != start,
+                });
             };
             let n = head.as_ref().map_or(0, |(n, _)| n + 1);
             for item in &mut items {
@@ -129,8 +143,7 @@ impl App {
     /// changed, so their subscription documents link it.
     pub(super) async fn archive_all(&self) -> Result<(), StoreError> {
         for feed in &self.config().feeds {
-            let before = self.store.archive_head(&feed.id).await?.map(|(n, _)| n);
-            if self.archive(feed).await? != before {
+            if self.archive(feed).await?.grew {
                 self.render_feed(feed).await;
             }
         }

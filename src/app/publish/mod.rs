@@ -263,7 +263,7 @@ impl App {
         // Pages that filled are frozen first, so the subscription document
         // links the newest.
         let archived = match self.archive(feed).await {
-            Ok(n) => n,
+            Ok(archived) => archived.newest,
             Err(e) => {
                 warn!(feed = feed.id, "cannot archive: {}", fetch::error_chain(&e));
                 self.store
