@@ -45,7 +45,8 @@ impl App {
         let per = feed.archive_page as usize;
         let settle = chrono::Duration::from_std(self.config().server.archive_settle)
             .unwrap_or(chrono::Duration::MAX);
-        let before = Utc::now()
+        let before = self
+            .now()
             .checked_sub_signed(settle)
             .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
         let mut head = self.store.archive_head(&feed.id).await?;

@@ -302,11 +302,7 @@ pub(super) async fn read_preview(
     source: &Source,
     name: String,
 ) -> Result<Vec<Item>, AppError> {
-    match app
-        .read_source(source, None, Utc::now(), true)
-        .await
-        .outcome
-    {
+    match app.read_source(source, None, app.now(), true).await.outcome {
         Ok(FetchOutcome::Fetched { mut items, .. }) => {
             items.sort_by_key(|i| std::cmp::Reverse(i.published));
             Ok(items)

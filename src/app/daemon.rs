@@ -7,7 +7,6 @@
 use super::{App, AppError};
 use crate::config::{Config, Source};
 use crate::serve::{self, Health, OnDemand, Shared};
-use chrono::Utc;
 use sd_notify::NotifyState;
 use std::collections::HashMap;
 use std::os::fd::FromRawFd;
@@ -55,7 +54,7 @@ pub async fn run(
     let renderer = app.spawn_renderer(stop_rx.clone());
     app.render_all().await;
     info!(instance = app.scheduler.instance, "started");
-    let ticks = Arc::new(AtomicI64::new(Utc::now().timestamp()));
+    let ticks = Arc::new(AtomicI64::new(app.now().timestamp()));
     let health: Arc<dyn Health> = Arc::new(Checkup {
         app: app.clone(),
         ticks: ticks.clone(),
@@ -109,7 +108,7 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 sources.restart_crashed(&app);
-                ticks.store(Utc::now().timestamp(), Ordering::Relaxed);
+                ticks.store(app.now().timestamp(), Ordering::Relaxed);
             }
         }
     }
@@ -288,7 +287,7 @@ struct Checkup {
 #[async_trait::async_trait]
 impl Health for Checkup {
     async fn healthy(&self) -> bool {
-        let ticked = Utc::now().timestamp() - self.ticks.load(Ordering::Relaxed)
+        let ticked = self.app.now().timestamp() - self.ticks.load(Ordering::Relaxed)
             <= 3 * TICK.as_secs() as i64;
         let store = tokio::time::timeout(Duration::from_secs(2), self.app.store.ping()).await;
         ticked && matches!(store, Ok(Ok(())))

@@ -43,6 +43,7 @@ use tracing::warn;
 
 mod adaptive;
 mod archive;
+mod clock;
 mod commands;
 pub(crate) mod compose;
 mod daemon;
@@ -242,15 +243,21 @@ impl App {
     /// The app over a store already open.
     fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<App>, AppError> {
         let ingest = Ingest::new(&config.fetch).map_err(AppError::Fetcher)?;
+        let clock = clock::Clock::new();
         Ok(Arc::new(App {
             config: RwLock::new(Arc::new(config)),
             metrics: Arc::new(Metrics::new()),
             store,
             ingest,
-            scheduler: Scheduler::new(),
-            publisher: Publisher::new(),
+            scheduler: Scheduler::new(clock),
+            publisher: Publisher::new(clock.now()),
             push: push::Push::new(),
         }))
+    }
+
+    /// The time on the daemon's one clock (see `clock`).
+    fn now(&self) -> DateTime<Utc> {
+        self.scheduler.clock.now()
     }
 
     /// The running config.
@@ -271,7 +278,7 @@ impl App {
     pub async fn fetch_source(&self, source: &Source) -> Report {
         // The sender is held for the call: dropped, `changed` would fire.
         let (_held, never) = tokio::sync::watch::channel(false);
-        self.fetch_now(source, Utc::now(), never)
+        self.fetch_now(source, self.now(), never)
             .await
             .expect("a stop that never changes never stops the fetch")
     }
@@ -366,7 +373,7 @@ impl App {
             _ => schedule::after_success(
                 &timing,
                 &source.id,
-                Utc::now().max(now),
+                self.now().max(now),
                 fresh_for.map(to_chrono),
             ),
         };
@@ -429,7 +436,7 @@ impl App {
             Ok(Fetched::Saved(s)) if s.changed() => (FetchResult::Changed, s.new + s.updated),
             Ok(Fetched::Saved(_)) => (FetchResult::Unchanged, 0),
         };
-        let took = (Utc::now() - now).to_std().unwrap_or_default();
+        let took = (self.now() - now).to_std().unwrap_or_default();
         self.metrics.fetched(&source.id, counted, took, stored);
         if let (Ok(Fetched::Saved(_)), Some(advertised)) = (&result, advertised) {
             self.push.saw(&source.id, advertised);

@@ -1,9 +1,11 @@
 //! Scheduling: each source's loop (due time, lease, fetch, record), the
 //! watch for changes other instances made, and the hourly prune.
 //!
-//! Owns [`Scheduler`]: when each source is next due and this instance's
-//! lease name. Reads and records through [`App`].
+//! Owns [`Scheduler`]: when each source is next due, this instance's
+//! lease name and the daemon's one [`Clock`], which every wait and every
+//! timestamp in `app` reads. Reads and records through [`App`].
 
+use super::clock::Clock;
 use super::{App, Failure, GONE};
 use crate::config::{Source, SourceKind};
 use crate::fetch;
@@ -23,13 +25,16 @@ pub(super) struct Scheduler {
     due: Mutex<HashMap<String, DateTime<Utc>>>,
     /// This process's name on the leases it takes.
     pub(super) instance: String,
+    /// The one clock of the daemon (see [`Clock`]).
+    pub(super) clock: Clock,
 }
 
 impl Scheduler {
-    pub(super) fn new() -> Scheduler {
+    pub(super) fn new(clock: Clock) -> Scheduler {
         Scheduler {
             due: Mutex::new(HashMap::new()),
-            instance: instance_name(),
+            instance: instance_name(clock.now()),
+            clock,
         }
     }
 
@@ -72,12 +77,8 @@ const POLL: Duration = Duration::from_secs(1);
 
 /// A name for this process's leases, unique among the instances sharing a
 /// store: the process id and the start time.
-fn instance_name() -> String {
-    format!(
-        "pid{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    )
+fn instance_name(now: DateTime<Utc>) -> String {
+    format!("pid{}-{}", std::process::id(), now.timestamp_micros())
 }
 
 impl App {
@@ -98,7 +99,7 @@ impl App {
             }
             _ => None,
         };
-        let at = stored.unwrap_or_else(Utc::now);
+        let at = stored.unwrap_or_else(|| self.now());
         self.scheduler.set_due(&source.id, at);
         at
     }
@@ -111,12 +112,11 @@ impl App {
     ) {
         let mut due = self.first_due(&source).await;
         loop {
-            let wait = (due - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
                 _ = stop.changed() => return,
-                _ = tokio::time::sleep(wait) => {}
+                _ = self.scheduler.clock.sleep_until(due) => {}
             }
-            let now = Utc::now();
+            let now = self.now();
             // A hub pushes this source's changes: poll only for safety.
             if let Some(later) = self.push_holds_off(&source, now).await {
                 debug!(source = source.id, %later, "not polled: its hub pushes it");
@@ -142,7 +142,7 @@ impl App {
                         "store unavailable: {}",
                         fetch::error_chain(&e)
                     );
-                    due = Utc::now() + chrono::Duration::seconds(30);
+                    due = self.now() + chrono::Duration::seconds(30);
                     continue;
                 }
             }
@@ -165,7 +165,7 @@ impl App {
                         fetch::error_chain(e)
                     );
                     self.release(&source.id).await;
-                    due = Utc::now() + chrono::Duration::seconds(30);
+                    due = self.now() + chrono::Duration::seconds(30);
                     continue;
                 }
                 Ok(_) => info!(source = source.id, "{report}"),
@@ -174,7 +174,7 @@ impl App {
             due = self
                 .scheduler
                 .due(&source.id)
-                .unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(15));
+                .unwrap_or_else(|| self.now() + chrono::Duration::minutes(15));
         }
     }
 
@@ -238,7 +238,7 @@ impl App {
     pub(super) async fn prune_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         loop {
             let store = self.config().store.clone();
-            let before = Utc::now() - chrono::Duration::days(i64::from(store.retain_days));
+            let before = self.now() - chrono::Duration::days(i64::from(store.retain_days));
             let max_items = u32::try_from(self.config().fetch.max_items).unwrap_or(u32::MAX);
             match self.store.prune(before, store.keep_min, max_items).await {
                 Ok(0) => {}

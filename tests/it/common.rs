@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub at: Instant,
+    /// When, on tokio's clock (the virtual time of a paused-clock test).
+    pub tick: tokio::time::Instant,
     pub path: String,
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
@@ -161,11 +163,12 @@ async fn serve_doc(
         .get(&path)
         .map(|r| r[served_before.min(r.len() - 1)].clone())
         .unwrap_or(Reply::Doc);
-    let at = Instant::now();
+    let (at, tick) = (Instant::now(), tokio::time::Instant::now());
     let response = answer(&state, &path, &headers, reply).await;
     state.in_flight.fetch_sub(1, SeqCst);
     state.log.lock().unwrap().push(Seen {
         at,
+        tick,
         path,
         if_none_match: text(header::IF_NONE_MATCH),
         if_modified_since: text(header::IF_MODIFIED_SINCE),

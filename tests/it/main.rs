@@ -20,6 +20,7 @@ mod index;
 mod interop;
 mod merge;
 mod ops;
+mod paused;
 mod pg;
 mod polite;
 mod provenance;

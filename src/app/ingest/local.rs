@@ -84,13 +84,14 @@ impl App {
         let (id, rel_path) = (source.to_string(), rel_path.to_string());
         let base = config.server.base_url.clone();
         let max_item = config.fetch.max_item;
+        let now = self.now();
         tokio::task::spawn_blocking(move || {
             let raw = source::files::read_one(&dir, &rel_path, follow_links)?;
             let ctx = normalize::Context {
                 source: &id,
                 base_url: None,
                 timezone: tz,
-                now: Utc::now(),
+                now,
                 max_item,
             };
             let mut raw = local_article(&id, &rel_path, raw, &base);

@@ -9,7 +9,6 @@ use crate::model::{FeedLink, Headline, Index, SourceHealth};
 use crate::render;
 use crate::serve::{self, Rendered};
 use crate::store::SourceState;
-use chrono::Utc;
 use std::collections::HashMap;
 use tracing::warn;
 
@@ -82,7 +81,7 @@ impl App {
             index_page(&self.config(), &states, &recent)
         };
         let feeds = self.publisher.feeds.clone();
-        let at = Utc::now();
+        let at = self.now();
         let _ = tokio::task::spawn_blocking(move || {
             let body = render::index(&page);
             feeds.put(

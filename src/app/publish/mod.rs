@@ -53,12 +53,12 @@ pub(super) struct Publisher {
 }
 
 impl Publisher {
-    pub(super) fn new() -> Publisher {
+    pub(super) fn new(started: DateTime<Utc>) -> Publisher {
         Publisher {
             feeds: Arc::new(Feeds::default()),
             queries: Arc::new(Queries::default()),
             rendering: Mutex::new(HashMap::new()),
-            started: Utc::now().trunc_subsecs(0),
+            started: started.trunc_subsecs(0),
             pending: Mutex::new(None),
             marked: Notify::new(),
             recent: Mutex::new(HashMap::new()),

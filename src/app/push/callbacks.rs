@@ -9,7 +9,6 @@ use crate::config::SourceKind;
 use crate::fetch;
 use crate::serve::{Callbacks, Delivery, Intent};
 use crate::store::{SubscriptionState, Verification};
-use chrono::Utc;
 use std::sync::Arc;
 use tracing::{info, warn};
 
@@ -26,7 +25,7 @@ impl App {
             Intent::Unsubscribe => Verification::Unsubscribe,
             Intent::Denied => Verification::Denied,
         };
-        let now = self.push.clock.now();
+        let now = self.now();
         match self
             .store
             .verify_subscription(source, topic, verification, now)
@@ -101,7 +100,7 @@ impl App {
         let Ok(topic) = url::Url::parse(&sub.topic) else {
             return Delivery::Ignored;
         };
-        let now = Utc::now();
+        let now = self.now();
         let body = fetch::Body {
             bytes: body,
             content_type: content_type.map(str::to_string),

@@ -11,9 +11,9 @@
 //! Not to be confused with `publish`, which pings the hub of tidings' own
 //! feeds (`websub_hub`).
 //!
-//! Owns [`Push`]: what each source's feed advertised at its last fetch, the
-//! wake-up of the subscription loop, and its [`Clock`]. The subscriptions
-//! themselves live in the store, so a restart or another instance carries
+//! Owns [`Push`]: what each source's feed advertised at its last fetch and
+//! the wake-up of the subscription loop, whose times are the scheduler's
+//! [`Clock`]. The subscriptions themselves live in the store, so a restart or another instance carries
 //! on; each is acted on (asked for, renewed, given up) by the instance that
 //! holds it ([`crate::store::Store::hold_subscription`]), while any instance
 //! answers its callbacks.
@@ -27,6 +27,7 @@ mod subscriptions;
 #[cfg(test)]
 mod tests;
 
+use super::clock::Clock;
 use crate::schedule;
 use crate::store::{Subscription, SubscriptionState};
 pub(super) use callbacks::PushCallbacks;
@@ -179,36 +180,6 @@ fn new_secret() -> Result<String, getrandom::Error> {
     Ok(hex::encode(bytes))
 }
 
-/// Wall-clock time that also follows tokio's clock: the later of
-/// `Utc::now()` and the time at start plus tokio's elapsed time. In a
-/// running daemon the two agree; on a paused tokio clock (tests),
-/// advancing it moves this clock, so renewals can be timed exactly.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Clock {
-    start: DateTime<Utc>,
-    at: tokio::time::Instant,
-}
-
-impl Clock {
-    pub(super) fn new() -> Clock {
-        Clock {
-            start: Utc::now(),
-            at: tokio::time::Instant::now(),
-        }
-    }
-
-    pub(super) fn now(&self) -> DateTime<Utc> {
-        let followed = chrono::Duration::from_std(self.at.elapsed())
-            .map_or(self.start, |elapsed| self.start + elapsed);
-        Utc::now().max(followed)
-    }
-
-    /// How long until `at`; zero when it has passed.
-    pub(super) fn until(&self, at: DateTime<Utc>) -> Duration {
-        (at - self.now()).to_std().unwrap_or_default()
-    }
-}
-
 /// The subscriber's state.
 pub(super) struct Push {
     /// What each source's feed advertised at its last fetch. A std mutex:
@@ -217,7 +188,6 @@ pub(super) struct Push {
     /// Wakes the subscription loop: something new was advertised, or the
     /// config changed.
     wake: Notify,
-    pub(super) clock: Clock,
 }
 
 impl Push {
@@ -225,7 +195,6 @@ impl Push {
         Push {
             advertised: Mutex::new(HashMap::new()),
             wake: Notify::new(),
-            clock: Clock::new(),
         }
     }
 

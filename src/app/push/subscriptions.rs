@@ -24,7 +24,7 @@ impl App {
     /// stop, this instance's holds are given up.
     pub(in crate::app) async fn push_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let app = &*self;
-        run_passes(app.push.clock, &app.push.wake, &mut stop, || {
+        run_passes(app.scheduler.clock, &app.push.wake, &mut stop, || {
             app.push_pass()
         })
         .await;
@@ -41,7 +41,7 @@ impl App {
     /// a hub; returns when the next step is due.
     async fn push_pass(&self) -> DateTime<Utc> {
         let config = self.config();
-        let now = self.push.clock.now();
+        let now = self.now();
         let mut next = later(now, PASS);
         let enabled = config.server.websub_subscribe;
         let rows = match self.store.subscriptions().await {
