@@ -40,12 +40,31 @@ pub enum Reply {
     Redirect(u16, String),
     /// The document after a delay.
     Slow(Duration),
+    /// The document once the test opens the gate.
+    Gated(Gate),
     /// `bytes` bytes, one every `every`.
     Drip { bytes: usize, every: Duration },
     /// Zeros without end.
     Endless,
     /// A gzip body that decodes to `decoded` zero bytes.
     GzipBomb { decoded: usize },
+}
+
+/// Holds a [`Reply::Gated`] answer until the test opens it: a slow server
+/// whose slowness ends on an event, not after a time.
+#[derive(Clone, Debug, Default)]
+pub struct Gate(Arc<std::sync::atomic::AtomicBool>);
+
+impl Gate {
+    pub fn open(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn passed(&self) {
+        while !self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
 
 /// A document the origin serves at a path.
@@ -191,6 +210,10 @@ async fn answer(
         Reply::Doc => doc(state, path, headers),
         Reply::Slow(delay) => {
             tokio::time::sleep(delay).await;
+            doc(state, path, headers)
+        }
+        Reply::Gated(gate) => {
+            gate.passed().await;
             doc(state, path, headers)
         }
         Reply::Status(code, extra) => {

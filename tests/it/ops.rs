@@ -6,7 +6,8 @@
 //! zone-marked times in `sources`, JSON logs, and the man page and
 //! completions generated from the command line's own definitions.
 
-use crate::common::{Origin, Reply, bin, free_port, tidings};
+use crate::common::{Gate, Origin, Reply, bin, free_port, tidings};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -58,6 +59,42 @@ fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// Like [`on_a_terminal`], the terminal's output flushed to `typescript`
+/// as it comes; opens `gate` once it shows `shown`.
+fn on_a_terminal_until(
+    args: &[&str],
+    env: &[(&str, &str)],
+    typescript: &Path,
+    shown: &str,
+    gate: &Gate,
+) -> (i32, String) {
+    let line = std::iter::once(bin().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qefc", &line])
+        .arg(typescript)
+        .env("RUST_LOG", "warn")
+        .env("TERM", "xterm")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("script runs (Debian package bsdutils)");
+    let seen = || std::fs::read_to_string(typescript).unwrap_or_default();
+    let status = loop {
+        if seen().contains(shown) {
+            gate.open();
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status.code().unwrap_or(-1), seen())
 }
 
 /// Whether `text` holds an SGR (colour or style) escape sequence.
@@ -115,32 +152,59 @@ async fn colours_only_on_a_terminal_and_never_with_no_color() {
 async fn fetch_prints_each_line_as_it_ends_and_names_what_is_in_flight() {
     let origin = Origin::start().await;
     origin.put("slow.xml", "application/rss+xml", RSS);
-    origin.script("slow.xml", vec![Reply::Slow(Duration::from_millis(2500))]);
+    let gate = Gate::default();
+    origin.script("slow.xml", vec![Reply::Gated(gate.clone())]);
     origin.put("fast.xml", "application/rss+xml", RSS);
     let dir = tempfile::tempdir().unwrap();
-    // The slow source comes first in the config, and its line second.
+    // The slow source comes first in the config, and its line second: it
+    // is answered only once the fast one's line is out.
     let cfg = config(
         dir.path(),
         &origin,
         &[("slow", "slow.xml"), ("fast", "fast.xml")],
     );
-    let (code, out, err) = tokio::task::spawn_blocking({
-        let cfg = cfg.clone();
-        move || tidings(&["fetch", "-c", &cfg])
+    let (code, out) = tokio::task::spawn_blocking({
+        let (cfg, gate) = (cfg.clone(), gate.clone());
+        move || {
+            let mut child = Command::new(bin())
+                .args(["fetch", "-c", &cfg])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut out = String::new();
+            for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+                let line = line.unwrap();
+                if line.starts_with("fast:") {
+                    gate.open();
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+            (child.wait().unwrap().code(), out)
+        }
     })
     .await
     .unwrap();
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, Some(0));
     assert_eq!(
         out,
         "fast: new 1, updated 0, unchanged 0\nslow: new 1, updated 0, unchanged 0\n"
     );
 
     // On a terminal, the bar names the source still in flight once the
-    // other is done.
-    origin.script("slow.xml", vec![Reply::Slow(Duration::from_millis(2500))]);
+    // other is done; the slow one is answered when the terminal shows it.
+    let gate = Gate::default();
+    origin.script("slow.xml", vec![Reply::Gated(gate.clone())]);
+    let typescript = dir.path().join("typescript");
     let (code, seen) = tokio::task::spawn_blocking(move || {
-        on_a_terminal(&["fetch", "-c", &cfg], &[("NO_COLOR", "1")])
+        on_a_terminal_until(
+            &["fetch", "-c", &cfg],
+            &[("NO_COLOR", "1")],
+            &typescript,
+            "1/2 slow",
+            &gate,
+        )
     })
     .await
     .unwrap();

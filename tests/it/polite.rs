@@ -203,7 +203,7 @@ async fn slow_endless_and_bomb_bodies_are_cut_off_in_bounded_memory() {
         "drip.xml",
         vec![Reply::Drip {
             bytes: 1000,
-            every: Duration::from_secs(1),
+            every: Duration::from_millis(200),
         }],
     );
     origin.script("endless.xml", vec![Reply::Endless]);
@@ -244,7 +244,7 @@ async fn per_host_and_total_limits_hold() {
     for i in 0..8 {
         let path = format!("slow{i}.xml");
         origin.put(&path, "application/rss+xml", FEED);
-        origin.script(&path, vec![Reply::Slow(Duration::from_millis(500))]);
+        origin.script(&path, vec![Reply::Slow(Duration::from_millis(200))]);
         // Half by IP, half by name: two hosts for the limits, one server.
         let url = if i % 2 == 0 {
             origin.url(&path)
@@ -279,7 +279,7 @@ async fn per_host_and_total_limits_hold() {
     for i in 0..6 {
         let path = format!("one{i}.xml");
         origin.put(&path, "application/rss+xml", FEED);
-        origin.script(&path, vec![Reply::Slow(Duration::from_millis(500))]);
+        origin.script(&path, vec![Reply::Slow(Duration::from_millis(200))]);
         sources.push((format!("o{i}"), origin.url(&path)));
     }
     let sources: Vec<(&str, String)> = sources
