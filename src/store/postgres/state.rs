@@ -160,3 +160,10 @@ pub(super) async fn polls(
     polls.reverse();
     Ok(polls)
 }
+
+/// Whether the server answers a query.
+pub(super) async fn ping(db: &PostgresStore) -> Result<(), StoreError> {
+    let client = db.client().await?;
+    client.execute("SELECT 1", &[]).await.map_err(q)?;
+    Ok(())
+}

@@ -2,8 +2,8 @@
 //! applied on open, every fetch written in one transaction. Leases and the
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 //!
-//! This module owns the connection and `impl Store`, which hands each call to
-//! a child: `migrations` (the schema), `state` (source state, leases, the
+//! This module owns the connection; its `impl Store` (written once for
+//! both backends by `store::backend_store!`) hands each call to a child: `migrations` (the schema), `state` (source state, leases, the
 //! change version, polls), `fetches` (recording fetches and pushes, pruning),
 //! `items` (reading items), `archive` (arrival order and archive pages) and
 //! `websub` (subscriptions). The children use only this module, the rules
@@ -16,15 +16,9 @@ mod migrations;
 mod state;
 mod websub;
 
-use super::{
-    ArchiveKey, ArchivePage, Changes, FetchRecord, PageValidators, Polled, SaveSummary,
-    SourceState, Store, StoreError, Subscription, Verification,
-};
-use crate::model::Item;
-use async_trait::async_trait;
+use super::StoreError;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -100,139 +94,4 @@ fn exec(
     c.prepare_cached(sql)?.execute(params)
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
-        state::source_state(self, source).await
-    }
-
-    async fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
-        state::source_states(self).await
-    }
-
-    async fn claim(
-        &self,
-        source: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        instance: &str,
-    ) -> Result<bool, StoreError> {
-        state::claim(self, source, now, lease_until, instance).await
-    }
-
-    async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError> {
-        state::release(self, source, instance).await
-    }
-
-    async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError> {
-        fetches::record_fetch(self, record).await
-    }
-
-    async fn items(&self, sources: &[String], limit: usize) -> Result<Vec<Item>, StoreError> {
-        items::items(self, sources, limit).await
-    }
-
-    async fn page_validators(
-        &self,
-        source: &str,
-    ) -> Result<HashMap<String, PageValidators>, StoreError> {
-        items::page_validators(self, source).await
-    }
-
-    async fn known_ids(&self, source: &str, ids: &[String]) -> Result<HashSet<String>, StoreError> {
-        items::known_ids(self, source, ids).await
-    }
-
-    async fn prune(
-        &self,
-        before: DateTime<Utc>,
-        keep_min: u32,
-        max_items: u32,
-    ) -> Result<u64, StoreError> {
-        fetches::prune(self, before, keep_min, max_items).await
-    }
-
-    async fn changes_since(&self, version: u64) -> Result<Changes, StoreError> {
-        state::changes_since(self, version).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
-    }
-
-    async fn items_in_order(
-        &self,
-        sources: &[String],
-        after: Option<&ArchiveKey>,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<(ArchiveKey, Item)>, StoreError> {
-        archive::items_in_order(self, sources, after, before, limit).await
-    }
-
-    async fn archive_head(&self, feed: &str) -> Result<Option<(u64, ArchiveKey)>, StoreError> {
-        archive::archive_head(self, feed).await
-    }
-
-    async fn put_archive_page(&self, page: ArchivePage) -> Result<bool, StoreError> {
-        archive::put_archive_page(self, page).await
-    }
-
-    async fn archive_page(&self, feed: &str, page: u64) -> Result<Option<ArchivePage>, StoreError> {
-        archive::archive_page(self, feed, page).await
-    }
-
-    async fn polls(&self, source: &str, limit: u32) -> Result<Vec<Polled>, StoreError> {
-        state::polls(self, source, limit).await
-    }
-
-    async fn record_push(
-        &self,
-        source: &str,
-        at: DateTime<Utc>,
-        items: Vec<Item>,
-        max_items: u32,
-    ) -> Result<SaveSummary, StoreError> {
-        fetches::record_push(self, source, at, items, max_items).await
-    }
-
-    async fn subscription(&self, source: &str) -> Result<Option<Subscription>, StoreError> {
-        websub::subscription(self, source).await
-    }
-
-    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
-        websub::subscriptions(self).await
-    }
-
-    async fn put_subscription(&self, sub: &Subscription) -> Result<bool, StoreError> {
-        websub::put_subscription(self, sub).await
-    }
-
-    async fn hold_subscription(
-        &self,
-        source: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        instance: &str,
-    ) -> Result<bool, StoreError> {
-        websub::hold_subscription(self, source, now, until, instance).await
-    }
-
-    async fn release_subscriptions(&self, instance: &str) -> Result<(), StoreError> {
-        websub::release_subscriptions(self, instance).await
-    }
-
-    async fn verify_subscription(
-        &self,
-        source: &str,
-        topic: &str,
-        verification: Verification,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        websub::verify_subscription(self, source, topic, verification, now).await
-    }
-
-    async fn remove_subscription(&self, source: &str) -> Result<(), StoreError> {
-        websub::remove_subscription(self, source).await
-    }
-}
+super::backend_store!(SqliteStore);

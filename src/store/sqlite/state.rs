@@ -150,3 +150,8 @@ pub(super) async fn polls(
     })
     .await
 }
+
+/// Whether the file answers a query.
+pub(super) async fn ping(db: &SqliteStore) -> Result<(), StoreError> {
+    db.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+}
