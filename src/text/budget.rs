@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::tags::{FLAT, RAW_TEXT, tags};
+use super::tags::{FLAT, RAW_TEXT, find, tags};
 
 /// Elements nested deeper than this are over the budget. Real articles
 /// nest a few dozen deep.
@@ -265,14 +265,6 @@ pub fn flattened_text(html: &str) -> String {
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'<')
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
 }
 
 fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {

@@ -128,7 +128,8 @@ impl Iterator for Tags<'_> {
     }
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+/// Where `needle` first stands in `bytes` at or after `from`.
+pub(super) fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
         .windows(needle.len())
