@@ -35,23 +35,32 @@ enum Rule {
 }
 
 /// Why a schedule expression was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid cron schedule {expression:?}: {reason}")]
 pub struct ScheduleError {
     pub expression: String,
     pub reason: String,
 }
 
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid cron schedule {:?}: {}",
-            self.expression, self.reason
-        )
-    }
+/// A cron field whose numbers are out of its range, named as the user
+/// wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum FieldError {
+    #[error("the {name} field {field:?} has a step {step:?}: use a whole number of 1 or more")]
+    Step {
+        name: &'static str,
+        field: String,
+        step: String,
+    },
+    #[error("the {name} field {field:?} has {n}: it must be {low} to {high}")]
+    Range {
+        name: &'static str,
+        field: String,
+        n: u32,
+        low: u32,
+        high: u32,
+    },
 }
-
-impl std::error::Error for ScheduleError {}
 
 impl FromStr for Schedule {
     type Err = ScheduleError;
@@ -86,7 +95,7 @@ impl FromStr for Schedule {
             }
         };
         if !text.starts_with('@') {
-            check_fields(text).map_err(err)?;
+            check_fields(text).map_err(|e| err(e.to_string()))?;
         }
         let cron = cron::Schedule::from_str(&expr).map_err(|e| err(e.to_string()))?;
         if cron.upcoming(Utc).next().is_none() {
@@ -221,7 +230,7 @@ pub fn jitter(source_id: &str, interval: Duration) -> Duration {
 /// Checks each field's numbers against its range, naming the field as the
 /// user wrote it (the cron crate speaks of its own 6-field form, and off by
 /// one: "Minutes must be less than 59").
-fn check_fields(text: &str) -> Result<(), String> {
+fn check_fields(text: &str) -> Result<(), FieldError> {
     const FIVE: [(&str, u32, u32); 5] = [
         ("minute", 0, 59),
         ("hour", 0, 23),
@@ -230,7 +239,7 @@ fn check_fields(text: &str) -> Result<(), String> {
         ("day of week", 0, 7),
     ];
     let fields: Vec<&str> = text.split_whitespace().collect();
-    let mut names: Vec<(&str, u32, u32)> = Vec::new();
+    let mut names: Vec<(&'static str, u32, u32)> = Vec::new();
     if fields.len() >= 6 {
         names.push(("second", 0, 59));
     }
@@ -248,9 +257,11 @@ fn check_fields(text: &str) -> Result<(), String> {
                 match step.parse::<u32>() {
                     Ok(n) if n >= 1 => {}
                     _ => {
-                        return Err(format!(
-                            "the {name} field {field:?} has a step {step:?}: use a whole number of 1 or more"
-                        ));
+                        return Err(FieldError::Step {
+                            name,
+                            field: field.to_string(),
+                            step: step.to_string(),
+                        });
                     }
                 }
             }
@@ -258,9 +269,13 @@ fn check_fields(text: &str) -> Result<(), String> {
                 if let Ok(n) = value.parse::<u32>()
                     && !(low..=high).contains(&n)
                 {
-                    return Err(format!(
-                        "the {name} field {field:?} has {n}: it must be {low} to {high}"
-                    ));
+                    return Err(FieldError::Range {
+                        name,
+                        field: field.to_string(),
+                        n,
+                        low,
+                        high,
+                    });
                 }
             }
         }
