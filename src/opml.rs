@@ -27,7 +27,6 @@ use quick_xml::escape::escape;
 use quick_xml::events::Event;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::fmt;
 
 /// One source as an OPML outline.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -150,24 +149,24 @@ fn outline(x: &mut String, indent: &str, base_url: &str, o: &Outline, target: Ta
 }
 
 /// Why an OPML file could not be read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OpmlError {
     /// Not well-formed XML.
-    Xml(String),
+    #[error("not well-formed XML")]
+    Xml(#[source] quick_xml::Error),
+    /// An attribute that is not well-formed.
+    #[error("not well-formed XML: an attribute")]
+    Attribute(#[source] quick_xml::Error),
+    /// The file ends inside an element.
+    #[error("not well-formed XML: the file ends inside an element")]
+    Unclosed,
     /// Not an OPML document.
+    #[error("not an OPML document (no <opml> root)")]
     NotOpml,
+    /// The sources found could not be written as TOML.
+    #[error("cannot write the sources as TOML")]
+    Toml(#[source] toml::ser::Error),
 }
-
-impl fmt::Display for OpmlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OpmlError::Xml(e) => write!(f, "not well-formed XML: {e}"),
-            OpmlError::NotOpml => write!(f, "not an OPML document (no <opml> root)"),
-        }
-    }
-}
-
-impl std::error::Error for OpmlError {}
 
 /// What [`import`] made of a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,9 +211,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpmlError> {
     let mut sources = Vec::new();
     let mut skipped = Vec::new();
     loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| OpmlError::Xml(e.to_string()))?;
+        let event = reader.read_event_into(&mut buf).map_err(OpmlError::Xml)?;
         let (element, empty) = match &event {
             Event::Start(e) => {
                 depth += 1;
@@ -230,7 +227,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpmlError> {
                 continue;
             }
             Event::Eof if depth > 0 => {
-                return Err(OpmlError::Xml("the file ends inside an element".into()));
+                return Err(OpmlError::Unclosed);
             }
             Event::Eof => break,
             _ => {
@@ -249,7 +246,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpmlError> {
                             quick_xml::XmlVersion::Implicit1_0,
                             reader.decoder(),
                         )
-                        .map_err(|e| OpmlError::Xml(e.to_string()))?
+                        .map_err(OpmlError::Attribute)?
                         .into_owned();
                     attrs.insert(key, value);
                 }
@@ -291,7 +288,7 @@ pub fn import(bytes: &[u8]) -> Result<Imported, OpmlError> {
     let toml = if sources.is_empty() {
         String::new()
     } else {
-        toml::to_string(&Sources { source: sources }).map_err(|e| OpmlError::Xml(e.to_string()))?
+        toml::to_string(&Sources { source: sources }).map_err(OpmlError::Toml)?
     };
     Ok(Imported { toml, skipped })
 }
@@ -458,7 +455,7 @@ mod tests {
     #[test]
     fn import_rejects_what_is_not_opml() {
         assert!(matches!(import(b"<rss/>"), Err(OpmlError::NotOpml)));
-        assert!(matches!(import(b"<opml><body>"), Err(OpmlError::Xml(_))));
+        assert!(matches!(import(b"<opml><body>"), Err(OpmlError::Unclosed)));
     }
 
     #[test]

@@ -27,7 +27,6 @@ mod meta;
 use crate::model::{RawDate, RawItem};
 use crate::text::collapse_whitespace as collapse;
 use dom_query::Document;
-use std::fmt;
 use url::Url;
 
 /// What extraction found on one page.
@@ -65,21 +64,12 @@ impl Article {
 }
 
 /// Why a page yielded no article.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
     /// Nothing on the page reads like article text.
+    #[error("no article text found on the page")]
     NoArticle,
 }
-
-impl fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExtractError::NoArticle => write!(f, "no article text found on the page"),
-        }
-    }
-}
-
-impl std::error::Error for ExtractError {}
 
 /// Reads the article on an HTML page (see the module doc); a hostile page
 /// (nested or bloated past what a page needs, or longer than 8 MiB) is

@@ -29,7 +29,6 @@ use reader::Reader;
 
 use crate::model::RawItem;
 use chrono::{DateTime, Utc};
-use std::fmt;
 
 /// What a feed document says about itself and its items.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -49,18 +48,11 @@ pub struct ParsedFeed {
 }
 
 /// Why a document could not be read as a feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a readable feed: {reason}")]
 pub struct FeedError {
     pub reason: String,
 }
-
-impl fmt::Display for FeedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not a readable feed: {}", self.reason)
-    }
-}
-
-impl std::error::Error for FeedError {}
 
 /// Why an HTML page is no feed: [`FeedError::is_html_page`] tells it apart.
 const HTML_PAGE: &str = "the document is an HTML page, not RSS, Atom or JSON Feed";
