@@ -8,11 +8,12 @@
 //! default `prefer` connect without TLS.
 //!
 //! This module owns the pool; its `impl Store` (written once for both
-//! backends by `store::backend_store!`) hands each call to a child: `migrations` (the schema), `state` (source state, leases, the
-//! change version, polls), `fetches` (recording fetches and pushes, pruning),
+//! backends by `store::backend::backend_store!`) hands each call to a child:
+//! `migrations` (the schema), `state` (source state, leases, the change
+//! version, polls), `fetches` (recording fetches and pushes, pruning),
 //! `items` (reading items), `archive` (arrival order and archive pages) and
-//! `websub` (subscriptions). The children use only this module, the rules
-//! and types of `crate::store` and `crate::model`.
+//! `websub` (subscriptions). The children use only this module, the rules and
+//! types of `crate::store` and `crate::model`.
 
 mod archive;
 mod fetches;
@@ -87,4 +88,4 @@ fn to_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-super::backend_store!(PostgresStore);
+super::backend::backend_store!(PostgresStore);

@@ -2,12 +2,13 @@
 //! applied on open, every fetch written in one transaction. Leases and the
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 //!
-//! This module owns the connection; its `impl Store` (written once for
-//! both backends by `store::backend_store!`) hands each call to a child: `migrations` (the schema), `state` (source state, leases, the
-//! change version, polls), `fetches` (recording fetches and pushes, pruning),
+//! This module owns the connection; its `impl Store` (written once for both
+//! backends by `store::backend::backend_store!`) hands each call to a child:
+//! `migrations` (the schema), `state` (source state, leases, the change
+//! version, polls), `fetches` (recording fetches and pushes, pruning),
 //! `items` (reading items), `archive` (arrival order and archive pages) and
-//! `websub` (subscriptions). The children use only this module, the rules
-//! and types of `crate::store` and `crate::model`.
+//! `websub` (subscriptions). The children use only this module, the rules and
+//! types of `crate::store` and `crate::model`.
 
 mod archive;
 mod fetches;
@@ -94,4 +95,4 @@ fn exec(
     c.prepare_cached(sql)?.execute(params)
 }
 
-super::backend_store!(SqliteStore);
+super::backend::backend_store!(SqliteStore);
