@@ -31,13 +31,7 @@ pub(super) async fn read_files(
         for e in errors {
             warn!(source = id, "skipped: {e}");
         }
-        let ctx = normalize::Context {
-            source: &id,
-            base_url: None,
-            timezone: tz,
-            now,
-            max_item,
-        };
+        let ctx = context(&id, tz, now, max_item);
         let items: Vec<Item> = raws
             .into_iter()
             .map(|(rel_path, raw)| {
@@ -87,13 +81,7 @@ impl App {
         let now = self.now();
         tokio::task::spawn_blocking(move || {
             let raw = source::files::read_one(&dir, &rel_path, follow_links)?;
-            let ctx = normalize::Context {
-                source: &id,
-                base_url: None,
-                timezone: tz,
-                now,
-                max_item,
-            };
+            let ctx = context(&id, tz, now, max_item);
             let mut raw = local_article(&id, &rel_path, raw, &base);
             rules.raw_item(&mut raw, max_item);
             let item = normalize_ruled(raw, &ctx, &rules);
@@ -143,4 +131,21 @@ fn local_article_url(base_url: &str, source: &str, rel_path: &str) -> Option<Str
         .push(source)
         .extend(rel_path.split('/'));
     Some(url.into())
+}
+
+/// How a local article file is normalized: with no base URL, as a file
+/// has no address of its own to resolve its links against.
+fn context(
+    source: &str,
+    timezone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    max_item: usize,
+) -> normalize::Context<'_> {
+    normalize::Context {
+        source,
+        base_url: None,
+        timezone,
+        now,
+        max_item,
+    }
 }
