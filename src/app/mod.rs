@@ -423,7 +423,9 @@ impl App {
             keep_polls: if source.adaptive { adaptive::KEEP } else { 0 },
         };
         self.scheduler.set_due(&source.id, next_due);
-        let result = match (self.store.record_fetch(record).await, failed) {
+        let written = self.store.record_fetch(record).await;
+        let version = written.as_ref().ok().and_then(|s| s.version);
+        let result = match (written, failed) {
             (Err(e), _) => Err(e.into()),
             (Ok(_), Some(error)) => Err(error),
             (Ok(_), None) if not_modified => Ok(Fetched::NotModified),
@@ -445,6 +447,7 @@ impl App {
         if !changed {
             self.set_refresh(&source.id);
         }
+        self.wrote(&source.id, version);
         self.mark(
             (changed || health_changed).then_some(source.id.clone()),
             true,

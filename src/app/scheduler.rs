@@ -226,9 +226,7 @@ impl App {
             match self.store.changes_since(version).await {
                 Ok(changes) => {
                     version = changes.version;
-                    if !changes.sources.is_empty() {
-                        self.mark(changes.sources, false);
-                    }
+                    self.mark_changes(changes);
                 }
                 Err(e) => warn!("cannot look for changes: {}", fetch::error_chain(&e)),
             }

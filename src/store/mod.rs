@@ -196,6 +196,9 @@ pub struct SaveSummary {
     /// Over the source's `max_items`: items of this fetch not stored, and
     /// stored ones pruned to make room for newer ones.
     pub dropped: usize,
+    /// The change version this write set for the source (see
+    /// [`Store::changes_since`]), when it changed its items or its health.
+    pub version: Option<u64>,
 }
 
 impl SaveSummary {
@@ -214,6 +217,10 @@ pub struct Changes {
     /// Ids of the sources whose items changed (new, updated or pruned), in
     /// id order.
     pub sources: Vec<String>,
+    /// The version of each one's last change, in the same order: an
+    /// instance tells its own writes (see [`SaveSummary::version`]) from
+    /// others'.
+    pub versions: Vec<u64>,
 }
 
 /// Where an item stands in a merged feed's archive (RFC 5005): in the

@@ -391,3 +391,33 @@ async fn a_reload_starts_stops_and_keeps_sources_at_once() {
     assert!(daemon.get("/sources/b.rss").await.1.contains("Beta"));
     daemon.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_change_is_rendered_once() {
+    let origin = Origin::start().await;
+    origin.put("/one.xml", "application/rss+xml", rss("Once"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(dir.path(), 0)
+        .entries(&source("one", &origin.url("one.xml"), "*/15 * * * *"))
+        .entries("[[feed]]\nid = \"all\"\nsources = [\"*\"]\n")
+        .write();
+    let daemon = InProcess::start(&config).await;
+    requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
+    // Long past the renderer's round and the change poll (every second),
+    // which sees this instance's own write among the changes.
+    sleep(Duration::from_secs(30)).await;
+    let renders = |metrics: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("tidings_feed_renders_total{feed=\"feeds/all\"} "))
+            .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
+    };
+    // Once at start (empty) and once for the fetch that changed it.
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
+    // Fetches that change nothing render nothing.
+    sleep(Duration::from_secs(3600)).await;
+    assert!(origin.requests_to("/one.xml").len() >= 4);
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
+    assert!(daemon.get("/feeds/all.rss").await.1.contains("Once"));
+    daemon.stop().await;
+}

@@ -103,13 +103,15 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
         ))
         .await
         .unwrap();
+    let first = s.version.expect("a write that changed items has a version");
     assert_eq!(
         s,
         SaveSummary {
             new: 2,
             updated: 0,
             unchanged: 0,
-            dropped: 0
+            dropped: 0,
+            version: Some(first),
         }
     );
     let s = store
@@ -119,14 +121,23 @@ async fn upsert_updates_in_place_and_failures_keep_items(f: Fixture) {
         ))
         .await
         .unwrap();
+    let second = s.version.expect("a write that changed items has a version");
+    assert!(second > first);
     assert_eq!(
         s,
         SaveSummary {
             new: 0,
             updated: 1,
             unchanged: 1,
-            dropped: 0
+            dropped: 0,
+            version: Some(second),
         }
+    );
+    // The change poll names the source with the version of its last write.
+    let changes = store.changes_since(0).await.unwrap();
+    assert_eq!(
+        (changes.sources, changes.versions),
+        (vec!["s".to_string()], vec![second])
     );
     let items = store.items(&["s".into()], 10).await.unwrap();
     assert_eq!(

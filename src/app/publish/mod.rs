@@ -19,7 +19,7 @@ use crate::fetch;
 use crate::model::{ArchiveLinks, FeedMeta, Headline, Item, SourceRef};
 use crate::opml;
 use crate::serve::{self, Feeds, Put, Queries, Rendered};
-use crate::store::{SourceState, StoreError};
+use crate::store::{Changes, SourceState, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -50,6 +50,10 @@ pub(super) struct Publisher {
     marked: Notify,
     /// Each merged feed's newest items as last rendered, for the index page.
     recent: Mutex<HashMap<String, Vec<Headline>>>,
+    /// The change version of each source's last write that this instance
+    /// made and marked itself, until the change poll sees it (and passes
+    /// over it, instead of marking it again).
+    own: Mutex<HashMap<String, u64>>,
 }
 
 impl Publisher {
@@ -62,6 +66,7 @@ impl Publisher {
             pending: Mutex::new(None),
             marked: Notify::new(),
             recent: Mutex::new(HashMap::new()),
+            own: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -88,7 +93,55 @@ fn empty_feed_date() -> DateTime<Utc> {
     DateTime::from_timestamp(946_684_800, 0).unwrap_or_default()
 }
 
+/// The sources of `changes` to mark: all but those whose last change is
+/// this instance's own write, marked when it was made (`own`, whose entry
+/// the poll has now seen and so drops).
+fn changed_elsewhere(own: &mut HashMap<String, u64>, changes: Changes) -> Vec<String> {
+    changes
+        .sources
+        .into_iter()
+        .zip(changes.versions)
+        .filter(|(source, version)| match own.remove(source) {
+            Some(mine) => mine != *version,
+            None => true,
+        })
+        .map(|(source, _)| source)
+        .collect()
+}
+
 impl App {
+    /// Notes that this instance's own write set `source`'s change version
+    /// to `version`: the mark that follows it is the only one it needs.
+    /// Without a renderer (and so no change poll), nothing is kept.
+    pub(super) fn wrote(&self, source: &str, version: Option<u64>) {
+        let Some(version) = version else { return };
+        if self
+            .publisher
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
+            self.publisher
+                .own
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(source.to_string(), version);
+        }
+    }
+
+    /// Marks the sources another instance changed, of those the change
+    /// poll found (see [`changed_elsewhere`]).
+    pub(super) fn mark_changes(&self, changes: Changes) {
+        let others = {
+            let mut own = self.publisher.own.lock().unwrap_or_else(|p| p.into_inner());
+            changed_elsewhere(&mut own, changes)
+        };
+        if !others.is_empty() {
+            self.mark(others, false);
+        }
+    }
+
     /// Marks the feeds of the sources `changed` (their own and the merged
     /// ones drawing on them), and the index page if `index`, for the
     /// renderer. Without a renderer, nothing is kept.
@@ -495,5 +548,38 @@ impl App {
                     .set_refresh(&format!("feeds/{}", feed.id), at);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(of: &[(&str, u64)]) -> Changes {
+        Changes {
+            version: of.iter().map(|(_, v)| *v).max().unwrap_or(0),
+            sources: of.iter().map(|(s, _)| s.to_string()).collect(),
+            versions: of.iter().map(|(_, v)| *v).collect(),
+        }
+    }
+
+    #[test]
+    fn the_change_poll_passes_over_this_instances_own_writes_only() {
+        let mut own = HashMap::from([("mine".to_string(), 7), ("overtaken".to_string(), 8)]);
+        // `mine` was last changed by this instance (version 7); `overtaken`
+        // was written here at 8 and by another instance since (9); `theirs`
+        // only by another.
+        let seen = changed_elsewhere(
+            &mut own,
+            changes(&[("mine", 7), ("overtaken", 9), ("theirs", 10)]),
+        );
+        assert_eq!(seen, ["overtaken", "theirs"]);
+        // Each entry is dropped once seen: a later change of `mine` by
+        // another instance is marked.
+        assert!(own.is_empty());
+        assert_eq!(
+            changed_elsewhere(&mut own, changes(&[("mine", 11)])),
+            ["mine"]
+        );
     }
 }

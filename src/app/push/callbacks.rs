@@ -142,6 +142,7 @@ impl App {
                     updated = summary.updated,
                     "pushed by the hub"
                 );
+                self.wrote(&source.id, summary.version);
                 self.mark(summary.changed().then(|| source.id.clone()), false);
                 Delivery::Accepted
             }

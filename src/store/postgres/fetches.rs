@@ -140,13 +140,14 @@ async fn cap_items(
     Ok(())
 }
 
-/// Marks `sources` as changed under the next change version. The counter's
-/// row lock is held until commit, so versions become visible in order and a
-/// reader never skips a smaller one that commits late.
+/// Marks `sources` as changed under the next change version, and returns
+/// it. The counter's row lock is held until commit, so versions become
+/// visible in order and a reader never skips a smaller one that commits
+/// late.
 async fn bump(
     tx: &deadpool_postgres::Transaction<'_>,
     sources: &[String],
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<u64, tokio_postgres::Error> {
     let n: i64 = tx
         .query_one("UPDATE change_counter SET n = n + 1 RETURNING n", &[])
         .await?
@@ -156,7 +157,7 @@ async fn bump(
         &[&sources, &n],
     )
     .await?;
-    Ok(())
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 pub(super) async fn record_fetch(
@@ -203,7 +204,7 @@ pub(super) async fn record_fetch(
     )
     .await
     .map_err(q)?;
-    let summary = match &record.outcome {
+    let mut summary = match &record.outcome {
         FetchOutcome::Fetched {
             pages,
             etag,
@@ -292,9 +293,11 @@ pub(super) async fn record_fetch(
     }
     if summary.changed() || record.health_changed {
         // Last, so the counter's lock is held only until the commit.
-        bump(&tx, std::slice::from_ref(&record.source))
-            .await
-            .map_err(q)?;
+        summary.version = Some(
+            bump(&tx, std::slice::from_ref(&record.source))
+                .await
+                .map_err(q)?,
+        );
     }
     tx.commit().await.map_err(q)?;
     Ok(summary)
@@ -326,7 +329,7 @@ pub(super) async fn record_push(
         .await
         .map_err(q)?;
     if summary.changed() {
-        bump(&tx, &[source.to_string()]).await.map_err(q)?;
+        summary.version = Some(bump(&tx, &[source.to_string()]).await.map_err(q)?);
     }
     tx.commit().await.map_err(q)?;
     Ok(summary)

@@ -122,15 +122,21 @@ pub(super) async fn changes_since(db: &PostgresStore, version: u64) -> Result<Ch
     let row = client
         .query_one(
             "SELECT (SELECT n FROM change_counter),
-                    ARRAY(SELECT id FROM sources WHERE changed > $1 ORDER BY id COLLATE \"C\")",
+                    ARRAY(SELECT id FROM sources WHERE changed > $1 ORDER BY id COLLATE \"C\"),
+                    ARRAY(SELECT changed FROM sources WHERE changed > $1 ORDER BY id COLLATE \"C\")",
             &[&after],
         )
         .await
         .map_err(q)?;
     let n: i64 = row.try_get(0).map_err(q)?;
+    let versions: Vec<i64> = row.try_get(2).map_err(q)?;
     Ok(Changes {
         version: u64::try_from(n).unwrap_or_default(),
         sources: row.try_get(1).map_err(q)?,
+        versions: versions
+            .into_iter()
+            .map(|v| u64::try_from(v).unwrap_or_default())
+            .collect(),
     })
 }
 

@@ -154,7 +154,8 @@ fn cap_items(
     Ok(())
 }
 
-fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<(), rusqlite::Error> {
+/// Sets `sources`' change version to the next one, and returns it.
+fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<u64, rusqlite::Error> {
     let n: i64 = tx
         .prepare_cached("UPDATE change_counter SET n = n + 1 RETURNING n")?
         .query_row([], |r| r.get(0))?;
@@ -162,7 +163,7 @@ fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<(), rusqli
     for s in sources {
         st.execute(params![s, n])?;
     }
-    Ok(())
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 pub(super) async fn record_fetch(
@@ -191,7 +192,7 @@ pub(super) async fn record_fetch(
             params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
                 record.interval.map(|d| d.num_milliseconds())],
         )?;
-        let summary = match &record.outcome {
+        let mut summary = match &record.outcome {
             FetchOutcome::Fetched {
                 pages,
                 etag,
@@ -267,7 +268,7 @@ pub(super) async fn record_fetch(
             )?;
         }
         if summary.changed() || record.health_changed {
-            bump(&tx, std::slice::from_ref(&record.source))?;
+            summary.version = Some(bump(&tx, std::slice::from_ref(&record.source))?);
         }
         tx.commit()?;
         Ok(summary)
@@ -295,7 +296,7 @@ pub(super) async fn record_push(
         let mut summary = upsert_items(&tx, at, &items)?;
         cap_items(&tx, &source, at, max_items, &over, listed, &mut summary)?;
         if summary.changed() {
-            bump(&tx, std::slice::from_ref(&source))?;
+            summary.version = Some(bump(&tx, std::slice::from_ref(&source))?);
         }
         tx.commit()?;
         Ok(summary)

@@ -113,15 +113,23 @@ pub(super) async fn changes_since(db: &SqliteStore, version: u64) -> Result<Chan
         // same snapshot.
         let tx = c.transaction()?;
         let n: i64 = tx.query_row("SELECT n FROM change_counter", [], |r| r.get(0))?;
-        let sources = {
-            let mut st = tx.prepare("SELECT id FROM sources WHERE changed > ?1 ORDER BY id")?;
-            st.query_map([i64::try_from(version).unwrap_or(i64::MAX)], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?
+        let changed = {
+            let mut st =
+                tx.prepare("SELECT id, changed FROM sources WHERE changed > ?1 ORDER BY id")?;
+            st.query_map([i64::try_from(version).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
         };
         tx.commit()?;
+        let (sources, versions) = changed
+            .into_iter()
+            .map(|(s, v)| (s, u64::try_from(v).unwrap_or_default()))
+            .unzip();
         Ok(Changes {
             version: u64::try_from(n).unwrap_or_default(),
             sources,
+            versions,
         })
     })
     .await
