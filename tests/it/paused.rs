@@ -393,7 +393,7 @@ async fn a_reload_starts_stops_and_keeps_sources_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_change_is_rendered_once() {
+async fn a_change_is_rendered_and_fetches_that_change_nothing_are_not() {
     let origin = Origin::start().await;
     origin.put("/one.xml", "application/rss+xml", rss("Once"));
     let dir = tempfile::tempdir().unwrap();
@@ -403,8 +403,7 @@ async fn a_change_is_rendered_once() {
         .write();
     let daemon = InProcess::start(&config).await;
     requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
-    // Long past the renderer's round and the change poll (every second),
-    // which sees this instance's own write among the changes.
+    // Long past the renderer's round and the change poll (every second).
     sleep(Duration::from_secs(30)).await;
     let renders = |metrics: &str| {
         metrics
