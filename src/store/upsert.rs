@@ -3,9 +3,21 @@
 //! each listed item, the content hash that tells an update from a copy,
 //! and the enclosures' stored JSON. Pure; depends only on `model`.
 
+use super::{FetchOutcome, FetchRecord};
 use crate::model::{Enclosure, Item};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+
+impl FetchRecord {
+    /// [`cap_fetch`] on the items this fetch read, if it read any: how many
+    /// it listed, and the ids over the cap.
+    pub(crate) fn cap(&mut self) -> (usize, Vec<String>) {
+        match &mut self.outcome {
+            FetchOutcome::Fetched { items, .. } => (items.len(), cap_fetch(items, self.max_items)),
+            _ => (0, Vec::new()),
+        }
+    }
+}
 
 /// The per-source item cap, applied to one fetch before anything is
 /// written: when the fetch lists more than `max_items` items, only the

@@ -164,13 +164,7 @@ pub(super) async fn record_fetch(
     db: &PostgresStore,
     mut record: FetchRecord,
 ) -> Result<SaveSummary, StoreError> {
-    let (listed, over) = match &mut record.outcome {
-        FetchOutcome::Fetched { items, .. } => (
-            items.len(),
-            crate::store::cap_fetch(items, record.max_items),
-        ),
-        _ => (0, Vec::new()),
-    };
+    let (listed, over) = record.cap();
     let mut client = db.client().await?;
     let tx = client.transaction().await.map_err(q)?;
     let loc = &record.location;

@@ -170,13 +170,7 @@ pub(super) async fn record_fetch(
     db: &SqliteStore,
     mut record: FetchRecord,
 ) -> Result<SaveSummary, StoreError> {
-    let (listed, over) = match &mut record.outcome {
-        FetchOutcome::Fetched { items, .. } => (
-            items.len(),
-            crate::store::cap_fetch(items, record.max_items),
-        ),
-        _ => (0, Vec::new()),
-    };
+    let (listed, over) = record.cap();
     db.with(move |c| {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let loc = &record.location;
