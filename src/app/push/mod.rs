@@ -13,10 +13,11 @@
 //!
 //! Owns [`Push`]: what each source's feed advertised at its last fetch and
 //! the wake-up of the subscription loop, whose times are the scheduler's
-//! [`Clock`]. The subscriptions themselves live in the store, so a restart or another instance carries
-//! on; each is acted on (asked for, renewed, given up) by the instance that
-//! holds it ([`crate::store::Store::hold_subscription`]), while any instance
-//! answers its callbacks.
+//! [`Clock`]. The subscriptions themselves live in the store, so a restart or
+//! another instance carries on; each is acted on (asked for, renewed, given
+//! up) by the instance that holds it
+//! ([`crate::store::Store::hold_subscription`]), while any instance answers
+//! its callbacks.
 //!
 //! This file holds the pure parts (advertised links, signatures, the
 //! clock and the loop's timing); `subscriptions` is the loop's work on
