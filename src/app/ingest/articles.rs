@@ -2,13 +2,12 @@
 //! sources): fetched conditionally once stored, within the article bound,
 //! extracted, and merged into the items.
 
-use super::{ReadError, cpu, normalize_ruled, page_html};
+use super::{Normalizing, ReadError, cpu, normalize_ruled, page_html};
 use crate::app::App;
 use crate::config::Source;
 use crate::extract;
 use crate::fetch;
 use crate::model::{Item, RawItem};
-use crate::normalize;
 use crate::rules::Rules;
 use crate::store::PageValidators;
 use chrono::{DateTime, Utc};
@@ -98,19 +97,11 @@ impl App {
                 let _slot = self.ingest.articles.acquire().await;
                 let read = match self.fetch_article(source, &link, validators).await {
                     Ok(Some((article, page, fresh))) => {
-                        let (id, tz) = (source.id.clone(), source.timezone);
-                        let max_item = self.config().fetch.max_item;
-                        let rules = source.rules.clone();
+                        let n = Normalizing::of(source, self.config().fetch.max_item);
                         cpu(source.timeout, "normalizing", move || {
                             let merged = merge(raw, article, &page);
-                            let ctx = normalize::Context {
-                                source: &id,
-                                base_url: Some(&page),
-                                timezone: tz,
-                                now,
-                                max_item,
-                            };
-                            Some((normalize_ruled(merged, &ctx, &rules), fresh))
+                            let ctx = n.context(Some(&page), now);
+                            Some((normalize_ruled(merged, &ctx, &n.rules), fresh))
                         })
                         .await
                     }

@@ -2,11 +2,10 @@
 //! item whose id and link name the file; and a single article's page, read
 //! from disk as a fetch reads it, for `/articles/{source}/{path}`.
 
-use super::{ReadError, filtered, normalize_ruled};
+use super::{Normalizing, ReadError, filtered, normalize_ruled};
 use crate::app::App;
 use crate::config::{Source, SourceKind};
 use crate::model::{Item, RawItem};
-use crate::normalize;
 use crate::render;
 use crate::source;
 use crate::store::FetchOutcome;
@@ -23,21 +22,19 @@ pub(super) async fn read_files(
     max_item: usize,
     preview: bool,
 ) -> Result<(FetchOutcome, usize), ReadError> {
-    let id = source.id.clone();
-    let tz = source.timezone;
-    let rules = source.rules.clone();
+    let n = Normalizing::of(source, max_item);
     let done = tokio::task::spawn_blocking(move || {
         let (raws, errors) = source::files::read_dir(&path, follow_links)?;
         for e in errors {
-            warn!(source = id, "skipped: {e}");
+            warn!(source = n.id, "skipped: {e}");
         }
-        let ctx = context(&id, tz, now, max_item);
+        let ctx = n.context(None, now);
         let items: Vec<Item> = raws
             .into_iter()
             .map(|(rel_path, raw)| {
-                let mut raw = local_article(&id, &rel_path, raw, &base_url);
-                rules.raw_item(&mut raw, max_item);
-                normalize_ruled(raw, &ctx, &rules)
+                let mut raw = local_article(&n.id, &rel_path, raw, &base_url);
+                n.rules.raw_item(&mut raw, max_item);
+                normalize_ruled(raw, &ctx, &n.rules)
             })
             .collect();
         Ok::<_, source::files::FilesError>(items)
@@ -73,18 +70,17 @@ impl App {
         let SourceKind::Files { path, follow_links } = &src.kind else {
             return None;
         };
-        let (dir, follow_links, tz) = (path.clone(), *follow_links, src.timezone);
-        let rules = src.rules.clone();
-        let (id, rel_path) = (source.to_string(), rel_path.to_string());
+        let (dir, follow_links) = (path.clone(), *follow_links);
+        let rel_path = rel_path.to_string();
         let base = config.server.base_url.clone();
-        let max_item = config.fetch.max_item;
+        let n = Normalizing::of(src, config.fetch.max_item);
         let now = self.now();
         tokio::task::spawn_blocking(move || {
             let raw = source::files::read_one(&dir, &rel_path, follow_links)?;
-            let ctx = context(&id, tz, now, max_item);
-            let mut raw = local_article(&id, &rel_path, raw, &base);
-            rules.raw_item(&mut raw, max_item);
-            let item = normalize_ruled(raw, &ctx, &rules);
+            let ctx = n.context(None, now);
+            let mut raw = local_article(&n.id, &rel_path, raw, &base);
+            n.rules.raw_item(&mut raw, n.max_item);
+            let item = normalize_ruled(raw, &ctx, &n.rules);
             Some(render::article_page(&item))
         })
         .await
@@ -131,21 +127,4 @@ fn local_article_url(base_url: &str, source: &str, rel_path: &str) -> Option<Str
         .push(source)
         .extend(rel_path.split('/'));
     Some(url.into())
-}
-
-/// How a local article file is normalized: with no base URL, as a file
-/// has no address of its own to resolve its links against.
-fn context(
-    source: &str,
-    timezone: chrono_tz::Tz,
-    now: DateTime<Utc>,
-    max_item: usize,
-) -> normalize::Context<'_> {
-    normalize::Context {
-        source,
-        base_url: None,
-        timezone,
-        now,
-        max_item,
-    }
 }

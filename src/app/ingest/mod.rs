@@ -18,7 +18,7 @@ use local::read_files;
 pub(crate) use parse::page_html;
 #[cfg(any(test, feature = "bench", feature = "fuzzing"))]
 pub(crate) use parse::parse_feed;
-use parse::{filtered, normalize_all, normalize_ruled, parse_feed_ruled, settled};
+use parse::{Normalizing, filtered, normalize_all, normalize_ruled, parse_feed_ruled, settled};
 
 use crate::app::{App, push};
 use crate::config::{Select, Source, SourceKind};
@@ -233,22 +233,13 @@ impl App {
         now: DateTime<Utc>,
         preview: bool,
     ) -> Result<Listing, ReadError> {
-        let id = source.id.clone();
-        let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
-        let max_item = self.config().fetch.max_item;
         let links = body.links.clone();
-        let rules = source.rules.clone();
+        let n = Normalizing::of(source, self.config().fetch.max_item);
         let (title, ttl, pairs, (hubs, self_link)) = cpu(source.timeout, "parsing", move || {
-            let ctx = normalize::Context {
-                source: &id,
-                base_url: Some(&body.url),
-                timezone: tz,
-                now,
-                max_item,
-            };
-            parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &rules)
+            let ctx = n.context(Some(&body.url), now);
+            parse_feed_ruled(&body.bytes, body.content_type.as_deref(), &ctx, &n.rules)
         })
         .await??;
         let (pairs, settled_out) = settled(source, pairs, source.full_text);
@@ -283,13 +274,10 @@ impl App {
         now: DateTime<Utc>,
         preview: bool,
     ) -> Result<Listing, ReadError> {
-        let id = source.id.clone();
-        let tz = source.timezone;
         let etag = body.etag.clone();
         let last_modified = body.last_modified.clone();
         let select = select.cloned();
-        let max_item = self.config().fetch.max_item;
-        let rules = source.rules.clone();
+        let n = Normalizing::of(source, self.config().fetch.max_item);
         let (pairs, follow) = cpu(source.timeout, "parsing", move || {
             let html = page_html(&body.bytes, body.content_type.as_deref());
             let (raws, follow) = match &select {
@@ -316,14 +304,8 @@ impl App {
                     (raws, true)
                 }
             };
-            let ctx = normalize::Context {
-                source: &id,
-                base_url: Some(&body.url),
-                timezone: tz,
-                now,
-                max_item,
-            };
-            let pairs = normalize_all(raws, &ctx, &rules);
+            let ctx = n.context(Some(&body.url), now);
+            let pairs = normalize_all(raws, &ctx, &n.rules);
             Ok::<_, source::html::BadSelector>((pairs, follow))
         })
         .await??;

@@ -10,7 +10,6 @@ use crate::normalize;
 use crate::rules::Rules;
 use crate::source;
 use crate::text;
-#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
 use chrono::{DateTime, Utc};
 
 /// A fetched HTML page as text within the HTML work budget before anything
@@ -36,6 +35,44 @@ pub(crate) type ParsedItems = (
     Vec<(RawItem, Item)>,
     (Vec<String>, Option<String>),
 );
+
+/// What normalizing a source's items needs, owned so that it goes into a
+/// CPU thread: the source's id, zone and content rules, and the bound on
+/// an item's bytes.
+pub(super) struct Normalizing {
+    pub(super) id: String,
+    timezone: chrono_tz::Tz,
+    pub(super) rules: Rules,
+    pub(super) max_item: usize,
+}
+
+impl Normalizing {
+    pub(super) fn of(source: &Source, max_item: usize) -> Normalizing {
+        Normalizing {
+            id: source.id.clone(),
+            timezone: source.timezone,
+            rules: source.rules.clone(),
+            max_item,
+        }
+    }
+
+    /// The context of items read at `now` from a document at `base_url`
+    /// (none for a local file, which has no address of its own to resolve
+    /// its links against).
+    pub(super) fn context<'a>(
+        &'a self,
+        base_url: Option<&'a url::Url>,
+        now: DateTime<Utc>,
+    ) -> normalize::Context<'a> {
+        normalize::Context {
+            source: &self.id,
+            base_url,
+            timezone: self.timezone,
+            now,
+            max_item: self.max_item,
+        }
+    }
+}
 
 /// Parses a fetched feed and normalizes every item: the CPU work of a feed
 /// fetch (the ingest benchmark times it too).
