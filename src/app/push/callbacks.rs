@@ -12,10 +12,15 @@ use crate::store::{SubscriptionState, Verification};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-impl App {
+/// The callback routes' view of the app.
+pub(in crate::app) struct PushCallbacks(pub(in crate::app) Arc<App>);
+
+#[async_trait::async_trait]
+impl Callbacks for PushCallbacks {
     /// A hub's verification of the subscription of `source`: true (echo
     /// the challenge) when it confirms one this daemon asked for.
-    async fn verify_callback(&self, source: &str, topic: &str, intent: Intent) -> bool {
+    async fn verify(&self, source: &str, topic: &str, intent: Intent) -> bool {
+        let app = &*self.0;
         let verification = match intent {
             // Never longer than asked for: a verification is not
             // authenticated, and a forged one must not stretch a lease.
@@ -25,15 +30,15 @@ impl App {
             Intent::Unsubscribe => Verification::Unsubscribe,
             Intent::Denied => Verification::Denied,
         };
-        let now = self.now();
-        match self
+        let now = app.now();
+        match app
             .store
             .verify_subscription(source, topic, verification, now)
             .await
         {
             Ok(true) => {
                 info!(source, topic, ?verification, "hub verified");
-                self.push.wake();
+                app.push.wake();
                 true
             }
             Ok(false) => {
@@ -56,21 +61,22 @@ impl App {
     /// (parsed, normalized, articles fetched with `full_text`) and written
     /// as pushed items, when its signature matches the subscription's
     /// secret.
-    async fn deliver_callback(
+    async fn deliver(
         &self,
         source: &str,
         signature: Option<&str>,
         content_type: Option<&str>,
         body: bytes::Bytes,
     ) -> Delivery {
-        let config = self.config();
+        let app = &*self.0;
+        let config = app.config();
         let Some(source) = config
             .source(source)
             .filter(|s| matches!(s.kind, SourceKind::Feed { .. }))
         else {
             return Delivery::Gone;
         };
-        let sub = match self.store.subscription(&source.id).await {
+        let sub = match app.store.subscription(&source.id).await {
             Ok(Some(sub))
                 if matches!(
                     sub.state,
@@ -90,7 +96,7 @@ impl App {
             }
         };
         if !signed(&sub.secret, signature, &body) {
-            self.metrics.pushed(&source.id, false, 0);
+            app.metrics.pushed(&source.id, false, 0);
             warn!(
                 source = source.id,
                 "pushed content ignored: its X-Hub-Signature does not match the subscription's secret"
@@ -100,7 +106,7 @@ impl App {
         let Ok(topic) = url::Url::parse(&sub.topic) else {
             return Delivery::Ignored;
         };
-        let now = self.now();
+        let now = app.now();
         let body = fetch::Body {
             bytes: body,
             content_type: content_type.map(str::to_string),
@@ -109,8 +115,8 @@ impl App {
             url: topic,
             links: Vec::new(),
         };
-        let slot = self.ingest.in_flight.acquire().await;
-        let read = self.read_feed(source, body, now, false).await;
+        let slot = app.ingest.in_flight.acquire().await;
+        let read = app.read_feed(source, body, now, false).await;
         let items = match read {
             Ok(crate::app::ingest::Listing {
                 outcome: crate::store::FetchOutcome::Fetched { items, .. },
@@ -127,14 +133,14 @@ impl App {
             }
         };
         let max_items = u32::try_from(config.fetch.max_items).unwrap_or(u32::MAX);
-        let written = self
+        let written = app
             .store
             .record_push(&source.id, now, items, max_items)
             .await;
         drop(slot);
         match written {
             Ok(summary) => {
-                self.metrics
+                app.metrics
                     .pushed(&source.id, true, summary.new + summary.updated);
                 info!(
                     source = source.id,
@@ -142,8 +148,8 @@ impl App {
                     updated = summary.updated,
                     "pushed by the hub"
                 );
-                self.wrote(&source.id, summary.version);
-                self.mark(summary.changed().then(|| source.id.clone()), false);
+                app.wrote(&source.id, summary.version);
+                app.mark(summary.changed().then(|| source.id.clone()), false);
                 Delivery::Accepted
             }
             Err(e) => {
@@ -155,28 +161,6 @@ impl App {
                 Delivery::Failed
             }
         }
-    }
-}
-
-/// The callback routes' view of the app.
-pub(in crate::app) struct PushCallbacks(pub(in crate::app) Arc<App>);
-
-#[async_trait::async_trait]
-impl Callbacks for PushCallbacks {
-    async fn verify(&self, source: &str, topic: &str, intent: Intent) -> bool {
-        self.0.verify_callback(source, topic, intent).await
-    }
-
-    async fn deliver(
-        &self,
-        source: &str,
-        signature: Option<&str>,
-        content_type: Option<&str>,
-        body: bytes::Bytes,
-    ) -> Delivery {
-        self.0
-            .deliver_callback(source, signature, content_type, body)
-            .await
     }
 
     fn max_body(&self) -> usize {
