@@ -221,7 +221,16 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
         .map(|a| a.id)
         .collect();
     let mut lines = ChromeLines::default();
-    for node in doc.select("body *").nodes() {
+    // A walk of the tree, not the selector `body *`: matching a selector
+    // against every element cost some 5 % of the extraction.
+    let elements: Vec<NodeRef> = doc
+        .select("body")
+        .nodes()
+        .iter()
+        .flat_map(NodeRef::descendants)
+        .filter(NodeRef::is_element)
+        .collect();
+    for node in &elements {
         if is_chrome(node) && !holds_article.contains(&node.id) {
             node.set_attr(CHROME_MARK, "");
             // Readability puts a lone child in its wrapper's place (`<div
