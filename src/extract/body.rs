@@ -61,6 +61,13 @@ const CHROME_WORDS: &[&str] = &[
     "trending",
 ];
 
+/// Words in a class or id that name what sits beside the article's text
+/// inside its container, unless they only qualify the element
+/// ([`is_modifier`]): captions and photo credits, the author's bio, the
+/// copyright line, a call to action (`cta`). People who label article
+/// bodies leave them out.
+const ASIDE_WORDS: &[&str] = &["bio", "caption", "copyright", "credit", "credits", "cta"];
+
 /// Words in a class or id that name page chrome, unless they only qualify
 /// the element ([`is_modifier`], [`is_slug`]) and it holds the article's
 /// prose: layouts name a container by what sits beside the text
@@ -117,6 +124,14 @@ const CHROME_NAMES: &[&str] = &[
 /// Containers of the article itself: never cut, whatever their class says.
 const ARTICLE_CONTAINERS: &str = r#"article, main, [itemprop="articleBody"], [role="main"]"#;
 
+/// Whether the element is one of [`ARTICLE_CONTAINERS`].
+fn is_article_container(node: &NodeRef) -> bool {
+    node.node_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("article") || n.eq_ignore_ascii_case("main"))
+        || node.attr("itemprop").as_deref() == Some("articleBody")
+        || node.attr("role").as_deref() == Some("main")
+}
+
 /// Whether the element itself is page chrome (not looking at its ancestors).
 pub(super) fn is_chrome(node: &NodeRef) -> bool {
     let Some(name) = node.node_name().map(|n| n.to_ascii_lowercase()) else {
@@ -158,6 +173,10 @@ pub(super) fn is_chrome(node: &NodeRef) -> bool {
         }
         for w in token.split(['-', '_']) {
             if CHROME_WORDS.contains(&w) {
+                return true;
+            }
+            // `no_caption`, `hasnt-bio`: what the element lacks.
+            if !modifier && ASIDE_WORDS.contains(&w) {
                 return true;
             }
             if LAYOUT_WORDS.contains(&w) {
@@ -202,17 +221,37 @@ pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
 /// never chrome, even when its class reads like chrome (`<div
 /// class="layout has-sidebar">`).
 pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
-    let holds_article: std::collections::HashSet<dom_query::NodeId> = doc
-        .select(ARTICLE_CONTAINERS)
+    // A walk of the tree, not selectors (`body *`, [`ARTICLE_CONTAINERS`]):
+    // matching them against every element cost some 7 % of the extraction.
+    let elements: Vec<NodeRef> = doc
+        .select("body")
         .nodes()
         .iter()
+        .flat_map(NodeRef::descendants)
+        .filter(NodeRef::is_element)
+        .collect();
+    let holds_article: std::collections::HashSet<dom_query::NodeId> = elements
+        .iter()
+        .filter(|n| is_article_container(n))
         .flat_map(|c| c.ancestors_it(None))
         .map(|a| a.id)
         .collect();
     let mut lines = ChromeLines::default();
-    for node in doc.select("body *").nodes() {
+    for node in &elements {
         if is_chrome(node) && !holds_article.contains(&node.id) {
             node.set_attr(CHROME_MARK, "");
+            // Readability puts a lone child in its wrapper's place (`<div
+            // class="bio"><p>…</p></div>` becomes the `<p>`): the mark
+            // goes down to it.
+            let mut wrapper = *node;
+            while let [only] = wrapper.element_children().as_slice()
+                && !wrapper
+                    .children_it(false)
+                    .any(|c| c.is_text() && !c.text().trim().is_empty())
+            {
+                only.set_attr(CHROME_MARK, "");
+                wrapper = *only;
+            }
             let text = node.text();
             // Most chrome (a footer, a menu) is long: its text is never
             // collapsed and kept.
@@ -408,7 +447,8 @@ fn to_cut(node: &NodeRef) -> bool {
 }
 
 /// Cut from the article Readability picked: the marked chrome, headline and
-/// byline, and captions; each only while it is a small part of the body, so
+/// byline, captions, and the date stamps and link lines among its blocks
+/// ([`cut_blocks`]); each only while it is a small part of the body, so
 /// that a container mistaken for chrome never takes the article with it.
 fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
     let doc = Document::from(html);
@@ -446,6 +486,7 @@ fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
             node.remove_from_parent();
         }
     }
+    cut_blocks(&doc, (total / 2).saturating_sub(cut));
     // What Readability picked may be chrome and nothing else: a menu on a
     // page without text is no article, but a short article inside a
     // container named like chrome (`<div class="widget Blog">`) is one.
@@ -474,6 +515,189 @@ fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
         body.formatted_text().trim().to_string(),
         prose,
     )
+}
+
+/// A leaf block with this share of its letters in links is a link line
+/// (`Lakers vs Nets: NBA make final decision [VIDEO]`, `Related: …`).
+const LINK_LINE_SHARE: f64 = 0.8;
+
+/// A block of at most this many words, without a sentence's end, over a
+/// link line is its heading (`DON'T MISS`, `You may also like...`).
+const HEADING_WORDS: usize = 5;
+
+/// Cuts the leaf blocks of a body that are no article text, up to
+/// `budget` letters, and returns the letters cut: date stamps (`Updated
+/// 5:27 am CST, Wednesday, November 20, 2019`), link lines (a related
+/// story, `Read more: …`) and the short heading over them. A link line in
+/// a list or a table stays (a list of references, a table of downloads
+/// is content), and so does a bare address (`https://…` as a paragraph).
+fn cut_blocks(doc: &Document, budget: usize) -> usize {
+    let Some(body) = doc.select("body").nodes().first().copied() else {
+        return 0;
+    };
+    let blocks = density::blocks(&body);
+    let link_line: Vec<bool> = blocks
+        .iter()
+        .map(|b| {
+            let in_list = b.node.node_name().is_some_and(|n| {
+                ["li", "dd", "dt", "td", "th"]
+                    .iter()
+                    .any(|t| n.eq_ignore_ascii_case(t))
+            });
+            b.letters > 0 && b.link_share >= LINK_LINE_SHARE && !in_list && b.text.contains(' ')
+        })
+        .collect();
+    let heading = |b: &density::Block| {
+        b.letters > 0
+            && b.link_share < LINK_LINE_SHARE
+            && b.text.split_whitespace().count() <= HEADING_WORDS
+            && !b.text.ends_with(['.', '!', '?'])
+    };
+    let doomed: Vec<bool> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            link_line[i]
+                || (b.letters > 0 && b.text.chars().count() <= REPEATED_CHARS && is_stamp(&b.text))
+                || (heading(b) && link_line.get(i + 1) == Some(&true))
+        })
+        .collect();
+    let mut cut = 0;
+    for (b, d) in blocks.iter().zip(doomed) {
+        let len = b.text.chars().filter(|c| !c.is_whitespace()).count();
+        if d && cut + len <= budget {
+            cut += len;
+            b.node.remove_from_parent();
+        }
+    }
+    cut
+}
+
+/// Whether a line holds only a date and time and their labels (`Updated
+/// 5:27 am CST, Wednesday, November 20, 2019`, `PUBLISHED: 10:48, Tue,
+/// Nov 19, 2019`, `Published 1 day ago`): a stamp, not article text. Every
+/// word is a number, a month, a weekday, a time or zone word or a label,
+/// and the numbers make a date (a month or `ago` beside them, a `/`, or
+/// three of them: `10:48 19.11.`).
+fn is_stamp(text: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ];
+    const OTHER: &[&str] = &[
+        "mon",
+        "monday",
+        "tue",
+        "tues",
+        "tuesday",
+        "wed",
+        "wednesday",
+        "thu",
+        "thurs",
+        "thursday",
+        "fri",
+        "friday",
+        "sat",
+        "saturday",
+        "sun",
+        "sunday",
+        "am",
+        "pm",
+        "a",
+        "p",
+        "m",
+        "est",
+        "edt",
+        "cst",
+        "cdt",
+        "mst",
+        "mdt",
+        "pst",
+        "pdt",
+        "et",
+        "pt",
+        "ct",
+        "gmt",
+        "utc",
+        "bst",
+        "cet",
+        "cest",
+        "published",
+        "updated",
+        "posted",
+        "last",
+        "modified",
+        "on",
+        "at",
+        "date",
+        "day",
+        "days",
+        "hour",
+        "hours",
+        "hr",
+        "hrs",
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "h",
+        "uhr",
+        "um",
+        "le",
+        "à",
+        "de",
+        "del",
+        "el",
+    ];
+    if super::meta::is_date_line(text) {
+        return true;
+    }
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut dated = false;
+    let mut numbered = false;
+    for w in &words {
+        let digits = w.trim_end_matches(['s', 't', 'n', 'd', 'r', 'h']);
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            numbered = true;
+        } else if MONTHS.contains(&w.as_str()) || w == "ago" {
+            dated = true;
+        } else if !OTHER.contains(&w.as_str()) {
+            return false;
+        }
+    }
+    numbered && (dated || text.contains('/') || words.len() >= 3)
 }
 
 fn text_len(sel: &dom_query::Selection) -> usize {

@@ -80,11 +80,13 @@ const REGION_LINK_SHARE: f64 = 0.25;
 const REGION_SHARE: f64 = 0.6;
 
 /// One leaf block of the page.
-struct Block<'a> {
-    node: NodeRef<'a>,
-    text: String,
-    letters: usize,
-    link_share: f64,
+pub(super) struct Block<'a> {
+    pub node: NodeRef<'a>,
+    /// Its text, whitespace collapsed.
+    pub text: String,
+    pub letters: usize,
+    /// The share of its letters inside links.
+    pub link_share: f64,
     prose: bool,
 }
 
@@ -164,6 +166,14 @@ pub(super) fn prose_letters(root: &NodeRef) -> usize {
         .filter(|b| b.scores())
         .map(|b| b.letters)
         .sum()
+}
+
+/// The leaf blocks under `root` (blocks holding no other block), in page
+/// order, without the marked chrome.
+pub(super) fn blocks<'a>(root: &NodeRef<'a>) -> Vec<Block<'a>> {
+    let mut out = Vec::new();
+    leaves(root, &mut out);
+    out
 }
 
 /// Collects the leaf blocks under `node`, skipping marked chrome; returns

@@ -10,9 +10,10 @@
 //! date line (`31 July 2017`, `25.08.2015`) under the headline and the
 //! author and date elements. The body ([`body`]) is what `dom_smoothie` (a
 //! port of Mozilla's Readability) picks on the whole page, less the chrome,
-//! headline and byline it kept; a paragraph candidate ([`density`]: text
-//! and link density, no class weights) replaces it where Readability
-//! settled on a block that is no article.
+//! headline, byline, captions, date stamps and link lines it kept; a
+//! paragraph candidate ([`density`]: text and link density, no class
+//! weights) replaces it where Readability settled on a block that is no
+//! article.
 //!
 //! Dates are returned as text ([`RawDate::Text`]): normalization reads them.
 //!

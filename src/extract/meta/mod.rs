@@ -53,6 +53,11 @@ const ARTICLE_TYPES: &[&str] = &[
 /// How many text blocks under the headline may hold the byline and date.
 const BYLINE_BLOCKS: usize = 6;
 
+/// Whether `text` is a line holding only a date (see [`dates::date_line`]).
+pub(super) fn is_date_line(text: &str) -> bool {
+    dates::date_line(text).is_some()
+}
+
 /// A block this long is body text: the byline search stops there.
 const BODY_BLOCK_CHARS: usize = 100;
 

@@ -450,3 +450,82 @@ fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
         &["Share on Twitter", "Email this story", "Ferry timetable"],
     );
 }
+
+#[test]
+fn captions_credits_and_the_author_bio_inside_the_article_are_cut() {
+    let story = sentences("the caption classes", 8);
+    let part = |range: std::ops::Range<usize>| -> String {
+        story[range].iter().map(|p| format!("<p>{p}</p>")).collect()
+    };
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body><div class=\"story-body\"><h1>Harbour</h1>{}\
+         <div class=\"photo\"><img src=\"/a.jpg\"><span class=\"news-caption\">The breakwater at dawn, seen from the lighthouse steps</span>\
+         <span class=\"photo-credit\">Photo: Lena Berg, Harbour Agency</span></div>{}\
+         <div class=\"gallery-item no_caption\"><p>{}</p></div>\
+         <div class=\"user-bio\"><p>Ana Silva covers the port and the fishing fleet for the Gazette and lives by the harbour.</p></div>\
+         <p class=\"copyright-line\">© 2024 The Harbour Gazette</p></div></body></html>",
+        part(0..4),
+        part(4..7),
+        story[7]
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds(
+        "captions",
+        &a.body_text,
+        &story,
+        &[
+            "seen from the lighthouse",
+            "Lena Berg",
+            "covers the port",
+            "© 2024",
+        ],
+    );
+}
+
+#[test]
+fn date_stamps_and_link_lines_inside_the_body_are_cut() {
+    let story = sentences("the link lines", 8);
+    let part = |range: std::ops::Range<usize>| -> String {
+        story[range].iter().map(|p| format!("<p>{p}</p>")).collect()
+    };
+    let kept = [
+        "The board met on 4 March 2024 and will meet again in May, after the fishing season."
+            .to_string(),
+        "https://example.org/minutes/2024-03.pdf".to_string(),
+        "Read the board's report on its site before the vote.".to_string(),
+        "Harbour charter of 1911".to_string(),
+        "Fishing rules of 1956".to_string(),
+    ];
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body><div class=\"article-text\"><h1>Harbour</h1>\
+         <div>Updated 5:27 am CST, Wednesday, November 20, 2019</div><p>PUBLISHED: 10:48, Tue, Nov 19, 2019</p>{}\
+         <p><strong>DON'T MISS</strong></p>\
+         <p><a href=\"/a\">Port workers strike again over the night shifts [VIDEO]</a></p>\
+         <p><a href=\"/b\">Ferry fares rise for the third year running [INSIGHT]</a></p>\
+         <p>{}</p><p><a href=\"/m\">https://example.org/minutes/2024-03.pdf</a></p>\
+         <p><a href=\"/r\">Read the board's report</a> on its site before the vote.</p>{}\
+         <p>Related: <a href=\"/c\">Where the old harbour wall came from, in pictures</a></p>\
+         <h2>Sources</h2><ul><li><a href=\"/s1\">Harbour charter of 1911</a></li><li><a href=\"/s2\">Fishing rules of 1956</a></li></ul>\
+         {}<p>Published 1 day ago</p></div></body></html>",
+        part(0..3),
+        kept[0],
+        part(3..6),
+        part(6..8)
+    );
+    let a = extract(&html, None).unwrap();
+    let wanted: Vec<String> = story.iter().chain(&kept).cloned().collect();
+    assert_holds(
+        "link lines",
+        &a.body_text,
+        &wanted,
+        &[
+            "5:27 am",
+            "PUBLISHED",
+            "DON'T MISS",
+            "Port workers strike",
+            "Ferry fares",
+            "old harbour wall",
+            "1 day ago",
+        ],
+    );
+}
