@@ -3,17 +3,24 @@
 DIR/www/f/, a 50-item feed at DIR/www/big.xml, an nginx config serving
 DIR/www on ORIGIN_PORT, a tidings config with one source per feed (and one
 merged feed of all of them) listening on TIDINGS_PORT, and newsboat's urls
-file and config.
+file (run.py writes newsboat's configs).
 
 Each feed has 20 items in the shape of a blog's feed with summaries: title,
 link, guid, author, pubDate and about 700 bytes of HTML (paragraphs, links,
 emphasis), some 17 KB a feed. Deterministic: the same N gives the same bytes.
 
-usage: gen.py DIR N ORIGIN_PORT TIDINGS_PORT
+usage: gen.py DIR N ORIGIN_PORT TIDINGS_PORT [--spread MINUTES] [--access-log]
+[--store-url URL]
+
+--spread M gives source k the schedule "k%M/M * * * *" (every M minutes, the
+sources spread over the minutes of the interval) instead of "@daily": a
+steady load of N/M/60 fetches a second once the first cycle is done
+(bench/scale.py). --access-log makes nginx log each answer's status to
+DIR/nginx/logs/access.log. --store-url sets `[store] url`.
 """
+import argparse
 import os
 import random
-import sys
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
@@ -68,7 +75,16 @@ def feed_xml(origin, feed, items, start):
 
 
 def main():
-    out, n, origin_port, tidings_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("n", type=int)
+    ap.add_argument("origin_port")
+    ap.add_argument("tidings_port")
+    ap.add_argument("--spread", type=int, default=None)
+    ap.add_argument("--access-log", action="store_true")
+    ap.add_argument("--store-url", default=None)
+    args = ap.parse_args()
+    out, n, origin_port, tidings_port = args.dir, args.n, args.origin_port, args.tidings_port
     origin = f"http://127.0.0.1:{origin_port}"
     start = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
     www = os.path.join(out, "www")
@@ -79,6 +95,10 @@ def main():
     with open(os.path.join(www, "big.xml"), "w") as f:
         f.write(feed_xml(origin, 99999, 50, start))
     os.makedirs(os.path.join(out, "nginx", "logs"), exist_ok=True)
+    access_log = (
+        f"log_format st '$status'; access_log {out}/nginx/logs/access.log st buffer=64k flush=1s;"
+        if args.access_log else "access_log off;"
+    )
     with open(os.path.join(out, "nginx", "nginx.conf"), "w") as f:
         f.write(f"""daemon off;
 user root;
@@ -87,7 +107,7 @@ pid {out}/nginx/nginx.pid;
 error_log {out}/nginx/logs/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    {access_log}
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
@@ -98,6 +118,7 @@ http {{
     }}
 }}
 """)
+    store_url = f'url = "{args.store_url}"\n' if args.store_url else ""
     with open(os.path.join(out, "tidings.toml"), "w") as f:
         f.write(f"""[server]
 listen = "127.0.0.1:{tidings_port}"
@@ -105,7 +126,7 @@ max_connections = 4096
 
 [store]
 state_dir = "{out}/state"
-
+{store_url}
 [fetch]
 schedule = "@daily"
 concurrency = 32
@@ -119,13 +140,15 @@ url = "{origin}/big.xml"
 
 """)
         for feed in range(n):
-            f.write(f'[[source]]\nid = "f{feed:05}"\nkind = "feed"\nurl = "{origin}/f/{feed:05}.xml"\n\n')
+            schedule = (
+                f'schedule = "{feed % args.spread}/{args.spread} * * * *"\n' if args.spread else ""
+            )
+            f.write(f'[[source]]\nid = "f{feed:05}"\nkind = "feed"\nurl = "{origin}/f/{feed:05}.xml"\n'
+                    f"{schedule}\n")
         f.write('[[feed]]\nid = "all"\ntitle = "Everything"\nsources = ["*"]\nlimit = 50\n')
     with open(os.path.join(out, "urls"), "w") as f:
         for feed in range(n):
             f.write(f"{origin}/f/{feed:05}.xml\n")
-    with open(os.path.join(out, "newsboat.conf"), "w") as f:
-        f.write("")
 
 
 if __name__ == "__main__":

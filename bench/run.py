@@ -9,7 +9,13 @@ newsboat takes minutes at 20,000 feeds):
 - `tidings fetch` of all N sources into an empty store (cold), then again
   with every feed answering 304 (conditional): wall time and peak RSS;
 - `newsboat -x reload` on the same feeds, with an empty cache (cold), then
-  again (conditional): wall time and peak RSS;
+  again (conditional): wall time and peak RSS; once with its default
+  config (one reload thread) and once with `reload-threads` equal to
+  tidings' `concurrency`;
+- the transfer limit: wrk over the same N URLs (a Lua script rotating over
+  the paths, as many connections as tidings' `concurrency`), plain and with
+  `If-None-Match: *` (every answer a 304), as the time N requests take at
+  wrk's rate;
 - `tidings run` (the daemon) from an empty store until every source was
   fetched once: time, peak and current RSS.
 
@@ -40,6 +46,9 @@ ROOT = os.path.dirname(HERE)
 TIDINGS = os.path.join(ROOT, "target", "release", "tidings")
 ORIGIN_PORT = 18080
 TIDINGS_PORT = 18081
+# tidings' `fetch.concurrency` in gen.py's config: newsboat's threads and
+# wrk's connections for the limit are the same.
+CONCURRENCY = 32
 
 
 def timed(cmd, timeout=None, **kw):
@@ -106,12 +115,16 @@ def stop(proc):
     proc.wait(timeout=30)
 
 
-def cycle(work, n, runs, peer_runs, peer_timeout):
+def cycle(work, n, runs, peer_runs, peer_timeout, limit_duration):
     conf = os.path.join(work, "tidings.toml")
     state = os.path.join(work, "state")
     cache = os.path.join(work, "newsboat.db")
-    res = {k: [] for k in ("tidings_cold", "tidings_cond", "newsboat_cold", "newsboat_cond")}
+    res = {k: [] for k in ("tidings_cold", "tidings_cond", "limit_cold", "limit_cond")}
     for i in range(runs):
+        for key, header in (("limit_cold", None), ("limit_cond", "If-None-Match: *")):
+            rps = wrk_paths(work, n, limit_duration, header)
+            res[key].append({"s": n / rps, "rps": rps})
+            print(f"  N={n} {key} run {i + 1}: {rps:,.0f} req/s, {n / rps:.3f} s for {n}", flush=True)
         shutil.rmtree(state, ignore_errors=True)
         for key in ("tidings_cold", "tidings_cond"):
             wall, mb, rc = timed([TIDINGS, "fetch", "-c", conf], cwd=work)
@@ -119,22 +132,29 @@ def cycle(work, n, runs, peer_runs, peer_timeout):
                 sys.exit(f"tidings fetch failed ({key}, N={n})")
             res[key].append({"s": wall, "mb": mb})
             print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
-    newsboat = [
-        "newsboat", "-x", "reload", "-u", os.path.join(work, "urls"),
-        "-c", cache, "-C", os.path.join(work, "newsboat.conf"),
-    ]
-    for i in range(peer_runs):
-        for suffix in ("", "-journal", "-wal", ".lock"):
-            if os.path.exists(cache + suffix):
-                os.remove(cache + suffix)
-        for key in ("newsboat_cold", "newsboat_cond"):
-            wall, mb, _ = timed(newsboat, timeout=peer_timeout, cwd=work)
-            if wall is None:
-                res[key].append({"s": None, "mb": None, "stopped_after": peer_timeout})
-                print(f"  N={n} {key} run {i + 1}: stopped after {peer_timeout} s", flush=True)
-                break
-            res[key].append({"s": wall, "mb": mb})
-            print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
+    for threads in (None, CONCURRENCY):
+        suffix = "" if threads is None else str(threads)
+        conf_file = os.path.join(work, f"newsboat{suffix}.conf")
+        with open(conf_file, "w") as f:
+            f.write("" if threads is None else f"reload-threads {threads}\n")
+        newsboat = [
+            "newsboat", "-x", "reload", "-u", os.path.join(work, "urls"),
+            "-c", cache, "-C", conf_file,
+        ]
+        for i in range(peer_runs):
+            for ext in ("", "-journal", "-wal", ".lock"):
+                if os.path.exists(cache + ext):
+                    os.remove(cache + ext)
+            for mode in ("cold", "cond"):
+                key = f"newsboat{suffix}_{mode}"
+                res.setdefault(key, [])
+                wall, mb, _ = timed(newsboat, timeout=peer_timeout, cwd=work)
+                if wall is None:
+                    res[key].append({"s": None, "mb": None, "stopped_after": peer_timeout})
+                    print(f"  N={n} {key} run {i + 1}: stopped after {peer_timeout} s", flush=True)
+                    break
+                res[key].append({"s": wall, "mb": mb})
+                print(f"  N={n} {key} run {i + 1}: {wall:.2f} s, {mb:.1f} MB", flush=True)
     return res
 
 
@@ -176,6 +196,44 @@ def wrk(url, duration, header=None):
     return rps
 
 
+ROTATE = """
+local paths, i = {}, 0
+for line in io.lines(os.getenv("TIDINGS_BENCH_PATHS")) do paths[#paths + 1] = line end
+local header = os.getenv("TIDINGS_BENCH_HEADER")
+local headers = {}
+if header and header ~= "" then
+  local k, v = header:match("^([^:]+):%s*(.*)$")
+  headers[k] = v
+end
+function init(args)
+  -- Each thread starts at another place in the list.
+  i = math.random(#paths)
+end
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], headers)
+end
+"""
+
+
+def wrk_paths(work, n, duration, header=None):
+    """wrk over the N feeds' paths in turn, with CONCURRENCY connections:
+    requests per second. The limit of a fetch cycle is N over that rate."""
+    script = os.path.join(work, "rotate.lua")
+    paths = os.path.join(work, "paths")
+    with open(script, "w") as f:
+        f.write(ROTATE)
+    with open(paths, "w") as f:
+        f.writelines(f"/f/{k:05}.xml\n" for k in range(n))
+    env = dict(os.environ, TIDINGS_BENCH_PATHS=paths, TIDINGS_BENCH_HEADER=header or "")
+    cmd = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{duration}s", "-s", script,
+           f"http://127.0.0.1:{ORIGIN_PORT}/"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+    if "Non-2xx or 3xx" in out:
+        sys.exit(f"wrk saw errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
 def serving(work, runs, duration):
     feed = f"http://127.0.0.1:{TIDINGS_PORT}/sources/big.rss"
     status, headers, body = get(feed)
@@ -203,13 +261,13 @@ def med(rows, key=None):
     return statistics.median(r[key] for r in rows) if key else statistics.median(rows)
 
 
-def peer(rows):
+def peer(rows, name):
     done = [r for r in rows if r["s"] is not None]
     if done:
-        return f"newsboat {med(done, 's'):.2f} s, {med(done, 'mb'):.0f} MB"
+        return f"{name} {med(done, 's'):.2f} s, {med(done, 'mb'):.0f} MB"
     if rows:
-        return f"newsboat stopped after {rows[0]['stopped_after']} s"
-    return "newsboat not run"
+        return f"{name} stopped after {rows[0]['stopped_after']} s"
+    return f"{name} not run"
 
 
 def save(path, results):
@@ -218,11 +276,14 @@ def save(path, results):
 
 
 def main():
+    global ORIGIN_PORT, TIDINGS_PORT
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="2000,20000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--peer-runs", default="3,1", help="newsboat runs per size")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--limit-duration", type=int, default=3,
+                    help="seconds per wrk run over the N feeds (the transfer limit)")
     ap.add_argument("--peer-timeout", type=int, default=None,
                     help="stop a newsboat run after this many seconds (reported as such)")
     # Memory-backed, for both tools alike: newsboat commits each feed with an
@@ -231,7 +292,10 @@ def main():
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--parts", default="cycle,daemon,serving",
                     help="which benchmarks to run (serving needs the daemon: it starts one)")
+    ap.add_argument("--ports", default=f"{ORIGIN_PORT},{TIDINGS_PORT}",
+                    help="nginx's and tidings' ports (two runs side by side need their own)")
     args = ap.parse_args()
+    ORIGIN_PORT, TIDINGS_PORT = (int(p) for p in args.ports.split(","))
     if not os.path.exists(TIDINGS):
         sys.exit(f"{TIDINGS} is missing: run `cargo build --release` first")
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -250,7 +314,8 @@ def main():
             results["sizes"][n] = {}
             if "cycle" in parts:
                 results["sizes"][n]["cycle"] = cycle(
-                    work, n, args.runs, peer_runs[min(idx, len(peer_runs) - 1)], args.peer_timeout)
+                    work, n, args.runs, peer_runs[min(idx, len(peer_runs) - 1)], args.peer_timeout,
+                    args.limit_duration)
                 save(args.json, results)
             if "daemon" in parts or "serving" in parts:
                 d, daemon_proc = daemon(work, n, args.runs if "daemon" in parts else 1)
@@ -265,13 +330,17 @@ def main():
                 stop(daemon_proc)
                 daemon_proc = None
             stop(nginx)
-    print("\n| benchmark | tidings | peer |\n|---|---|---|")
+    print("\n| benchmark | tidings | × limit | limit (wrk) | newsboat, 1 thread | newsboat, "
+          f"{CONCURRENCY} threads |\n|---|---|---|---|---|---|")
     for n, r in results["sizes"].items():
         c = r.get("cycle", {})
         for mode in ("cold", "cond") if c else ():
-            t, p = c[f"tidings_{mode}"], c[f"newsboat_{mode}"]
+            t, lim = c[f"tidings_{mode}"], c[f"limit_{mode}"]
             print(f"| fetch cycle N={n} {mode} | {med(t, 's'):.2f} s, {med(t, 'mb'):.0f} MB "
-                  f"| {peer(p)} |")
+                  f"| {med(t, 's') / med(lim, 's'):.1f}× | {med(lim, 's'):.3f} s "
+                  f"({med(lim, 'rps'):,.0f} req/s) "
+                  f"| {peer(c.get(f'newsboat_{mode}', []), 'newsboat')} "
+                  f"| {peer(c.get(f'newsboat{CONCURRENCY}_{mode}', []), 'newsboat')} |")
         d = r.get("daemon")
         if d:
             print(f"| daemon N={n}, first cycle | {med(d, 's'):.2f} s, peak {med(d, 'peak_mb'):.0f} MB, "

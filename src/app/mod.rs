@@ -311,14 +311,17 @@ impl App {
         if is_gone(source, state.as_ref()) {
             return Some(report(Err(Failure::Gone)));
         }
+        // The reading and the record are boxed: their futures (the request,
+        // the parse, the store calls) are large, and inline they would make
+        // every source's task that large while it sleeps between fetches.
         let (reading, slot) = tokio::select! {
             _ = stop.changed() => return None,
             r = async {
                 let slot = self.ingest.in_flight.acquire().await;
-                (self.read_source_guarded(source, state.as_ref(), now).await, slot)
+                (Box::pin(self.read_source_guarded(source, state.as_ref(), now)).await, slot)
             } => r,
         };
-        let recorded = self.record(source, state.as_ref(), now, reading).await;
+        let recorded = Box::pin(self.record(source, state.as_ref(), now, reading)).await;
         drop(slot);
         Some(recorded)
     }

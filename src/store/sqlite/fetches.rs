@@ -1,4 +1,5 @@
-//! Writing on SQLite: a fetch or a push recorded in one transaction (the
+//! Writing on SQLite: a fetch (in a savepoint of a batch's transaction,
+//! see `super::batch`) or a push recorded in one transaction (the
 //! shared upsert plan of `crate::store` applied per item, the cap and its
 //! tombstones, the source's new state) and pruning by age. Uses the
 //! connection and helpers of `super`.
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 fn upsert_items(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     at: DateTime<Utc>,
     items: &[Item],
 ) -> Result<SaveSummary, rusqlite::Error> {
@@ -100,7 +101,7 @@ fn upsert_items(
 /// tombstones are bounded by [`crate::store::tombstone_bound`], the least
 /// recently listed going first.
 fn cap_items(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     source: &str,
     at: DateTime<Utc>,
     max_items: u32,
@@ -155,7 +156,7 @@ fn cap_items(
 }
 
 /// Sets `sources`' change version to the next one, and returns it.
-fn bump(tx: &rusqlite::Transaction<'_>, sources: &[String]) -> Result<u64, rusqlite::Error> {
+fn bump(tx: &rusqlite::Connection, sources: &[String]) -> Result<u64, rusqlite::Error> {
     let n: i64 = tx
         .prepare_cached("UPDATE change_counter SET n = n + 1 RETURNING n")?
         .query_row([], |r| r.get(0))?;
@@ -171,16 +172,16 @@ pub(super) async fn record_fetch(
     mut record: FetchRecord,
 ) -> Result<SaveSummary, StoreError> {
     let (listed, over) = record.cap();
-    db.with(move |c| {
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // In a batch's transaction (see `super::batch`), in a savepoint of its own.
+    db.batched(true, move |tx| {
         let loc = &record.location;
         exec(
-            &tx,
+            tx,
             "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
             [&record.source],
         )?;
         exec(
-            &tx,
+            tx,
             "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
              feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
             params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
@@ -194,9 +195,9 @@ pub(super) async fn record_fetch(
                 title,
                 items,
             } => {
-                let mut summary = upsert_items(&tx, record.at, items)?;
+                let mut summary = upsert_items(tx, record.at, items)?;
                 cap_items(
-                    &tx,
+                    tx,
                     &record.source,
                     record.at,
                     record.max_items,
@@ -213,7 +214,7 @@ pub(super) async fn record_fetch(
                 }
                 drop(page);
                 exec(
-                    &tx,
+                    tx,
                     "UPDATE sources SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title),
                      last_fetch = ?5, last_outcome = CASE WHEN ?7 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?7,
                      troubled_since = CASE WHEN ?7 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?5) END,
@@ -225,7 +226,7 @@ pub(super) async fn record_fetch(
             }
             FetchOutcome::NotModified => {
                 exec(
-                    &tx,
+                    tx,
                     "UPDATE sources SET last_fetch = ?2, last_outcome = CASE WHEN ?4 IS NULL THEN 'ok' ELSE 'warning' END, last_error = ?4,
                      troubled_since = CASE WHEN ?4 IS NULL THEN NULL ELSE COALESCE(troubled_since, ?2) END,
                      consecutive_errors = 0, next_due = ?3
@@ -236,7 +237,7 @@ pub(super) async fn record_fetch(
             }
             FetchOutcome::Failed { error } => {
                 exec(
-                    &tx,
+                    tx,
                     "UPDATE sources SET last_fetch = ?2, last_outcome = 'error', last_error = ?3,
                      troubled_since = COALESCE(troubled_since, ?2),
                      consecutive_errors = consecutive_errors + 1, next_due = ?4
@@ -248,13 +249,13 @@ pub(super) async fn record_fetch(
         };
         if record.keep_polls > 0 && !matches!(record.outcome, FetchOutcome::Failed { .. }) {
             exec(
-                &tx,
+                tx,
                 "INSERT INTO polls (source, at, new_items) VALUES (?1, ?2, ?3)
                  ON CONFLICT (source, at) DO UPDATE SET new_items = excluded.new_items",
                 params![record.source, ms(record.at), summary.new as i64],
             )?;
             exec(
-                &tx,
+                tx,
                 "DELETE FROM polls WHERE source = ?1 AND at IN (
                     SELECT at FROM polls WHERE source = ?1 ORDER BY at DESC LIMIT -1 OFFSET ?2
                  )",
@@ -262,9 +263,8 @@ pub(super) async fn record_fetch(
             )?;
         }
         if summary.changed() || record.health_changed {
-            summary.version = Some(bump(&tx, std::slice::from_ref(&record.source))?);
+            summary.version = Some(bump(tx, std::slice::from_ref(&record.source))?);
         }
-        tx.commit()?;
         Ok(summary)
     })
     .await

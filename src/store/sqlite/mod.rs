@@ -6,11 +6,13 @@
 //! backends by `store::backend::backend_store!`) hands each call to a child:
 //! `migrations` (the schema), `state` (source state, leases, the change
 //! version, polls), `fetches` (recording fetches and pushes, pruning),
+//! `batch` (the group commit the calls of a fetch go through),
 //! `items` (reading items), `archive` (arrival order and archive pages) and
 //! `websub` (subscriptions). The children use only this module, the rules and
 //! types of `crate::store` and `crate::model`.
 
 mod archive;
+mod batch;
 mod fetches;
 mod items;
 mod migrations;
@@ -29,6 +31,8 @@ pub struct SqliteStore {
     // Taken asynchronously, then used inside `spawn_blocking` (rusqlite is
     // blocking); one connection serializes writers as SQLite would anyway.
     conn: Arc<tokio::sync::Mutex<Connection>>,
+    /// The calls of a fetch (claim, state, record), committed in groups.
+    queue: batch::Queue,
 }
 
 fn q(e: rusqlite::Error) -> StoreError {
@@ -47,7 +51,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || {
+        let conn = tokio::task::spawn_blocking(move || {
             let open_err = |e: rusqlite::Error| StoreError::open(path.display().to_string(), e);
             let mut conn = Connection::open(&path).map_err(open_err)?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -63,12 +67,15 @@ impl SqliteStore {
             migrations::migrate(&mut conn).map_err(open_err)?;
             // Room for every statement the store runs (rusqlite keeps 16).
             conn.set_prepared_statement_cache_capacity(64);
-            Ok(SqliteStore {
-                conn: Arc::new(tokio::sync::Mutex::new(conn)),
-            })
+            Ok(conn)
         })
         .await
-        .map_err(|e| StoreError::open("opening on a worker thread", e))?
+        .map_err(|e| StoreError::open("opening on a worker thread", e))??;
+        let conn = Arc::new(tokio::sync::Mutex::new(conn));
+        Ok(SqliteStore {
+            queue: batch::start(conn.clone()),
+            conn,
+        })
     }
 
     async fn with<T: Send + 'static>(

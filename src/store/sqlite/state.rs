@@ -4,7 +4,7 @@
 use super::{SqliteStore, exec, from_ms, ms};
 use crate::store::{Changes, Polled, SourceState, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 const STATE_COLUMNS: &str = "s.id, s.url, s.etag, s.last_modified, s.title, s.last_fetch, s.last_outcome, s.last_error, s.consecutive_errors, s.next_due, (SELECT COUNT(*) FROM items i WHERE i.source = s.id), s.config_url, s.redirect_to, s.redirect_streak, s.gone, s.troubled_since, s.feed_url, s.interval_ms";
 
@@ -38,7 +38,7 @@ pub(super) async fn source_state(
     source: &str,
 ) -> Result<Option<SourceState>, StoreError> {
     let source = source.to_string();
-    db.with(move |c| {
+    db.batched(false, move |c| {
         c.prepare_cached(&format!(
             "SELECT {STATE_COLUMNS} FROM sources s WHERE s.id = ?1"
         ))?
@@ -66,24 +66,22 @@ pub(super) async fn claim(
     instance: &str,
 ) -> Result<bool, StoreError> {
     let (source, instance) = (source.to_string(), instance.to_string());
-    db.with(move |c| {
-        // IMMEDIATE takes the write lock first, so processes sharing the
-        // file decide one claim at a time.
-        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // In a batch's transaction, which takes the write lock first
+    // (IMMEDIATE): processes sharing the file decide one claim at a time.
+    db.batched(true, move |c| {
         exec(
-            &tx,
+            c,
             "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
             [&source],
         )?;
         let won = exec(
-            &tx,
+            c,
             "UPDATE sources SET lease_holder = ?3, lease_until = ?4
              WHERE id = ?1
                AND (last_fetch IS NULL OR next_due IS NULL OR next_due <= ?2)
                AND (lease_until IS NULL OR lease_until <= ?2 OR lease_holder = ?3)",
             params![source, ms(now), instance, ms(lease_until)],
         )? == 1;
-        tx.commit()?;
         Ok(won)
     })
     .await
