@@ -28,10 +28,17 @@ pub struct Rendered {
     /// ETags must differ between representations.
     pub tag: String,
     pub last_modified: DateTime<Utc>,
-    /// The `ETag` of each encoding (identity, gzip, br) and
-    /// `Last-Modified`, made once per version rather than per request.
+    /// Made once per version rather than per request (boxed: a
+    /// `Rendered` is moved around by value).
+    pub(super) headers: Box<Headers>,
+}
+
+/// The header values of one [`Rendered`] version.
+#[derive(Debug)]
+pub(super) struct Headers {
+    /// The `ETag` of each encoding: identity, gzip, br.
     pub(super) etags: [HeaderValue; 3],
-    pub(super) last_modified_header: HeaderValue,
+    pub(super) last_modified: HeaderValue,
 }
 
 impl Rendered {
@@ -48,12 +55,14 @@ impl Rendered {
         let value = |s: String| HeaderValue::try_from(s).expect("a valid header value");
         Rendered {
             content_type,
-            etags: [
-                value(format!("\"{tag}\"")),
-                value(format!("\"{tag}-gz\"")),
-                value(format!("\"{tag}-br\"")),
-            ],
-            last_modified_header: value(httpdate::fmt_http_date(last_modified.into())),
+            headers: Box::new(Headers {
+                etags: [
+                    value(format!("\"{tag}\"")),
+                    value(format!("\"{tag}-gz\"")),
+                    value(format!("\"{tag}-br\"")),
+                ],
+                last_modified: value(httpdate::fmt_http_date(last_modified.into())),
+            }),
             tag,
             body: Bytes::from(body),
             gzip: OnceLock::new(),

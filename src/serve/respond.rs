@@ -18,8 +18,8 @@ pub(super) fn not_found(what: &str, name: &str) -> Response {
         .into_response()
 }
 
-/// The encodings a body is sent in; the value indexes [`Rendered`]'s
-/// `etags`.
+/// The encodings a body is sent in; the value indexes the `etags` of
+/// [`Rendered`]'s headers.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Encoding {
     Identity = 0,
@@ -47,8 +47,8 @@ pub(super) fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Op
 pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
     let encoding = choose_encoding(headers);
     let mut out = HeaderMap::with_capacity(8);
-    out.insert(header::ETAG, r.etags[encoding as usize].clone());
-    out.insert(header::LAST_MODIFIED, r.last_modified_header.clone());
+    out.insert(header::ETAG, r.headers.etags[encoding as usize].clone());
+    out.insert(header::LAST_MODIFIED, r.headers.last_modified.clone());
     // An archive page never changes once served (RFC 5005; it is frozen
     // in the store).
     let cache = if base.contains("/archive/") {
@@ -95,7 +95,7 @@ fn max_age(seconds: i64) -> HeaderValue {
 fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
     if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
         // What a client sends back is most often one tag as it was given.
-        if r.etags.iter().any(|tag| tag == inm) {
+        if r.headers.etags.iter().any(|tag| tag == inm) {
             return true;
         }
         if let Ok(inm) = inm.to_str() {
