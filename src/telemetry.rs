@@ -62,6 +62,17 @@ impl FetchResult {
     }
 }
 
+/// One series of the HTTP requests counter (a route and a status), from
+/// [`Metrics::request_counter`].
+#[derive(Clone, Debug)]
+pub struct RequestCounter(Counter);
+
+impl RequestCounter {
+    pub fn inc(&self) {
+        self.0.inc();
+    }
+}
+
 /// The daemon's counters, shared by every task.
 pub struct Metrics {
     registry: Registry,
@@ -169,6 +180,21 @@ impl Metrics {
                 status: status.to_string(),
             })
             .inc();
+    }
+
+    /// The counter [`Metrics::request`] increments for `route` and
+    /// `status`, for a caller that counts the same pair often: it then only
+    /// increments it, with no labels to build and look up. The series
+    /// appears in `/metrics` once this is called.
+    pub fn request_counter(&self, route: &str, status: u16) -> RequestCounter {
+        RequestCounter(
+            self.http
+                .get_or_create(&HttpLabels {
+                    route: route.to_string(),
+                    status: status.to_string(),
+                })
+                .clone(),
+        )
     }
 
     /// Counts content a hub pushed for `source` (a configured source: the

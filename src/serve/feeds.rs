@@ -3,6 +3,7 @@
 //! what [`Feeds::put`] did ([`Put`]), and [`Feeds`], held and on-demand
 //! paths with their refresh times. Plain data: depends on no other module.
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use lru::LruCache;
@@ -27,6 +28,17 @@ pub struct Rendered {
     /// ETags must differ between representations.
     pub tag: String,
     pub last_modified: DateTime<Utc>,
+    /// Made once per version rather than per request (boxed: a
+    /// `Rendered` is moved around by value).
+    pub(super) headers: Box<Headers>,
+}
+
+/// The header values of one [`Rendered`] version.
+#[derive(Debug)]
+pub(super) struct Headers {
+    /// The `ETag` of each encoding: identity, gzip, br.
+    pub(super) etags: [HeaderValue; 3],
+    pub(super) last_modified: HeaderValue,
 }
 
 impl Rendered {
@@ -37,9 +49,21 @@ impl Rendered {
         body: Vec<u8>,
         last_modified: DateTime<Utc>,
     ) -> Rendered {
+        let tag = hex::encode(&Sha256::digest(&body)[..12]);
+        // Hex digits, quotes and an HTTP date are always valid header
+        // values.
+        let value = |s: String| HeaderValue::try_from(s).expect("a valid header value");
         Rendered {
             content_type,
-            tag: hex::encode(&Sha256::digest(&body)[..12]),
+            headers: Box::new(Headers {
+                etags: [
+                    value(format!("\"{tag}\"")),
+                    value(format!("\"{tag}-gz\"")),
+                    value(format!("\"{tag}-br\"")),
+                ],
+                last_modified: value(httpdate::fmt_http_date(last_modified.into())),
+            }),
+            tag,
             body: Bytes::from(body),
             gzip: OnceLock::new(),
             br: OnceLock::new(),

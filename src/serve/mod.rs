@@ -30,14 +30,15 @@ pub use query::{Answer, BadParameter, FeedQuery, Queries};
 use respond::{answer, not_found, respond, respond_path};
 pub use websub::{Callbacks, Delivery, Intent};
 
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, RequestCounter};
 use axum::Router;
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Whether the daemon is fit to serve: `app` answers for the store and the
 /// scheduler.
@@ -85,32 +86,85 @@ pub const INDEX: &str = "index.html";
 /// The path in [`Feeds`] of the sources' OPML (`GET /opml`).
 pub const OPML: &str = "opml";
 
+/// The route patterns, as the router matches them and `/metrics` labels
+/// requests.
+mod routes {
+    pub const INDEX: &str = "/";
+    pub const OPML: &str = "/opml";
+    pub const METRICS: &str = "/metrics";
+    pub const FEED: &str = "/feeds/{name}";
+    pub const ARCHIVE: &str = "/feeds/{id}/archive/{page}";
+    pub const SOURCE: &str = "/sources/{name}";
+    pub const ARTICLE: &str = "/articles/{source}/{*path}";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const WEBSUB: &str = "/websub/{source}";
+    pub const ALL: [&str; 9] = [
+        INDEX, OPML, METRICS, FEED, ARCHIVE, SOURCE, ARTICLE, HEALTHZ, WEBSUB,
+    ];
+}
+
 /// The router for every route this module serves.
 pub fn router(shared: Shared) -> Router {
+    // One `Arc` as the state: axum clones the state for every request
+    // (with every service wrapping a route), and `Shared` is seven.
+    let shared = Arc::new(shared);
     let admin = Router::new()
-        .route("/", get(index_route))
-        .route("/opml", get(opml_route))
-        .route("/metrics", get(metrics))
+        .route(routes::INDEX, get(index_route))
+        .route(routes::OPML, get(opml_route))
+        .route(routes::METRICS, get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard));
+    let counters = Arc::new(Counters::new(shared.metrics.clone()));
     Router::new()
         .merge(admin)
-        .route("/feeds/{name}", get(feed_route))
-        .route("/feeds/{id}/archive/{page}", get(archive_route))
-        .route("/sources/{name}", get(source_route))
-        .route("/articles/{source}/{*path}", get(article_route))
-        .route("/healthz", get(healthz))
-        .route(
-            "/websub/{source}",
-            get(websub::verify).post(websub::deliver),
-        )
+        .route(routes::FEED, get(feed_route))
+        .route(routes::ARCHIVE, get(archive_route))
+        .route(routes::SOURCE, get(source_route))
+        .route(routes::ARTICLE, get(article_route))
+        .route(routes::HEALTHZ, get(healthz))
+        .route(routes::WEBSUB, get(websub::verify).post(websub::deliver))
         .fallback(unmatched)
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
+        .layer(axum::middleware::from_fn_with_state(counters, count))
         .with_state(shared)
+}
+
+/// The counters of requests by route and status. Those of the answers
+/// feed readers get all the time (200 and 304) on each route are resolved
+/// on their first use and then only incremented; any other answer is
+/// counted through its labels.
+struct Counters {
+    metrics: Arc<Metrics>,
+    /// By route pattern: the counters of its 200s and of its 304s.
+    routes: HashMap<&'static str, [OnceLock<RequestCounter>; 2]>,
+}
+
+impl Counters {
+    fn new(metrics: Arc<Metrics>) -> Counters {
+        let routes = routes::ALL
+            .iter()
+            .map(|r| (*r, [OnceLock::new(), OnceLock::new()]))
+            .collect();
+        Counters { metrics, routes }
+    }
+
+    fn count(&self, route: Option<&str>, status: StatusCode) {
+        let route = route.unwrap_or("unmatched");
+        let slot = match status {
+            StatusCode::OK => 0,
+            StatusCode::NOT_MODIFIED => 1,
+            _ => return self.metrics.request(route, status.as_u16()),
+        };
+        match self.routes.get(route) {
+            Some(counters) => counters[slot]
+                .get_or_init(|| self.metrics.request_counter(route, status.as_u16()))
+                .inc(),
+            None => self.metrics.request(route, status.as_u16()),
+        }
+    }
 }
 
 /// The admin token's check: 401 with a Bearer challenge unless the
 /// request carries the token (compared in constant time).
-async fn guard(State(shared): State<Shared>, req: Request, next: Next) -> Response {
+async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let wanted = shared
         .admin_token
         .read()
@@ -146,17 +200,14 @@ async fn guard(State(shared): State<Shared>, req: Request, next: Next) -> Respon
 }
 
 /// Counts each request by route pattern and status.
-async fn count(State(shared): State<Shared>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+async fn count(State(counters): State<Arc<Counters>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
-    shared.metrics.request(&route, resp.status().as_u16());
+    counters.count(route.as_ref().map(MatchedPath::as_str), resp.status());
     resp
 }
 
-async fn healthz(State(shared): State<Shared>) -> Response {
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
     if shared.health.healthy().await {
         (StatusCode::OK, text, "ok\n").into_response()
@@ -170,7 +221,7 @@ async fn healthz(State(shared): State<Shared>) -> Response {
     }
 }
 
-async fn metrics(State(shared): State<Shared>) -> Response {
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -181,30 +232,33 @@ async fn metrics(State(shared): State<Shared>) -> Response {
         .into_response()
 }
 
-async fn index_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    respond_path(&shared.feeds, INDEX, &headers).unwrap_or_else(|| not_found("page", "/"))
+// The routes answering from `Feeds` take the request itself for its
+// headers: the `HeaderMap` extractor would copy them for every request.
+
+async fn index_route(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    respond_path(&shared.feeds, INDEX, req.headers()).unwrap_or_else(|| not_found("page", "/"))
 }
 
-async fn opml_route(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    respond_path(&shared.feeds, OPML, &headers).unwrap_or_else(|| not_found("page", "/opml"))
+async fn opml_route(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    respond_path(&shared.feeds, OPML, req.headers()).unwrap_or_else(|| not_found("page", "/opml"))
 }
 
 async fn feed_route(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    req: Request,
 ) -> Response {
     if let Some(query) = query.filter(|q| !q.is_empty()) {
-        return query::respond(&shared, &name, &query, &headers).await;
+        return query::respond(&shared, &name, &query, req.headers()).await;
     }
-    respond(&shared.feeds, "feeds", &name, &headers)
+    respond(&shared.feeds, "feeds", &name, req.headers())
 }
 
 /// A page of a feed's RFC 5005 archive (`/feeds/all/archive/3.atom`),
 /// read from the store when a reader asks and its bytes are not kept.
 async fn archive_route(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path((id, page)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
@@ -233,27 +287,35 @@ async fn archive_route(
 }
 
 async fn source_route(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
+    req: Request,
 ) -> Response {
     // Checked before rendering: a request for `ID.xyz` must not make the
     // source's feeds be rendered (from the store) only to answer 404.
-    let Some((base, ext)) = name.rsplit_once('.') else {
+    let Some((_, ext)) = name.rsplit_once('.') else {
         return not_found("source", &name);
     };
     if !FORMATS.contains(&ext) {
         return not_found("source", &name);
     }
     let path = format!("sources/{name}");
-    if shared.feeds.get(&path).is_none() {
-        shared.on_demand.render(&format!("sources/{base}")).await;
+    let base_path = &path[..path.len() - ext.len() - 1];
+    let rendered = match shared.feeds.get(&path) {
+        Some(r) => Some(r),
+        None => {
+            shared.on_demand.render(base_path).await;
+            shared.feeds.get(&path)
+        }
+    };
+    match rendered {
+        Some(r) => answer(&shared.feeds, &r, base_path, req.headers()),
+        None => not_found("source", &name),
     }
-    respond(&shared.feeds, "sources", &name, &headers)
 }
 
 async fn article_route(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path((source, path)): Path<(String, String)>,
 ) -> Response {
     match shared.on_demand.article(&source, &path).await {

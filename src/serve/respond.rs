@@ -7,6 +7,7 @@ use super::feeds::{Feeds, Rendered};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use std::io::Write;
 
 pub(super) fn not_found(what: &str, name: &str) -> Response {
     (
@@ -17,11 +18,13 @@ pub(super) fn not_found(what: &str, name: &str) -> Response {
         .into_response()
 }
 
+/// The encodings a body is sent in; the value indexes the `etags` of
+/// [`Rendered`]'s headers.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Encoding {
-    Identity,
-    Gzip,
-    Br,
+    Identity = 0,
+    Gzip = 1,
+    Br = 2,
 }
 
 pub(super) fn respond(feeds: &Feeds, kind: &str, name: &str, headers: &HeaderMap) -> Response {
@@ -38,64 +41,70 @@ pub(super) fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Op
 
 /// The answer with `r`, whose `Cache-Control` follows the refresh of the
 /// feed at `base` (a path without extension).
+///
+/// Runs for every request: the header values come made with `r` (one per
+/// version, not per request), and nothing is formatted but `max-age`.
 pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
     let encoding = choose_encoding(headers);
-    let etag = match encoding {
-        Encoding::Identity => format!("\"{}\"", r.tag),
-        Encoding::Gzip => format!("\"{}-gz\"", r.tag),
-        Encoding::Br => format!("\"{}-br\"", r.tag),
-    };
-    let now = Utc::now();
-    let mut out = HeaderMap::new();
-    let mut set = |name: header::HeaderName, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            out.insert(name, v);
-        }
-    };
-    set(header::ETAG, etag);
-    set(
-        header::LAST_MODIFIED,
-        httpdate::fmt_http_date(r.last_modified.into()),
-    );
+    let mut out = HeaderMap::with_capacity(8);
+    out.insert(header::ETAG, r.headers.etags[encoding as usize].clone());
+    out.insert(header::LAST_MODIFIED, r.headers.last_modified.clone());
     // An archive page never changes once served (RFC 5005; it is frozen
     // in the store).
     let cache = if base.contains("/archive/") {
-        "public, max-age=31536000, immutable".to_string()
+        HeaderValue::from_static("public, max-age=31536000, immutable")
     } else {
-        format!("public, max-age={}", feeds.max_age(base, now))
+        max_age(feeds.max_age(base, Utc::now()))
     };
-    set(header::CACHE_CONTROL, cache);
-    set(header::VARY, "Accept-Encoding".into());
+    out.insert(header::CACHE_CONTROL, cache);
+    out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if not_modified(headers, r) {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
-    set(header::CONTENT_TYPE, r.content_type.into());
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(r.content_type),
+    );
     let body = match encoding {
         Encoding::Identity => r.body.clone(),
         Encoding::Gzip => {
-            set(header::CONTENT_ENCODING, "gzip".into());
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r.gzip()
         }
         Encoding::Br => {
-            set(header::CONTENT_ENCODING, "br".into());
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
             r.br()
         }
     };
     (StatusCode::OK, out, body).into_response()
 }
 
+/// `public, max-age=SECONDS`, formatted without allocating but for the
+/// value itself.
+fn max_age(seconds: i64) -> HeaderValue {
+    let mut buf = [0u8; 40];
+    let mut w = &mut buf[..];
+    // 40 bytes hold the prefix and any i64.
+    let _ = write!(w, "public, max-age={seconds}");
+    let len = 40 - w.len();
+    HeaderValue::from_bytes(&buf[..len]).expect("ASCII digits are a valid header value")
+}
+
 /// `If-None-Match` decides when present (any encoding's tag of the current
 /// bytes matches); else `If-Modified-Since` (RFC 9110, 13.2.2).
 fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        return inm.split(',').any(|t| {
-            let t = t.trim();
-            let t = t.strip_prefix("W/").unwrap_or(t).trim_matches('"');
-            t == "*" || t.strip_suffix("-gz").or(t.strip_suffix("-br")).unwrap_or(t) == r.tag
-        });
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
+        // What a client sends back is most often one tag as it was given.
+        if r.headers.etags.iter().any(|tag| tag == inm) {
+            return true;
+        }
+        if let Ok(inm) = inm.to_str() {
+            return inm.split(',').any(|t| {
+                let t = t.trim();
+                let t = t.strip_prefix("W/").unwrap_or(t).trim_matches('"');
+                t == "*" || t.strip_suffix("-gz").or(t.strip_suffix("-br")).unwrap_or(t) == r.tag
+            });
+        }
     }
     headers
         .get(header::IF_MODIFIED_SINCE)

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a hub's verification request says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,7 @@ fn text(status: StatusCode, body: &'static str) -> Response {
 /// `GET /websub/{source}`: answers a verification with its challenge (200)
 /// when it confirms a subscription asked for, else 404; a denial gets 200.
 pub(super) async fn verify(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path(source): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -110,7 +111,7 @@ pub(super) async fn verify(
 /// (413 beyond); 202 once read or ignored, 410 without a subscription, 500
 /// when it could not be stored.
 pub(super) async fn deliver(
-    State(shared): State<Shared>,
+    State(shared): State<Arc<Shared>>,
     Path(source): Path<String>,
     req: Request,
 ) -> Response {

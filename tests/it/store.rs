@@ -218,6 +218,71 @@ async fn items_merge_sources_in_a_stable_order(f: Fixture) {
     assert_eq!(got, ["B/x", "B/y", "a/x", "a/y", "b/x"]);
 }
 
+/// A merged read over many sources (some empty, some with ties) is the
+/// newest `limit` of all their items, as sorting them all
+/// gives: the store reads each source's newest first and skips sources
+/// whose newest cannot make the cut.
+async fn merged_reads_are_the_newest_of_all(f: Fixture) {
+    let store = &f.store;
+    let mut all = Vec::new();
+    // Deterministic, scattered dates: sources' newest items interleave.
+    let mut x: i64 = 7;
+    for s in 0..40 {
+        let source = format!("m{s:02}");
+        if s % 9 == 4 {
+            continue; // no items at all
+        }
+        let items: Vec<Item> = (0..(s % 7 + 1))
+            .map(|k| {
+                x = (x * 48_271) % 2_147_483_647;
+                // Every fifth source's items all share one date (ties).
+                let published = if s % 5 == 0 { 5_000 } else { x % 10_000 };
+                let mut it = item(&format!("i{k}"), "t", published);
+                it.source = source.clone();
+                it
+            })
+            .collect();
+        all.extend(
+            items
+                .iter()
+                .map(|i| (i.published, i.source.clone(), i.id.clone())),
+        );
+        let mut r = fetched(items, 20_000);
+        r.source = source;
+        store.record_fetch(r).await.unwrap();
+    }
+    let mut sources: Vec<String> = (0..40).map(|s| format!("m{s:02}")).collect();
+    sources.reverse();
+    for limit in [1, 3, 10, 50, 500] {
+        let got: Vec<String> = store
+            .items(&sources, limit)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| format!("{}/{}", i.source, i.id))
+            .collect();
+        all.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        let want: Vec<String> = all
+            .iter()
+            .take(limit)
+            .map(|(_, s, i)| format!("{s}/{i}"))
+            .collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+    // Only sources without items: nothing.
+    assert!(
+        store
+            .items(&["m04".into(), "none".into()], 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn prune_keeps_the_newest(f: Fixture) {
     let store = &f.store;
     let items = (0..10)
@@ -881,6 +946,7 @@ on_every_backend!(
     upsert_updates_in_place_and_failures_keep_items,
     undated_items_keep_first_seen,
     items_merge_sources_in_a_stable_order,
+    merged_reads_are_the_newest_of_all,
     prune_keeps_the_newest,
     the_item_cap_holds_on_every_fetch,
     concurrent_opens_migrate_once,

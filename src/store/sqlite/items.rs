@@ -47,21 +47,28 @@ pub(super) async fn items(
 ) -> Result<Vec<Item>, StoreError> {
     let sources = sources.to_vec();
     db.with(move |c| {
-        // First the keys: each source's newest, straight off the
-        // covering index and no older than the `limit`th newest found so
-        // far, so a feed over many sources reads few entries of each.
-        // Then only the chosen rows. Neither grows with the store.
+        let order = newest_first(c, &sources)?;
+        // Then the keys: each source's newest, straight off the covering
+        // index and no older than the `limit`th newest found so far, so a
+        // feed over many sources reads few entries of each. Then only the
+        // chosen rows. Neither grows with the store.
         let mut keys = c.prepare_cached(
             "SELECT published, id FROM items WHERE source = ?1 AND published >= ?3
              ORDER BY published DESC, id LIMIT ?2",
         )?;
         // The worst of the best `limit` on top.
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
-        for s in &sources {
+        for (s, head) in order {
             let floor = match best.peek() {
                 Some(Reverse((published, _, _))) if best.len() >= limit => *published,
                 _ => i64::MIN,
             };
+            if head < floor {
+                // Sources come by their newest item, newest first: this
+                // one's items, and every later source's, are all older
+                // than the worst kept.
+                break;
+            }
             let rows = keys.query_map(params![s, limit as i64, floor], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?;
@@ -97,6 +104,42 @@ pub(super) async fn items(
         Ok(all)
     })
     .await
+}
+
+/// `sources` that have items, each with the `published` of its newest,
+/// newest first: read in one statement (a seek per source inside SQLite,
+/// not a statement per source), so that a feed over many sources then
+/// reads the keys of only those whose newest can make the cut.
+fn newest_first<'a>(
+    c: &rusqlite::Connection,
+    sources: &'a [String],
+) -> Result<Vec<(&'a String, i64)>, rusqlite::Error> {
+    if let [one] = sources {
+        // One source needs no order; its keys are read either way.
+        return Ok(vec![(one, i64::MAX)]);
+    }
+    let list = serde_json::to_string(sources)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let mut st = c.prepare_cached(
+        "SELECT j.key, (SELECT published FROM items WHERE source = j.value
+                        ORDER BY published DESC LIMIT 1)
+         FROM json_each(?1) j",
+    )?;
+    let mut order = st
+        .query_map([list], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?
+        .filter_map(|r| match r {
+            // A source without items is left out.
+            Ok((i, head)) => {
+                let source = usize::try_from(i).ok().and_then(|i| sources.get(i));
+                source.zip(head).map(Ok)
+            }
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    Ok(order)
 }
 
 pub(super) async fn page_validators(
