@@ -491,7 +491,17 @@ async fn systemd_runs_the_hardened_unit() {
     assert_ne!(uid.trim(), "0", "runs as root");
     let (ok, out) = systemd.sh(&format!("systemctl reload {name}"));
     assert!(ok, "reload failed: {out}");
-    assert_eq!(systemd.show(&name, "ActiveState"), "active");
+    // `ExecReload` only sends SIGHUP: the job ends when `kill` does, and the
+    // unit is `reloading` from the daemon's RELOADING=1 to its READY=1.
+    wait_for(10, "the reload logged and the unit active again", || {
+        let reloaded = systemd
+            .sh(&format!("journalctl -u {name} --no-pager -o cat"))
+            .1
+            .contains("reloaded");
+        let state = systemd.show(&name, "ActiveState");
+        async move { (reloaded && state == "active").then_some(()) }
+    })
+    .await;
     let (ok, out) = systemd.sh(&format!("systemctl stop {name}"));
     assert!(ok, "stop failed: {out}");
     assert_eq!(systemd.show(&name, "Result"), "success");
