@@ -12,7 +12,7 @@
 //! [`super::body`] compares it with Readability's by the prose they hold
 //! and the words they share.
 
-use super::body::{CHROME_MARK, CUT_MARK};
+use super::chrome::{CHROME_MARK, CUT_MARK};
 use super::collapse;
 use dom_query::{Document, NodeId, NodeRef};
 use std::collections::HashMap;
@@ -97,7 +97,7 @@ impl Block<'_> {
 }
 
 /// The paragraph candidate found on `doc` (its chrome marked by
-/// [`super::body::mark_chrome`], its headline and byline by `meta`): its
+/// [`super::chrome::mark_chrome`], its headline and byline by `meta`): its
 /// HTML, its text (one block per paragraph) and the letters of its prose.
 pub(super) struct Paragraphs {
     pub html: String,

@@ -21,6 +21,7 @@
 //! `encoding_rs`.
 
 mod body;
+mod chrome;
 mod density;
 
 mod meta;
@@ -83,7 +84,7 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let html = crate::text::budget::tame(html);
     let doc = Document::from(html.as_ref());
     let found = meta::read(&doc, url);
-    let chrome = body::mark_chrome(&doc);
+    let chrome = chrome::mark_chrome(&doc);
     let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()

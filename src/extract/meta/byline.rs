@@ -4,7 +4,7 @@
 
 use super::dates::date_line;
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS};
-use crate::extract::body::{CUT_MARK, in_chrome};
+use crate::extract::chrome::{CUT_MARK, in_chrome};
 use crate::extract::collapse;
 use dom_query::{Document, NodeRef};
 use regex::Regex;

@@ -3,7 +3,7 @@
 //! `super::super::body` for the chrome.
 
 use super::BODY_BLOCK_CHARS;
-use crate::extract::body::in_chrome;
+use crate::extract::chrome::in_chrome;
 use crate::extract::collapse;
 use dom_query::Document;
 use regex::Regex;

@@ -15,7 +15,7 @@ pub(super) use byline::{byline_names, clean_author};
 use dates::{dated_element, european, time_element};
 use title::{names_site, shares_word, site_names, title_tag, without_site};
 
-use super::body::{CUT_MARK, in_chrome};
+use super::chrome::{CUT_MARK, in_chrome};
 use super::collapse;
 use dom_query::{Document, NodeRef};
 use serde_json::{Map, Value};

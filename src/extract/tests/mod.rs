@@ -367,7 +367,7 @@ fn non_english_pages() {
 fn dense(html: &str) -> Option<density::Paragraphs> {
     let doc = Document::from(html);
     meta::read(&doc, None);
-    body::mark_chrome(&doc);
+    chrome::mark_chrome(&doc);
     density::candidate(&doc)
 }
 

@@ -1,0 +1,290 @@
+//! Page chrome: what on a page is no article — found by tag, ARIA role,
+//! and class or id words such as `share`, `related`, `comments` — marked
+//! on the page with [`CHROME_MARK`] (not cut, so that Readability picks the
+//! article on the whole page), with the short texts of that chrome; and
+//! [`CUT_MARK`], which `meta` sets on the headline, byline and date. `body`
+//! cuts both from the article it picks. Uses `density` and `collapse`.
+
+use super::{collapse, density};
+use dom_query::{Document, NodeRef};
+
+/// The attribute [`super::meta`] sets on the headline, byline and date
+/// elements so that they are cut with the chrome.
+pub(super) const CUT_MARK: &str = "data-tidings-cut";
+
+/// A line this short that repeats in a body is chrome, not article.
+pub(super) const REPEATED_CHARS: usize = 80;
+
+/// Elements that never belong to an article body.
+const CHROME_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button", "input",
+    "select", "textarea", "dialog",
+];
+
+/// ARIA roles of page chrome.
+const CHROME_ROLES: &[&str] = &[
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "search",
+    "dialog",
+    "alert",
+];
+
+/// Words in a class or id (split at `-` and `_`) that name page chrome.
+const CHROME_WORDS: &[&str] = &[
+    "comment",
+    "comments",
+    "cookie",
+    "cookies",
+    "dialog",
+    "disqus",
+    "login",
+    "modal",
+    "newsletter",
+    "outbrain",
+    "popular",
+    "popup",
+    "promo",
+    "recommended",
+    "related",
+    "signup",
+    "sponsored",
+    "subscribe",
+    "subscription",
+    "taboola",
+    "trending",
+];
+
+/// Words in a class or id that name what sits beside the article's text
+/// inside its container, unless they only qualify the element
+/// ([`is_modifier`]): captions and photo credits, the author's bio, the
+/// copyright line, a call to action (`cta`). People who label article
+/// bodies leave them out.
+const ASIDE_WORDS: &[&str] = &["bio", "caption", "copyright", "credit", "credits", "cta"];
+
+/// Words in a class or id that name page chrome, unless they only qualify
+/// the element ([`is_modifier`], [`is_slug`]) and it holds the article's
+/// prose: layouts name a container by what sits beside the text
+/// (`Section--Ads`, `has-sidebar`, `for_sidebar`), and generated ids repeat
+/// headings (`sharing-with-a-single-developer`).
+const LAYOUT_WORDS: &[&str] = &[
+    "ad",
+    "ads",
+    "adslot",
+    "advert",
+    "advertisement",
+    "breadcrumb",
+    "breadcrumbs",
+    "masthead",
+    "menu",
+    "nav",
+    "navbar",
+    "navigation",
+    "pager",
+    "pagination",
+    "share",
+    "sharebar",
+    "sharing",
+    "sidebar",
+    "social",
+    "subnav",
+    "tagcloud",
+    "tags",
+    "toolbar",
+    "topnav",
+    "widget",
+];
+
+/// An element named by a [`LAYOUT_WORDS`] word holding this many letters
+/// of prose paragraphs ([`density::prose_letters`]) is article, not chrome.
+const LAYOUT_PROSE_LETTERS: usize = 500;
+
+/// Whole class names or ids that name page chrome.
+const CHROME_NAMES: &[&str] = &[
+    "about-author",
+    "author-bio",
+    "author-box",
+    "footer",
+    "header",
+    "more-stories",
+    "most-read",
+    "page-header",
+    "read-more",
+    "site-footer",
+    "site-header",
+    "skip-link",
+];
+
+/// Containers of the article itself: never cut, whatever their class says.
+pub(super) const ARTICLE_CONTAINERS: &str =
+    r#"article, main, [itemprop="articleBody"], [role="main"]"#;
+
+/// Whether the element is one of [`ARTICLE_CONTAINERS`].
+fn is_article_container(node: &NodeRef) -> bool {
+    node.node_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("article") || n.eq_ignore_ascii_case("main"))
+        || node.attr("itemprop").as_deref() == Some("articleBody")
+        || node.attr("role").as_deref() == Some("main")
+}
+
+/// Whether the element itself is page chrome (not looking at its ancestors).
+pub(super) fn is_chrome(node: &NodeRef) -> bool {
+    let Some(name) = node.node_name().map(|n| n.to_ascii_lowercase()) else {
+        return false;
+    };
+    if matches!(name.as_str(), "html" | "body" | "main" | "article") {
+        return false;
+    }
+    if CHROME_TAGS.contains(&name.as_str()) {
+        return true;
+    }
+    // A site header; a header inside the article holds its headline.
+    if name == "header" {
+        return !node.ancestors(None).iter().any(|a| {
+            a.node_name()
+                .is_some_and(|n| n.as_ref() == "article" || n.as_ref() == "main")
+        });
+    }
+    if node
+        .attr("role")
+        .is_some_and(|r| CHROME_ROLES.contains(&r.trim().to_ascii_lowercase().as_str()))
+        || node.attr("aria-hidden").as_deref() == Some("true")
+    {
+        return true;
+    }
+    let class = node.attr("class").map(|v| v.to_ascii_lowercase());
+    let id = node.attr("id").map(|v| v.to_ascii_lowercase());
+    let tokens = || {
+        class
+            .iter()
+            .flat_map(|c| c.split_whitespace())
+            .map(|t| (t, is_modifier(t)))
+            .chain(id.iter().map(|i| (i.as_str(), is_slug(i))))
+    };
+    let mut soft = false;
+    for (token, modifier) in tokens() {
+        if CHROME_NAMES.contains(&token) {
+            return true;
+        }
+        for w in token.split(['-', '_']) {
+            if CHROME_WORDS.contains(&w) {
+                return true;
+            }
+            // `no_caption`, `hasnt-bio`: what the element lacks.
+            if !modifier && ASIDE_WORDS.contains(&w) {
+                return true;
+            }
+            if LAYOUT_WORDS.contains(&w) {
+                if !modifier {
+                    return true;
+                }
+                soft = true;
+            }
+        }
+    }
+    soft && density::prose_letters(node) < LAYOUT_PROSE_LETTERS
+}
+
+/// Whether a class names a variant of its element rather than what it is
+/// (`TestReport__Section--Ads`, `has-sidebar`, `no-share`, `for_sidebar`).
+fn is_modifier(class: &str) -> bool {
+    class.contains("--")
+        || [
+            "has-", "has_", "no-", "no_", "with-", "with_", "for-", "for_",
+        ]
+        .iter()
+        .any(|p| class.starts_with(p))
+}
+
+/// Whether an id repeats a heading (`sharing-with-a-single-developer`), as
+/// documentation and blog tools make them.
+fn is_slug(id: &str) -> bool {
+    id.split(['-', '_']).filter(|w| !w.is_empty()).count() >= 4
+}
+
+/// Whether the element or one of its ancestors is page chrome.
+pub(super) fn in_chrome(node: &NodeRef) -> bool {
+    is_chrome(node) || node.ancestors(None).iter().any(is_chrome)
+}
+
+/// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
+/// from the article Readability picks without changing how it picks.
+pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
+
+/// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
+/// returns its short texts. An element holding an article container is
+/// never chrome, even when its class reads like chrome (`<div
+/// class="layout has-sidebar">`).
+pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
+    // A walk of the tree, not selectors (`body *`, [`ARTICLE_CONTAINERS`]):
+    // matching them against every element cost some 7 % of the extraction.
+    let elements: Vec<NodeRef> = doc
+        .select("body")
+        .nodes()
+        .iter()
+        .flat_map(NodeRef::descendants)
+        .filter(NodeRef::is_element)
+        .collect();
+    let holds_article: std::collections::HashSet<dom_query::NodeId> = elements
+        .iter()
+        .filter(|n| is_article_container(n))
+        .flat_map(|c| c.ancestors_it(None))
+        .map(|a| a.id)
+        .collect();
+    let mut lines = ChromeLines::default();
+    for node in &elements {
+        if is_chrome(node) && !holds_article.contains(&node.id) {
+            node.set_attr(CHROME_MARK, "");
+            // Readability puts a lone child in its wrapper's place (`<div
+            // class="bio"><p>…</p></div>` becomes the `<p>`): the mark
+            // goes down to it.
+            let mut wrapper = *node;
+            while let [only] = wrapper.element_children().as_slice()
+                && !wrapper
+                    .children_it(false)
+                    .any(|c| c.is_text() && !c.text().trim().is_empty())
+            {
+                only.set_attr(CHROME_MARK, "");
+                wrapper = *only;
+            }
+            let text = node.text();
+            // Most chrome (a footer, a menu) is long: its text is never
+            // collapsed and kept.
+            let short = text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .nth(REPEATED_CHARS)
+                .is_none();
+            let text = if short {
+                collapse(&text)
+            } else {
+                String::new()
+            };
+            if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
+                lines.0.insert(text);
+            }
+        }
+    }
+    lines
+}
+
+/// The short texts of the page's chrome (`Advertisement`, `Share this`):
+/// Readability rebuilds some elements without their attributes, so a
+/// block of the article holding exactly one of them is cut by its text.
+#[derive(Debug, Default)]
+pub(super) struct ChromeLines(std::collections::HashSet<String>);
+
+impl ChromeLines {
+    /// Whether `text` (whitespace collapsed) is the text of some chrome.
+    pub(super) fn holds(&self, text: &str) -> bool {
+        self.0.contains(text)
+    }
+}
+
+/// Removes the page chrome and the elements marked with [`CUT_MARK`].
+pub(super) fn cut_chrome(doc: &Document) {
+    doc.select(&format!("[{CUT_MARK}]")).remove();
+    doc.select(&format!("[{CHROME_MARK}]")).remove();
+}
