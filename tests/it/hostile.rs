@@ -354,11 +354,20 @@ async fn kill_9_during_fetches_leaves_a_consistent_store() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = config(dir.path(), port, "", &sources);
+    // A 1 s fetch timeout: a killed daemon's leases, three timeouts, run
+    // out in 3 s (a daemon claims every due source at once, so each
+    // restart waits for them).
+    let cfg = sources
+        .iter()
+        .fold(
+            Config::new(dir.path(), port).fetch("schedule = \"*/2 * * * * *\"\ntimeout = \"1s\""),
+            |c, (id, url)| c.feed_source(id, url),
+        )
+        .entries("[[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = 500")
+        .write();
     // Killed at once, mid-cycle (after a few more requests reached the
-    // origin), several times over. A killed daemon's leases expire after
-    // three fetch timeouts (9 s here); then a restarted one takes its
-    // sources over.
+    // origin), several times over; then a restarted one takes its sources
+    // over when the leases run out.
     for (round, more) in [3usize, 10, 5, 20, 12].into_iter().enumerate() {
         let seen = origin.log().len();
         let mut daemon = Daemon::start(&cfg, port, dir.path().join(format!("log{round}")));
