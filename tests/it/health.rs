@@ -132,15 +132,15 @@ async fn a_listing_that_matches_nothing_is_a_warning_on_the_index_page_and_in_me
     })
     .await;
     assert!(!text.contains("outcome=\"changed\""), "{text}");
-    let index = client
-        .get(format!("{}/", daemon.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(index.contains("class=\"warn\""), "{index}");
+    // The index page is rendered after the fetch is counted.
+    let index = wait_for(10, "the warning on the index page", || {
+        let (client, url) = (client.clone(), format!("{}/", daemon.base));
+        async move {
+            let page = client.get(&url).send().await.ok()?.text().await.ok()?;
+            page.contains("class=\"warn\"").then_some(page)
+        }
+    })
+    .await;
     assert!(
         index.contains("selectors may no longer fit the page"),
         "{index}"
