@@ -27,7 +27,7 @@ fn upsert_items(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     let mut update = tx.prepare_cached(
-        "UPDATE items SET link = ?3, title = ?4, authors = ?5, summary_html = ?6, content_html = ?7, published = ?8, dated = ?9, updated = ?10, categories = ?11, enclosures = ?12, hash = ?13
+        "UPDATE items SET link = ?3, title = ?4, authors = ?5, summary_html = ?6, content_html = ?7, published = ?8, dated = ?9, updated = ?10, categories = ?11, enclosures = ?12, hash = ?14
          WHERE source = ?1 AND id = ?2",
     )?;
     for item in items {
@@ -47,50 +47,43 @@ fn upsert_items(
         // A tombstone listed again is marked seen (see `cap_items`).
         let tombstoned =
             stored.is_none() && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
-        match plan(item, &hash, at, stored, tombstoned) {
-            Upsert::Unchanged => summary.unchanged += 1,
+        // An insert and an update bind the same values (an update leaves
+        // `first_seen`, ?13, alone); the plan says which, and the dates.
+        let (statement, published, dated, updated) = match plan(item, &hash, at, stored, tombstoned)
+        {
+            Upsert::Unchanged => {
+                summary.unchanged += 1;
+                continue;
+            }
             Upsert::Insert => {
-                insert.execute(params![
-                    item.source,
-                    item.id,
-                    item.link,
-                    item.title,
-                    authors,
-                    item.summary_html,
-                    item.content_html,
-                    ms(item.published),
-                    item.dated,
-                    item.updated.map(ms),
-                    categories,
-                    enclosures,
-                    ms(at),
-                    hash
-                ])?;
                 summary.new += 1;
+                (&mut insert, item.published, item.dated, item.updated)
             }
             Upsert::Update {
                 published,
                 dated,
                 updated,
             } => {
-                update.execute(params![
-                    item.source,
-                    item.id,
-                    item.link,
-                    item.title,
-                    authors,
-                    item.summary_html,
-                    item.content_html,
-                    ms(published),
-                    dated,
-                    ms(updated),
-                    categories,
-                    enclosures,
-                    hash
-                ])?;
                 summary.updated += 1;
+                (&mut update, published, dated, Some(updated))
             }
-        }
+        };
+        statement.execute(params![
+            item.source,
+            item.id,
+            item.link,
+            item.title,
+            authors,
+            item.summary_html,
+            item.content_html,
+            ms(published),
+            dated,
+            updated.map(ms),
+            categories,
+            enclosures,
+            ms(at),
+            hash
+        ])?;
     }
     Ok(summary)
 }
