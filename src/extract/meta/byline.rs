@@ -3,7 +3,7 @@
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
 use super::dates::date_line;
-use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS};
+use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_chrome};
 use crate::extract::collapse;
 use dom_query::{Document, NodeRef};
@@ -126,18 +126,10 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 /// `<p class="date-author">Name, 01.12.2021</p>`) outside the chrome: the
 /// first element that names someone.
 pub(super) fn classed_authors(doc: &Document) -> Vec<String> {
-    doc.select(r#"[class*="author" i], [class*="byline" i]"#)
-        .nodes()
-        .iter()
-        .filter(|n| !in_chrome(n))
-        .find_map(|n| {
-            let text = collapse(&n.text());
-            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
-                return None;
-            }
-            Some(byline_parts(&text)).filter(|names| !names.is_empty())
-        })
-        .unwrap_or_default()
+    first_labelled(doc, r#"[class*="author" i], [class*="byline" i]"#, |text| {
+        Some(byline_parts(text)).filter(|names| !names.is_empty())
+    })
+    .unwrap_or_default()
 }
 
 /// Where a byline's names end: the date or place that follows them.

@@ -2,7 +2,7 @@
 //! headline, European dates as `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
-use super::BODY_BLOCK_CHARS;
+use super::first_labelled;
 use crate::extract::chrome::in_chrome;
 use crate::extract::collapse;
 use dom_query::Document;
@@ -134,16 +134,9 @@ fn european_day(c: &regex::Captures) -> Option<String> {
 /// `itemprop=datePublished` without a machine-readable value), outside the
 /// chrome: the last resort, after the lines under the headline.
 pub(super) fn dated_element(doc: &Document) -> Option<String> {
-    doc.select(r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#)
-        .nodes()
-        .iter()
-        .filter(|n| !in_chrome(n))
-        .find_map(|n| {
-            let text = collapse(&n.text());
-            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
-                return None;
-            }
-            text.split(['|', '·', '•'])
-                .find_map(date_line)
-        })
+    first_labelled(
+        doc,
+        r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#,
+        |text| text.split(['|', '·', '•']).find_map(date_line),
+    )
 }

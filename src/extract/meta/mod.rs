@@ -305,6 +305,28 @@ fn headline(doc: &Document) -> Option<NodeRef<'_>> {
     })
 }
 
+/// The first `Some` that `read` makes of the texts (whitespace collapsed,
+/// at most a body block long) of the elements `selector` matches outside
+/// the chrome, in document order: bylines and dates in elements whose
+/// class names them.
+pub(super) fn first_labelled<T>(
+    doc: &Document,
+    selector: &str,
+    mut read: impl FnMut(&str) -> Option<T>,
+) -> Option<T> {
+    doc.select(selector)
+        .nodes()
+        .iter()
+        .filter(|n| !in_chrome(n))
+        .find_map(|n| {
+            let text = collapse(&n.text());
+            if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
+                return None;
+            }
+            read(&text)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::byline::{by_line, is_name};
