@@ -118,7 +118,7 @@ pub struct Polled {
     pub new_items: u32,
 }
 
-/// What one fetch of a source produced, written in one transaction.
+/// What one fetch of a source produced, written atomically.
 #[derive(Debug, Clone)]
 pub struct FetchRecord {
     pub source: String,
@@ -277,7 +277,7 @@ pub trait Store: Send + Sync {
     /// another instance may take the source at once.
     async fn release(&self, source: &str, instance: &str) -> Result<(), StoreError>;
 
-    /// Writes one fetch's outcome in one transaction: items inserted or
+    /// Writes one fetch's outcome atomically: items inserted or
     /// updated in place (matched by source and id), and the source's state;
     /// ends any lease on the source. A failed fetch changes no item.
     async fn record_fetch(&self, record: FetchRecord) -> Result<SaveSummary, StoreError>;

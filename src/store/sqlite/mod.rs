@@ -1,5 +1,6 @@
 //! The embedded SQLite backend: one file in WAL mode, numbered migrations
-//! applied on open, every fetch written in one transaction. Leases and the
+//! applied on open, every fetch written atomically (a savepoint of a group
+//! commit, see `batch`). Leases and the
 //! change version behave as on PostgreSQL, so the same tests hold for both.
 //!
 //! This module owns the connection; its `impl Store` (written once for both
