@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: one file in WAL mode, numbered migrations
 //! applied on open, every fetch written atomically (a savepoint of a group
-//! commit, see `batch`). Leases and the
-//! change version behave as on PostgreSQL, so the same tests hold for both.
+//! commit, see `batch`). Leases and the change version behave as on
+//! PostgreSQL, so the same tests hold for both.
 //!
 //! This module owns the connection; its `impl Store` (written once for both
 //! backends by `store::backend::backend_store!`) hands each call to a child:
