@@ -23,28 +23,19 @@ Needs: nginx, wrk, target/release/tidings. Run as root (nginx's config says
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
+
+# The same HTTP, wrk and stop helpers as the fetch-cycle benchmark.
+from run import get, stop, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ORIGIN_PORT = 18180
 TIDINGS_PORT = 18181
-
-
-def get(url, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, b""
 
 
 def wait_for(url, proc, what):
@@ -58,16 +49,6 @@ def wait_for(url, proc, what):
             pass
         time.sleep(0.05)
     sys.exit(f"{what} did not answer {url}")
-
-
-def wrk(url, duration, header=None):
-    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
-    if header:
-        cmd += ["-H", header]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx or 3xx" in out:
-        sys.exit(f"wrk saw errors from {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def cpu_seconds(pids):
@@ -88,11 +69,6 @@ def measured(url, duration, pids, header=None):
     took = time.monotonic() - started
     cpu = cpu_seconds(pids) - before
     return {"rps": rps, "cpu_us": cpu / (rps * took) * 1e6}
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
 
 
 def main():
