@@ -34,14 +34,14 @@ fn source(id: &str, url: &str, schedule: &str) -> String {
 }
 
 /// A daemon running in this runtime.
-struct InProcess {
+pub(crate) struct InProcess {
     control: mpsc::Sender<Control>,
     task: JoinHandle<Result<(), tidings::AppError>>,
     base: String,
 }
 
 impl InProcess {
-    async fn start(config: &Path) -> InProcess {
+    pub(crate) async fn start(config: &Path) -> InProcess {
         let config = tidings::Config::load(config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -58,7 +58,7 @@ impl InProcess {
         self.control.send(Control::Reload).await.unwrap();
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.control.send(Control::Stop).await.unwrap();
         self.task.await.unwrap().unwrap();
     }
@@ -75,7 +75,7 @@ impl InProcess {
             .sum::<f64>() as usize
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let r = http()
             .get(format!("{}{path}", self.base))
             .send()

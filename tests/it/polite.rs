@@ -2,7 +2,8 @@
 //! backoff, permanent moves, 410, bounded bodies and per-host limits,
 //! asserted from the origin's request log and the served feeds.
 
-use crate::common::{Config, Daemon, Origin, Reply, client, free_port, tidings, wait_for};
+use crate::common::{Config, Daemon, Origin, Reply, free_port, tidings, wait_for};
+use crate::paused::InProcess;
 use std::path::Path;
 use std::time::Duration;
 
@@ -33,27 +34,22 @@ fn sources_line(cfg: &Path, id: &str) -> String {
         .to_string()
 }
 
-async fn json_items(url: &str) -> usize {
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+async fn json_items(daemon: &InProcess, path: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(&daemon.get(path).await.1).unwrap();
     v["items"].as_array().unwrap().len()
 }
 
-fn gaps(origin: &Origin, path: &str) -> Vec<f64> {
+/// The gaps between the requests to `path`, in seconds of tokio's clock.
+fn ticks(origin: &Origin, path: &str) -> Vec<f64> {
     let seen = origin.requests_to(path);
     seen.windows(2)
-        .map(|w| (w[1].at - w[0].at).as_secs_f64())
+        .map(|w| (w[1].tick - w[0].tick).as_secs_f64())
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// In process on tokio's paused clock (see `paused`): the seconds of
+/// Retry-After and backoff pass in a moment of real time.
+#[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured_and_failures_back_off() {
     let origin = Origin::start().await;
     origin.put("busy.xml", "application/rss+xml", FEED);
@@ -67,17 +63,16 @@ async fn retry_after_is_honoured_and_failures_back_off() {
     );
     origin.script("flaky.xml", vec![Reply::Doc, Reply::Status(500, vec![])]);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let cfg = config(
         dir.path(),
-        port,
+        0,
         "",
         &[
             ("busy", origin.url("busy.xml")),
             ("flaky", origin.url("flaky.xml")),
         ],
     );
-    let daemon = Daemon::start(&cfg, port, dir.path().join("log"));
+    let daemon = InProcess::start(&cfg).await;
     // Awaited, not slept for: the retry after 3 s, and three failures in a
     // row after the first success (1 + 2 + 4 s of backoff).
     wait_for(30, "the retry and three backed-off failures", || async {
@@ -87,13 +82,10 @@ async fn retry_after_is_honoured_and_failures_back_off() {
     .await;
 
     // 429 + Retry-After: 3 — nothing before three seconds had passed.
-    let busy = gaps(&origin, "/busy.xml");
+    let busy = ticks(&origin, "/busy.xml");
     assert!(busy[0] >= 2.9, "second request after {:.2}s", busy[0]);
     assert_eq!(origin.requests_to("/busy.xml")[1].status, 200);
-    assert_eq!(
-        json_items(&format!("{}/sources/busy.json", daemon.base)).await,
-        1
-    );
+    assert_eq!(json_items(&daemon, "/sources/busy.json").await, 1);
 
     // 500s: each wait at least doubles (1 s interval, then 2 s, 4 s...).
     let flaky = origin.requests_to("/flaky.xml");
@@ -103,7 +95,7 @@ async fn retry_after_is_honoured_and_failures_back_off() {
         "{} requests",
         flaky.len()
     );
-    let waits = gaps(&origin, "/flaky.xml");
+    let waits = ticks(&origin, "/flaky.xml");
     for (k, w) in waits.iter().skip(1).enumerate() {
         let floor = f64::from(1u32 << k) * 0.9;
         assert!(
@@ -114,15 +106,13 @@ async fn retry_after_is_honoured_and_failures_back_off() {
         );
     }
     // A failed fetch never removes items: the feed still serves them.
-    assert_eq!(
-        json_items(&format!("{}/sources/flaky.json", daemon.base)).await,
-        1
-    );
+    assert_eq!(json_items(&daemon, "/sources/flaky.json").await, 1);
     let row = sources_line(&cfg, "flaky");
     assert!(
         row.contains("error") && row.contains("HTTP 500 Internal Server Error"),
         "{row}"
     );
+    daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

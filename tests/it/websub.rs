@@ -2,8 +2,9 @@
 //! hub receives exactly one publish ping per feed URL for each change — none
 //! for a refetch that changes nothing.
 
-use crate::common::{Daemon, Origin, free_port, http, wait_for};
+use crate::common::{Config, Origin, wait_for};
 use crate::merge::wire_rss;
+use crate::paused::InProcess;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -60,29 +61,25 @@ async fn ping(
     "ok"
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// The daemon runs in process on tokio's paused clock (see `paused`):
+/// `* * * * * *` polls every virtual second, and "three more fetches" pass
+/// in a moment of real time.
+#[tokio::test(start_paused = true)]
 async fn the_hub_gets_one_ping_per_change() {
     let hub = Hub::start().await;
     let origin = Origin::start().await;
     origin.put("wire.xml", "application/rss+xml", wire_rss());
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let cfg = dir.path().join("tidings.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\nwebsub_hub = \"{}\"\n\n\
-             [store]\nstate_dir = \"{}\"\n\n[fetch]\nallow_private = true\n\n\
-             [[source]]\nid = \"wire\"\nkind = \"feed\"\nurl = \"{}\"\nschedule = \"* * * * * *\"\n\n\
+    let base = "http://feeds.example";
+    let cfg = Config::new(dir.path(), 0)
+        .server(&format!("base_url = \"{base}\"\nwebsub_hub = \"{}\"", hub.url))
+        .entries(&format!(
+            "[[source]]\nid = \"wire\"\nkind = \"feed\"\nurl = \"{}\"\nschedule = \"* * * * * *\"\n\n\
              [[feed]]\nid = \"all\"\nsources = [\"*\"]\n",
-            hub.url,
-            dir.path().join("state").display(),
             origin.url("wire.xml"),
-        ),
-    )
-    .unwrap();
-    let daemon = Daemon::start(&cfg, port, dir.path().join("stderr.log"));
-    let base = daemon.base.clone();
+        ))
+        .write();
+    let daemon = InProcess::start(&cfg).await;
     let topics: Vec<String> = ["feeds/all", "sources/wire"]
         .iter()
         .flat_map(|p| ["rss", "atom", "json"].map(|ext| format!("{base}/{p}.{ext}")))
@@ -103,34 +100,19 @@ async fn the_hub_gets_one_ping_per_change() {
         (origin.requests_to("/wire.xml").len() >= fetched + 3).then_some(())
     })
     .await;
-    assert_eq!(hub.counts(), expect(1), "{}", daemon.stderr());
+    assert_eq!(hub.counts(), expect(1));
 
     // Every format advertises the hub.
-    let client = http();
     for ext in ["rss", "atom"] {
-        let body = client
-            .get(format!("{base}/feeds/all.{ext}"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, body) = daemon.get(&format!("/feeds/all.{ext}")).await;
         assert!(
             body.contains(&format!("href=\"{}\" rel=\"hub\"", hub.url))
                 || body.contains(&format!("rel=\"hub\" href=\"{}\"", hub.url)),
             "{body}"
         );
     }
-    let json = client
-        .get(format!("{base}/feeds/all.json"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let (_, json) = daemon.get("/feeds/all.json").await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["hubs"][0]["type"], "WebSub");
     assert_eq!(json["hubs"][0]["url"], hub.url.as_str());
 
@@ -151,5 +133,6 @@ async fn the_hub_gets_one_ping_per_change() {
         (origin.requests_to("/wire.xml").len() >= fetched + 3).then_some(())
     })
     .await;
-    assert_eq!(hub.counts(), expect(2), "{}", daemon.stderr());
+    assert_eq!(hub.counts(), expect(2));
+    daemon.stop().await;
 }
