@@ -827,9 +827,9 @@ async fn unknown_extensions_and_paths_answer_404_without_rendering() {
 }
 
 /// Finding 9: `full_text` article timeouts start when the request is sent,
-/// not while the page waits for a per-host slot (12 pages of 0.2 s, one
-/// at a time at `per_host = 1`, with a 1 s timeout all arrive, where more
-/// than half timed out); and
+/// not while the page waits for a per-host slot (12 pages of 0.1 s, one
+/// at a time at `per_host = 1`, with a 1 s timeout all arrive, where those
+/// more than a second into the queue timed out); and
 /// an article that failed is fetched again on the next fetch instead of
 /// its item keeping the feed's teaser for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -840,7 +840,7 @@ async fn article_timeouts_start_at_send_and_failed_articles_are_retried() {
         .collect();
     for (path, _) in &links {
         origin.put(path, "text/html", ARTICLE);
-        origin.script(path, vec![Reply::Slow(Duration::from_millis(200))]);
+        origin.script(path, vec![Reply::Slow(Duration::from_millis(100))]);
     }
     origin.put("flaky", "text/html", ARTICLE);
     origin.script("flaky", vec![Reply::Status(500, vec![]), Reply::Doc]);

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const SOURCES: usize = 100;
 
+/// Every source is due every this many seconds.
+const EVERY: i64 = 3;
+
 fn feed(i: usize, title: &str) -> String {
     format!(
         r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Source {i}</title><link>https://s{i}.example/</link><description>d</description>
@@ -27,7 +30,7 @@ fn config(dir: &Path, port: u16, store_url: &str, origin: &Origin) -> PathBuf {
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://feeds.example\"\n\
          [store]\nurl = \"{store_url}\"\nstate_dir = \"{}\"\n\
-         [fetch]\nallow_private = true\nschedule = \"*/5 * * * * *\"\ntimeout = \"2s\"\nconcurrency = 32\nper_host = 16\n\
+         [fetch]\nallow_private = true\nschedule = \"*/{EVERY} * * * * *\"\ntimeout = \"1s\"\nconcurrency = 32\nper_host = 16\n\
          [[feed]]\nid = \"all\"\nsources = [\"*\"]\nlimit = {SOURCES}\n",
         dir.join("state").display()
     );
@@ -72,7 +75,7 @@ fn items_in(json: &str) -> usize {
 }
 
 /// Fails when a source was fetched twice for one due time. A source is due
-/// at each multiple of 5 s plus its jitter (the daemon's own function), so
+/// at each multiple of `EVERY` seconds plus its jitter (the daemon's own function), so
 /// every fetch falls in the window from one due time to the next. Two fetches
 /// in one window that also came close together (under half the interval)
 /// are two instances serving the same due time; the gap keeps a fetch that
@@ -86,14 +89,16 @@ fn assert_one_fetch_per_due_time(origin: &Origin, clock: (Instant, SystemTime)) 
     };
     for i in 0..SOURCES {
         let id = format!("s{i}");
-        let jitter = tidings::schedule::jitter(&id, chrono::Duration::seconds(5));
-        let window = |at: Instant| (wall_ms(at) - jitter.num_milliseconds()).div_euclid(5000);
+        let jitter = tidings::schedule::jitter(&id, chrono::Duration::seconds(EVERY));
+        let window =
+            |at: Instant| (wall_ms(at) - jitter.num_milliseconds()).div_euclid(EVERY * 1000);
         let seen = origin.requests_to(&format!("/{id}.xml"));
         for pair in seen.windows(2) {
             let gap = pair[1].at - pair[0].at;
             assert!(
-                window(pair[0].at) != window(pair[1].at) || gap >= Duration::from_millis(2500),
-                "{id} fetched twice for the due time {} × 5 s + {jitter}, {gap:?} apart",
+                window(pair[0].at) != window(pair[1].at)
+                    || gap >= Duration::from_millis(EVERY as u64 * 500),
+                "{id} fetched twice for the due time {} × {EVERY} s + {jitter}, {gap:?} apart",
                 window(pair[1].at)
             );
         }
@@ -156,7 +161,7 @@ async fn two_instances_share_the_sources_and_serve_the_same_feeds() {
         fetches_logged(&b)
     );
 
-    // kill -9 one: its leases run out (three 2 s timeouts) and the other
+    // kill -9 one: its leases run out (three 1 s timeouts) and the other
     // fetches every source.
     b.child.kill().unwrap();
     b.child.wait().unwrap();
