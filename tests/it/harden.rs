@@ -1121,9 +1121,10 @@ async fn many_new_ids_a_fetch_stay_within_max_items() {
     )
     .display()
     .to_string();
-    for round in 0..3 {
+    // Two rounds: after the second, the first round's tombstones are gone.
+    for round in 0..2 {
         // Each round newer than the last.
-        let ids = (2 - round) * 20_000..(3 - round) * 20_000;
+        let ids = (1 - round) * 20_000..(2 - round) * 20_000;
         origin.put("feed", "application/rss+xml", dated_rss(ids, 0));
         let (code, out, err, took) = tidings_limited(&["fetch", "-c", &cfg], 4 << 30, 120);
         eprintln!("fetch {round} of 20,000 new ids took {took:?}: {out}");
