@@ -85,7 +85,7 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let doc = Document::from(html.as_ref());
     let found = meta::read(&doc, url);
     let chrome = chrome::mark_chrome(&doc);
-    let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
+    let body = body::grab(doc, &chrome, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()
         && let Some(byline) = body
