@@ -52,9 +52,19 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
         "autor",
         "admin",
         "administrator",
+        "veröffentlicht",
+        "publiziert",
+        "geschrieben",
+        "written",
+        "text",
     ]
     .contains(&lower.as_str());
-    if commenter || label || bare {
+    // A date's weekday or month taken for a name (`Donnerstag`, `Posted
+    // Monday`) names no one.
+    let dated = lower
+        .split_whitespace()
+        .all(|w| DATE_WORDS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())));
+    if commenter || label || bare || dated {
         return None;
     }
     // `AuthorAndreas Kalt`: a label glued to the name.
@@ -85,6 +95,52 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
         .any(char::is_alphabetic)
         .then(|| name.to_string())
 }
+
+/// Weekdays and months (English and German) and the labels before them:
+/// a byline of these alone is a date line.
+const DATE_WORDS: &[&str] = &[
+    "posted",
+    "published",
+    "updated",
+    "on",
+    "am",
+    "veröffentlicht",
+    "aktualisiert",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonntag",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "januar",
+    "februar",
+    "märz",
+    "mai",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+];
 
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.
 pub(super) fn marked_authors(doc: &Document) -> Vec<String> {

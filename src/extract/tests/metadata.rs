@@ -51,6 +51,36 @@ fn the_site_name_is_cut_from_the_title_when_the_page_names_the_site() {
 }
 
 #[test]
+fn the_visible_headline_beats_a_reworded_declared_title() {
+    // The page's headline words it differently from its og:title (edited
+    // after publication): the reader saw the headline.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quays on Monday">"#,
+        "<h1>Harbour board backs the new quay on Monday</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Harbour board backs the new quay on Monday")
+    );
+    // A headline that holds the title and a kicker before it is not a
+    // rewording: the title stays.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quay">"#,
+        "<h1><span>Local news</span> Harbour board backs the new quay</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+    // Nor is a headline that shares few of the title's words.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quay">"#,
+        "<h1>Fishermen cheer as the vote passes</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+}
+
+#[test]
 fn a_headline_sharing_no_word_with_the_title_is_chrome() {
     let html = titled(
         "<title>Harbour board votes for the new quay</title>",
@@ -112,6 +142,10 @@ fn author_names_lose_their_lead_in_and_trail() {
         ("Name *", None),
         ("Aylin sagt:", None),
         ("Posted on", None),
+        // A date's weekday or a bare label taken for the byline.
+        ("Donnerstag", None),
+        ("Posted Monday", None),
+        ("Veröffentlicht", None),
     ];
     for (raw, want) in cases {
         assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
