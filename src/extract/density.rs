@@ -120,10 +120,13 @@ pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
             *held.entry(a.id).or_default() += b.letters;
         }
     }
+    // Wrappers in that chain may hold the same prose: the innermost (made
+    // last by the parser, so with the highest id) is the region, whatever
+    // order the map gives them in.
     let (&region, _) = held
         .iter()
         .filter(|(_, n)| **n as f64 >= REGION_SHARE * total as f64)
-        .min_by_key(|(_, n)| **n)?;
+        .min_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))?;
     let inside: Vec<&Block> = blocks
         .iter()
         .filter(|b| b.letters > 0)

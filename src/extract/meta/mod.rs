@@ -12,6 +12,7 @@ mod title;
 
 use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
 pub(super) use byline::{byline_names, clean_author};
+pub(super) use dates::url_date;
 use dates::{dated_element, european, time_element};
 use title::{names_site, shares_word, site_names, title_tag, without_site};
 

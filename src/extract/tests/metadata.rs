@@ -235,3 +235,40 @@ fn authors_in_author_elements_and_yoast_labels() {
     // Only a commenter is named: the article has no author.
     assert!(authors(&page("", "")).is_empty());
 }
+
+#[test]
+fn the_address_dates_a_page_that_names_no_date() {
+    let page = titled("<title>Harbour board votes for the new quay</title>", "");
+    let dated = |url: &str| {
+        extract(&page, Some(&Url::parse(url).unwrap()))
+            .unwrap()
+            .published
+    };
+    for (url, day) in [
+        ("https://blog.example/2019/08/02/the-vote/", "2019-08-02"),
+        (
+            "https://news.example/local/2012-06/04/content_1.htm",
+            "2012-06-04",
+        ),
+        ("https://news.example/2021-10-20-the-vote", "2021-10-20"),
+    ] {
+        assert_eq!(dated(url), Some(RawDate::Text(day.to_string())), "{url}");
+    }
+    // No calendar day, or no date at all.
+    assert_eq!(dated("https://blog.example/2019/13/45/the-vote/"), None);
+    assert_eq!(dated("https://blog.example/archive/20190802/"), None);
+    // What the page says beats the address.
+    let page = titled(
+        r#"<meta property="article:published_time" content="2019-08-03T10:00:00Z">"#,
+        "",
+    );
+    let a = extract(
+        &page,
+        Some(&Url::parse("https://blog.example/2019/08/02/x/").unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        a.published,
+        Some(RawDate::Text("2019-08-03T10:00:00Z".to_string()))
+    );
+}
