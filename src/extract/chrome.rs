@@ -3,7 +3,8 @@
 //! on the page with [`CHROME_MARK`] (not cut, so that Readability picks the
 //! article on the whole page), with the short texts of that chrome; and
 //! [`CUT_MARK`], which `meta` sets on the headline, byline and date. `body`
-//! cuts both from the article it picks. Uses `density` and `collapse`.
+//! cuts both from the article it picks; `meta` reads no headline, byline
+//! or date inside the marked chrome. Uses `density` and `collapse`.
 
 use super::{collapse, density};
 use dom_query::{Document, NodeRef};
@@ -204,9 +205,10 @@ fn is_slug(id: &str) -> bool {
     id.split(['-', '_']).filter(|w| !w.is_empty()).count() >= 4
 }
 
-/// Whether the element or one of its ancestors is page chrome.
+/// Whether the element or one of its ancestors is marked as page chrome
+/// by [`mark_chrome`].
 pub(super) fn in_chrome(node: &NodeRef) -> bool {
-    is_chrome(node) || node.ancestors(None).iter().any(is_chrome)
+    node.has_attr(CHROME_MARK) || node.ancestors_it(None).any(|a| a.has_attr(CHROME_MARK))
 }
 
 /// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
@@ -249,25 +251,31 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
                 only.set_attr(CHROME_MARK, "");
                 wrapper = *only;
             }
-            let text = node.text();
-            // Most chrome (a footer, a menu) is long: its text is never
-            // collapsed and kept.
-            let short = text
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .nth(REPEATED_CHARS)
-                .is_none();
-            let text = if short {
-                collapse(&text)
-            } else {
-                String::new()
-            };
+            // Most chrome (a footer, a menu) is long: its text is read
+            // only until it is too long to keep.
+            let text = short_text(node).map(|t| collapse(&t)).unwrap_or_default();
             if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
                 lines.0.insert(text);
             }
         }
     }
     lines
+}
+
+/// The text under `node` when it has at most [`REPEATED_CHARS`] letters
+/// other than whitespace.
+fn short_text(node: &NodeRef) -> Option<String> {
+    let mut text = String::new();
+    let mut letters = 0;
+    for t in node.descendants_it().filter(NodeRef::is_text) {
+        let t = t.text();
+        letters += t.chars().filter(|c| !c.is_whitespace()).count();
+        if letters > REPEATED_CHARS {
+            return None;
+        }
+        text.push_str(&t);
+    }
+    Some(text)
 }
 
 /// The short texts of the page's chrome (`Advertisement`, `Share this`):

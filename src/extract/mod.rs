@@ -84,8 +84,9 @@ pub enum ExtractError {
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let html = crate::text::budget::tame(html);
     let doc = Document::from(html.as_ref());
-    let found = meta::read(&doc, url);
+    // The chrome first: the metadata is read outside it.
     let chrome = chrome::mark_chrome(&doc);
+    let found = meta::read(&doc, url);
     let body = body::grab(doc, &chrome, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()

@@ -106,6 +106,9 @@ const DATE_WORDS: &[&str] = &[
     "am",
     "veröffentlicht",
     "aktualisiert",
+    "date",
+    "datum",
+    "erscheinungsdatum",
     "monday",
     "tuesday",
     "wednesday",
@@ -209,6 +212,11 @@ fn byline_parts(text: &str) -> Vec<String> {
         if date_line(part).is_some() || part.trim().is_empty() {
             continue;
         }
+        // `Name, Senior Staff Technologist, Project`: the role and what
+        // follows it describe the name before it.
+        if !names.is_empty() && is_role(part) {
+            break;
+        }
         for name in part
             .split(" und ")
             .flat_map(|p| p.split(" and "))
@@ -226,6 +234,36 @@ fn byline_parts(text: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// Words that name a writer's job, not a writer.
+const ROLE_WORDS: &[&str] = &[
+    "editor",
+    "correspondent",
+    "reporter",
+    "writer",
+    "staff",
+    "contributor",
+    "columnist",
+    "technologist",
+    "director",
+    "producer",
+    "analyst",
+    "journalist",
+    "photographer",
+    "redakteur",
+    "redakteurin",
+    "korrespondent",
+    "korrespondentin",
+    "fotograf",
+    "fotografin",
+];
+
+/// Whether a part of a byline names a job (`Senior Staff Technologist`,
+/// `Games Editor`).
+fn is_role(part: &str) -> bool {
+    part.split_whitespace()
+        .any(|w| ROLE_WORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// What the lines right under the headline say.
@@ -341,6 +379,15 @@ pub(super) fn by_line(text: &str) -> Option<Vec<String>> {
         .strip_prefix("By ")
         .or_else(|| text.strip_prefix("by "))
         .or_else(|| text.strip_prefix("BY "))?;
+    // `By Name, Games Editor, Section`: the role and what follows it
+    // describe the name before it.
+    let segments: Vec<&str> = rest.split(", ").collect();
+    let end = segments
+        .iter()
+        .skip(1)
+        .position(|s| is_role(s))
+        .map_or(segments.len(), |k| k + 1);
+    let rest = segments[..end].join(", ");
     let names: Vec<String> = rest
         .split(" and ")
         .flat_map(|s| s.split(", "))

@@ -392,5 +392,16 @@ mod tests {
             Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
         );
         assert_eq!(by_line("By the way, it rained"), None);
+        // A role after the name, and what follows it, describe the name.
+        assert_eq!(
+            by_line(
+                "By Ana Silva, Senior Staff Technologist, Speech, Privacy, and Technology Project"
+            ),
+            Some(vec!["Ana Silva".to_string()])
+        );
+        assert_eq!(
+            by_line("By Ana Silva, Bo Li, Games Editor"),
+            Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
+        );
     }
 }

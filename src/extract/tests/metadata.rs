@@ -146,6 +146,7 @@ fn author_names_lose_their_lead_in_and_trail() {
         ("Donnerstag", None),
         ("Posted Monday", None),
         ("Veröffentlicht", None),
+        ("Erscheinungsdatum", None),
     ];
     for (raw, want) in cases {
         assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
@@ -271,4 +272,21 @@ fn the_address_dates_a_page_that_names_no_date() {
         a.published,
         Some(RawDate::Text("2019-08-03T10:00:00Z".to_string()))
     );
+}
+
+#[test]
+fn a_headline_inside_a_layout_that_holds_the_article_is_read() {
+    // The wrapper's class reads like chrome, but it holds the article: it
+    // is not chrome, and neither is the headline inside it.
+    let paras: String = sentences("the layout", 5)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let html = format!(
+        "<html><head><title>Gazette</title></head><body><div class=\"sidebar-layout\"><article>\
+         <h1>Harbour board backs the new quay</h1><p>By Ana Silva</p>{paras}</article></div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+    assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
 }
