@@ -251,31 +251,25 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
                 only.set_attr(CHROME_MARK, "");
                 wrapper = *only;
             }
-            // Most chrome (a footer, a menu) is long: its text is read
-            // only until it is too long to keep.
-            let text = short_text(node).map(|t| collapse(&t)).unwrap_or_default();
+            let text = node.text();
+            // Most chrome (a footer, a menu) is long: its text is never
+            // collapsed and kept.
+            let short = text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .nth(REPEATED_CHARS)
+                .is_none();
+            let text = if short {
+                collapse(&text)
+            } else {
+                String::new()
+            };
             if !text.is_empty() && text.chars().count() <= REPEATED_CHARS {
                 lines.0.insert(text);
             }
         }
     }
     lines
-}
-
-/// The text under `node` when it has at most [`REPEATED_CHARS`] letters
-/// other than whitespace.
-fn short_text(node: &NodeRef) -> Option<String> {
-    let mut text = String::new();
-    let mut letters = 0;
-    for t in node.descendants_it().filter(NodeRef::is_text) {
-        let t = t.text();
-        letters += t.chars().filter(|c| !c.is_whitespace()).count();
-        if letters > REPEATED_CHARS {
-            return None;
-        }
-        text.push_str(&t);
-    }
-    Some(text)
 }
 
 /// The short texts of the page's chrome (`Advertisement`, `Share this`):
