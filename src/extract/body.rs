@@ -90,12 +90,17 @@ impl Candidate {
 /// it reads a copy (a copy of the tree costs a small part of a parse), and
 /// what it picked is cut where it stands, never serialized and parsed again.
 pub(super) fn grab(doc: Document, chrome: &ChromeLines, url: Option<&Url>) -> Option<Body> {
-    let dense = density::candidate(&doc);
     let first = readability(doc.clone(), url);
     let byline = first.as_ref().and_then(|(a, _)| a.byline.clone());
     let published = first.as_ref().and_then(|(a, _)| a.published_time.clone());
     let mut chosen = first.and_then(|(_, picked)| tidy(&picked, chrome));
-    if let Some(p) = dense {
+    // The paragraph candidate wins only with [`PROSE_MARGIN`] times the
+    // pick's prose: on a page with fewer letters than that outside its
+    // chrome, it is not read at all.
+    let worth_reading = chosen
+        .as_ref()
+        .is_none_or(|c| PROSE_MARGIN * c.prose <= density::page_letters(&doc));
+    if worth_reading && let Some(p) = density::candidate(&doc) {
         let wins = chosen.as_ref().is_none_or(|c| {
             p.prose >= PROSE_MARGIN * c.prose && density::shared_words(&p.text, &c.text) < AGREEMENT
         });

@@ -159,6 +159,26 @@ pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
     })
 }
 
+/// The letters of the page's text outside the marked chrome and what it
+/// hides: more than [`candidate`]'s prose can hold, for a fraction of its
+/// cost.
+pub(super) fn page_letters(doc: &Document) -> usize {
+    fn under(node: &NodeRef) -> usize {
+        node.children_it(false)
+            .map(|c| {
+                if c.is_text() {
+                    letter_count(&c.text())
+                } else if c.is_element() && !skipped(&c) {
+                    under(&c)
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+    doc.select("body").nodes().first().map_or(0, under)
+}
+
 /// The letters of prose paragraphs (as [`candidate`] counts them) under
 /// `root`: how much of a body reads like an article.
 pub(super) fn prose_letters(root: &NodeRef) -> usize {
