@@ -11,7 +11,6 @@
 
 use super::chrome::{
     ARTICLE_CONTAINERS, CHROME_MARK, CUT_MARK, ChromeLines, REPEATED_CHARS, cut_chrome, is_chrome,
-    mark_chrome,
 };
 use super::{collapse, density};
 use dom_query::{Document, NodeRef};
@@ -48,7 +47,7 @@ pub(super) struct Body {
 const MAX_ELEMENTS: usize = 60_000;
 
 /// Below this many letters, a body that is all chrome is no article.
-const CHROME_ONLY_CHARS: usize = 200;
+const CHROME_ONLY_CHARS: usize = SHORT_BODY_LETTERS;
 
 /// One candidate body: its HTML and its text.
 struct Candidate {
@@ -57,6 +56,9 @@ struct Candidate {
     letters: usize,
     /// The letters of its prose paragraphs ([`density::prose_letters`]).
     prose: usize,
+    /// Whether it is short and all of it was marked as chrome (a menu, a
+    /// cookie notice): the last resort, after the page's other candidates.
+    chrome_only: bool,
 }
 
 impl Candidate {
@@ -67,13 +69,14 @@ impl Candidate {
             text,
             letters,
             prose,
+            chrome_only: false,
         })
     }
 }
 
 /// The article body from the page (parsed as `doc`, its chrome
-/// marked by [`mark_chrome`], its headline and byline by `meta`), or `None`
-/// when it holds no text.
+/// marked by [`mark_chrome`](super::chrome::mark_chrome), its headline and
+/// byline by `meta`), or `None` when it holds no text.
 ///
 /// Readability (`dom_smoothie`) picks the article on the whole page; the
 /// marked chrome, headline, byline and captions are then cut from what it
@@ -82,23 +85,34 @@ impl Candidate {
 /// teaser, a caption, one of several sibling containers): a short body is
 /// checked against Readability on the page cut first and against the
 /// page's article container, and the far longer one wins.
-pub(super) fn grab(
-    doc: Document,
-    chrome: &ChromeLines,
-    html: &str,
-    url: Option<&Url>,
-) -> Option<Body> {
-    let dense = density::candidate(&doc);
-    let first = readability(doc, url);
-    let byline = first.as_ref().and_then(|a| a.byline.clone());
-    let published = first.as_ref().and_then(|a| a.published_time.clone());
-    let mut chosen = first.and_then(|a| tidy(&a.content, chrome));
-    if let Some(p) = dense {
+///
+/// The page is parsed once: Readability changes the document it reads, so
+/// it reads a copy (a copy of the tree costs a small part of a parse), and
+/// what it picked is cut where it stands, never serialized and parsed again.
+pub(super) fn grab(doc: Document, chrome: &ChromeLines, url: Option<&Url>) -> Option<Body> {
+    let first = readability(doc.clone(), url);
+    let byline = first.as_ref().and_then(|(a, _)| a.byline.clone());
+    let published = first.as_ref().and_then(|(a, _)| a.published_time.clone());
+    let mut chosen = first.and_then(|(_, picked)| tidy(&picked, chrome));
+    // The paragraph candidate wins only with [`PROSE_MARGIN`] times the
+    // pick's prose: on a page with fewer letters than that outside its
+    // chrome, it is not read at all.
+    let worth_reading = chosen
+        .as_ref()
+        .is_none_or(|c| PROSE_MARGIN * c.prose <= density::page_letters(&doc));
+    if worth_reading && let Some(p) = density::candidate(&doc) {
         let wins = chosen.as_ref().is_none_or(|c| {
             p.prose >= PROSE_MARGIN * c.prose && density::shared_words(&p.text, &c.text) < AGREEMENT
         });
         if wins {
-            chosen = tidy(&p.html, chrome);
+            // Its blocks, copied out of the page, in one element as
+            // Readability's pick is.
+            let picked = Document::from(format!("<div>{}</div>", p.html));
+            chosen = picked
+                .select_single("body > div")
+                .nodes()
+                .first()
+                .and_then(|root| tidy_root(root, chrome));
         }
     }
     let body = |c: Candidate| Body {
@@ -113,9 +127,16 @@ pub(super) fn grab(
     {
         return chosen.map(body);
     }
-    let cut = Document::from(html);
-    super::meta::read(&cut, None);
-    mark_chrome(&cut);
+    // What Readability picked may be chrome and nothing else: a menu or a
+    // cookie notice on a page whose text it missed. But an article may sit
+    // in a container named like chrome (`<div class="widget Blog">`): it
+    // is kept when nothing else is found and it holds a paragraph of prose
+    // (a menu holds none).
+    let (chosen, chrome_only) = match chosen {
+        Some(c) if c.chrome_only => (None, Some(c)),
+        c => (c, None),
+    };
+    let cut = doc;
     cut_chrome(&cut);
     let container = |sel: &str| {
         let html = cut.select(sel).first().inner_html().to_string();
@@ -125,8 +146,9 @@ pub(super) fn grab(
     let article = container(ARTICLE_CONTAINERS);
     // The whole page is the last resort: it is never better than a body.
     let page = container("body");
-    let recut = readability(cut, url)
-        .and_then(|a| Candidate::new(a.content.to_string(), a.text_content.trim().to_string(), 0));
+    let recut = readability(cut, url).and_then(|(a, _)| {
+        Candidate::new(a.content.to_string(), a.text_content.trim().to_string(), 0)
+    });
     let mut best = chosen;
     for other in [recut, article].into_iter().flatten() {
         let better = best
@@ -136,11 +158,14 @@ pub(super) fn grab(
             best = Some(other);
         }
     }
-    best.or(page).map(body)
+    best.or(chrome_only.filter(|c| c.prose > 0))
+        .or(page)
+        .map(body)
 }
 
-/// What Readability finds on `doc`, when it finds any text.
-fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article> {
+/// What Readability finds on `doc`, when it finds any text: the article and
+/// the document it left, which holds what it picked.
+fn readability(doc: Document, url: Option<&Url>) -> Option<(dom_smoothie::Article, Document)> {
     let config = Config {
         text_mode: TextMode::Formatted,
         // The classes tell `tidy` what is chrome; it drops them after.
@@ -150,10 +175,11 @@ fn readability(doc: Document, url: Option<&Url>) -> Option<dom_smoothie::Article
         max_elements_to_parse: MAX_ELEMENTS,
         ..Config::default()
     };
-    Readability::with_document(doc, url.map(Url::as_str), Some(config))
+    let mut r = Readability::with_document(doc, url.map(Url::as_str), Some(config)).ok()?;
+    r.parse()
         .ok()
-        .and_then(|mut r| r.parse().ok())
         .filter(|a| !a.text_content.trim().is_empty())
+        .map(|a| (a, r.doc))
 }
 
 /// Whether an element of the article Readability picked is to be cut: the
@@ -169,33 +195,58 @@ fn to_cut(node: &NodeRef) -> bool {
         || is_chrome(node)
 }
 
-/// Cut from the article Readability picked: the marked chrome, headline and
-/// byline, captions, and the date stamps and link lines among its blocks
-/// ([`cut_blocks`]); each only while it is a small part of the body, so
-/// that a container mistaken for chrome never takes the article with it.
-fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
-    let doc = Document::from(html);
-    let total = text_len(&doc.select("body"));
+/// What Readability picked in `picked`, the document it left, tidied
+/// ([`tidy_root`]).
+fn tidy(picked: &Document, chrome: &ChromeLines) -> Option<Candidate> {
+    let root = picked
+        .select_single(READABILITY_ROOT)
+        .nodes()
+        .first()
+        .copied()?;
+    tidy_root(&root, chrome)
+}
+
+/// The element Readability puts what it picked in.
+const READABILITY_ROOT: &str = "#readability-page-1";
+
+/// Cut from a picked body (`root`, taken out of its page so that it reads
+/// as the article alone): the marked chrome, headline and byline, captions,
+/// and the date stamps and link lines among its blocks ([`cut_blocks`]);
+/// each only while it is a small part of the body, so that a container
+/// mistaken for chrome never takes the article with it.
+fn tidy_root(root: &NodeRef, chrome: &ChromeLines) -> Option<Candidate> {
+    // Detached, its page's containers (an `<article>` around it) no longer
+    // tell what inside it is chrome: only the body itself does.
+    root.remove_from_parent();
+    let root_sel = dom_query::Selection::from(*root);
+    let total = text_len(&root_sel);
+    let chrome_only = total < CHROME_ONLY_CHARS && outside_cuts(root) == 0;
     let mut cut = 0;
-    let mut kept_any = false;
-    for node in doc.select("body *").nodes() {
-        if node.parent().is_none() || !to_cut(node) {
+    let elements: Vec<NodeRef> = std::iter::once(*root)
+        .chain(root.descendants_it())
+        .filter(NodeRef::is_element)
+        .collect();
+    for node in &elements {
+        if (node.parent().is_none() && node.id != root.id) || !to_cut(node) {
             continue;
         }
         let len = text_len(&dom_query::Selection::from(*node));
         if len * 3 <= total && (cut + len) * 2 <= total {
             cut += len;
             node.remove_from_parent();
-        } else {
-            kept_any = true;
         }
     }
     // A line repeated in the body (a share bar under every paragraph, a
     // photo credit under every picture) is not the article: only its first
     // occurrence stays; a line that is the text of the page's chrome goes.
     let mut seen = std::collections::HashSet::new();
-    for node in doc.select("p, li, div, span").nodes() {
-        if node.parent().is_none() || !node.element_children().is_empty() {
+    for node in root.descendants().iter().filter(|n| n.is_element()) {
+        let leaf_block = node.node_name().is_some_and(|n| {
+            ["p", "li", "div", "span"]
+                .iter()
+                .any(|t| n.eq_ignore_ascii_case(t))
+        });
+        if !leaf_block || node.parent().is_none() || !node.element_children().is_empty() {
             continue;
         }
         let text = collapse(&node.text());
@@ -209,35 +260,35 @@ fn tidy(html: &str, chrome: &ChromeLines) -> Option<Candidate> {
             node.remove_from_parent();
         }
     }
-    cut_blocks(&doc, (total / 2).saturating_sub(cut));
-    // What Readability picked may be chrome and nothing else: a menu on a
-    // page without text is no article, but a short article inside a
-    // container named like chrome (`<div class="widget Blog">`) is one.
-    if kept_any && total < CHROME_ONLY_CHARS {
-        let bare = Document::from(html);
-        for node in bare.select("body *").nodes() {
-            if node.parent().is_some() && to_cut(node) {
-                node.remove_from_parent();
-            }
-        }
-        if text_len(&bare.select("body")) == 0 {
-            return None;
+    cut_blocks(root, (total / 2).saturating_sub(cut));
+    for node in std::iter::once(*root).chain(root.descendants()) {
+        if node.is_element() {
+            node.remove_attrs(&[CUT_MARK, CHROME_MARK, "class"]);
         }
     }
-    let left = doc.select(&format!("[{CUT_MARK}], [{CHROME_MARK}], [class]"));
-    left.remove_attr(CUT_MARK);
-    left.remove_attr(CHROME_MARK);
-    left.remove_attr("class");
-    let body = doc.select("body");
-    let prose = body
-        .nodes()
-        .first()
-        .map_or(0, |b| density::prose_letters(b));
-    Candidate::new(
-        body.inner_html().to_string(),
-        body.formatted_text().trim().to_string(),
+    let prose = density::prose_letters(root);
+    let mut found = Candidate::new(
+        root.html().to_string(),
+        root.formatted_text().trim().to_string(),
         prose,
-    )
+    )?;
+    found.chrome_only = chrome_only;
+    Some(found)
+}
+
+/// The letters under `node` outside the elements [`to_cut`] marks.
+fn outside_cuts(node: &NodeRef) -> usize {
+    node.children_it(false)
+        .map(|c| {
+            if c.is_text() {
+                c.text().chars().filter(|c| !c.is_whitespace()).count()
+            } else if c.is_element() && !to_cut(&c) {
+                outside_cuts(&c)
+            } else {
+                0
+            }
+        })
+        .sum()
 }
 
 /// A leaf block with this share of its letters in links is a link line
@@ -254,11 +305,8 @@ const HEADING_WORDS: usize = 5;
 /// story, `Read more: …`) and the short heading over them. A link line in
 /// a list or a table stays (a list of references, a table of downloads
 /// is content), and so does a bare address (`https://…` as a paragraph).
-fn cut_blocks(doc: &Document, budget: usize) -> usize {
-    let Some(body) = doc.select("body").nodes().first().copied() else {
-        return 0;
-    };
-    let blocks = density::blocks(&body);
+fn cut_blocks(root: &NodeRef, budget: usize) -> usize {
+    let blocks = density::blocks(root);
     let link_line: Vec<bool> = blocks
         .iter()
         .map(|b| {

@@ -3,7 +3,8 @@
 //! on the page with [`CHROME_MARK`] (not cut, so that Readability picks the
 //! article on the whole page), with the short texts of that chrome; and
 //! [`CUT_MARK`], which `meta` sets on the headline, byline and date. `body`
-//! cuts both from the article it picks. Uses `density` and `collapse`.
+//! cuts both from the article it picks; `meta` reads no headline, byline
+//! or date inside the marked chrome. Uses `density` and `collapse`.
 
 use super::{collapse, density};
 use dom_query::{Document, NodeRef};
@@ -204,9 +205,10 @@ fn is_slug(id: &str) -> bool {
     id.split(['-', '_']).filter(|w| !w.is_empty()).count() >= 4
 }
 
-/// Whether the element or one of its ancestors is page chrome.
+/// Whether the element or one of its ancestors is marked as page chrome
+/// by [`mark_chrome`].
 pub(super) fn in_chrome(node: &NodeRef) -> bool {
-    is_chrome(node) || node.ancestors(None).iter().any(is_chrome)
+    node.has_attr(CHROME_MARK) || node.ancestors_it(None).any(|a| a.has_attr(CHROME_MARK))
 }
 
 /// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut

@@ -120,10 +120,13 @@ pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
             *held.entry(a.id).or_default() += b.letters;
         }
     }
+    // Wrappers in that chain may hold the same prose: the innermost (made
+    // last by the parser, so with the highest id) is the region, whatever
+    // order the map gives them in.
     let (&region, _) = held
         .iter()
         .filter(|(_, n)| **n as f64 >= REGION_SHARE * total as f64)
-        .min_by_key(|(_, n)| **n)?;
+        .min_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))?;
     let inside: Vec<&Block> = blocks
         .iter()
         .filter(|b| b.letters > 0)
@@ -154,6 +157,26 @@ pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
             .join("\n\n"),
         prose,
     })
+}
+
+/// The letters of the page's text outside the marked chrome and what it
+/// hides: more than [`candidate`]'s prose can hold, for a fraction of its
+/// cost.
+pub(super) fn page_letters(doc: &Document) -> usize {
+    fn under(node: &NodeRef) -> usize {
+        node.children_it(false)
+            .map(|c| {
+                if c.is_text() {
+                    letter_count(&c.text())
+                } else if c.is_element() && !skipped(&c) {
+                    under(&c)
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+    doc.select("body").nodes().first().map_or(0, under)
 }
 
 /// The letters of prose paragraphs (as [`candidate`] counts them) under

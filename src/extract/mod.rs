@@ -8,7 +8,8 @@
 //! name=author>`, `<time datetime>` and `<link rel=canonical>`; when a page has
 //! none, from the visible byline (`By Name`, a line that is only bold text) and
 //! date line (`31 July 2017`, `25.08.2015`) under the headline and the
-//! author and date elements. The body ([`body`]) is what `dom_smoothie` (a
+//! author and date elements, and last from a date in the page's address
+//! (`/2019/08/02/slug`). The body ([`body`]) is what `dom_smoothie` (a
 //! port of Mozilla's Readability) picks on the whole page, less the chrome,
 //! headline, byline, captions, date stamps and link lines it kept; a
 //! paragraph candidate ([`density`]: text and link density, no class
@@ -83,9 +84,10 @@ pub enum ExtractError {
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     let html = crate::text::budget::tame(html);
     let doc = Document::from(html.as_ref());
-    let found = meta::read(&doc, url);
+    // The chrome first: the metadata is read outside it.
     let chrome = chrome::mark_chrome(&doc);
-    let body = body::grab(doc, &chrome, &html, url).ok_or(ExtractError::NoArticle)?;
+    let found = meta::read(&doc, url);
+    let body = body::grab(doc, &chrome, url).ok_or(ExtractError::NoArticle)?;
     let mut authors = found.authors;
     if authors.is_empty()
         && let Some(byline) = body
@@ -113,7 +115,11 @@ pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
     Ok(Article {
         title: found.title,
         authors,
-        published: found.published.or(body.published).map(RawDate::Text),
+        published: found
+            .published
+            .or(body.published)
+            .or_else(|| url.and_then(meta::url_date))
+            .map(RawDate::Text),
         updated: found.updated.map(RawDate::Text),
         body_html: body.html,
         body_text: body.text,

@@ -52,9 +52,19 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
         "autor",
         "admin",
         "administrator",
+        "veröffentlicht",
+        "publiziert",
+        "geschrieben",
+        "written",
+        "text",
     ]
     .contains(&lower.as_str());
-    if commenter || label || bare {
+    // A date's weekday or month taken for a name (`Donnerstag`, `Posted
+    // Monday`) names no one.
+    let dated = lower
+        .split_whitespace()
+        .all(|w| DATE_WORDS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())));
+    if commenter || label || bare || dated {
         return None;
     }
     // `AuthorAndreas Kalt`: a label glued to the name.
@@ -85,6 +95,55 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
         .any(char::is_alphabetic)
         .then(|| name.to_string())
 }
+
+/// Weekdays and months (English and German) and the labels before them:
+/// a byline of these alone is a date line.
+const DATE_WORDS: &[&str] = &[
+    "posted",
+    "published",
+    "updated",
+    "on",
+    "am",
+    "veröffentlicht",
+    "aktualisiert",
+    "date",
+    "datum",
+    "erscheinungsdatum",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonntag",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "januar",
+    "februar",
+    "märz",
+    "mai",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+];
 
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.
 pub(super) fn marked_authors(doc: &Document) -> Vec<String> {
@@ -153,6 +212,11 @@ fn byline_parts(text: &str) -> Vec<String> {
         if date_line(part).is_some() || part.trim().is_empty() {
             continue;
         }
+        // `Name, Senior Staff Technologist, Project`: the role and what
+        // follows it describe the name before it.
+        if !names.is_empty() && is_role(part) {
+            break;
+        }
         for name in part
             .split(" und ")
             .flat_map(|p| p.split(" and "))
@@ -170,6 +234,36 @@ fn byline_parts(text: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// Words that name a writer's job, not a writer.
+const ROLE_WORDS: &[&str] = &[
+    "editor",
+    "correspondent",
+    "reporter",
+    "writer",
+    "staff",
+    "contributor",
+    "columnist",
+    "technologist",
+    "director",
+    "producer",
+    "analyst",
+    "journalist",
+    "photographer",
+    "redakteur",
+    "redakteurin",
+    "korrespondent",
+    "korrespondentin",
+    "fotograf",
+    "fotografin",
+];
+
+/// Whether a part of a byline names a job (`Senior Staff Technologist`,
+/// `Games Editor`).
+fn is_role(part: &str) -> bool {
+    part.split_whitespace()
+        .any(|w| ROLE_WORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// What the lines right under the headline say.
@@ -285,6 +379,15 @@ pub(super) fn by_line(text: &str) -> Option<Vec<String>> {
         .strip_prefix("By ")
         .or_else(|| text.strip_prefix("by "))
         .or_else(|| text.strip_prefix("BY "))?;
+    // `By Name, Games Editor, Section`: the role and what follows it
+    // describe the name before it.
+    let segments: Vec<&str> = rest.split(", ").collect();
+    let end = segments
+        .iter()
+        .skip(1)
+        .position(|s| is_role(s))
+        .map_or(segments.len(), |k| k + 1);
+    let rest = segments[..end].join(", ");
     let names: Vec<String> = rest
         .split(" and ")
         .flat_map(|s| s.split(", "))

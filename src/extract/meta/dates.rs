@@ -140,3 +140,19 @@ pub(super) fn dated_element(doc: &Document) -> Option<String> {
         |text| text.split(['|', '·', '•']).find_map(date_line),
     )
 }
+
+/// A date the page's address holds as its path's year, month and day
+/// (`/2019/08/02/slug`, `/news/2012-06/04/…`, `/2021-10-20-slug`), as
+/// `YYYY-MM-DD`: blogs and news sites file articles by the day they came
+/// out. The last resort, after everything the page says (and what
+/// Readability read).
+pub(in crate::extract) fn url_date(url: &url::Url) -> Option<String> {
+    static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:[/_.-]|$)")
+            .expect("the URL date pattern is valid")
+    });
+    let c = URL_DATE.captures(url.path())?;
+    let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    chrono::NaiveDate::from_ymd_opt(num(1)? as i32, num(2)?, num(3)?)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}

@@ -12,6 +12,7 @@ mod title;
 
 use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
 pub(super) use byline::{byline_names, clean_author};
+pub(super) use dates::url_date;
 use dates::{dated_element, european, time_element};
 use title::{names_site, shares_word, site_names, title_tag, without_site};
 
@@ -96,20 +97,26 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
                 (h, _) => h.or(tag),
             }
         });
+    let sites = site_names(&metas, ld.as_ref(), url);
+    let title = title.map(|t| without_site(&t, &sites));
     // A declared title often carries the site's name or a section
     // (`Headline | Site`, `Section: Headline`) that the visible headline
     // lacks: the headline wins when the title holds it.
+    // The declared title may also be an older or a search engine's wording
+    // of the headline the page shows (`Kein Zutritt mehr` over `Kein
+    // Zugang mehr`): when the two share most of their words, the visible
+    // headline is what the reader saw, unless it holds the title and more
+    // (a kicker or a section before it: `Local News | Headline`).
     let title = match (title, &heading_text) {
         (Some(t), Some(h))
             if h.split_whitespace().count() >= 2
-                && t.len() > h.len()
-                && t.to_lowercase().contains(&h.to_lowercase()) =>
+                && ((t.len() > h.len() && t.to_lowercase().contains(&h.to_lowercase()))
+                    || (rewords(h, &t) && !h.to_lowercase().contains(&t.to_lowercase()))) =>
         {
             Some(h.clone())
         }
         (t, _) => t,
     };
-    let sites = site_names(&metas, ld.as_ref(), url);
     let title = title.map(|t| without_site(&t, &sites));
     if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
         let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
@@ -215,6 +222,24 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         updated,
         canonical,
     }
+}
+
+/// A visible headline shares this share of the words of the longer of it
+/// and the declared title when it words the same headline.
+const REWORDED_SHARE: f64 = 0.6;
+
+/// Whether `heading` and `title` are two wordings of one headline: most of
+/// the words of the longer are in the other.
+fn rewords(heading: &str, title: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (h, t) = (words(heading), words(title));
+    let common = h.iter().filter(|w| t.contains(w)).count();
+    common as f64 >= REWORDED_SHARE * h.len().max(t.len()) as f64
 }
 
 /// The first schema.org article object in the page's JSON-LD, looking into
@@ -367,5 +392,16 @@ mod tests {
             Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
         );
         assert_eq!(by_line("By the way, it rained"), None);
+        // A role after the name, and what follows it, describe the name.
+        assert_eq!(
+            by_line(
+                "By Ana Silva, Senior Staff Technologist, Speech, Privacy, and Technology Project"
+            ),
+            Some(vec!["Ana Silva".to_string()])
+        );
+        assert_eq!(
+            by_line("By Ana Silva, Bo Li, Games Editor"),
+            Some(vec!["Ana Silva".to_string(), "Bo Li".to_string()])
+        );
     }
 }

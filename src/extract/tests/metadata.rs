@@ -51,6 +51,36 @@ fn the_site_name_is_cut_from_the_title_when_the_page_names_the_site() {
 }
 
 #[test]
+fn the_visible_headline_beats_a_reworded_declared_title() {
+    // The page's headline words it differently from its og:title (edited
+    // after publication): the reader saw the headline.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quays on Monday">"#,
+        "<h1>Harbour board backs the new quay on Monday</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Harbour board backs the new quay on Monday")
+    );
+    // A headline that holds the title and a kicker before it is not a
+    // rewording: the title stays.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quay">"#,
+        "<h1><span>Local news</span> Harbour board backs the new quay</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+    // Nor is a headline that shares few of the title's words.
+    let html = titled(
+        r#"<meta property="og:title" content="Harbour board backs the new quay">"#,
+        "<h1>Fishermen cheer as the vote passes</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+}
+
+#[test]
 fn a_headline_sharing_no_word_with_the_title_is_chrome() {
     let html = titled(
         "<title>Harbour board votes for the new quay</title>",
@@ -112,6 +142,11 @@ fn author_names_lose_their_lead_in_and_trail() {
         ("Name *", None),
         ("Aylin sagt:", None),
         ("Posted on", None),
+        // A date's weekday or a bare label taken for the byline.
+        ("Donnerstag", None),
+        ("Posted Monday", None),
+        ("Veröffentlicht", None),
+        ("Erscheinungsdatum", None),
     ];
     for (raw, want) in cases {
         assert_eq!(meta::clean_author(raw).as_deref(), want, "{raw}");
@@ -200,4 +235,58 @@ fn authors_in_author_elements_and_yoast_labels() {
     );
     // Only a commenter is named: the article has no author.
     assert!(authors(&page("", "")).is_empty());
+}
+
+#[test]
+fn the_address_dates_a_page_that_names_no_date() {
+    let page = titled("<title>Harbour board votes for the new quay</title>", "");
+    let dated = |url: &str| {
+        extract(&page, Some(&Url::parse(url).unwrap()))
+            .unwrap()
+            .published
+    };
+    for (url, day) in [
+        ("https://blog.example/2019/08/02/the-vote/", "2019-08-02"),
+        (
+            "https://news.example/local/2012-06/04/content_1.htm",
+            "2012-06-04",
+        ),
+        ("https://news.example/2021-10-20-the-vote", "2021-10-20"),
+    ] {
+        assert_eq!(dated(url), Some(RawDate::Text(day.to_string())), "{url}");
+    }
+    // No calendar day, or no date at all.
+    assert_eq!(dated("https://blog.example/2019/13/45/the-vote/"), None);
+    assert_eq!(dated("https://blog.example/archive/20190802/"), None);
+    // What the page says beats the address.
+    let page = titled(
+        r#"<meta property="article:published_time" content="2019-08-03T10:00:00Z">"#,
+        "",
+    );
+    let a = extract(
+        &page,
+        Some(&Url::parse("https://blog.example/2019/08/02/x/").unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        a.published,
+        Some(RawDate::Text("2019-08-03T10:00:00Z".to_string()))
+    );
+}
+
+#[test]
+fn a_headline_inside_a_layout_that_holds_the_article_is_read() {
+    // The wrapper's class reads like chrome, but it holds the article: it
+    // is not chrome, and neither is the headline inside it.
+    let paras: String = sentences("the layout", 5)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let html = format!(
+        "<html><head><title>Gazette</title></head><body><div class=\"sidebar-layout\"><article>\
+         <h1>Harbour board backs the new quay</h1><p>By Ana Silva</p>{paras}</article></div></body></html>"
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
+    assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
 }

@@ -426,6 +426,21 @@ fn a_far_longer_article_elsewhere_replaces_a_short_wrong_pick() {
 }
 
 #[test]
+fn a_short_article_in_a_container_named_like_chrome_is_kept() {
+    // Readability's pick is all chrome (the container's class reads like
+    // a widget) and nothing else on the page holds text: it holds a
+    // paragraph of prose, so it is the article (a menu is not: see
+    // `a_page_without_text_is_no_article`).
+    let html = "<html><body><div class=\"widget\"><p>The ice on the harbour steps caught us all this morning, and the gulls laughed at every one of us.</p></div></body></html>";
+    let a = extract(html, None).unwrap();
+    assert!(
+        a.body_text.contains("The ice on the harbour"),
+        "{}",
+        a.body_text
+    );
+}
+
+#[test]
 fn a_section_named_by_its_layout_or_heading_keeps_its_prose() {
     let story = sentences("the layout page", 15);
     let part = |range: std::ops::Range<usize>| -> String {
