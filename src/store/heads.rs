@@ -4,14 +4,14 @@
 //! items each those are ~1,000 index pages, more than SQLite's page cache).
 //!
 //! Kept valid by the store's change version ([`super::Store::changes_since`]):
-//! every write that inserts or updates an item bumps the version of its
-//! source in the same transaction, so a reader that brings the cache up to
-//! the version of its own snapshot forgets exactly the sources written since
-//! — also those another instance sharing the database wrote. Writes that
-//! only delete items (the cap, pruning) can only make a source's newest
-//! older: a kept date is then too new, never too old, and the merged read
-//! uses it only as an upper bound (to order sources and to stop at the
-//! first one that cannot make the cut), so it stays exact either way.
+//! every write that changes a source's items (an insert, an update, the
+//! cap, pruning) bumps the version of its source in the same transaction,
+//! so a reader that brings the kept dates up to the version of its own
+//! snapshot forgets exactly the sources written since, also those another
+//! instance sharing the database wrote. SQLite's merged read uses a date
+//! only as an upper bound (to order sources and to stop at the first one
+//! that cannot place), PostgreSQL's as the exact newest (to pick the
+//! sources and a floor in one statement).
 //! Pure; depends on nothing else of the store.
 
 use std::collections::HashMap;

@@ -114,8 +114,8 @@ pub(super) async fn items(
     .await
 }
 
-/// `sources` that have items, each with the `published` of its newest (or
-/// a later date: see `crate::store::heads`), newest first, so that a feed
+/// `sources` that have items, each with the `published` of its newest,
+/// newest first, so that a feed
 /// over many sources then reads the keys of only those whose newest can
 /// make the cut. The dates come from the store's [`Heads`], brought up to
 /// the change version of this read's snapshot; those it lacks are read in
