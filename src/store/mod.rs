@@ -7,7 +7,8 @@
 //! instances share one store: a lease per source ([`Store::claim`]), so each
 //! due source is fetched by one instance, and a change version
 //! ([`Store::changes_since`]), so every instance re-renders what another
-//! changed.
+//! changed. A backend may keep each source's newest item date between
+//! merged reads (`heads`), valid up to a change version.
 //!
 //! It also keeps the WebSub subscriptions this daemon asked hubs for
 //! ([`Subscription`]): one per source, with its secret, its state and lease,
@@ -18,6 +19,7 @@
 //! Depends only on `model`. [`open`] picks the backend from the URL scheme.
 
 mod backend;
+mod heads;
 mod postgres;
 mod sqlite;
 mod upsert;

@@ -283,6 +283,101 @@ async fn merged_reads_are_the_newest_of_all(f: Fixture) {
     );
 }
 
+/// A merged read after a write shows the write, whoever made it: the
+/// backend may keep each source's newest date between reads (SQLite does),
+/// and a newer item, an update that moves an item's date, a push, another
+/// instance's fetch, a pruned source and a source that gets its first
+/// items must all show in the next read as in a fresh one.
+async fn merged_reads_see_every_write_since_the_last(f: Fixture) {
+    let store = &f.store;
+    let other = f.reopen().await;
+    let sources: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+    let record = |source: &str, items: Vec<(&str, i64)>, secs: i64| {
+        let items = items
+            .into_iter()
+            .map(|(id, published)| {
+                let mut it = item(id, id, published);
+                it.source = source.into();
+                it
+            })
+            .collect();
+        let mut r = fetched(items, secs);
+        r.source = source.into();
+        r
+    };
+    let newest = |items: Vec<Item>| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| format!("{}/{}", i.source, i.id))
+            .collect()
+    };
+    store
+        .record_fetch(record("a", vec![("a1", 100), ("a2", 200)], 1000))
+        .await
+        .unwrap();
+    store
+        .record_fetch(record("b", vec![("b1", 300)], 1000))
+        .await
+        .unwrap();
+    store
+        .record_fetch(record("c", vec![("c1", 50)], 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 2).await.unwrap()),
+        ["b/b1", "a/a2"]
+    );
+    // A newer item of a source that could not make the cut before.
+    store
+        .record_fetch(record("c", vec![("c1", 50), ("c2", 400)], 1100))
+        .await
+        .unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 2).await.unwrap()),
+        ["c/c2", "b/b1"]
+    );
+    // Another instance's fetch: a source without items gets its first.
+    other
+        .record_fetch(record("d", vec![("d1", 500)], 1200))
+        .await
+        .unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 2).await.unwrap()),
+        ["d/d1", "c/c2"]
+    );
+    // An update moving an item's date later, by the other instance.
+    other
+        .record_fetch(record("a", vec![("a1", 600), ("a2", 200)], 1300))
+        .await
+        .unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 2).await.unwrap()),
+        ["a/a1", "d/d1"]
+    );
+    // A push.
+    let mut pushed = item("b2", "b2", 700);
+    pushed.source = "b".into();
+    store
+        .record_push("b", at(1400), vec![pushed], 5000)
+        .await
+        .unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 2).await.unwrap()),
+        ["b/b2", "a/a1"]
+    );
+    // Pruning down to each source's newest: an older newest is still read.
+    store.prune(at(0), 0, 1).await.unwrap();
+    assert_eq!(
+        newest(store.items(&sources, 10).await.unwrap()),
+        ["b/b2", "a/a1", "d/d1", "c/c2"]
+    );
+    // The other instance read nothing until now: the same as this one.
+    assert_eq!(
+        newest(other.items(&sources, 10).await.unwrap()),
+        ["b/b2", "a/a1", "d/d1", "c/c2"]
+    );
+}
+
 async fn prune_keeps_the_newest(f: Fixture) {
     let store = &f.store;
     let items = (0..10)
@@ -947,6 +1042,7 @@ on_every_backend!(
     undated_items_keep_first_seen,
     items_merge_sources_in_a_stable_order,
     merged_reads_are_the_newest_of_all,
+    merged_reads_see_every_write_since_the_last,
     prune_keeps_the_newest,
     the_item_cap_holds_on_every_fetch,
     concurrent_opens_migrate_once,

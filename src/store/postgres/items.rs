@@ -4,9 +4,12 @@
 
 use super::{PostgresStore, q};
 use crate::model::Item;
+use crate::store::heads::Heads;
 use crate::store::{PageValidators, StoreError};
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use std::collections::{HashMap, HashSet};
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 pub(super) const ITEM_COLUMNS: &str = "source, id, link, title, authors, summary_html, content_html, published, dated, updated, categories, enclosures";
@@ -36,23 +39,38 @@ pub(super) async fn items(
     sources: &[String],
     limit: usize,
 ) -> Result<Vec<Item>, StoreError> {
-    let client = db.client().await?;
+    let mut client = db.client().await?;
     let limit_i64 = i64::try_from(limit).unwrap_or(i64::MAX);
-    // Each source's newest `limit` come straight off the index; merging
-    // those keeps the cost independent of the store's size.
-    let rows = client
+    // One snapshot for the change version, the dates and the items.
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(q)?;
+    let (read, floor) = if sources.len() > 1 {
+        cut(&tx, &db.heads, sources, limit).await?
+    } else {
+        (sources.to_vec(), None)
+    };
+    // Each source's newest `limit` (no older than the floor) come straight
+    // off the index; merging those keeps the cost independent of the
+    // store's size.
+    let rows = tx
         .query(
             &format!(
                 "SELECT i.* FROM unnest($1::text[]) AS s(id) CROSS JOIN LATERAL (
                     SELECT {ITEM_COLUMNS} FROM items
-                    WHERE source = s.id
+                    WHERE source = s.id AND ($3::timestamptz IS NULL OR published >= $3)
                     ORDER BY published DESC, id COLLATE \"C\" LIMIT $2
                  ) i"
             ),
-            &[&sources, &limit_i64],
+            &[&read, &limit_i64, &floor],
         )
         .await
         .map_err(q)?;
+    tx.commit().await.map_err(q)?;
     let mut all = rows
         .iter()
         .map(item_row)
@@ -68,6 +86,83 @@ pub(super) async fn items(
     });
     all.truncate(limit);
     Ok(all)
+}
+
+/// Which of `sources` can have an item among the newest `limit`, and the
+/// date none of those items is older than: each distinct source with items
+/// has one item at its newest date, so the `limit`th newest of those dates
+/// is a floor for the `limit` newest items, and a source whose newest is
+/// older cannot place. The dates come from the store's [`Heads`], brought
+/// up to the change version of the transaction's snapshot (on PostgreSQL
+/// every write that changes a source's items, deletions too, bumps it, so
+/// the kept dates are exact); those it lacks are read in one statement.
+async fn cut(
+    tx: &deadpool_postgres::Transaction<'_>,
+    heads: &Heads,
+    sources: &[String],
+    limit: usize,
+) -> Result<(Vec<String>, Option<DateTime<Utc>>), StoreError> {
+    let from = heads.version();
+    let row = tx
+        .query_one(
+            "SELECT (SELECT n FROM change_counter), ARRAY(SELECT id FROM sources WHERE changed > $1)",
+            &[&i64::try_from(from).unwrap_or(i64::MAX)],
+        )
+        .await
+        .map_err(q)?;
+    let to = u64::try_from(row.try_get::<_, i64>(0).map_err(q)?).unwrap_or_default();
+    if to != from {
+        let changed: Vec<String> = row.try_get(1).map_err(q)?;
+        heads.advance(from, to, &changed);
+    }
+    let mut newest = heads.get(sources);
+    let missing: Vec<&String> = sources
+        .iter()
+        .zip(&newest)
+        .filter_map(|(s, kept)| kept.is_none().then_some(s))
+        .collect();
+    if !missing.is_empty() {
+        let rows = tx
+            .query(
+                "SELECT s.id, (SELECT published FROM items WHERE source = s.id
+                               ORDER BY published DESC LIMIT 1)
+                 FROM unnest($1::text[]) AS s(id)",
+                &[&missing],
+            )
+            .await
+            .map_err(q)?;
+        let mut read = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let source: String = r.try_get(0).map_err(q)?;
+            let head: Option<DateTime<Utc>> = r.try_get(1).map_err(q)?;
+            read.insert(source, head.map(|t| t.timestamp_micros()));
+        }
+        for (kept, source) in newest.iter_mut().zip(sources) {
+            if kept.is_none() {
+                *kept = Some(read.get(source).copied().flatten());
+            }
+        }
+        heads.keep(to, read);
+    }
+    let mut distinct: Vec<(&String, i64)> = sources
+        .iter()
+        .zip(&newest)
+        .filter_map(|(s, head)| head.flatten().map(|h| (s, h)))
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup_by(|a, b| a.0 == b.0);
+    let mut dates: Vec<i64> = distinct.iter().map(|(_, h)| *h).collect();
+    dates.sort_unstable_by(|a, b| b.cmp(a));
+    let Some(&floor) = dates.get(limit.saturating_sub(1)).filter(|_| limit > 0) else {
+        // Fewer sources with items than `limit`: every one is read.
+        return Ok((distinct.into_iter().map(|(s, _)| s.clone()).collect(), None));
+    };
+    let read = distinct
+        .into_iter()
+        .filter(|(_, h)| *h >= floor)
+        .map(|(s, _)| s.clone())
+        .collect();
+    Ok((read, DateTime::from_timestamp_micros(floor)))
 }
 
 pub(super) async fn page_validators(

@@ -32,6 +32,8 @@ use tokio_postgres::config::SslMode;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Each source's newest item date, for merged reads.
+    heads: std::sync::Arc<super::heads::Heads>,
 }
 
 fn q(e: tokio_postgres::Error) -> StoreError {
@@ -70,7 +72,10 @@ impl PostgresStore {
             .max_size(16)
             .build()
             .map_err(|e| StoreError::open("building the connection pool", e))?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            heads: std::sync::Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

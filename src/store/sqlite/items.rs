@@ -4,6 +4,7 @@
 
 use super::{SqliteStore, from_ms};
 use crate::model::Item;
+use crate::store::heads::Heads;
 use crate::store::{PageValidators, StoreError};
 use rusqlite::params;
 use std::cmp::Reverse;
@@ -46,8 +47,13 @@ pub(super) async fn items(
     limit: usize,
 ) -> Result<Vec<Item>, StoreError> {
     let sources = sources.to_vec();
+    let heads = db.heads.clone();
     db.with(move |c| {
-        let order = newest_first(c, &sources)?;
+        // One read transaction: the change version, the dates and the
+        // items come from one snapshot.
+        let tx = c.transaction()?;
+        let c = &*tx;
+        let order = newest_first(c, &heads, &sources)?;
         // Then the keys: each source's newest, straight off the covering
         // index and no older than the `limit`th newest found so far, so a
         // feed over many sources reads few entries of each. Then only the
@@ -101,43 +107,77 @@ pub(super) async fn items(
                 .then_with(|| a.source.cmp(&b.source))
                 .then_with(|| a.id.cmp(&b.id))
         });
+        drop((keys, row));
+        tx.commit()?;
         Ok(all)
     })
     .await
 }
 
 /// `sources` that have items, each with the `published` of its newest,
-/// newest first: read in one statement (a seek per source inside SQLite,
-/// not a statement per source), so that a feed over many sources then
-/// reads the keys of only those whose newest can make the cut.
+/// newest first, so that a feed
+/// over many sources then reads the keys of only those whose newest can
+/// make the cut. The dates come from the store's [`Heads`], brought up to
+/// the change version of this read's snapshot; those it lacks are read in
+/// one statement (a seek per source inside SQLite, not a statement per
+/// source) and kept.
 fn newest_first<'a>(
     c: &rusqlite::Connection,
+    heads: &Heads,
     sources: &'a [String],
 ) -> Result<Vec<(&'a String, i64)>, rusqlite::Error> {
     if let [one] = sources {
         // One source needs no order; its keys are read either way.
         return Ok(vec![(one, i64::MAX)]);
     }
-    let list = serde_json::to_string(sources)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-    let mut st = c.prepare_cached(
-        "SELECT j.key, (SELECT published FROM items WHERE source = j.value
-                        ORDER BY published DESC LIMIT 1)
-         FROM json_each(?1) j",
-    )?;
-    let mut order = st
-        .query_map([list], |r| {
+    let from = heads.version();
+    let to: i64 = c
+        .prepare_cached("SELECT n FROM change_counter")?
+        .query_row([], |r| r.get(0))?;
+    let to = u64::try_from(to).unwrap_or_default();
+    if to != from {
+        let changed = c
+            .prepare_cached("SELECT id FROM sources WHERE changed > ?1")?
+            .query_map([i64::try_from(from).unwrap_or(i64::MAX)], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        heads.advance(from, to, &changed);
+    }
+    let mut newest = heads.get(sources);
+    let missing: Vec<&String> = sources
+        .iter()
+        .zip(&newest)
+        .filter_map(|(s, kept)| kept.is_none().then_some(s))
+        .collect();
+    if !missing.is_empty() {
+        let list = serde_json::to_string(&missing)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+        let mut st = c.prepare_cached(
+            "SELECT j.key, (SELECT published FROM items WHERE source = j.value
+                            ORDER BY published DESC LIMIT 1)
+             FROM json_each(?1) j",
+        )?;
+        let mut read = HashMap::with_capacity(missing.len());
+        for row in st.query_map([list], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-        })?
-        .filter_map(|r| match r {
-            // A source without items is left out.
-            Ok((i, head)) => {
-                let source = usize::try_from(i).ok().and_then(|i| sources.get(i));
-                source.zip(head).map(Ok)
+        })? {
+            let (i, head) = row?;
+            if let Some(source) = usize::try_from(i).ok().and_then(|i| missing.get(i)) {
+                read.insert(source.as_str(), head);
             }
-            Err(e) => Some(Err(e)),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        }
+        for (kept, source) in newest.iter_mut().zip(sources) {
+            if kept.is_none() {
+                *kept = Some(read.get(source.as_str()).copied().flatten());
+            }
+        }
+        heads.keep(to, read.into_iter().map(|(s, head)| (s.to_string(), head)));
+    }
+    // A source without items is left out.
+    let mut order: Vec<(&String, i64)> = sources
+        .iter()
+        .zip(newest)
+        .filter_map(|(s, head)| head.flatten().map(|h| (s, h)))
+        .collect();
     order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     Ok(order)
 }

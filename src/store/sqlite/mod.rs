@@ -8,7 +8,7 @@
 //! `migrations` (the schema), `state` (source state, leases, the change
 //! version, polls), `fetches` (recording fetches and pushes, pruning),
 //! `batch` (the group commit the calls of a fetch go through),
-//! `items` (reading items), `archive` (arrival order and archive pages) and
+//! `items` (reading items, with the newest dates kept in `store::heads`), `archive` (arrival order and archive pages) and
 //! `websub` (subscriptions). The children use only this module, the rules and
 //! types of `crate::store` and `crate::model`.
 
@@ -34,6 +34,8 @@ pub struct SqliteStore {
     conn: Arc<tokio::sync::Mutex<Connection>>,
     /// The calls of a fetch (claim, state, record), committed in groups.
     queue: batch::Queue,
+    /// Each source's newest item date, for merged reads.
+    heads: Arc<super::heads::Heads>,
 }
 
 fn q(e: rusqlite::Error) -> StoreError {
@@ -76,6 +78,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             queue: batch::start(conn.clone()),
             conn,
+            heads: Arc::default(),
         })
     }
 
