@@ -1111,9 +1111,11 @@ async fn max_items_holds_on_every_fetch_and_pruned_items_stay_pruned() {
 async fn many_new_ids_a_fetch_stay_within_max_items() {
     let origin = Origin::start().await;
     let dir = tempfile::tempdir().unwrap();
+    // 20,000 items take the debug build seconds to parse: a timeout far
+    // above that, so a loaded machine cannot fail the fetch.
     let cfg = config(
         dir.path(),
-        "max_items = 100",
+        "max_items = 100\ntimeout = \"60s\"",
         &format!(
             "[[source]]\nid = \"s\"\nkind = \"feed\"\nurl = \"{}\"\n",
             origin.url("feed")
