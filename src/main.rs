@@ -212,7 +212,7 @@ fn main() -> ExitCode {
 /// own, up to eight per core, and memory freed in one arena serves only
 /// that arena's threads: the daemon's workers and the store's blocking
 /// threads each kept their share of what a fetch cycle freed. Two arenas
-/// (BENCHMARKS.md, rows 1): 62 → 52 MB at 2,000 sources. A
+/// (BENCHMARKS.md, rows 1): 58 → 47 MB at 2,000 sources. A
 /// `MALLOC_ARENA_MAX` in the environment, which glibc reads itself, wins.
 fn bound_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
