@@ -227,7 +227,15 @@ def main():
         for p in (daemon, nginx):
             if p and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-                p.wait(timeout=60)
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    # Seen at 100,000 sources on PostgreSQL: the daemon
+                    # still rendering after a minute. Killed, so that
+                    # nginx and the cluster are still stopped.
+                    print(f"pid {p.pid} did not stop in 60 s: killed", flush=True)
+                    p.kill()
+                    p.wait()
         if store:
             store.stop()
         if not args.keep:
