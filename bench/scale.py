@@ -132,6 +132,7 @@ class Postgres:
 
 
 def main():
+    global TIDINGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100000)
     ap.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
@@ -142,7 +143,9 @@ def main():
     ap.add_argument("--work", default="/dev/shm/tidings-scale")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--tidings", default=TIDINGS, help="the binary to measure")
     args = ap.parse_args()
+    TIDINGS = args.tidings
     if not os.path.exists(TIDINGS):
         sys.exit(f"{TIDINGS} is missing: run `cargo build --release` first")
     origin, listen, pg_port = args.ports.split(",")
@@ -224,7 +227,15 @@ def main():
         for p in (daemon, nginx):
             if p and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-                p.wait(timeout=60)
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    # Seen at 100,000 sources on PostgreSQL: the daemon
+                    # still rendering after a minute. Killed, so that
+                    # nginx and the cluster are still stopped.
+                    print(f"pid {p.pid} did not stop in 60 s: killed", flush=True)
+                    p.kill()
+                    p.wait()
         if store:
             store.stop()
         if not args.keep:

@@ -105,12 +105,18 @@ impl App {
     }
 
     /// Fetches `source` on its schedule until `stop` changes.
+    ///
+    /// The loop's future is the source's task state, held while it sleeps
+    /// between fetches (at 100,000 sources, all but a few hundred sleep):
+    /// so every call that awaits more than a store call is boxed, its state
+    /// allocated only while it runs, and the loop holds only the source,
+    /// its due time, the stop and the sleep.
     pub(super) async fn source_loop(
         self: Arc<Self>,
-        source: Source,
+        source: Arc<Source>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let mut due = self.first_due(&source).await;
+        let mut due = Box::pin(self.first_due(&source)).await;
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
@@ -118,7 +124,7 @@ impl App {
             }
             let now = self.now();
             // A hub pushes this source's changes: poll only for safety.
-            if let Some(later) = self.push_holds_off(&source, now).await {
+            if let Some(later) = Box::pin(self.push_holds_off(&source, now)).await {
                 debug!(source = source.id, %later, "not polled: its hub pushes it");
                 self.scheduler.set_due(&source.id, later);
                 due = later;
@@ -133,7 +139,7 @@ impl App {
             {
                 Ok(true) => {}
                 Ok(false) => {
-                    due = self.due_elsewhere(&source.id, now).await;
+                    due = Box::pin(self.due_elsewhere(&source.id, now)).await;
                     continue;
                 }
                 Err(e) => {
@@ -147,7 +153,7 @@ impl App {
                 }
             }
             // A stop cancels the reading and hands the source back.
-            let Some(report) = self.fetch_now(&source, now, stop.clone()).await else {
+            let Some(report) = Box::pin(self.fetch_now(&source, now, stop.clone())).await else {
                 self.release(&source.id).await;
                 return;
             };
