@@ -703,6 +703,19 @@ async fn archives_follow_arrival_order_and_freeze_once(f: Fixture) {
             .unwrap()
             .is_empty()
     );
+    // A merged feed over more sources than SQLite takes parameters (32,766).
+    let many: Vec<String> = (0..40_000)
+        .map(|n| format!("other{n}"))
+        .chain(["s".to_string()])
+        .collect();
+    assert_eq!(
+        store
+            .items_in_order(&many, None, at(10_000), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     assert_eq!(store.archive_head("all").await.unwrap(), None);
     let page = store::ArchivePage {

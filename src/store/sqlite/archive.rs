@@ -18,26 +18,34 @@ pub(super) async fn items_in_order(
     let sources = sources.to_vec();
     let after = after.cloned();
     db.with(move |c| {
-        let marks = vec!["?"; sources.len()].join(", ");
-        let mut st = c.prepare(&format!(
+        // The sources as one JSON array, not a parameter each: SQLite
+        // takes at most 32,766 parameters, and a merged feed may name more
+        // sources than that.
+        let mut st = c.prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS}, first_seen FROM items
-             WHERE source IN ({marks}) AND first_seen < ? AND (first_seen, published, source, id) > (?, ?, ?, ?)
+             WHERE source IN (SELECT value FROM json_each(?)) AND first_seen < ?
+               AND (first_seen, published, source, id) > (?, ?, ?, ?)
              ORDER BY first_seen, published, source, id LIMIT ?"
         ))?;
         let (f, p, s, i) = match &after {
-            Some(k) => (ms(k.first_seen), ms(k.published), k.source.clone(), k.id.clone()),
+            Some(k) => (
+                ms(k.first_seen),
+                ms(k.published),
+                k.source.clone(),
+                k.id.clone(),
+            ),
             None => (i64::MIN, i64::MIN, String::new(), String::new()),
         };
-        let mut values: Vec<rusqlite::types::Value> =
-            sources.into_iter().map(rusqlite::types::Value::from).collect();
-        values.extend([
+        let sources = serde_json::Value::from(sources).to_string();
+        let values: [rusqlite::types::Value; 7] = [
+            sources.into(),
             ms(before).into(),
             f.into(),
             p.into(),
             s.into(),
             i.into(),
             i64::try_from(limit).unwrap_or(i64::MAX).into(),
-        ]);
+        ];
         let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
             let item = item_row(r)?;
             let key = ArchiveKey {
