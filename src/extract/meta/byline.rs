@@ -2,7 +2,7 @@
 //! the headline, each name cleaned of its lead-in and trail. Uses `super`,
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
-use super::dates::date_line;
+use super::dates::{MONTHS, date_line};
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_chrome};
 use crate::extract::collapse;
@@ -63,7 +63,7 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
     // Monday`) names no one.
     let dated = lower
         .split_whitespace()
-        .all(|w| DATE_WORDS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())));
+        .all(|w| is_date_word(w.trim_matches(|c: char| !c.is_alphanumeric())));
     if commenter || label || bare || dated {
         return None;
     }
@@ -96,8 +96,9 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
         .then(|| name.to_string())
 }
 
-/// Weekdays and months (English and German) and the labels before them:
-/// a byline of these alone is a date line.
+/// The labels before a date, and German weekdays: with the month names of
+/// `text` and `dates` and English weekdays, a byline of these alone is a
+/// date line.
 const DATE_WORDS: &[&str] = &[
     "posted",
     "published",
@@ -109,13 +110,6 @@ const DATE_WORDS: &[&str] = &[
     "date",
     "datum",
     "erscheinungsdatum",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
     "montag",
     "dienstag",
     "mittwoch",
@@ -123,27 +117,15 @@ const DATE_WORDS: &[&str] = &[
     "freitag",
     "samstag",
     "sonntag",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "januar",
-    "februar",
-    "märz",
-    "mai",
-    "juni",
-    "juli",
-    "oktober",
-    "dezember",
 ];
+
+/// Whether `word` (lowercase) is a weekday, a month or a date's label.
+fn is_date_word(word: &str) -> bool {
+    DATE_WORDS.contains(&word)
+        || crate::text::WEEKDAYS.contains(&word)
+        || crate::text::MONTHS.contains(&word)
+        || MONTHS.iter().any(|names| names.contains(&word))
+}
 
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.
 pub(super) fn marked_authors(doc: &Document) -> Vec<String> {

@@ -70,7 +70,7 @@ pub(super) fn european(date: &str) -> Option<String> {
 
 /// Month names of the languages the date lines are read in, beyond
 /// English: German and Dutch, French, Spanish, Italian (January first).
-const MONTHS: [&[&str]; 12] = [
+pub(super) const MONTHS: [&[&str]; 12] = [
     &["januar", "jänner", "janvier", "enero", "gennaio", "januari"],
     &[
         "februar", "feber", "février", "fevrier", "febrero", "febbraio", "februari",
