@@ -77,6 +77,21 @@ impl Heads {
         }
     }
 
+    /// [`Heads::get`], and the sources of those without a kept date: the
+    /// ones a read must look up.
+    pub(crate) fn lookup<'a>(
+        &self,
+        sources: &'a [String],
+    ) -> (Vec<Option<Option<i64>>>, Vec<&'a String>) {
+        let kept = self.get(sources);
+        let missing = sources
+            .iter()
+            .zip(&kept)
+            .filter_map(|(s, k)| k.is_none().then_some(s))
+            .collect();
+        (kept, missing)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
         // The map is consistent after every call (each is one step), so a
         // panic elsewhere while it was held leaves it usable.
@@ -104,7 +119,10 @@ mod tests {
             [Some(Some(10)), Some(None), None]
         );
         heads.advance(heads.version(), 4, &s(&["b"]));
-        assert_eq!(heads.get(&s(&["a", "b"])), [Some(Some(10)), None]);
+        let sources = s(&["a", "b"]);
+        let (kept, missing) = heads.lookup(&sources);
+        assert_eq!(kept, [Some(Some(10)), None]);
+        assert_eq!(missing, [&sources[1]]);
         assert_eq!(heads.version(), 4);
     }
 

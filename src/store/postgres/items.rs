@@ -115,12 +115,7 @@ async fn cut(
         let changed: Vec<String> = row.try_get(1).map_err(q)?;
         heads.advance(from, to, &changed);
     }
-    let mut newest = heads.get(sources);
-    let missing: Vec<&String> = sources
-        .iter()
-        .zip(&newest)
-        .filter_map(|(s, kept)| kept.is_none().then_some(s))
-        .collect();
+    let (mut newest, missing) = heads.lookup(sources);
     if !missing.is_empty() {
         let rows = tx
             .query(

@@ -142,12 +142,7 @@ fn newest_first<'a>(
             .collect::<Result<Vec<String>, _>>()?;
         heads.advance(from, to, &changed);
     }
-    let mut newest = heads.get(sources);
-    let missing: Vec<&String> = sources
-        .iter()
-        .zip(&newest)
-        .filter_map(|(s, kept)| kept.is_none().then_some(s))
-        .collect();
+    let (mut newest, missing) = heads.lookup(sources);
     if !missing.is_empty() {
         let list = serde_json::to_string(&missing)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
