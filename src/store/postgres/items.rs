@@ -103,17 +103,9 @@ async fn cut(
     limit: usize,
 ) -> Result<(Vec<String>, Option<DateTime<Utc>>), StoreError> {
     let from = heads.version();
-    let row = tx
-        .query_one(
-            "SELECT (SELECT n FROM change_counter), ARRAY(SELECT id FROM sources WHERE changed > $1)",
-            &[&i64::try_from(from).unwrap_or(i64::MAX)],
-        )
-        .await
-        .map_err(q)?;
-    let to = u64::try_from(row.try_get::<_, i64>(0).map_err(q)?).unwrap_or_default();
-    if to != from {
-        let changed: Vec<String> = row.try_get(1).map_err(q)?;
-        heads.advance(from, to, &changed);
+    let changes = super::state::read_changes(tx, from).await?;
+    if changes.version != from {
+        heads.advance(from, changes.version, &changes.sources);
     }
     let (mut newest, missing) = heads.lookup(sources);
     if !missing.is_empty() {
@@ -137,7 +129,7 @@ async fn cut(
                 *kept = Some(read.get(source).copied().flatten());
             }
         }
-        heads.keep(to, read);
+        heads.keep(changes.version, read);
     }
     let mut distinct: Vec<(&String, i64)> = sources
         .iter()

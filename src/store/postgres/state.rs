@@ -116,7 +116,15 @@ pub(super) async fn release(
 }
 
 pub(super) async fn changes_since(db: &PostgresStore, version: u64) -> Result<Changes, StoreError> {
-    let client = db.client().await?;
+    read_changes(&db.client().await?, version).await
+}
+
+/// The change version and the sources changed after `version`, read on
+/// `client` (a transaction's, to read them in its snapshot).
+pub(super) async fn read_changes(
+    client: &impl GenericClient,
+    version: u64,
+) -> Result<Changes, StoreError> {
     let after = i64::try_from(version).unwrap_or(i64::MAX);
     // One statement, one snapshot: the version and the list agree.
     let row = client

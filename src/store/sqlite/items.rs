@@ -131,16 +131,9 @@ fn newest_first<'a>(
         return Ok(vec![(one, i64::MAX)]);
     }
     let from = heads.version();
-    let to: i64 = c
-        .prepare_cached("SELECT n FROM change_counter")?
-        .query_row([], |r| r.get(0))?;
-    let to = u64::try_from(to).unwrap_or_default();
-    if to != from {
-        let changed = c
-            .prepare_cached("SELECT id FROM sources WHERE changed > ?1")?
-            .query_map([i64::try_from(from).unwrap_or(i64::MAX)], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        heads.advance(from, to, &changed);
+    let changes = super::state::read_changes(c, from)?;
+    if changes.version != from {
+        heads.advance(from, changes.version, &changes.sources);
     }
     let (mut newest, missing) = heads.lookup(sources);
     if !missing.is_empty() {
@@ -165,7 +158,10 @@ fn newest_first<'a>(
                 *kept = Some(read.get(source.as_str()).copied().flatten());
             }
         }
-        heads.keep(to, read.into_iter().map(|(s, head)| (s.to_string(), head)));
+        heads.keep(
+            changes.version,
+            read.into_iter().map(|(s, head)| (s.to_string(), head)),
+        );
     }
     // A source without items is left out.
     let mut order: Vec<(&String, i64)> = sources

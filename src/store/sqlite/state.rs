@@ -110,27 +110,34 @@ pub(super) async fn changes_since(db: &SqliteStore, version: u64) -> Result<Chan
         // One read transaction: the version and the list come from the
         // same snapshot.
         let tx = c.transaction()?;
-        let n: i64 = tx.query_row("SELECT n FROM change_counter", [], |r| r.get(0))?;
-        let changed = {
-            let mut st =
-                tx.prepare("SELECT id, changed FROM sources WHERE changed > ?1 ORDER BY id")?;
-            st.query_map([i64::try_from(version).unwrap_or(i64::MAX)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?
-        };
+        let changes = read_changes(&tx, version)?;
         tx.commit()?;
-        let (sources, versions) = changed
-            .into_iter()
-            .map(|(s, v)| (s, u64::try_from(v).unwrap_or_default()))
-            .unzip();
-        Ok(Changes {
-            version: u64::try_from(n).unwrap_or_default(),
-            sources,
-            versions,
-        })
+        Ok(changes)
     })
     .await
+}
+
+/// The change version and the sources changed after `version`, read on
+/// `c` (inside the caller's transaction, for one snapshot).
+pub(super) fn read_changes(
+    c: &rusqlite::Connection,
+    version: u64,
+) -> Result<Changes, rusqlite::Error> {
+    let n: i64 = c
+        .prepare_cached("SELECT n FROM change_counter")?
+        .query_row([], |r| r.get(0))?;
+    let (sources, versions) = c
+        .prepare_cached("SELECT id, changed FROM sources WHERE changed > ?1 ORDER BY id")?
+        .query_map([i64::try_from(version).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .map(|row| row.map(|(s, v)| (s, u64::try_from(v).unwrap_or_default())))
+        .collect::<Result<(Vec<_>, Vec<_>), _>>()?;
+    Ok(Changes {
+        version: u64::try_from(n).unwrap_or_default(),
+        sources,
+        versions,
+    })
 }
 
 pub(super) async fn polls(
