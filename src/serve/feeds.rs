@@ -202,6 +202,16 @@ impl Feeds {
             .put(path, Arc::new(rendered));
     }
 
+    /// Whether the bytes of the on-demand feed at `base` (a path without
+    /// extension, `sources/ID`) are kept for readers in any format.
+    pub fn kept(&self, base: &str) -> bool {
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(path, _)| path.rsplit_once('.').is_some_and(|(b, _)| b == base))
+    }
+
     /// Forgets every feed whose path (`feeds/all.rss`) `keep` refuses: a
     /// feed or source removed from the config stops being served.
     pub fn retain(&self, keep: impl Fn(&str) -> bool) {

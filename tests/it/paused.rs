@@ -420,3 +420,39 @@ async fn a_change_is_rendered_and_fetches_that_change_nothing_are_not() {
     assert!(daemon.get("/feeds/all.rss").await.1.contains("Once"));
     daemon.stop().await;
 }
+
+/// With no WebSub hub, a source's own feed is rendered when a reader asks
+/// for it, not after each fetch that changed it; once its bytes are kept
+/// for readers, a change renders it again at once, so the kept bytes never
+/// go stale.
+#[tokio::test(start_paused = true)]
+async fn a_sources_own_feed_is_rendered_for_readers_and_kept_fresh() {
+    let origin = Origin::start().await;
+    origin.put("/one.xml", "application/rss+xml", rss("First"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(dir.path(), 0)
+        .entries(&source("one", &origin.url("one.xml"), "*/15 * * * *"))
+        .write();
+    let daemon = InProcess::start(&config).await;
+    requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
+    sleep(Duration::from_secs(30)).await;
+    let renders = |metrics: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("tidings_feed_renders_total{feed=\"sources/one\"} "))
+            .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
+    };
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 0.0);
+    assert!(daemon.get("/sources/one.rss").await.1.contains("First"));
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 1.0);
+    // Read again: served from the kept bytes.
+    assert!(daemon.get("/sources/one.json").await.1.contains("First"));
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 1.0);
+    origin.put("/one.xml", "application/rss+xml", rss("Second"));
+    requests(&origin, "/one.xml", 2, Duration::from_secs(901)).await;
+    sleep(Duration::from_secs(30)).await;
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
+    assert!(daemon.get("/sources/one.atom").await.1.contains("Second"));
+    assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
+    daemon.stop().await;
+}

@@ -259,9 +259,18 @@ impl App {
             .clone()
     }
 
-    /// Publishes a source's own feed (on demand: see `serve::Feeds`).
+    /// Publishes a source's own feed (on demand: see `serve::Feeds`). With
+    /// no WebSub hub to tell of changes, only a feed whose bytes are kept
+    /// for readers is rendered: any other is rendered when a reader asks,
+    /// from the store as it is then, so rendering it after every change
+    /// (three formats and their digests, for every changed fetch of
+    /// 100,000 sources) would be work no one reads.
     pub(super) async fn render_source(&self, id: &str) {
         let path = format!("sources/{id}");
+        if self.config().server.websub_hub.is_none() && !self.publisher.feeds.kept(&path) {
+            self.set_refresh(id);
+            return;
+        }
         let lock = self.render_lock(&path);
         let _rendering = lock.lock().await;
         let Some((meta, items)) = self.source_feed(id).await else {
