@@ -130,6 +130,12 @@ impl PartialEq for Schedule {
 }
 
 impl Schedule {
+    /// The expression as written (`*/15 * * * *`, `every 42m`): equal
+    /// texts are equal schedules.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// A fixed interval (at least a second): each firing comes `interval`
     /// after the one before. Shown as `every 42m`.
     pub fn every(interval: Duration) -> Schedule {
