@@ -338,6 +338,10 @@ impl OnDemand for SourceFeeds {
     async fn query(&self, id: &str, ext: &str, query: &serve::FeedQuery) -> serve::Answer {
         self.0.render_query(id, ext, query).await
     }
+
+    async fn index(&self) -> Option<Arc<serve::Rendered>> {
+        self.0.index_page().await
+    }
 }
 
 /// Pets systemd's watchdog every `every`, but only while healthy: a daemon

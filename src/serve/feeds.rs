@@ -175,6 +175,22 @@ impl Feeds {
         put
     }
 
+    /// Holds `rendered` under `path` as it is (see [`Feeds::put`]).
+    pub fn hold(&self, path: String, rendered: Arc<Rendered>) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path, rendered);
+    }
+
+    /// Drops what is held under `path`.
+    pub fn forget(&self, path: &str) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(path);
+    }
+
     /// Publishes the bytes of an on-demand path: returns what changed
     /// since the last publication, and replaces the kept bytes if a reader
     /// made them be kept.

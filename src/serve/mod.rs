@@ -62,6 +62,10 @@ pub trait OnDemand: Send + Sync {
     /// Renders the feed `id` in the format `ext` (`rss`) narrowed by
     /// `query` (see `query`).
     async fn query(&self, id: &str, ext: &str, query: &FeedQuery) -> Answer;
+
+    /// The index page, rendered when none is held; `None` when it cannot
+    /// be rendered.
+    async fn index(&self) -> Option<Arc<Rendered>>;
 }
 
 /// What the routes share.
@@ -236,7 +240,14 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 // headers: the `HeaderMap` extractor would copy them for every request.
 
 async fn index_route(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    respond_path(&shared.feeds, INDEX, req.headers()).unwrap_or_else(|| not_found("page", "/"))
+    let page = match shared.feeds.get(INDEX) {
+        Some(page) => Some(page),
+        None => shared.on_demand.index().await,
+    };
+    match page {
+        Some(page) => answer(&shared.feeds, &page, "index", req.headers()),
+        None => not_found("page", "/"),
+    }
 }
 
 async fn opml_route(State(shared): State<Arc<Shared>>, req: Request) -> Response {

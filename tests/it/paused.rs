@@ -421,6 +421,50 @@ async fn a_change_is_rendered_and_fetches_that_change_nothing_are_not() {
     daemon.stop().await;
 }
 
+/// The index page is rendered when asked for, held while nothing changes
+/// (the same bytes and `ETag`, a `304` for the tag), and shows each fetch's
+/// outcome on the next request after it.
+#[tokio::test(start_paused = true)]
+async fn the_index_page_is_rendered_on_request_and_shows_each_fetch() {
+    use crate::common::Reply;
+    let origin = Origin::start().await;
+    origin.put("/one.xml", "application/rss+xml", rss("First"));
+    origin.script("/one.xml", vec![Reply::Doc, Reply::Status(500, Vec::new())]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::new(dir.path(), 0)
+        .entries(&source("one", &origin.url("one.xml"), "*/15 * * * *"))
+        .write();
+    let daemon = InProcess::start(&config).await;
+    requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
+    sleep(Duration::from_secs(5)).await;
+    let page = || async {
+        let r = http()
+            .get(format!("{}/", daemon.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let tag = r.headers()["etag"].to_str().unwrap().to_string();
+        (tag, r.text().await.unwrap())
+    };
+    let (tag, first) = page().await;
+    assert!(!first.contains("500"), "{first}");
+    assert_eq!(page().await, (tag.clone(), first.clone()));
+    let not_modified = http()
+        .get(format!("{}/", daemon.base))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    requests(&origin, "/one.xml", 2, Duration::from_secs(901)).await;
+    sleep(Duration::from_secs(5)).await;
+    let (after_tag, after) = page().await;
+    assert_ne!(after_tag, tag);
+    assert!(after.contains("500"), "{after}");
+    daemon.stop().await;
+}
+
 /// With no WebSub hub, a source's own feed is rendered when a reader asks
 /// for it, not after each fetch that changed it; once its bytes are kept
 /// for readers, a change renders it again at once, so the kept bytes never

@@ -10,6 +10,8 @@ use crate::render;
 use crate::serve::{self, Rendered};
 use crate::store::SourceState;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tracing::warn;
 
 /// The index page's data: every feed, and every source with its stored state.
@@ -61,15 +63,34 @@ fn index_page(
 }
 
 impl App {
-    /// Renders the index page from the config and the sources' stored
-    /// state: one query, marked after each fetch so the health shown is
-    /// current.
-    pub(in crate::app) async fn render_index(&self) {
+    /// Notes that what the index page shows changed (a fetch, a merged
+    /// feed's newest items, the config): the held page is dropped, and the
+    /// next reader's request renders it again. Rendered on request rather
+    /// than after every fetch: with 100,000 sources the page is tens of
+    /// megabytes from a query of every source's state, and the fetches of
+    /// a 15-minute schedule would re-render it many times a second for an
+    /// operator's page read now and then.
+    pub(in crate::app) fn index_changed(&self) {
+        self.publisher.index_changes.fetch_add(1, Ordering::SeqCst);
+        self.publisher.feeds.forget(serve::INDEX);
+    }
+
+    /// The index page for a reader: the held one, else rendered from the
+    /// config and the sources' stored state (one query) and held until
+    /// what it shows changes. `None` when the store cannot be read.
+    pub(in crate::app) async fn index_page(&self) -> Option<Arc<Rendered>> {
+        let lock = self.render_lock(serve::INDEX);
+        let _rendering = lock.lock().await;
+        // Another request may have rendered it while this one waited.
+        if let Some(page) = self.publisher.feeds.get(serve::INDEX) {
+            return Some(page);
+        }
+        let changes = self.publisher.index_changes.load(Ordering::SeqCst);
         let states: HashMap<String, SourceState> = match self.store.source_states().await {
             Ok(states) => states.into_iter().map(|s| (s.id.clone(), s)).collect(),
             Err(e) => {
                 warn!("cannot render the index page: {}", fetch::error_chain(&e));
-                return;
+                return None;
             }
         };
         let page = {
@@ -80,15 +101,23 @@ impl App {
                 .unwrap_or_else(|p| p.into_inner());
             index_page(&self.config(), &states, &recent)
         };
-        let feeds = self.publisher.feeds.clone();
         let at = self.now();
-        let _ = tokio::task::spawn_blocking(move || {
-            let body = render::index(&page);
-            feeds.put(
-                serve::INDEX.to_string(),
-                Rendered::new("text/html; charset=utf-8", body, at),
-            )
+        let rendered = tokio::task::spawn_blocking(move || {
+            Arc::new(Rendered::new(
+                "text/html; charset=utf-8",
+                render::index(&page),
+                at,
+            ))
         })
-        .await;
+        .await
+        .ok()?;
+        let feeds = &self.publisher.feeds;
+        feeds.hold(serve::INDEX.to_string(), rendered.clone());
+        // A change while it rendered: this reader gets the page, the next
+        // one a newer.
+        if self.publisher.index_changes.load(Ordering::SeqCst) != changes {
+            feeds.forget(serve::INDEX);
+        }
+        Some(rendered)
     }
 }

@@ -22,6 +22,7 @@ use crate::serve::{self, Feeds, Put, Queries, Rendered};
 use crate::store::{Changes, SourceState, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -50,6 +51,9 @@ pub(super) struct Publisher {
     marked: Notify,
     /// Each merged feed's newest items as last rendered, for the index page.
     recent: Mutex<HashMap<String, Vec<Headline>>>,
+    /// Counts the changes to what the index page shows; a page rendered
+    /// before the latest is not held (see [`App::index_page`]).
+    index_changes: AtomicU64,
     /// The change version of each source's last write that this instance
     /// made and marked itself, until the change poll sees it (and passes
     /// over it, instead of marking it again).
@@ -66,6 +70,7 @@ impl Publisher {
             pending: Mutex::new(None),
             marked: Notify::new(),
             recent: Mutex::new(HashMap::new()),
+            index_changes: AtomicU64::new(0),
             own: Mutex::new(HashMap::new()),
         }
     }
@@ -79,11 +84,10 @@ enum Hold {
 }
 
 /// Sources whose feeds (their own and the merged feeds drawing on them) wait
-/// to be rendered, and whether the index page does.
+/// to be rendered.
 #[derive(Debug, Default)]
 struct Pending {
     sources: HashSet<String>,
-    index: bool,
 }
 
 /// The `updated` date of a feed with no items: fixed, so every instance
@@ -143,9 +147,12 @@ impl App {
     }
 
     /// Marks the feeds of the sources `changed` (their own and the merged
-    /// ones drawing on them), and the index page if `index`, for the
-    /// renderer. Without a renderer, nothing is kept.
+    /// ones drawing on them) for the renderer, and the index page as out
+    /// of date if `index`. Without a renderer, no feed is kept.
     pub(super) fn mark(&self, changed: impl IntoIterator<Item = String>, index: bool) {
+        if index {
+            self.index_changed();
+        }
         let mut pending = self
             .publisher
             .pending
@@ -153,7 +160,8 @@ impl App {
             .unwrap_or_else(|p| p.into_inner());
         if let Some(pending) = pending.as_mut() {
             pending.sources.extend(changed);
-            pending.index |= index;
+            // A mark of nothing still wakes the renderer: its round sets
+            // the merged feeds' refresh times.
             self.publisher.marked.notify_one();
         }
     }
@@ -180,7 +188,7 @@ impl App {
                 _ = stop.changed() => return,
                 _ = self.publisher.marked.notified() => {}
             }
-            let Pending { sources, index } = self
+            let Pending { sources } = self
                 .publisher
                 .pending
                 .lock()
@@ -195,15 +203,12 @@ impl App {
             if *stop.borrow() {
                 return;
             }
-            if index {
-                self.render_index().await;
-            }
             self.refresh_feeds();
         }
     }
 
-    /// Renders every feed and every source's own feed from the store, the
-    /// index page, and the OPML list.
+    /// Renders every feed and every source's own feed from the store, and
+    /// the OPML list; the index page is rendered again when next asked for.
     pub async fn render_all(&self) {
         let config = self.config();
         self.publisher.feeds.put(
@@ -214,16 +219,13 @@ impl App {
                 self.publisher.started,
             ),
         );
-        self.render_index().await;
         for source in &config.sources {
             self.render_source(&source.id).await;
         }
         for feed in &config.feeds {
             self.render_feed(feed).await;
         }
-        // Once more, now with the feeds' newest items: the first render
-        // made the page available before the feeds were.
-        self.render_index().await;
+        self.index_changed();
     }
 
     /// Re-renders the feeds of the sources `ids` and every feed drawing on
@@ -368,6 +370,7 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(feed.id.clone(), headlines);
+        self.index_changed();
         let meta = self.feed_meta(feed, &items, archived);
         self.publish(meta, items, Hold::InMemory).await;
     }
@@ -618,13 +621,15 @@ mod tests {
     async fn a_stop_ends_a_round_of_renders_between_two_feeds() {
         const SOURCES: usize = 400;
         let dir = tempfile::tempdir().expect("temp dir");
-        let text: String = (0..SOURCES)
+        // With a hub, so that every source's own feed is rendered.
+        let sources: String = (0..SOURCES)
             .map(|i| {
                 format!(
                     "[[source]]\nid = \"s{i}\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/{i}\"\n"
                 )
             })
             .collect();
+        let text = format!("[server]\nwebsub_hub = \"http://127.0.0.1:9/hub\"\n\n{sources}");
         let config = crate::config::Config::parse(dir.path().join("t.toml"), &text).unwrap();
         let app = App::open(config).await.unwrap();
         let (stop, stopped) = watch::channel(false);
