@@ -67,6 +67,9 @@ def timed(cmd, timeout=None, **kw):
     except subprocess.TimeoutExpired:
         subprocess.run(["pkill", "-x", cmd[0]])
         return None, None, None
+    if out.returncode != 0:
+        # What the tool said, so a failed run can be told apart from a slow one.
+        sys.stderr.write("\n".join(out.stderr.splitlines()[-20:]) + "\n")
     line = [l for l in out.stderr.splitlines() if l.startswith("@@ ")][-1]
     _, wall, kb = line.split()
     return float(wall), int(kb) / 1024, out.returncode
@@ -113,8 +116,18 @@ def start_nginx(work):
 
 
 def stop(proc):
+    """Stops proc (SIGTERM), killing it after 60 s; says how long it took."""
+    started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        print(f"  pid {proc.pid} did not stop in 60 s: killed", flush=True)
+        proc.kill()
+        proc.wait()
+    took = time.monotonic() - started
+    if took > 5:
+        print(f"  pid {proc.pid} took {took:.1f} s to stop", flush=True)
 
 
 def cycle(work, n, runs, peer_runs, peer_timeout, limit_duration):

@@ -39,14 +39,18 @@ pub(crate) fn fetch(
     // The first failed write; later lines are not tried.
     let mut write_error: Option<std::io::Error> = None;
     let reports = runtime.block_on(app::fetch(config, only, |event| match event {
+        // The sources in flight are kept only for the bar: a list of
+        // thousands searched at every end costs more than the fetches.
         app::Progress::Started(id) => {
-            in_flight.push(id.to_string());
             if let Some(bar) = &bar {
+                in_flight.push(id.to_string());
                 bar.set_message(in_flight.join(", "));
             }
         }
         app::Progress::Done(report) => {
-            in_flight.retain(|id| *id != report.source);
+            if bar.is_some() {
+                in_flight.retain(|id| *id != report.source);
+            }
             if write_error.is_none() {
                 let mut line = || writeln!(out, "{report}").and_then(|()| out.flush());
                 let written = match &bar {

@@ -116,12 +116,24 @@ impl App {
         source: Arc<Source>,
         mut stop: watch::Receiver<bool>,
     ) {
+        // At start every source reads its state at once: in turns too.
+        let turn = tokio::select! {
+            _ = stop.changed() => return,
+            turn = self.ingest.due.acquire() => turn,
+        };
         let mut due = Box::pin(self.first_due(&source)).await;
+        drop(turn);
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
                 _ = self.scheduler.clock.sleep_until(due) => {}
             }
+            // Held until this round ends (see `Ingest::due`); the semaphore
+            // is never closed, so an error cannot come.
+            let _turn = tokio::select! {
+                _ = stop.changed() => return,
+                turn = self.ingest.due.acquire() => turn,
+            };
             let now = self.now();
             // A hub pushes this source's changes: poll only for safety.
             if let Some(later) = Box::pin(self.push_holds_off(&source, now)).await {

@@ -375,7 +375,14 @@ async fn read_body(resp: reqwest::Response, max_body: u64) -> Result<Body, Fetch
         .map(str::to_string)
         .collect();
     let url = resp.url().clone();
-    let mut bytes = BytesMut::new();
+    // Sized once by the length the server states, up to a megabyte (a
+    // server may state any length, and a body grows past it as it comes).
+    let hint = resp
+        .content_length()
+        .unwrap_or(0)
+        .min(max_body)
+        .min(1 << 20);
+    let mut bytes = BytesMut::with_capacity(usize::try_from(hint).unwrap_or(0));
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(network)?;

@@ -29,10 +29,21 @@ pub(super) const DROPPED_WITH_CONTENT: &[&str] = &["script", "style", "form", "n
 /// HTML over the work budget ([`over_budget`]) is not parsed: it becomes
 /// one paragraph of its text.
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    // What the fast path takes is within the budget: it nests far less
+    // deep than the budget's limit and has at most its number of tags.
+    if let Some(clean) = super::fast::sanitize(html, base) {
+        return clean;
+    }
     if over_budget(html).is_some() {
         let text = flattened_text(html);
         return format!("<p>{}</p>", html_escape::encode_text(&text));
     }
+    sanitize_by_ammonia(html, base)
+}
+
+/// [`sanitize_html`] of HTML within the work budget by ammonia, whatever
+/// the fast path ([`super::fast`]) could take.
+pub(super) fn sanitize_by_ammonia(html: &str, base: Option<&Url>) -> String {
     // Ammonia filters attributes one at a time, so it cannot move `data-src`
     // into `src` or drop a whole iframe. The first pass keeps the lazy-image
     // attributes and yields well-formed serialized HTML, which `rewrite_tags`
@@ -194,16 +205,31 @@ pub(super) static BLOCK_TAG: LazyLock<Regex> = LazyLock::new(|| {
 pub fn plain_text(html: &str) -> String {
     // Text without markup or entities (most titles, names and categories)
     // needs no parse; the parser drops NULs, so text with one takes the parse.
-    // Control characters (terminal escapes among them) become spaces.
-    let no_controls = |text: &str| -> String {
-        text.split(|c: char| c.is_whitespace() || c.is_control())
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     if !html.contains(['<', '&', '\0']) {
         return no_controls(html);
     }
+    // Nor does text whose only markup is references the sanitizer's fast
+    // path knows (a title's `&amp;` or `&#8217;`): decoded as the parser
+    // would decode them.
+    if !html.contains('<')
+        && let Some(text) = super::fast::decode_text(html)
+    {
+        return no_controls(&text);
+    }
+    plain_text_parsed(html)
+}
+
+/// Control characters (terminal escapes among them) become spaces, and
+/// whitespace is collapsed.
+fn no_controls(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`plain_text`] by the HTML parser, whatever the shortcuts could take.
+pub(super) fn plain_text_parsed(html: &str) -> String {
     if over_budget(html).is_some() {
         return flattened_text(html);
     }

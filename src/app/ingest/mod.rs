@@ -39,6 +39,14 @@ pub(super) struct Ingest {
     /// fetcher bounds requests, this bounds the items read and waiting for
     /// the store, which would otherwise pile up for every due source.
     pub(super) in_flight: Semaphore,
+    /// The daemon's sources past their due time (claiming, waiting for an
+    /// in-flight slot, reading, recording), at most twice `in_flight`'s:
+    /// at a first cycle every source is due at once, and each would
+    /// otherwise take its lease, read its state and hold its boxed fetch
+    /// while it waits for a slot (at 100,000 sources about 2.6 KB each,
+    /// which glibc keeps once the cycle is done). Twice, so that the next
+    /// sources have claimed and read their state when slots free up.
+    pub(super) due: Semaphore,
     /// Article pages being fetched and extracted, at most
     /// `fetch.concurrency` across all sources: the fetcher's limit ends with
     /// the transfer, and a page's body and DOM are held until it is
@@ -57,6 +65,7 @@ impl Ingest {
                 proxy: fetch.proxy.clone(),
             })?,
             in_flight: Semaphore::new(fetch.concurrency),
+            due: Semaphore::new(fetch.concurrency.saturating_mul(2)),
             articles: Semaphore::new(fetch.concurrency),
         })
     }

@@ -12,10 +12,40 @@ use crate::store::{
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+/// A fetch's or a push's items written (`upsert_items`) and the source held
+/// to its cap (`cap_items`). Most sources hold no tombstones and fewer
+/// items than their cap: the tombstone look-ups and the cap's deletes would
+/// find nothing then, so the source's tombstones are counted once first.
+fn save_items(
+    tx: &rusqlite::Connection,
+    source: &str,
+    at: DateTime<Utc>,
+    max_items: u32,
+    items: &[Item],
+    over: &[String],
+    listed: usize,
+) -> Result<SaveSummary, rusqlite::Error> {
+    let tombstones: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM pruned WHERE source = ?1")?
+        .query_row([source], |r| r.get(0))?;
+    let mut summary = upsert_items(tx, at, items, tombstones > 0)?;
+    let cap = Cap {
+        max_items,
+        over,
+        listed,
+        tombstones,
+    };
+    cap_items(tx, source, at, &cap, &mut summary)?;
+    Ok(summary)
+}
+
+/// `items` upserted by the shared plan; `tombstones`: whether the source
+/// has any (else an item not stored cannot be one).
 fn upsert_items(
     tx: &rusqlite::Connection,
     at: DateTime<Utc>,
     items: &[Item],
+    tombstones: bool,
 ) -> Result<SaveSummary, rusqlite::Error> {
     let mut summary = SaveSummary::default();
     let mut existing = tx
@@ -45,8 +75,9 @@ fn upsert_items(
             })
             .optional()?;
         // A tombstone listed again is marked seen (see `cap_items`).
-        let tombstoned =
-            stored.is_none() && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
+        let tombstoned = stored.is_none()
+            && tombstones
+            && tombstone.execute(params![item.source, item.id, ms(at)])? > 0;
         // An insert and an update bind the same values (an update leaves
         // `first_seen`, ?13, alone); the plan says which, and the dates.
         let (statement, published, dated, updated) = match plan(item, &hash, at, stored, tombstoned)
@@ -88,18 +119,26 @@ fn upsert_items(
     Ok(summary)
 }
 
-/// Holds `source` to `max_items` after a fetch that listed `listed` items:
-/// the ids [`crate::store::cap_fetch`] left out (`over`) and the stored items
-/// beyond the cap are pruned, with tombstones; then the source's
-/// tombstones are bounded by [`crate::store::tombstone_bound`], the least
-/// recently listed going first.
+/// What holding a source to its cap needs: `max_items`, the ids
+/// [`crate::store::cap_fetch`] left out of the fetch (`over`), how many
+/// items it listed, and how many tombstones the source held before.
+struct Cap<'a> {
+    max_items: u32,
+    over: &'a [String],
+    listed: usize,
+    tombstones: i64,
+}
+
+/// Holds `source` to `cap.max_items` after a fetch: the ids left out
+/// (`cap.over`) and the stored items beyond the cap are pruned, with
+/// tombstones; then the source's tombstones are bounded by
+/// [`crate::store::tombstone_bound`], the least recently listed going
+/// first. Each delete runs only when there is something beyond its bound.
 fn cap_items(
     tx: &rusqlite::Connection,
     source: &str,
     at: DateTime<Utc>,
-    max_items: u32,
-    over: &[String],
-    listed: usize,
+    cap: &Cap,
     summary: &mut SaveSummary,
 ) -> Result<(), rusqlite::Error> {
     let at = ms(at);
@@ -110,41 +149,52 @@ fn cap_items(
          ON CONFLICT (source, id) DO UPDATE SET seen = excluded.seen",
     )?;
     let mut unstore = tx.prepare_cached("DELETE FROM items WHERE source = ?1 AND id = ?2")?;
-    for id in over {
-        if seen.execute(params![source, id, at])? > 0 {
+    // An upper bound of the source's tombstones after this fetch.
+    let mut tombstones = cap.tombstones;
+    for id in cap.over {
+        if cap.tombstones > 0 && seen.execute(params![source, id, at])? > 0 {
             summary.unchanged += 1;
         } else {
             unstore.execute(params![source, id])?;
             tomb.execute(params![source, id, at])?;
+            tombstones += 1;
             summary.dropped += 1;
         }
     }
-    let removed: Vec<(String, i64)> = {
+    let stored: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM items WHERE source = ?1")?
+        .query_row([source], |r| r.get(0))?;
+    let removed: Vec<(String, i64)> = if stored > i64::from(cap.max_items) {
         let mut st = tx.prepare_cached(
             "DELETE FROM items WHERE source = ?1 AND id IN (
                 SELECT id FROM items WHERE source = ?1 ORDER BY published DESC, id LIMIT -1 OFFSET ?2
              ) RETURNING id, first_seen",
         )?;
-        st.query_map(params![source, max_items], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
+        st.query_map(params![source, cap.max_items], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
     };
     for (id, first_seen) in removed {
         tomb.execute(params![source, id, at])?;
+        tombstones += 1;
         summary.dropped += 1;
         // Stored by this very fetch: not new after all.
         if first_seen == at {
             summary.new = summary.new.saturating_sub(1);
         }
     }
-    tx.prepare_cached(
-        "DELETE FROM pruned WHERE source = ?1 AND id IN (
-            SELECT id FROM pruned WHERE source = ?1 ORDER BY seen DESC, id LIMIT -1 OFFSET ?2
-         )",
-    )?
-    .execute(params![
-        source,
-        crate::store::tombstone_bound(max_items, listed)
-    ])?;
+    let bound = crate::store::tombstone_bound(cap.max_items, cap.listed);
+    if tombstones > bound {
+        tx.prepare_cached(
+            "DELETE FROM pruned WHERE source = ?1 AND id IN (
+                SELECT id FROM pruned WHERE source = ?1 ORDER BY seen DESC, id LIMIT -1 OFFSET ?2
+             )",
+        )?
+        .execute(params![source, bound])?;
+    }
     Ok(())
 }
 
@@ -188,15 +238,14 @@ pub(super) async fn record_fetch(
                 title,
                 items,
             } => {
-                let mut summary = upsert_items(tx, record.at, items)?;
-                cap_items(
+                let summary = save_items(
                     tx,
                     &record.source,
                     record.at,
                     record.max_items,
+                    items,
                     &over,
                     listed,
-                    &mut summary,
                 )?;
                 let mut page = tx.prepare_cached(
                     "INSERT INTO pages (source, url, etag, last_modified) VALUES (?1, ?2, ?3, ?4)
@@ -280,8 +329,7 @@ pub(super) async fn record_push(
             "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
             [&source],
         )?;
-        let mut summary = upsert_items(&tx, at, &items)?;
-        cap_items(&tx, &source, at, max_items, &over, listed, &mut summary)?;
+        let mut summary = save_items(&tx, &source, at, max_items, &items, &over, listed)?;
         if summary.changed() {
             summary.version = Some(bump(&tx, std::slice::from_ref(&source))?);
         }
