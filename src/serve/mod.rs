@@ -403,3 +403,125 @@ async fn unmatched() -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parts `at_once` never asks: no health, no renders, no
+    /// subscriptions.
+    struct Nothing;
+
+    #[async_trait::async_trait]
+    impl Health for Nothing {
+        async fn healthy(&self) -> bool {
+            false
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl OnDemand for Nothing {
+        async fn render(&self, _: &str) -> bool {
+            false
+        }
+        async fn article(&self, _: &str, _: &str) -> Option<String> {
+            None
+        }
+        async fn query(&self, _: &str, _: &str, _: &FeedQuery) -> Answer {
+            Answer::NoFeed
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Callbacks for Nothing {
+        async fn verify(&self, _: &str, _: &str, _: Intent) -> bool {
+            false
+        }
+        async fn deliver(&self, _: &str, _: Option<&str>, _: Option<&str>, _: Bytes) -> Delivery {
+            Delivery::Gone
+        }
+        fn max_body(&self) -> usize {
+            0
+        }
+    }
+
+    fn request(method: Method, uri: &str, inm: Option<&str>) -> http::Request<()> {
+        let mut req = http::Request::builder().method(method).uri(uri);
+        if let Some(tag) = inm {
+            req = req.header(header::IF_NONE_MATCH, tag);
+        }
+        req.body(()).unwrap()
+    }
+
+    #[test]
+    fn feeds_in_memory_are_answered_and_counted_without_the_router() {
+        let feeds = Arc::new(Feeds::default());
+        let metrics = Arc::new(Metrics::new());
+        let body = b"<rss>all</rss>".to_vec();
+        feeds.put(
+            "feeds/all.rss".into(),
+            Rendered::new("application/rss+xml", body.clone(), chrono::Utc::now()),
+        );
+        feeds.keep(
+            "sources/s.atom".into(),
+            Rendered::new(
+                "application/atom+xml",
+                b"<feed/>".to_vec(),
+                chrono::Utc::now(),
+            ),
+        );
+        let service = router(Shared {
+            feeds: feeds.clone(),
+            metrics: metrics.clone(),
+            health: Arc::new(Nothing),
+            on_demand: Arc::new(Nothing),
+            admin_token: Arc::new(RwLock::new(None)),
+            callbacks: Arc::new(Nothing),
+            queries: Arc::new(Queries::default()),
+        });
+        let resp = service
+            .at_once(&request(Method::GET, "/feeds/all.rss", None))
+            .expect("answered at once");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.body().as_ref(), &body[..]);
+        let tag = resp.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(resp.headers()[header::VARY], "Accept-Encoding");
+        assert!(resp.headers().contains_key(header::LAST_MODIFIED));
+        let resp = service
+            .at_once(&request(Method::GET, "/feeds/all.rss", Some(&tag)))
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+        assert!(resp.body().is_empty());
+        let resp = service
+            .at_once(&request(Method::GET, "/sources/s.atom", None))
+            .unwrap();
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/atom+xml");
+        // What the router answers: a query, HEAD, a name to decode, an
+        // archive page, an unknown format, a miss.
+        for (method, uri) in [
+            (Method::GET, "/feeds/all.rss?limit=1"),
+            (Method::HEAD, "/feeds/all.rss"),
+            (Method::GET, "/feeds/a%6Cl.rss"),
+            (Method::GET, "/feeds/all/archive/1.rss"),
+            (Method::GET, "/feeds/all.xyz"),
+            (Method::GET, "/feeds/none.rss"),
+            (Method::GET, "/sources/s.rss"),
+            (Method::GET, "/"),
+        ] {
+            assert!(
+                service
+                    .at_once(&request(method.clone(), uri, None))
+                    .is_none(),
+                "{method} {uri}"
+            );
+        }
+        let counted = metrics.encode();
+        for line in [
+            "route=\"/feeds/{name}\",status=\"200\"} 1",
+            "route=\"/feeds/{name}\",status=\"304\"} 1",
+            "route=\"/sources/{name}\",status=\"200\"} 1",
+        ] {
+            assert!(counted.contains(line), "{line} in {counted}");
+        }
+    }
+}
