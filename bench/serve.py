@@ -94,7 +94,12 @@ def main():
                                   stderr=subprocess.DEVNULL)
         feed = f"http://127.0.0.1:{TIDINGS_PORT}/sources/big.rss"
         wait_for(feed, daemon, "the daemon")
-        status, headers, body = get(feed)
+        # The feed is served (empty) before the daemon's first fetch ends.
+        for _ in range(600):
+            status, headers, body = get(feed)
+            if status == 200 and body.count(b"<item>") == 50:
+                break
+            time.sleep(0.05)
         assert status == 200 and body.count(b"<item>") == 50, status
         with open(os.path.join(args.work, "www", "served.rss"), "wb") as f:
             f.write(body)

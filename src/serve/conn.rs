@@ -1,13 +1,15 @@
-//! Serving connections: [`run`] accepts within [`Limits`], watches each
-//! connection's activity (idle, unread responses) and drains on stop.
-//! Depends only on hyper, axum's `Router` and tokio.
+//! Serving connections: [`run`] accepts within [`Limits`], hands each
+//! request to the [`Service`] (its answer at once, else its router),
+//! watches each connection's activity (idle, unread responses) and drains
+//! on stop. Depends only on hyper, axum's `Router`, tokio and the
+//! `Service` of `serve`.
 
-use axum::Router;
+use super::Service;
 use axum::extract::Request;
 use bytes::Bytes;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// Bounds on what clients may hold, so slow, idle or half-open ones cannot
 /// starve readers.
@@ -35,7 +37,7 @@ const MAX_STREAMS: u32 = 32;
 /// must end the process within 10 s.
 const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Serves `router` on `listener` within `limits` until `shutdown` resolves,
+/// Serves `service` on `listener` within `limits` until `shutdown` resolves,
 /// then stops accepting and gives open connections a short while to finish
 /// their requests.
 ///
@@ -50,7 +52,7 @@ const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Fails only when accepting fails for good.
 pub async fn run(
     listener: tokio::net::TcpListener,
-    router: Router,
+    service: Service,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -71,7 +73,7 @@ pub async fn run(
     let builder = Arc::new(builder);
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let service = hyper_util::service::TowerToHyperService::new(router);
+    let routed = hyper_util::service::TowerToHyperService::new(service.router.clone());
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -93,15 +95,19 @@ pub async fn run(
         };
         let activity = Arc::new(Activity::new());
         let svc = {
-            let (service, activity) = (service.clone(), activity.clone());
+            let (service, routed, activity) = (service.clone(), routed.clone(), activity.clone());
             hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let busy = activity.begin();
-                let answer = hyper::service::Service::call(&service, req);
+                let answer = service
+                    .at_once(&req)
+                    .ok_or(req)
+                    .map_err(|req| hyper::service::Service::call(&routed, req));
                 async move {
-                    let resp = answer.await?;
-                    Ok::<_, std::convert::Infallible>(
-                        resp.map(|b| axum::body::Body::new(Tracked::new(b, busy))),
-                    )
+                    let resp = match answer {
+                        Ok(resp) => resp.map(|b| Payload::Bytes(Some(b).filter(|b| !b.is_empty()))),
+                        Err(routing) => routing.await?.map(Payload::Routed),
+                    };
+                    Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, busy)))
                 }
             })
         };
@@ -151,8 +157,9 @@ struct ActivityState {
     busy: usize,
     since: tokio::time::Instant,
     /// Responses being sent, by number: when their body was created or
-    /// last read by the connection.
-    sending: HashMap<u64, tokio::time::Instant>,
+    /// last read by the connection. A few at most (one on HTTP/1, up to
+    /// `MAX_STREAMS` on HTTP/2), so a list.
+    sending: Vec<(u64, tokio::time::Instant)>,
     next: u64,
 }
 
@@ -162,7 +169,7 @@ impl Activity {
             state: std::sync::Mutex::new(ActivityState {
                 busy: 0,
                 since: tokio::time::Instant::now(),
-                sending: HashMap::new(),
+                sending: Vec::new(),
                 next: 0,
             }),
         }
@@ -174,7 +181,10 @@ impl Activity {
 
     fn begin(self: &Arc<Self>) -> Busy {
         self.lock().busy += 1;
-        Busy(self.clone())
+        Busy {
+            activity: self.clone(),
+            response: None,
+        }
     }
 
     /// A response starts being sent; returns its number for
@@ -183,12 +193,12 @@ impl Activity {
         let mut state = self.lock();
         let n = state.next;
         state.next += 1;
-        state.sending.insert(n, tokio::time::Instant::now());
+        state.sending.push((n, tokio::time::Instant::now()));
         n
     }
 
     fn progress(&self, response: u64) {
-        if let Some(at) = self.lock().sending.get_mut(&response) {
+        if let Some((_, at)) = self.lock().sending.iter_mut().find(|(n, _)| *n == response) {
             *at = tokio::time::Instant::now();
         }
     }
@@ -209,35 +219,55 @@ impl Activity {
     fn stalled_for(&self) -> std::time::Duration {
         self.lock()
             .sending
-            .values()
+            .iter()
+            .map(|(_, at)| *at)
             .min()
             .map_or(std::time::Duration::ZERO, |at| at.elapsed())
     }
 }
 
-/// One request in progress on a connection, until dropped.
-struct Busy(Arc<Activity>);
+/// One request in progress on a connection, until dropped; with the
+/// number of its response once that is being sent.
+struct Busy {
+    activity: Arc<Activity>,
+    response: Option<u64>,
+}
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut state = self.0.lock();
+        let mut state = self.activity.lock();
         state.busy -= 1;
         state.since = tokio::time::Instant::now();
+        if let Some(n) = self.response
+            && let Some(at) = state.sending.iter().position(|(m, _)| *m == n)
+        {
+            state.sending.swap_remove(at);
+        }
     }
+}
+
+/// A response's body: bytes answered at once (`None` once sent, or for
+/// none), or the router's.
+enum Payload {
+    Bytes(Option<Bytes>),
+    Routed(axum::body::Body),
 }
 
 /// A response body that keeps its request counted as in progress until it
 /// is sent (or dropped), and tells the connection's watch each time it is
 /// read.
 struct Tracked {
-    inner: axum::body::Body,
+    inner: Payload,
     response: u64,
+    // Dropped with the body: the request ends and the response is no
+    // longer being sent.
     busy: Busy,
 }
 
 impl Tracked {
-    fn new(inner: axum::body::Body, busy: Busy) -> Tracked {
-        let response = busy.0.sending();
+    fn new(inner: Payload, mut busy: Busy) -> Tracked {
+        let response = busy.activity.sending();
+        busy.response = Some(response);
         Tracked {
             inner,
             response,
@@ -246,29 +276,37 @@ impl Tracked {
     }
 }
 
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.busy.0.lock().sending.remove(&self.response);
-    }
-}
-
 impl http_body::Body for Tracked {
     type Data = Bytes;
     type Error = axum::Error;
 
     fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        self.busy.0.progress(self.response);
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        this.busy.activity.progress(this.response);
+        match &mut this.inner {
+            Payload::Bytes(bytes) => {
+                Poll::Ready(bytes.take().map(|b| Ok(http_body::Frame::data(b))))
+            }
+            Payload::Routed(body) => std::pin::Pin::new(body).poll_frame(cx),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match &self.inner {
+            Payload::Bytes(bytes) => bytes.is_none(),
+            Payload::Routed(body) => body.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+        match &self.inner {
+            Payload::Bytes(bytes) => {
+                http_body::SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Payload::Routed(body) => body.size_hint(),
+        }
     }
 }

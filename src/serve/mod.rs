@@ -27,16 +27,17 @@ mod websub;
 pub use conn::{Limits, run};
 pub use feeds::{Feeds, Put, Rendered};
 pub use query::{Answer, BadParameter, FeedQuery, Queries};
-use respond::{answer, not_found, respond, respond_path};
+use respond::{answer, answer_bytes, not_found, respond, respond_path};
 pub use websub::{Callbacks, Delivery, Intent};
 
 use crate::telemetry::{Metrics, RequestCounter};
 use axum::Router;
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{self, HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -107,8 +108,18 @@ mod routes {
     ];
 }
 
-/// The router for every route this module serves.
-pub fn router(shared: Shared) -> Router {
+/// What [`run`] serves: every route through the router, except the
+/// answers readers ask for all the time, which [`Service::at_once`] makes
+/// without it.
+#[derive(Clone)]
+pub struct Service {
+    router: Router,
+    shared: Arc<Shared>,
+    counters: Arc<Counters>,
+}
+
+/// The service for every route this module serves.
+pub fn router(shared: Shared) -> Service {
     // One `Arc` as the state: axum clones the state for every request
     // (with every service wrapping a route), and `Shared` is seven.
     let shared = Arc::new(shared);
@@ -118,7 +129,7 @@ pub fn router(shared: Shared) -> Router {
         .route(routes::METRICS, get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard));
     let counters = Arc::new(Counters::new(shared.metrics.clone()));
-    Router::new()
+    let router = Router::new()
         .merge(admin)
         .route(routes::FEED, get(feed_route))
         .route(routes::ARCHIVE, get(archive_route))
@@ -127,8 +138,52 @@ pub fn router(shared: Shared) -> Router {
         .route(routes::HEALTHZ, get(healthz))
         .route(routes::WEBSUB, get(websub::verify).post(websub::deliver))
         .fallback(unmatched)
-        .layer(axum::middleware::from_fn_with_state(counters, count))
-        .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(
+            counters.clone(),
+            count,
+        ))
+        .with_state(shared.clone());
+    Service {
+        router,
+        shared,
+        counters,
+    }
+}
+
+impl Service {
+    /// The answer to a `GET` of a feed or a source's feed whose bytes are
+    /// in memory (`/feeds/all.rss`, `/sources/ID.atom`, no query), made
+    /// and counted as its route would, without the router: nearly every
+    /// request a feed reader makes is one, and the router's matching, path
+    /// extraction, middleware and boxed bodies cost more than the answer.
+    /// `None` for anything else, which the router answers (a name to
+    /// decode, a source's feed to render first, a miss's 404).
+    fn at_once<B>(&self, req: &http::Request<B>) -> Option<http::Response<Bytes>> {
+        if req.method() != Method::GET || req.uri().query().is_some() {
+            return None;
+        }
+        // `feeds/NAME.EXT`: the path in `Feeds`, as the routes make it.
+        let path = req.uri().path().strip_prefix('/')?;
+        let route = if path.starts_with("feeds/") {
+            routes::FEED
+        } else if path.starts_with("sources/") {
+            routes::SOURCE
+        } else {
+            return None;
+        };
+        let (_, name) = path.split_once('/')?;
+        if name.contains(['/', '%']) {
+            return None;
+        }
+        let (base, ext) = path.rsplit_once('.')?;
+        if !FORMATS.contains(&ext) {
+            return None;
+        }
+        let r = self.shared.feeds.get(path)?;
+        let resp = answer_bytes(&self.shared.feeds, &r, base, req.headers());
+        self.counters.count(Some(route), resp.status());
+        Some(resp)
+    }
 }
 
 /// The counters of requests by route and status. Those of the answers
@@ -358,4 +413,126 @@ async fn unmatched() -> Response {
         "not found: see / for the feeds served here\n",
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parts `at_once` never asks: no health, no renders, no
+    /// subscriptions.
+    struct Nothing;
+
+    #[async_trait::async_trait]
+    impl Health for Nothing {
+        async fn healthy(&self) -> bool {
+            false
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl OnDemand for Nothing {
+        async fn render(&self, _: &str) -> bool {
+            false
+        }
+        async fn article(&self, _: &str, _: &str) -> Option<String> {
+            None
+        }
+        async fn query(&self, _: &str, _: &str, _: &FeedQuery) -> Answer {
+            Answer::NoFeed
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Callbacks for Nothing {
+        async fn verify(&self, _: &str, _: &str, _: Intent) -> bool {
+            false
+        }
+        async fn deliver(&self, _: &str, _: Option<&str>, _: Option<&str>, _: Bytes) -> Delivery {
+            Delivery::Gone
+        }
+        fn max_body(&self) -> usize {
+            0
+        }
+    }
+
+    fn request(method: Method, uri: &str, inm: Option<&str>) -> http::Request<()> {
+        let mut req = http::Request::builder().method(method).uri(uri);
+        if let Some(tag) = inm {
+            req = req.header(header::IF_NONE_MATCH, tag);
+        }
+        req.body(()).unwrap()
+    }
+
+    #[test]
+    fn feeds_in_memory_are_answered_and_counted_without_the_router() {
+        let feeds = Arc::new(Feeds::default());
+        let metrics = Arc::new(Metrics::new());
+        let body = b"<rss>all</rss>".to_vec();
+        feeds.put(
+            "feeds/all.rss".into(),
+            Rendered::new("application/rss+xml", body.clone(), chrono::Utc::now()),
+        );
+        feeds.keep(
+            "sources/s.atom".into(),
+            Rendered::new(
+                "application/atom+xml",
+                b"<feed/>".to_vec(),
+                chrono::Utc::now(),
+            ),
+        );
+        let service = router(Shared {
+            feeds: feeds.clone(),
+            metrics: metrics.clone(),
+            health: Arc::new(Nothing),
+            on_demand: Arc::new(Nothing),
+            admin_token: Arc::new(RwLock::new(None)),
+            callbacks: Arc::new(Nothing),
+            queries: Arc::new(Queries::default()),
+        });
+        let resp = service
+            .at_once(&request(Method::GET, "/feeds/all.rss", None))
+            .expect("answered at once");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.body().as_ref(), &body[..]);
+        let tag = resp.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_eq!(resp.headers()[header::VARY], "Accept-Encoding");
+        assert!(resp.headers().contains_key(header::LAST_MODIFIED));
+        let resp = service
+            .at_once(&request(Method::GET, "/feeds/all.rss", Some(&tag)))
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+        assert!(resp.body().is_empty());
+        let resp = service
+            .at_once(&request(Method::GET, "/sources/s.atom", None))
+            .unwrap();
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/atom+xml");
+        // What the router answers: a query, HEAD, a name to decode, an
+        // archive page, an unknown format, a miss.
+        for (method, uri) in [
+            (Method::GET, "/feeds/all.rss?limit=1"),
+            (Method::HEAD, "/feeds/all.rss"),
+            (Method::GET, "/feeds/a%6Cl.rss"),
+            (Method::GET, "/feeds/all/archive/1.rss"),
+            (Method::GET, "/feeds/all.xyz"),
+            (Method::GET, "/feeds/none.rss"),
+            (Method::GET, "/sources/s.rss"),
+            (Method::GET, "/"),
+        ] {
+            assert!(
+                service
+                    .at_once(&request(method.clone(), uri, None))
+                    .is_none(),
+                "{method} {uri}"
+            );
+        }
+        let counted = metrics.encode();
+        for line in [
+            "route=\"/feeds/{name}\",status=\"200\"} 1",
+            "route=\"/feeds/{name}\",status=\"304\"} 1",
+            "route=\"/sources/{name}\",status=\"200\"} 1",
+        ] {
+            assert!(counted.contains(line), "{line} in {counted}");
+        }
+    }
 }

@@ -4,8 +4,10 @@
 //! the short 404 text. Depends only on `super::feeds` and axum's types.
 
 use super::feeds::{Feeds, Rendered};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::http::{self, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
@@ -41,12 +43,25 @@ pub(super) fn respond_path(feeds: &Feeds, path: &str, headers: &HeaderMap) -> Op
 
 /// The answer with `r`, whose `Cache-Control` follows the refresh of the
 /// feed at `base` (a path without extension).
+pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
+    answer_bytes(feeds, r, base, headers).map(Body::from)
+}
+
+/// [`answer`] with the body as bytes (empty for a 304), for the routes
+/// answered without the router.
 ///
 /// Runs for every request: the header values come made with `r` (one per
 /// version, not per request), and nothing is formatted but `max-age`.
-pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMap) -> Response {
+pub(super) fn answer_bytes(
+    feeds: &Feeds,
+    r: &Rendered,
+    base: &str,
+    headers: &HeaderMap,
+) -> http::Response<Bytes> {
     let encoding = choose_encoding(headers);
-    let mut out = HeaderMap::with_capacity(8);
+    let mut resp = http::Response::new(Bytes::new());
+    let out = resp.headers_mut();
+    out.reserve(8);
     out.insert(header::ETAG, r.headers.etags[encoding as usize].clone());
     out.insert(header::LAST_MODIFIED, r.headers.last_modified.clone());
     // An archive page never changes once served (RFC 5005; it is frozen
@@ -59,13 +74,14 @@ pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMa
     out.insert(header::CACHE_CONTROL, cache);
     out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if not_modified(headers, r) {
-        return (StatusCode::NOT_MODIFIED, out).into_response();
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        return resp;
     }
     out.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(r.content_type),
     );
-    let body = match encoding {
+    *resp.body_mut() = match encoding {
         Encoding::Identity => r.body.clone(),
         Encoding::Gzip => {
             out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -76,7 +92,7 @@ pub(super) fn answer(feeds: &Feeds, r: &Rendered, base: &str, headers: &HeaderMa
             r.br()
         }
     };
-    (StatusCode::OK, out, body).into_response()
+    resp
 }
 
 /// `public, max-age=SECONDS`, formatted without allocating but for the
