@@ -441,6 +441,9 @@ mod tests {
         async fn query(&self, _: &str, _: &str, _: &FeedQuery) -> Answer {
             Answer::NoFeed
         }
+        async fn index(&self) -> Option<Arc<Rendered>> {
+            None
+        }
     }
 
     #[async_trait::async_trait]
