@@ -66,8 +66,9 @@ const BODY_BLOCK_CHARS: usize = 100;
 /// and date elements with [`CUT_MARK`]. `url`, where the page came from,
 /// helps tell the site's name in the title from the headline.
 pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
-    let ld = json_ld(doc);
-    let metas = meta_tags(doc);
+    let parts = Parts::of(doc);
+    let ld = json_ld(&parts.json_ld);
+    let metas = meta_tags(&parts.metas);
     let meta = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| metas.get(*k))
@@ -75,7 +76,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             .filter(|v| !v.is_empty())
     };
 
-    let heading = headline(doc);
+    let heading = headline(&parts);
     let heading_text = heading.as_ref().map(|h| collapse(&h.text()));
     let title = ld
         .as_ref()
@@ -127,11 +128,11 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
 
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
 
-    let declared = ld
+    let mut declared = ld
         .as_ref()
         .map(|a| names(a.get("author")))
         .unwrap_or_default();
-    let tagged = meta(&[
+    let mut tagged = meta(&[
         "author",
         "article:author",
         "dc.creator",
@@ -147,25 +148,36 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // who wrote: a writer named by a later source beats it.
     // Yoast's reading-time labels: `twitter:label1` "Written by" names the
     // writer in `twitter:data1`.
-    let labelled = meta(&["twitter:label1"])
+    let mut labelled = meta(&["twitter:label1"])
         .filter(|l| WRITTEN_BY.contains(&l.to_lowercase().as_str()))
         .and_then(|_| meta(&["twitter:data1"]))
         .map(|a| vec![a])
         .unwrap_or_default();
-    let sources = [
-        declared,
-        tagged,
-        labelled,
-        marked_authors(doc),
-        visible.authors,
-        classed_authors(doc),
+    // The sources are read in turn, a later one only where the earlier
+    // found no writer: the element searches cost more than the rest.
+    let mut visible_authors = Some(visible.authors);
+    let mut sources: [&mut dyn FnMut() -> Vec<String>; 6] = [
+        &mut || std::mem::take(&mut declared),
+        &mut || std::mem::take(&mut tagged),
+        &mut || std::mem::take(&mut labelled),
+        &mut || marked_authors(doc),
+        &mut || visible_authors.take().unwrap_or_default(),
+        &mut || classed_authors(doc),
     ];
-    let authors = sources
-        .iter()
-        .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
-        .or_else(|| sources.iter().find(|a| !a.is_empty()))
-        .cloned()
-        .unwrap_or_default();
+    let mut first_named: Option<Vec<String>> = None;
+    let mut authors = None;
+    for source in &mut sources {
+        let found = source();
+        if found.is_empty() {
+            continue;
+        }
+        if !found.iter().all(|n| names_site(n, &sites)) {
+            authors = Some(found);
+            break;
+        }
+        first_named.get_or_insert(found);
+    }
+    let authors = authors.or(first_named).unwrap_or_default();
 
     let published = ld
         .as_ref()
@@ -192,9 +204,8 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .and_then(|a| text_of(a.get("dateModified")))
         .or_else(|| meta(&["article:modified_time", "og:updated_time", "datemodified"]));
 
-    let canonical = doc
-        .select("link[rel][href]")
-        .nodes()
+    let canonical = parts
+        .links
         .iter()
         .find(|l| {
             l.attr("rel").is_some_and(|r| {
@@ -242,9 +253,52 @@ fn rewords(heading: &str, title: &str) -> bool {
     common as f64 >= REWORDED_SHARE * h.len().max(t.len()) as f64
 }
 
-/// The first schema.org article object in the page's JSON-LD, looking into
-/// arrays and `@graph`.
-fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
+/// The elements of the page the metadata reads, found in one walk of the
+/// page (a selector for each was a walk each), in document order.
+#[derive(Default)]
+struct Parts<'a> {
+    /// `script[type="application/ld+json"]`.
+    json_ld: Vec<NodeRef<'a>>,
+    /// `meta[content]`.
+    metas: Vec<NodeRef<'a>>,
+    /// `link[rel][href]`.
+    links: Vec<NodeRef<'a>>,
+    h1: Vec<NodeRef<'a>>,
+    h2: Vec<NodeRef<'a>>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(doc: &'a Document) -> Parts<'a> {
+        let mut parts = Parts::default();
+        for node in doc.root().descendants_it() {
+            let Some(element) = node.element_ref() else {
+                continue;
+            };
+            let has = |name: &str| element.attrs.iter().any(|a| &*a.name.local == name);
+            let list = match &*element.name.local {
+                "script"
+                    if element.attrs.iter().any(|a| {
+                        &*a.name.local == "type"
+                            && a.value.eq_ignore_ascii_case("application/ld+json")
+                    }) =>
+                {
+                    &mut parts.json_ld
+                }
+                "meta" if has("content") => &mut parts.metas,
+                "link" if has("rel") && has("href") => &mut parts.links,
+                "h1" => &mut parts.h1,
+                "h2" => &mut parts.h2,
+                _ => continue,
+            };
+            list.push(node);
+        }
+        parts
+    }
+}
+
+/// The first schema.org article object in the page's JSON-LD (`scripts`),
+/// looking into arrays and `@graph`.
+fn json_ld(scripts: &[NodeRef]) -> Option<Map<String, Value>> {
     fn find(value: Value) -> Option<Map<String, Value>> {
         match value {
             Value::Array(list) => list.into_iter().find_map(find),
@@ -266,8 +320,7 @@ fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
             _ => None,
         }
     }
-    doc.select(r#"script[type="application/ld+json"]"#)
-        .nodes()
+    scripts
         .iter()
         // A page's broken JSON-LD block is skipped, not fatal: the others
         // and the meta tags still count.
@@ -302,9 +355,9 @@ fn names(value: Option<&Value>) -> Vec<String> {
 
 /// `<meta>` contents by lowercased `property`, `name` or `itemprop`; the
 /// first of each wins.
-fn meta_tags(doc: &Document) -> HashMap<String, String> {
+fn meta_tags(metas: &[NodeRef]) -> HashMap<String, String> {
     let mut map = HashMap::new();
-    for m in doc.select("meta[content]").nodes() {
+    for m in metas {
         let Some(content) = m.attr("content") else {
             continue;
         };
@@ -320,13 +373,11 @@ fn meta_tags(doc: &Document) -> HashMap<String, String> {
 
 /// The headline element: the first `<h1>` outside the page chrome, else the
 /// first such `<h2>`.
-fn headline(doc: &Document) -> Option<NodeRef<'_>> {
-    ["h1", "h2"].iter().find_map(|tag| {
-        doc.select(tag)
-            .nodes()
-            .iter()
+fn headline<'a>(parts: &Parts<'a>) -> Option<NodeRef<'a>> {
+    [&parts.h1, &parts.h2].iter().find_map(|tags| {
+        tags.iter()
             .find(|h| !in_chrome(h) && !collapse(&h.text()).is_empty())
-            .cloned()
+            .copied()
     })
 }
 
