@@ -2,7 +2,7 @@
 //! the headline, each name cleaned of its lead-in and trail. Uses `super`,
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
-use super::dates::{MONTHS, date_line};
+use super::dates::{MONTHS, date_in, date_line};
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_chrome};
 use crate::extract::collapse;
@@ -280,7 +280,7 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
             if let Some(names) = by_line(part) {
                 found.authors.extend(names);
                 matched = true;
-            } else if let Some(date) = date_line(part) {
+            } else if let Some(date) = date_in(part) {
                 found.date.get_or_insert(date);
                 matched = true;
             }

@@ -193,8 +193,19 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
                 "dc.date.issued",
                 "parsely-pub-date",
                 "sailthru.date",
+                "publication_date",
+                "publish-date",
+                "publishdate",
+                "dcterms.date",
+                "dcterms.created",
+                "dc.date.created",
+                "datecreated",
+                "uploaddate",
             ])
         })
+        // The page's JSON-LD may describe it as no article (a `WebPage`,
+        // a `Recipe`, a `VideoObject`) and still date it.
+        .or_else(|| typed_date(&parts.json_ld))
         .or_else(|| time_element(doc))
         .or(visible.date)
         .or_else(|| dated_element(doc))
@@ -326,6 +337,24 @@ fn json_ld(scripts: &[NodeRef]) -> Option<Map<String, Value>> {
         // and the meta tags still count.
         .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
         .find_map(find)
+}
+
+/// The first `datePublished` (or a video's `uploadDate`) of any object in
+/// the page's JSON-LD (`scripts`), whatever its type.
+fn typed_date(scripts: &[NodeRef]) -> Option<String> {
+    fn find(value: &Value) -> Option<String> {
+        match value {
+            Value::Array(list) => list.iter().find_map(find),
+            Value::Object(obj) => text_of(obj.get("datePublished"))
+                .or_else(|| text_of(obj.get("uploadDate")))
+                .or_else(|| obj.values().find_map(find)),
+            _ => None,
+        }
+    }
+    scripts
+        .iter()
+        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
+        .find_map(|v| find(&v))
 }
 
 /// A JSON-LD value as text: a string, or the first string of a list.
