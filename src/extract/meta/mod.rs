@@ -67,7 +67,14 @@ const BODY_BLOCK_CHARS: usize = 100;
 /// helps tell the site's name in the title from the headline.
 pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     let parts = Parts::of(doc);
-    let ld = json_ld(&parts.json_ld);
+    // A page's broken JSON-LD block is skipped, not fatal: the others and
+    // the meta tags still count.
+    let ld_values: Vec<Value> = parts
+        .json_ld
+        .iter()
+        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
+        .collect();
+    let ld = json_ld(&ld_values);
     let metas = meta_tags(&parts.metas);
     let meta = |keys: &[&str]| {
         keys.iter()
@@ -130,7 +137,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
 
     let mut declared = ld
         .as_ref()
-        .map(|a| names(a.get("author")))
+        .map(|a| names(a.get("author"), &ld_values))
         .unwrap_or_default();
     let mut tagged = meta(&[
         "author",
@@ -205,7 +212,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         })
         // The page's JSON-LD may describe it as no article (a `WebPage`,
         // a `Recipe`, a `VideoObject`) and still date it.
-        .or_else(|| typed_date(&parts.json_ld))
+        .or_else(|| typed_date(&ld_values))
         .or_else(|| time_element(doc))
         .or(visible.date)
         .or_else(|| dated_element(doc))
@@ -307,16 +314,14 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// The first schema.org article object in the page's JSON-LD (`scripts`),
-/// looking into arrays and `@graph`.
-fn json_ld(scripts: &[NodeRef]) -> Option<Map<String, Value>> {
-    fn find(value: Value) -> Option<Map<String, Value>> {
+/// The first schema.org article object in the page's JSON-LD (`values`,
+/// one a script), looking into arrays and `@graph`.
+fn json_ld(values: &[Value]) -> Option<Map<String, Value>> {
+    fn find(value: &Value) -> Option<&Map<String, Value>> {
         match value {
-            Value::Array(list) => list.into_iter().find_map(find),
-            Value::Object(mut obj) => {
-                if let Some(graph) = obj.remove("@graph")
-                    && let Some(found) = find(graph)
-                {
+            Value::Array(list) => list.iter().find_map(find),
+            Value::Object(obj) => {
+                if let Some(found) = obj.get("@graph").and_then(find) {
                     return Some(found);
                 }
                 let typed = match obj.get("@type") {
@@ -331,17 +336,16 @@ fn json_ld(scripts: &[NodeRef]) -> Option<Map<String, Value>> {
             _ => None,
         }
     }
-    scripts
-        .iter()
-        // A page's broken JSON-LD block is skipped, not fatal: the others
-        // and the meta tags still count.
-        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
-        .find_map(find)
+    values.iter().find_map(find).map(|obj| {
+        let mut obj = obj.clone();
+        obj.remove("@graph");
+        obj
+    })
 }
 
 /// The first `datePublished` (or a video's `uploadDate`) of any object in
-/// the page's JSON-LD (`scripts`), whatever its type.
-fn typed_date(scripts: &[NodeRef]) -> Option<String> {
+/// the page's JSON-LD, whatever its type.
+fn typed_date(values: &[Value]) -> Option<String> {
     fn find(value: &Value) -> Option<String> {
         match value {
             Value::Array(list) => list.iter().find_map(find),
@@ -351,10 +355,28 @@ fn typed_date(scripts: &[NodeRef]) -> Option<String> {
             _ => None,
         }
     }
-    scripts
-        .iter()
-        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
-        .find_map(|v| find(&v))
+    values.iter().find_map(find)
+}
+
+/// The `name` of the JSON-LD object whose `@id` is `id`, anywhere in the
+/// page's JSON-LD: Yoast's graphs name the author once, in a `Person`, and
+/// the article refers to it (`"author": {"@id": "…#author"}`).
+fn named_by_id(values: &[Value], id: &str) -> Option<String> {
+    fn find(value: &Value, id: &str) -> Option<String> {
+        match value {
+            Value::Array(list) => list.iter().find_map(|v| find(v, id)),
+            Value::Object(obj) => {
+                if obj.get("@id").and_then(Value::as_str) == Some(id)
+                    && let Some(name) = text_of(obj.get("name"))
+                {
+                    return Some(name);
+                }
+                obj.values().find_map(|v| find(v, id))
+            }
+            _ => None,
+        }
+    }
+    values.iter().find_map(|v| find(v, id))
 }
 
 /// A JSON-LD value as text: a string, or the first string of a list.
@@ -368,13 +390,21 @@ fn text_of(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// Author names from a JSON-LD `author`: a string, an object with a `name`,
-/// or a list of either.
-fn names(value: Option<&Value>) -> Vec<String> {
+/// Author names from a JSON-LD `author`: a string, an object with a `name`
+/// (or the `@id` of one elsewhere in the page's JSON-LD, `values`), or a
+/// list of either.
+fn names(value: Option<&Value>, values: &[Value]) -> Vec<String> {
     match value {
         Some(Value::String(s)) => vec![collapse(s)],
-        Some(Value::Object(o)) => text_of(o.get("name")).into_iter().collect(),
-        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v))).collect(),
+        Some(Value::Object(o)) => text_of(o.get("name"))
+            .or_else(|| {
+                o.get("@id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| named_by_id(values, id))
+            })
+            .into_iter()
+            .collect(),
+        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v), values)).collect(),
         _ => Vec::new(),
     }
     .into_iter()

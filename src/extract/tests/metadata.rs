@@ -277,6 +277,12 @@ fn authors_in_author_elements_and_yoast_labels() {
         )),
         ["Steven Salentin"]
     );
+    // A JSON-LD graph names the writer once, in a `Person` the article
+    // refers to by its `@id`.
+    let graph = r##"<script type="application/ld+json">{"@graph": [
+        {"@type": "Article", "headline": "Hafen", "author": {"@id": "https://hafen.example/#anna"}},
+        {"@type": "Person", "@id": "https://hafen.example/#anna", "name": "Anna Lind"}]}</script>"##;
+    assert_eq!(authors(&page(graph, "")), ["Anna Lind"]);
     // Only a commenter is named: the article has no author.
     assert!(authors(&page("", "")).is_empty());
 }
