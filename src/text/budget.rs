@@ -52,9 +52,14 @@ fn tame_with(html: &str, drop_code: bool) -> Cow<'_, str> {
     let mut replaced: Vec<(usize, usize, String)> = Vec::new();
     for tag in tags(html).filter(|t| !t.is_comment()) {
         let mut replace = (tag.attributes > MAX_ATTRIBUTES).then(|| format!("<{}>", tag.name));
+        // Only a script or style sheet that ends where the scan ends it:
+        // inside `<svg>` a `<style/>` closes itself and the page goes on,
+        // so what the scan would skip to the next `</style` stays.
         let code = drop_code
             && !tag.closing
+            && !tag.self_closing
             && tag.resume > tag.end
+            && tag.resume < html.len()
             && (tag.is("style")
                 || (tag.is("script")
                     && find_ignore_case(&html.as_bytes()[tag.start..tag.end], 0, b"ld+json")
@@ -331,6 +336,13 @@ mod tests {
              </head><body><SCRIPT src=x></SCRIPT><p>text</p><script></script></body>"
         );
         assert!(matches!(tame(page), Cow::Borrowed(_)));
+        // A self-closed or unclosed one is left to the parser.
+        for page in [
+            "<svg><style/></svg><p>text</p>",
+            "<p>text</p><script>if (a < b) {",
+        ] {
+            assert_eq!(tame_to_read(page), page);
+        }
     }
 
     #[test]
