@@ -130,62 +130,111 @@ fn is_article_container(node: &NodeRef) -> bool {
         || node.attr("role").as_deref() == Some("main")
 }
 
+/// What a word of a class or id (split at `-` and `_`) says of its element.
+#[derive(Clone, Copy, PartialEq)]
+enum Word {
+    /// [`CHROME_WORDS`].
+    Chrome,
+    /// [`ASIDE_WORDS`].
+    Aside,
+    /// [`LAYOUT_WORDS`].
+    Layout,
+}
+
+/// The words of [`CHROME_WORDS`], [`ASIDE_WORDS`] and [`LAYOUT_WORDS`] in
+/// one table: every element's every class word is looked up, and a scan of
+/// the lists was most of the chrome marking's cost.
+static WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, Word>> =
+    std::sync::LazyLock::new(|| {
+        let kinds = [
+            (CHROME_WORDS, Word::Chrome),
+            (ASIDE_WORDS, Word::Aside),
+            (LAYOUT_WORDS, Word::Layout),
+        ];
+        kinds
+            .iter()
+            .flat_map(|(words, kind)| words.iter().map(|w| (*w, *kind)))
+            .collect()
+    });
+
+/// The longest word of [`WORDS`]: a longer one is looked up no further.
+const LONGEST_WORD: usize = 16;
+
+/// What `word` says of its element, in any case.
+fn word_kind(word: &str) -> Option<Word> {
+    if word.len() > LONGEST_WORD {
+        return None;
+    }
+    let mut lower = [0u8; LONGEST_WORD];
+    let lower = &mut lower[..word.len()];
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    WORDS.get(std::str::from_utf8(lower).ok()?).copied()
+}
+
 /// Whether the element itself is page chrome (not looking at its ancestors).
 pub(super) fn is_chrome(node: &NodeRef) -> bool {
-    let Some(name) = node.node_name().map(|n| n.to_ascii_lowercase()) else {
+    // The element's name and attributes are read where they stand: this
+    // runs on every element of the page, and copies of them were most of
+    // its cost. The parser gives HTML elements' names in lowercase.
+    let Some(element) = node.element_ref() else {
         return false;
     };
-    if matches!(name.as_str(), "html" | "body" | "main" | "article") {
+    let name: &str = &element.name.local;
+    if matches!(name, "html" | "body" | "main" | "article") {
         return false;
     }
-    if CHROME_TAGS.contains(&name.as_str()) {
+    if CHROME_TAGS.contains(&name) {
         return true;
     }
     // A site header; a header inside the article holds its headline.
     if name == "header" {
-        return !node.ancestors(None).iter().any(|a| {
+        drop(element);
+        return !node.ancestors_it(None).any(|a| {
             a.node_name()
                 .is_some_and(|n| n.as_ref() == "article" || n.as_ref() == "main")
         });
     }
-    if node
-        .attr("role")
-        .is_some_and(|r| CHROME_ROLES.contains(&r.trim().to_ascii_lowercase().as_str()))
-        || node.attr("aria-hidden").as_deref() == Some("true")
-    {
-        return true;
-    }
-    let class = node.attr("class").map(|v| v.to_ascii_lowercase());
-    let id = node.attr("id").map(|v| v.to_ascii_lowercase());
-    let tokens = || {
-        class
-            .iter()
-            .flat_map(|c| c.split_whitespace())
-            .map(|t| (t, is_modifier(t)))
-            .chain(id.iter().map(|i| (i.as_str(), is_slug(i))))
-    };
     let mut soft = false;
-    for (token, modifier) in tokens() {
-        if CHROME_NAMES.contains(&token) {
+    for attr in &element.attrs {
+        let value: &str = &attr.value;
+        let chrome = match &*attr.name.local {
+            "role" => {
+                let role = value.trim();
+                CHROME_ROLES.iter().any(|r| r.eq_ignore_ascii_case(role))
+            }
+            "aria-hidden" => value == "true",
+            "class" => value
+                .split_ascii_whitespace()
+                .any(|t| names_chrome(t, is_modifier(t), &mut soft)),
+            "id" => names_chrome(value, is_slug(value), &mut soft),
+            _ => false,
+        };
+        if chrome {
             return true;
         }
-        for w in token.split(['-', '_']) {
-            if CHROME_WORDS.contains(&w) {
-                return true;
-            }
+    }
+    drop(element);
+    soft && density::prose_letters(node) < LAYOUT_PROSE_LETTERS
+}
+
+/// Whether a class name or an id (`token`) makes its element chrome; a
+/// [`LAYOUT_WORDS`] word that only qualifies it (`modifier`) sets `soft`
+/// instead.
+fn names_chrome(token: &str, modifier: bool, soft: &mut bool) -> bool {
+    if CHROME_NAMES.iter().any(|n| n.eq_ignore_ascii_case(token)) {
+        return true;
+    }
+    for w in token.split(['-', '_']) {
+        match word_kind(w) {
+            Some(Word::Chrome) => return true,
             // `no_caption`, `hasnt-bio`: what the element lacks.
-            if !modifier && ASIDE_WORDS.contains(&w) {
-                return true;
-            }
-            if LAYOUT_WORDS.contains(&w) {
-                if !modifier {
-                    return true;
-                }
-                soft = true;
-            }
+            Some(Word::Aside | Word::Layout) if !modifier => return true,
+            Some(Word::Layout) => *soft = true,
+            _ => {}
         }
     }
-    soft && density::prose_letters(node) < LAYOUT_PROSE_LETTERS
+    false
 }
 
 /// Whether a class names a variant of its element rather than what it is
@@ -196,7 +245,11 @@ fn is_modifier(class: &str) -> bool {
             "has-", "has_", "no-", "no_", "with-", "with_", "for-", "for_",
         ]
         .iter()
-        .any(|p| class.starts_with(p))
+        .any(|p| {
+            class
+                .get(..p.len())
+                .is_some_and(|c| c.eq_ignore_ascii_case(p))
+        })
 }
 
 /// Whether an id repeats a heading (`sharing-with-a-single-developer`), as
@@ -289,4 +342,25 @@ impl ChromeLines {
 pub(super) fn cut_chrome(doc: &Document) {
     doc.select(&format!("[{CUT_MARK}]")).remove();
     doc.select(&format!("[{CHROME_MARK}]")).remove();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_table_holds_every_list_in_lowercase() {
+        for (words, kind) in [
+            (CHROME_WORDS, Word::Chrome),
+            (ASIDE_WORDS, Word::Aside),
+            (LAYOUT_WORDS, Word::Layout),
+        ] {
+            for w in words {
+                assert!(w.len() <= LONGEST_WORD && w.to_lowercase() == *w, "{w}");
+                assert!(word_kind(&w.to_uppercase()) == Some(kind), "{w}");
+            }
+        }
+        assert!(word_kind("article").is_none());
+        assert!(word_kind("a-very-long-class-name-indeed").is_none());
+    }
 }

@@ -76,13 +76,15 @@ pub enum ExtractError {
 
 /// Reads the article on an HTML page (see the module doc); a hostile page
 /// (nested or bloated past what a page needs, or longer than 8 MiB) is
-/// tamed first, so that every page is read in bounded time. `url` is where the
+/// tamed first, so that every page is read in bounded time, and the code
+/// of its scripts and style sheets, which nothing here reads, is dropped
+/// before the parse. `url` is where the
 /// page came from: it resolves a relative canonical link and stands in when
 /// the page names none.
 ///
 /// Fails when the page has no text that reads like an article.
 pub fn extract(html: &str, url: Option<&Url>) -> Result<Article, ExtractError> {
-    let html = crate::text::budget::tame(html);
+    let html = crate::text::budget::tame_to_read(html);
     let doc = Document::from(html.as_ref());
     // The chrome first: the metadata is read outside it.
     let chrome = chrome::mark_chrome(&doc);

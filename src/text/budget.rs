@@ -8,6 +8,7 @@
 //!   deep are dropped (their text kept), attribute bombs lose their
 //!   attributes, the page is cut at [`MAX_BYTES`]. Normal pages pass
 //!   untouched, without a copy.
+//!   [`tame_to_read`] also drops the code of scripts and style sheets.
 //! - [`over_budget`], for feed items: where a fragment first goes over, so
 //!   that such an item is served as its text ([`flattened_text`]) instead.
 //!   It reads tags as the HTML tokenizer does (quoted values, comments,
@@ -15,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use super::tags::{FLAT, RAW_TEXT, find, tags};
+use super::tags::{FLAT, RAW_TEXT, find, find_byte, tags};
 
 /// Elements nested deeper than this are over the budget. Real articles
 /// nest a few dozen deep.
@@ -34,11 +35,35 @@ pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// The page as the parser may safely take it (see the module doc).
 pub fn tame(html: &str) -> Cow<'_, str> {
+    tame_with(html, false)
+}
+
+/// The page as [`tame`] makes it, and without the code of its scripts and
+/// style sheets (the elements are kept, empty): for reading the page's
+/// article, which reads no code. They are half of a news page's bytes, and
+/// the parser reads each of them. JSON-LD scripts are data and are kept.
+pub fn tame_to_read(html: &str) -> Cow<'_, str> {
+    tame_with(html, true)
+}
+
+fn tame_with(html: &str, drop_code: bool) -> Cow<'_, str> {
     let html = &html[..html.floor_char_boundary(MAX_BYTES)];
     let mut depth = 0usize;
     let mut replaced: Vec<(usize, usize, String)> = Vec::new();
     for tag in tags(html).filter(|t| !t.is_comment()) {
         let mut replace = (tag.attributes > MAX_ATTRIBUTES).then(|| format!("<{}>", tag.name));
+        // Only a script or style sheet that ends where the scan ends it:
+        // inside `<svg>` a `<style/>` closes itself and the page goes on,
+        // so what the scan would skip to the next `</style` stays.
+        let code = drop_code
+            && !tag.closing
+            && !tag.self_closing
+            && tag.resume > tag.end
+            && tag.resume < html.len()
+            && (tag.is("style")
+                || (tag.is("script")
+                    && find_ignore_case(&html.as_bytes()[tag.start..tag.end], 0, b"ld+json")
+                        .is_none()));
         if tag.nests() {
             if !tag.closing {
                 depth += 1;
@@ -52,6 +77,9 @@ pub fn tame(html: &str) -> Cow<'_, str> {
         }
         if let Some(r) = replace {
             replaced.push((tag.start, tag.end, r));
+        }
+        if code {
+            replaced.push((tag.end, tag.resume, String::new()));
         }
     }
     if replaced.is_empty() {
@@ -92,8 +120,7 @@ pub fn over_budget(html: &str) -> Option<usize> {
     let mut open: Vec<Vec<u8>> = Vec::new();
     let mut foreign = 0usize;
     let (mut tags, mut at) = (0usize, 0usize);
-    while let Some(offset) = memchr_lt(&bytes[at..]) {
-        let start = at + offset;
+    while let Some(start) = find_byte(bytes, at, b'<') {
         let rest = &bytes[start + 1..];
         if rest.starts_with(b"!--") {
             at = comment_end(bytes, start);
@@ -263,10 +290,6 @@ pub fn flattened_text(html: &str) -> String {
         .join(" ")
 }
 
-fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'<')
-}
-
 fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
@@ -299,6 +322,27 @@ mod tests {
         assert!(tamed.contains("<p>deep text</p>"));
         assert_eq!(over_budget(&tamed), None);
         assert_eq!(over_budget(&page), Some("<body>".len() + MAX_DEPTH * 5));
+    }
+
+    #[test]
+    fn pages_to_read_lose_their_code_but_not_their_data() {
+        let page = "<head><style>p { color: red }</style>\
+                    <script type=\"application/ld+json\">{\"a\": 1}</script></head>\
+                    <body><SCRIPT src=x>if (a < b) { x = '<div>'; }</SCRIPT><p>text</p>\
+                    <script></script></body>";
+        assert_eq!(
+            tame_to_read(page),
+            "<head><style></style><script type=\"application/ld+json\">{\"a\": 1}</script>\
+             </head><body><SCRIPT src=x></SCRIPT><p>text</p><script></script></body>"
+        );
+        assert!(matches!(tame(page), Cow::Borrowed(_)));
+        // A self-closed or unclosed one is left to the parser.
+        for page in [
+            "<svg><style/></svg><p>text</p>",
+            "<p>text</p><script>if (a < b) {",
+        ] {
+            assert_eq!(tame_to_read(page), page);
+        }
     }
 
     #[test]

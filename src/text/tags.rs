@@ -28,13 +28,14 @@ pub const RAW_TEXT: &[&str] = &[
 
 /// One start or end tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag {
+pub struct Tag<'h> {
     /// Byte offset of the `<`.
     pub start: usize,
     /// Just past the `>`.
     pub end: usize,
-    /// Lowercase.
-    pub name: String,
+    /// As the page writes it (compare with [`Tag::is`]): a slice of the
+    /// page, not a copy, since every tag of a page passes through here.
+    pub name: &'h str,
     pub closing: bool,
     pub self_closing: bool,
     /// Attributes given a value (`=` signs): what makes a tag expensive.
@@ -47,10 +48,15 @@ pub struct Tag {
 /// The name a comment comes as.
 pub const COMMENT: &str = "!--";
 
-impl Tag {
+impl Tag<'_> {
+    /// Whether it is a tag of the element `name` (lowercase), in any case.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
     /// Whether it opens (or closes) a level of nesting.
     pub fn nests(&self) -> bool {
-        !self.self_closing && !FLAT.contains(&self.name.as_str())
+        !self.self_closing && !FLAT.iter().any(|f| self.is(f))
     }
 
     pub fn is_comment(&self) -> bool {
@@ -70,13 +76,13 @@ pub struct Tags<'h> {
     at: usize,
 }
 
-impl Iterator for Tags<'_> {
-    type Item = Tag;
+impl<'h> Iterator for Tags<'h> {
+    type Item = Tag<'h>;
 
-    fn next(&mut self) -> Option<Tag> {
+    fn next(&mut self) -> Option<Tag<'h>> {
         let bytes = self.html.as_bytes();
         loop {
-            let start = self.at + bytes.get(self.at..)?.iter().position(|&b| b == b'<')?;
+            let start = find_byte(bytes, self.at, b'<')?;
             let rest = &bytes[start + 1..];
             if rest.starts_with(b"!--") {
                 let end = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
@@ -84,7 +90,7 @@ impl Iterator for Tags<'_> {
                 return Some(Tag {
                     start,
                     end,
-                    name: COMMENT.to_string(),
+                    name: COMMENT,
                     closing: false,
                     self_closing: true,
                     attributes: 0,
@@ -102,17 +108,16 @@ impl Iterator for Tags<'_> {
                 self.at = start + 1;
                 continue;
             }
-            let Some(close) = find(bytes, name_at, b">") else {
+            let Some(close) = find_byte(bytes, name_at, b'>') else {
                 self.at = bytes.len();
                 return None;
             };
             let end = close + 1;
-            let name = self.html[name_at..name_at + name_len].to_ascii_lowercase();
+            let name = &self.html[name_at..name_at + name_len];
             let inside = &bytes[name_at + name_len..close];
             let mut resume = end;
-            if !closing && RAW_TEXT.contains(&name.as_str()) {
-                let close_tag = format!("</{name}");
-                resume = find_ignore_case(bytes, end, close_tag.as_bytes()).unwrap_or(bytes.len());
+            if !closing && RAW_TEXT.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+                resume = end_tag(bytes, end, name.as_bytes()).unwrap_or(bytes.len());
             }
             self.at = resume;
             return Some(Tag {
@@ -128,29 +133,60 @@ impl Iterator for Tags<'_> {
     }
 }
 
-/// Where `needle` first stands in `bytes` at or after `from`.
+/// Where `needle` first stands in `bytes` at or after `from`. Only where
+/// its first byte stands is the rest compared.
 pub(super) fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-/// Only where the needle's first byte (`<`, rare in a script) stands is
-/// the rest compared: one pass over a long script.
-fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
+    let (&first, rest) = needle.split_first()?;
     let mut at = from;
-    while let Some(off) = bytes.get(at..)?.iter().position(|&b| b == first) {
-        let i = at + off;
-        let candidate = bytes.get(i..i + needle.len())?;
-        if candidate.eq_ignore_ascii_case(needle) {
+    while let Some(i) = find_byte(bytes, at, first) {
+        if bytes.get(i + 1..i + needle.len())? == rest {
             return Some(i);
         }
         at = i + 1;
     }
     None
+}
+
+/// Where the end tag of the raw-text element `name` (`</script`, in any
+/// case) first stands at or after `from`: one pass over a long script,
+/// which holds few `<`.
+fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = find_byte(bytes, at, b'<') {
+        if bytes.get(i + 1) == Some(&b'/')
+            && bytes
+                .get(i + 2..i + 2 + name.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
+}
+
+/// Where `byte` first stands in `bytes` at or after `from`, read eight
+/// bytes at a time (a page is scanned whole before every parse, and a
+/// byte-at-a-time search was most of the scan's cost).
+pub(super) fn find_byte(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let rest = bytes.get(from..)?;
+    let pattern = LOW * u64::from(byte);
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default()) ^ pattern;
+        // A zero byte in `word` is where `byte` stands: the classic test.
+        if word.wrapping_sub(LOW) & !word & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    rest[at..]
+        .iter()
+        .position(|&b| b == byte)
+        .map(|p| from + at + p)
 }
 
 #[cfg(test)]
@@ -163,7 +199,7 @@ mod tests {
             "<!doctype html><p a=1 b='2'>x<!-- <b> --><script>if (a<b) '<i>'</script><br/></P>";
         let found: Vec<(String, bool, bool, usize)> = tags(html)
             .filter(|t| !t.is_comment())
-            .map(|t| (t.name, t.closing, t.self_closing, t.attributes))
+            .map(|t| (t.name.to_string(), t.closing, t.self_closing, t.attributes))
             .collect();
         assert_eq!(
             found,
@@ -172,9 +208,23 @@ mod tests {
                 ("script".into(), false, false, 0),
                 ("script".into(), true, false, 0),
                 ("br".into(), false, true, 0),
-                ("p".into(), true, false, 0),
+                ("P".into(), true, false, 0),
             ]
         );
+        let script = "<SCRIPT>a</b>'</ScRiPt'<i></script>";
+        assert_eq!(tags(script).next().map(|t| t.resume), Some(14));
+    }
+
+    #[test]
+    fn bytes_are_found_past_every_word_boundary() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        for (i, b) in text.bytes().enumerate() {
+            assert_eq!(find_byte(text.as_bytes(), 0, b), Some(i));
+            assert_eq!(find_byte(text.as_bytes(), i, b), Some(i));
+            assert_eq!(find_byte(text.as_bytes(), i + 1, b), None);
+        }
+        assert_eq!(find(b"a-->b-->", 2, b"-->"), Some(5));
+        assert_eq!(find(b"a--", 0, b"-->"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the headline, each name cleaned of its lead-in and trail. Uses `super`,
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
-use super::dates::{MONTHS, date_line};
+use super::dates::{MONTHS, date_in, date_line};
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_chrome};
 use crate::extract::collapse;
@@ -280,7 +280,7 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
             if let Some(names) = by_line(part) {
                 found.authors.extend(names);
                 matched = true;
-            } else if let Some(date) = date_line(part) {
+            } else if let Some(date) = date_in(part) {
                 found.date.get_or_insert(date);
                 matched = true;
             }
@@ -357,10 +357,11 @@ pub(in crate::extract) fn byline_names(text: &str) -> Option<Vec<String>> {
 
 /// `By Name` or `By Name and Name` as names.
 pub(super) fn by_line(text: &str) -> Option<Vec<String>> {
-    let rest = text
-        .strip_prefix("By ")
-        .or_else(|| text.strip_prefix("by "))
-        .or_else(|| text.strip_prefix("BY "))?;
+    let rest = BY.iter().find_map(|by| {
+        text.get(..by.len())
+            .filter(|t| t.eq_ignore_ascii_case(by))
+            .map(|_| &text[by.len()..])
+    })?;
     // `By Name, Games Editor, Section`: the role and what follows it
     // describe the name before it.
     let segments: Vec<&str> = rest.split(", ").collect();
@@ -372,12 +373,29 @@ pub(super) fn by_line(text: &str) -> Option<Vec<String>> {
     let rest = segments[..end].join(", ");
     let names: Vec<String> = rest
         .split(" and ")
+        .flat_map(|s| s.split(" und "))
+        .flat_map(|s| s.split(" et "))
         .flat_map(|s| s.split(", "))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
     (!names.is_empty() && names.iter().all(|n| is_name(n))).then_some(names)
 }
+
+/// What opens a byline line under the headline, in any case (`By`,
+/// `Von`, `Par`, `Text:`): the names follow.
+const BY: &[&str] = &[
+    "by ",
+    "von ",
+    "par ",
+    "por ",
+    "door ",
+    "text: ",
+    "text von ",
+    "autor: ",
+    "autorin: ",
+    "author: ",
+];
 
 /// A block whose bold part is a name and whose rest is empty or a date
 /// (`<strong>Name</strong><br>31 July 2017`), or text that is `**Name**`.

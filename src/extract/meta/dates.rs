@@ -12,13 +12,18 @@ use std::sync::LazyLock;
 /// The first `<time datetime>` (or `itemprop=datePublished`) outside the
 /// page chrome: one in a comment or a related list dates something else.
 pub(super) fn time_element(doc: &Document) -> Option<String> {
-    doc.select(r#"time[datetime], [itemprop="datePublished"]"#)
+    doc.select(r#"time[datetime], [itemprop="datePublished"], abbr.published[title]"#)
         .nodes()
         .iter()
         .filter(|t| !in_chrome(t))
         .find_map(|t| {
             t.attr("datetime")
                 .or_else(|| t.attr("content"))
+                // hAtom's `<abbr class="published" title="2020-04-28T…">`.
+                .or_else(|| {
+                    t.attr("title")
+                        .filter(|d| d.starts_with(|c: char| c.is_ascii_digit()))
+                })
                 .map(|d| collapse(&d))
                 .filter(|d| !d.is_empty())
                 // `datetime="01-11-2023 10:29"`: not ISO 8601, read as
@@ -59,6 +64,37 @@ pub(super) fn date_line(text: &str) -> Option<String> {
         .map(|m| m.as_str().to_string())
         .or_else(|| european(text))
 }
+
+/// Words that lead in to a date at the end of a line of other words
+/// (`Pressemitteilung vom 25. Januar 2022`, `Gespeichert von rasos am 24.
+/// Juli 2017 - 18:55`).
+const DATE_LEAD_INS: &[&str] = &[" vom ", " am ", " on ", " le ", " el ", " du "];
+
+/// The date in one part of a byline or a dated element: a date line, or
+/// one after a place or a label (`Lübeck, 31. März 2003`, `Stand -
+/// 12.11.2021`) or after a lead-in word ([`DATE_LEAD_INS`]), where the
+/// other words are at most [`OTHER_WORDS`] (a kicker or a sentence that
+/// names a day is no date line).
+pub(super) fn date_in(part: &str) -> Option<String> {
+    let part = part.trim();
+    let words = part.split_whitespace().count();
+    let dated = |piece: &str| {
+        (words - piece.split_whitespace().count() <= OTHER_WORDS)
+            .then(|| date_line(piece))
+            .flatten()
+    };
+    date_line(part)
+        .or_else(|| part.split(',').chain(part.split(" - ")).find_map(dated))
+        .or_else(|| {
+            DATE_LEAD_INS
+                .iter()
+                .filter_map(|l| part.find(l))
+                .find_map(|i| dated(&part[i + 1..]))
+        })
+}
+
+/// How many words beside a date [`date_in`] reads past.
+const OTHER_WORDS: usize = 3;
 
 /// A declared date written the European way (`11.11.2021`, `5. November
 /// 2021, 10:39 Uhr`) as `YYYY-MM-DD`; `None` for any other date.
@@ -137,7 +173,7 @@ pub(super) fn dated_element(doc: &Document) -> Option<String> {
     first_labelled(
         doc,
         r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#,
-        |text| text.split(['|', '·', '•']).find_map(date_line),
+        |text| text.split(['|', '·', '•']).find_map(date_in),
     )
 }
 

@@ -66,8 +66,16 @@ const BODY_BLOCK_CHARS: usize = 100;
 /// and date elements with [`CUT_MARK`]. `url`, where the page came from,
 /// helps tell the site's name in the title from the headline.
 pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
-    let ld = json_ld(doc);
-    let metas = meta_tags(doc);
+    let parts = Parts::of(doc);
+    // A page's broken JSON-LD block is skipped, not fatal: the others and
+    // the meta tags still count.
+    let ld_values: Vec<Value> = parts
+        .json_ld
+        .iter()
+        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
+        .collect();
+    let ld = json_ld(&ld_values);
+    let metas = meta_tags(&parts.metas);
     let meta = |keys: &[&str]| {
         keys.iter()
             .find_map(|k| metas.get(*k))
@@ -75,7 +83,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             .filter(|v| !v.is_empty())
     };
 
-    let heading = headline(doc);
+    let heading = headline(&parts);
     let heading_text = heading.as_ref().map(|h| collapse(&h.text()));
     let title = ld
         .as_ref()
@@ -127,11 +135,11 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
 
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
 
-    let declared = ld
+    let mut declared = ld
         .as_ref()
-        .map(|a| names(a.get("author")))
+        .map(|a| names(a.get("author"), &ld_values))
         .unwrap_or_default();
-    let tagged = meta(&[
+    let mut tagged = meta(&[
         "author",
         "article:author",
         "dc.creator",
@@ -147,25 +155,36 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // who wrote: a writer named by a later source beats it.
     // Yoast's reading-time labels: `twitter:label1` "Written by" names the
     // writer in `twitter:data1`.
-    let labelled = meta(&["twitter:label1"])
+    let mut labelled = meta(&["twitter:label1"])
         .filter(|l| WRITTEN_BY.contains(&l.to_lowercase().as_str()))
         .and_then(|_| meta(&["twitter:data1"]))
         .map(|a| vec![a])
         .unwrap_or_default();
-    let sources = [
-        declared,
-        tagged,
-        labelled,
-        marked_authors(doc),
-        visible.authors,
-        classed_authors(doc),
+    // The sources are read in turn, a later one only where the earlier
+    // found no writer: the element searches cost more than the rest.
+    let mut visible_authors = Some(visible.authors);
+    let mut sources: [&mut dyn FnMut() -> Vec<String>; 6] = [
+        &mut || std::mem::take(&mut declared),
+        &mut || std::mem::take(&mut tagged),
+        &mut || std::mem::take(&mut labelled),
+        &mut || marked_authors(doc),
+        &mut || visible_authors.take().unwrap_or_default(),
+        &mut || classed_authors(doc),
     ];
-    let authors = sources
-        .iter()
-        .find(|a| !a.is_empty() && !a.iter().all(|n| names_site(n, &sites)))
-        .or_else(|| sources.iter().find(|a| !a.is_empty()))
-        .cloned()
-        .unwrap_or_default();
+    let mut first_named: Option<Vec<String>> = None;
+    let mut authors = None;
+    for source in &mut sources {
+        let found = source();
+        if found.is_empty() {
+            continue;
+        }
+        if !found.iter().all(|n| names_site(n, &sites)) {
+            authors = Some(found);
+            break;
+        }
+        first_named.get_or_insert(found);
+    }
+    let authors = authors.or(first_named).unwrap_or_default();
 
     let published = ld
         .as_ref()
@@ -181,8 +200,19 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
                 "dc.date.issued",
                 "parsely-pub-date",
                 "sailthru.date",
+                "publication_date",
+                "publish-date",
+                "publishdate",
+                "dcterms.date",
+                "dcterms.created",
+                "dc.date.created",
+                "datecreated",
+                "uploaddate",
             ])
         })
+        // The page's JSON-LD may describe it as no article (a `WebPage`,
+        // a `Recipe`, a `VideoObject`) and still date it.
+        .or_else(|| typed_date(&ld_values))
         .or_else(|| time_element(doc))
         .or(visible.date)
         .or_else(|| dated_element(doc))
@@ -192,9 +222,8 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .and_then(|a| text_of(a.get("dateModified")))
         .or_else(|| meta(&["article:modified_time", "og:updated_time", "datemodified"]));
 
-    let canonical = doc
-        .select("link[rel][href]")
-        .nodes()
+    let canonical = parts
+        .links
         .iter()
         .find(|l| {
             l.attr("rel").is_some_and(|r| {
@@ -242,16 +271,57 @@ fn rewords(heading: &str, title: &str) -> bool {
     common as f64 >= REWORDED_SHARE * h.len().max(t.len()) as f64
 }
 
-/// The first schema.org article object in the page's JSON-LD, looking into
-/// arrays and `@graph`.
-fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
-    fn find(value: Value) -> Option<Map<String, Value>> {
-        match value {
-            Value::Array(list) => list.into_iter().find_map(find),
-            Value::Object(mut obj) => {
-                if let Some(graph) = obj.remove("@graph")
-                    && let Some(found) = find(graph)
+/// The elements of the page the metadata reads, found in one walk of the
+/// page (a selector for each was a walk each), in document order.
+#[derive(Default)]
+struct Parts<'a> {
+    /// `script[type="application/ld+json"]`.
+    json_ld: Vec<NodeRef<'a>>,
+    /// `meta[content]`.
+    metas: Vec<NodeRef<'a>>,
+    /// `link[rel][href]`.
+    links: Vec<NodeRef<'a>>,
+    h1: Vec<NodeRef<'a>>,
+    h2: Vec<NodeRef<'a>>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(doc: &'a Document) -> Parts<'a> {
+        let mut parts = Parts::default();
+        for node in doc.root().descendants_it() {
+            let Some(element) = node.element_ref() else {
+                continue;
+            };
+            let has = |name: &str| element.attrs.iter().any(|a| &*a.name.local == name);
+            let list = match &*element.name.local {
+                "script"
+                    if element.attrs.iter().any(|a| {
+                        &*a.name.local == "type"
+                            && a.value.eq_ignore_ascii_case("application/ld+json")
+                    }) =>
                 {
+                    &mut parts.json_ld
+                }
+                "meta" if has("content") => &mut parts.metas,
+                "link" if has("rel") && has("href") => &mut parts.links,
+                "h1" => &mut parts.h1,
+                "h2" => &mut parts.h2,
+                _ => continue,
+            };
+            list.push(node);
+        }
+        parts
+    }
+}
+
+/// The first schema.org article object in the page's JSON-LD (`values`,
+/// one a script), looking into arrays and `@graph`.
+fn json_ld(values: &[Value]) -> Option<Map<String, Value>> {
+    fn find(value: &Value) -> Option<&Map<String, Value>> {
+        match value {
+            Value::Array(list) => list.iter().find_map(find),
+            Value::Object(obj) => {
+                if let Some(found) = obj.get("@graph").and_then(find) {
                     return Some(found);
                 }
                 let typed = match obj.get("@type") {
@@ -266,13 +336,47 @@ fn json_ld(doc: &Document) -> Option<Map<String, Value>> {
             _ => None,
         }
     }
-    doc.select(r#"script[type="application/ld+json"]"#)
-        .nodes()
-        .iter()
-        // A page's broken JSON-LD block is skipped, not fatal: the others
-        // and the meta tags still count.
-        .filter_map(|s| serde_json::from_str::<Value>(s.text().trim()).ok())
-        .find_map(find)
+    values.iter().find_map(find).map(|obj| {
+        let mut obj = obj.clone();
+        obj.remove("@graph");
+        obj
+    })
+}
+
+/// The first `datePublished` (or a video's `uploadDate`) of any object in
+/// the page's JSON-LD, whatever its type.
+fn typed_date(values: &[Value]) -> Option<String> {
+    fn find(value: &Value) -> Option<String> {
+        match value {
+            Value::Array(list) => list.iter().find_map(find),
+            Value::Object(obj) => text_of(obj.get("datePublished"))
+                .or_else(|| text_of(obj.get("uploadDate")))
+                .or_else(|| obj.values().find_map(find)),
+            _ => None,
+        }
+    }
+    values.iter().find_map(find)
+}
+
+/// The `name` of the JSON-LD object whose `@id` is `id`, anywhere in the
+/// page's JSON-LD: Yoast's graphs name the author once, in a `Person`, and
+/// the article refers to it (`"author": {"@id": "…#author"}`).
+fn named_by_id(values: &[Value], id: &str) -> Option<String> {
+    fn find(value: &Value, id: &str) -> Option<String> {
+        match value {
+            Value::Array(list) => list.iter().find_map(|v| find(v, id)),
+            Value::Object(obj) => {
+                if obj.get("@id").and_then(Value::as_str) == Some(id)
+                    && let Some(name) = text_of(obj.get("name"))
+                {
+                    return Some(name);
+                }
+                obj.values().find_map(|v| find(v, id))
+            }
+            _ => None,
+        }
+    }
+    values.iter().find_map(|v| find(v, id))
 }
 
 /// A JSON-LD value as text: a string, or the first string of a list.
@@ -286,13 +390,21 @@ fn text_of(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// Author names from a JSON-LD `author`: a string, an object with a `name`,
-/// or a list of either.
-fn names(value: Option<&Value>) -> Vec<String> {
+/// Author names from a JSON-LD `author`: a string, an object with a `name`
+/// (or the `@id` of one elsewhere in the page's JSON-LD, `values`), or a
+/// list of either.
+fn names(value: Option<&Value>, values: &[Value]) -> Vec<String> {
     match value {
         Some(Value::String(s)) => vec![collapse(s)],
-        Some(Value::Object(o)) => text_of(o.get("name")).into_iter().collect(),
-        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v))).collect(),
+        Some(Value::Object(o)) => text_of(o.get("name"))
+            .or_else(|| {
+                o.get("@id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| named_by_id(values, id))
+            })
+            .into_iter()
+            .collect(),
+        Some(Value::Array(list)) => list.iter().flat_map(|v| names(Some(v), values)).collect(),
         _ => Vec::new(),
     }
     .into_iter()
@@ -302,9 +414,9 @@ fn names(value: Option<&Value>) -> Vec<String> {
 
 /// `<meta>` contents by lowercased `property`, `name` or `itemprop`; the
 /// first of each wins.
-fn meta_tags(doc: &Document) -> HashMap<String, String> {
+fn meta_tags(metas: &[NodeRef]) -> HashMap<String, String> {
     let mut map = HashMap::new();
-    for m in doc.select("meta[content]").nodes() {
+    for m in metas {
         let Some(content) = m.attr("content") else {
             continue;
         };
@@ -320,13 +432,11 @@ fn meta_tags(doc: &Document) -> HashMap<String, String> {
 
 /// The headline element: the first `<h1>` outside the page chrome, else the
 /// first such `<h2>`.
-fn headline(doc: &Document) -> Option<NodeRef<'_>> {
-    ["h1", "h2"].iter().find_map(|tag| {
-        doc.select(tag)
-            .nodes()
-            .iter()
+fn headline<'a>(parts: &Parts<'a>) -> Option<NodeRef<'a>> {
+    [&parts.h1, &parts.h2].iter().find_map(|tags| {
+        tags.iter()
             .find(|h| !in_chrome(h) && !collapse(&h.text()).is_empty())
-            .cloned()
+            .copied()
     })
 }
 

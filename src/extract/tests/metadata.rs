@@ -202,6 +202,50 @@ fn european_date_lines_and_dated_elements() {
 }
 
 #[test]
+fn dates_beside_a_place_or_a_lead_in_and_dates_of_pages_that_are_no_article() {
+    let story = sentences("the dated notice", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |head: &str, date: &str| {
+        format!(
+            "<html><head><title>Hafen</title>{head}</head><body><div class=\"post\"><h1>Hafen</h1>\
+             {date}{paras}</div></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    let day = |d: &str| Some(RawDate::Text(d.into()));
+    for (line, want) in [
+        ("<p>Lübeck, 31. März 2003</p>", "2003-03-31"),
+        (
+            "<p>Pressemitteilung vom 25. Januar 2022 | Berlin</p>",
+            "2022-01-25",
+        ),
+        (
+            "<div class=\"meta\">Gespeichert von rasos am 24. Juli 2017 - 18:55</div>",
+            "2017-07-24",
+        ),
+        (
+            "<span class=\"heading__meta\">Stand - 12.11.2021</span>",
+            "2021-11-12",
+        ),
+    ] {
+        assert_eq!(published(&page("", line)), day(want), "{line}");
+    }
+    // A kicker that names a day among many words is no date line.
+    let kicker =
+        "<p>Bern, 17.08.2007 - Rede des Präsidenten beim Städtegipfel in der Stadt, Basel</p>";
+    assert_eq!(published(&page("", kicker)), None);
+    // JSON-LD that calls the page a recipe or a web page still dates it,
+    // and so does hAtom's `abbr.published`.
+    let recipe = r#"<script type="application/ld+json">{"@type": "Recipe", "name": "Hafen", "datePublished": "2006-10-10"}</script>"#;
+    assert_eq!(published(&page(recipe, "")), day("2006-10-10"));
+    let hatom = r#"<abbr class="published" title="2020-04-28T21:11:00+02:00">21:11</abbr>"#;
+    assert_eq!(
+        published(&page("", hatom)),
+        day("2020-04-28T21:11:00+02:00")
+    );
+}
+
+#[test]
 fn authors_in_author_elements_and_yoast_labels() {
     let story = sentences("the author page", 8);
     let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
@@ -233,6 +277,12 @@ fn authors_in_author_elements_and_yoast_labels() {
         )),
         ["Steven Salentin"]
     );
+    // A JSON-LD graph names the writer once, in a `Person` the article
+    // refers to by its `@id`.
+    let graph = r##"<script type="application/ld+json">{"@graph": [
+        {"@type": "Article", "headline": "Hafen", "author": {"@id": "https://hafen.example/#anna"}},
+        {"@type": "Person", "@id": "https://hafen.example/#anna", "name": "Anna Lind"}]}</script>"##;
+    assert_eq!(authors(&page(graph, "")), ["Anna Lind"]);
     // Only a commenter is named: the article has no author.
     assert!(authors(&page("", "")).is_empty());
 }

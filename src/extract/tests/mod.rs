@@ -183,6 +183,28 @@ fn no_metadata_by_line() {
 }
 
 #[test]
+fn bylines_under_the_headline_in_other_languages() {
+    let body = "<p>Der erste Absatz des Artikels ist lang genug, um als Text dieses kleinen Beispiels zu gelten, und er geht weiter.</p>\
+                <p>Ein zweiter Absatz folgt ihm, ebenfalls lang genug, um als Artikeltext für die Bewertung hier zu zählen.</p>";
+    for (line, want) in [
+        ("<p><i>von Anna Lind</i></p>", vec!["Anna Lind"]),
+        ("<p>VON Anna Lind und Bo Li</p>", vec!["Anna Lind", "Bo Li"]),
+        ("<p>Text: Anna Lind</p>", vec!["Anna Lind"]),
+        ("<p>Par Anna Lind et Bo Li</p>", vec!["Anna Lind", "Bo Li"]),
+    ] {
+        let html = format!("<html><body><h1>Der Hafen</h1>{line}{body}</body></html>");
+        let a = extract(&html, None).unwrap();
+        assert_eq!(a.authors, want, "{line}");
+        assert!(!a.body_text.contains("Anna Lind"), "{line}");
+    }
+    // A sentence that opens like a byline is none.
+    let html = format!(
+        "<html><body><h1>Der Hafen</h1><p>Von Montag an gilt der neue Fahrplan.</p>{body}</body></html>"
+    );
+    assert!(extract(&html, None).unwrap().authors.is_empty());
+}
+
+#[test]
 fn bold_name_with_date_in_one_block_and_markdown_bold() {
     let body = "<p>The first paragraph of the story is long enough to be the body text of this small test article, and it goes on.</p>\
                 <p>A second paragraph follows it, also long enough to count as article text for the readability scoring here.</p>";
