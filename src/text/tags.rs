@@ -133,18 +133,9 @@ impl<'h> Iterator for Tags<'h> {
     }
 }
 
-/// Where `needle` first stands in `bytes` at or after `from`. Only where
-/// its first byte stands is the rest compared.
+/// Where `needle` first stands in `bytes` at or after `from`.
 pub(super) fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
-    let mut at = from;
-    while let Some(i) = find_byte(bytes, at, first) {
-        if bytes.get(i + 1..i + needle.len())? == rest {
-            return Some(i);
-        }
-        at = i + 1;
-    }
-    None
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| from + p)
 }
 
 /// Where the end tag of the raw-text element `name` (`</script`, in any
@@ -165,28 +156,11 @@ fn end_tag(bytes: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     None
 }
 
-/// Where `byte` first stands in `bytes` at or after `from`, read eight
-/// bytes at a time (a page is scanned whole before every parse, and a
-/// byte-at-a-time search was most of the scan's cost).
+/// Where `byte` first stands in `bytes` at or after `from` (a page is
+/// scanned whole before every parse, and a byte-at-a-time search was most
+/// of the scan's cost; `memchr` reads many bytes at a time).
 pub(super) fn find_byte(bytes: &[u8], from: usize, byte: u8) -> Option<usize> {
-    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let rest = bytes.get(from..)?;
-    let pattern = LOW * u64::from(byte);
-    let mut chunks = rest.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default()) ^ pattern;
-        // A zero byte in `word` is where `byte` stands: the classic test.
-        if word.wrapping_sub(LOW) & !word & HIGH != 0 {
-            break;
-        }
-        at += 8;
-    }
-    rest[at..]
-        .iter()
-        .position(|&b| b == byte)
-        .map(|p| from + at + p)
+    memchr::memchr(byte, bytes.get(from..)?).map(|p| from + p)
 }
 
 #[cfg(test)]
