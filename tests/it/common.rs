@@ -580,3 +580,13 @@ pub async fn newsboat_reload(folder: PathBuf, urls: &[String]) -> rusqlite::Conn
     );
     rusqlite::Connection::open(folder.join("cache.db")).unwrap()
 }
+
+/// The count of `tidings_feed_renders_total` for `feed` in a `/metrics`
+/// text (0 when absent).
+pub fn renders(metrics: &str, feed: &str) -> f64 {
+    let label = format!("tidings_feed_renders_total{{feed=\"{feed}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&label))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}

@@ -5,7 +5,7 @@
 //! policy run the binary inside a network namespace of its own (`unshare
 //! -n`) with only loopback up, so no probe can leave the machine.
 
-use crate::common::{Daemon, Origin, Reply, client, free_port, tidings};
+use crate::common::{Daemon, Origin, Reply, client, free_port, renders, tidings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -727,16 +727,6 @@ async fn secrets_in_urls_are_not_published() {
         err.contains("store.url") && !err.contains("hunter2"),
         "{err}"
     );
-}
-
-/// The count of `tidings_feed_renders_total` for `feed` in a `/metrics`
-/// text (0 when absent).
-fn renders(metrics: &str, feed: &str) -> f64 {
-    let label = format!("tidings_feed_renders_total{{feed=\"{feed}\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&label))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
 /// Finding 12 and a Low item: `/sources/ID.xyz` answers 404 without

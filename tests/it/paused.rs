@@ -8,7 +8,7 @@
 //! the same runtime and stamps each request with tokio's clock
 //! (`Seen::tick`).
 
-use crate::common::{Config, Origin, Reply, http};
+use crate::common::{Config, Origin, Reply, http, renders};
 use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::Duration;
@@ -405,12 +405,7 @@ async fn a_change_is_rendered_and_fetches_that_change_nothing_are_not() {
     requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
     // Long past the renderer's round and the change poll (every second).
     sleep(Duration::from_secs(30)).await;
-    let renders = |metrics: &str| {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("tidings_feed_renders_total{feed=\"feeds/all\"} "))
-            .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
-    };
+    let renders = |metrics: &str| renders(metrics, "feeds/all");
     // Once at start (empty) and once for the fetch that changed it.
     assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
     // Fetches that change nothing render nothing.
@@ -426,7 +421,6 @@ async fn a_change_is_rendered_and_fetches_that_change_nothing_are_not() {
 /// outcome on the next request after it.
 #[tokio::test(start_paused = true)]
 async fn the_index_page_is_rendered_on_request_and_shows_each_fetch() {
-    use crate::common::Reply;
     let origin = Origin::start().await;
     origin.put("/one.xml", "application/rss+xml", rss("First"));
     origin.script("/one.xml", vec![Reply::Doc, Reply::Status(500, Vec::new())]);
@@ -480,12 +474,7 @@ async fn a_sources_own_feed_is_rendered_for_readers_and_kept_fresh() {
     let daemon = InProcess::start(&config).await;
     requests(&origin, "/one.xml", 1, Duration::from_secs(1)).await;
     sleep(Duration::from_secs(30)).await;
-    let renders = |metrics: &str| {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("tidings_feed_renders_total{feed=\"sources/one\"} "))
-            .map_or(0.0, |v| v.trim().parse::<f64>().unwrap())
-    };
+    let renders = |metrics: &str| renders(metrics, "sources/one");
     assert_eq!(renders(&daemon.get("/metrics").await.1), 0.0);
     assert!(daemon.get("/sources/one.rss").await.1.contains("First"));
     assert_eq!(renders(&daemon.get("/metrics").await.1), 1.0);
