@@ -28,12 +28,13 @@ import glob
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+
+from run import stop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -230,16 +231,9 @@ def main():
     finally:
         for p in (daemon, nginx):
             if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    # Seen at 100,000 sources on PostgreSQL: the daemon
-                    # still rendering after a minute. Killed, so that
-                    # nginx and the cluster are still stopped.
-                    print(f"pid {p.pid} did not stop in 60 s: killed", flush=True)
-                    p.kill()
-                    p.wait()
+                # Killed after a minute, so that nginx and the cluster are
+                # still stopped.
+                stop(p)
         if store:
             store.stop()
         if not args.keep:
