@@ -40,8 +40,8 @@ pub(super) struct Publisher {
     // One lock per feed path, held from the store query to the swap, so a
     // render that read the store earlier never replaces a newer one.
     rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// When this process opened the app: the `Last-Modified` of the index
-    /// page and the OPML list, which change only with the config.
+    /// When this process opened the app: the `Last-Modified` of the OPML
+    /// list, which changes only with the config.
     started: DateTime<Utc>,
     /// What waits for the renderer; `None` while nothing renders (the
     /// one-shot commands), so marks are not kept for nobody. A std mutex:
