@@ -636,9 +636,15 @@ mod tests {
         let renderer = app.spawn_renderer(stopped);
         app.mark((0..SOURCES).map(|i| format!("s{i}")), false);
         let rendered = |app: &App| app.metrics.encode().matches("feed=\"sources/s").count();
-        while rendered(&app) == 0 {
-            tokio::task::yield_now().await;
-        }
+        // Bounded, so that a renderer that renders nothing fails the test
+        // instead of hanging it.
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while rendered(&app) == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("a source's feed rendered within 30 s");
         stop.send(true).unwrap();
         renderer.await.unwrap();
         let done = rendered(&app);
