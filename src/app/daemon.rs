@@ -340,7 +340,7 @@ impl OnDemand for SourceFeeds {
     }
 
     async fn index(&self) -> Option<Arc<serve::Rendered>> {
-        self.0.index_page().await
+        self.0.rendered_index().await
     }
 }
 

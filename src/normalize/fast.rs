@@ -209,7 +209,7 @@ pub(super) fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
 }
 
 /// Text without markup with its character references decoded as the
-/// parser decodes them, when each is one [`reference`] knows and no
+/// parser decodes them, when each is one [`reference()`] knows and no
 /// character needs the parser's second look; else `None`.
 pub(super) fn decode_text(text: &str) -> Option<String> {
     if !text.chars().all(|c| plain(c) || c == '\r') {

@@ -78,7 +78,7 @@ impl App {
     /// The index page for a reader: the held one, else rendered from the
     /// config and the sources' stored state (one query) and held until
     /// what it shows changes. `None` when the store cannot be read.
-    pub(in crate::app) async fn index_page(&self) -> Option<Arc<Rendered>> {
+    pub(in crate::app) async fn rendered_index(&self) -> Option<Arc<Rendered>> {
         let lock = self.render_lock(serve::INDEX);
         let _rendering = lock.lock().await;
         // Another request may have rendered it while this one waited.

@@ -52,7 +52,7 @@ pub(super) struct Publisher {
     /// Each merged feed's newest items as last rendered, for the index page.
     recent: Mutex<HashMap<String, Vec<Headline>>>,
     /// Counts the changes to what the index page shows; a page rendered
-    /// before the latest is not held (see [`App::index_page`]).
+    /// before the latest is not held (see [`App::rendered_index`]).
     index_changes: AtomicU64,
     /// The change version of each source's last write that this instance
     /// made and marked itself, until the change poll sees it (and passes
