@@ -107,6 +107,12 @@ fn std(d: chrono::Duration) -> Duration {
 /// counts and the paused clock does not.
 const START: u64 = 2000;
 
+/// The longest a `*/15 * * * *` source waits from one fetch to the next:
+/// to the next quarter hour, plus its jitter (under a tenth of the
+/// interval). Less than this made the tests depend on the wall clock: a
+/// first fetch just after a quarter hour waits almost all of it.
+const QUARTER_AND_JITTER: Duration = Duration::from_secs(900 + 90);
+
 /// `a` and `b` differ by at most `ms` milliseconds.
 fn near(a: Duration, b: Duration, ms: u64) -> bool {
     a.abs_diff(b) <= Duration::from_millis(ms)
@@ -451,7 +457,7 @@ async fn the_index_page_is_rendered_on_request_and_shows_each_fetch() {
         .await
         .unwrap();
     assert_eq!(not_modified.status(), 304);
-    requests(&origin, "/one.xml", 2, Duration::from_secs(901)).await;
+    requests(&origin, "/one.xml", 2, QUARTER_AND_JITTER).await;
     sleep(Duration::from_secs(5)).await;
     let (after_tag, after) = page().await;
     assert_ne!(after_tag, tag);
@@ -482,7 +488,7 @@ async fn a_sources_own_feed_is_rendered_for_readers_and_kept_fresh() {
     assert!(daemon.get("/sources/one.json").await.1.contains("First"));
     assert_eq!(renders(&daemon.get("/metrics").await.1), 1.0);
     origin.put("/one.xml", "application/rss+xml", rss("Second"));
-    requests(&origin, "/one.xml", 2, Duration::from_secs(901)).await;
+    requests(&origin, "/one.xml", 2, QUARTER_AND_JITTER).await;
     sleep(Duration::from_secs(30)).await;
     assert_eq!(renders(&daemon.get("/metrics").await.1), 2.0);
     assert!(daemon.get("/sources/one.atom").await.1.contains("Second"));
