@@ -31,6 +31,14 @@ use tracing::{info, warn};
 /// How many of a merged feed's newest items the index page shows.
 const RECENT_ON_INDEX: usize = 3;
 
+/// The renderer rests this many times as long as a round took, so it
+/// spends at most a fifth of its time rendering however fast marks come.
+const REST_PER_ROUND: u32 = 4;
+
+/// The longest rest: how stale a merged feed may be, beyond its render,
+/// when a round is slow.
+const MAX_REST: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The publisher's state.
 pub(super) struct Publisher {
     pub(super) feeds: Arc<Feeds>,
@@ -88,6 +96,11 @@ enum Hold {
 #[derive(Debug, Default)]
 struct Pending {
     sources: HashSet<String>,
+}
+
+/// How long the renderer rests after a round that took `took`.
+fn rest_after(took: std::time::Duration) -> std::time::Duration {
+    took.saturating_mul(REST_PER_ROUND).min(MAX_REST)
 }
 
 /// The `updated` date of a feed with no items: fixed, so every instance
@@ -178,16 +191,30 @@ impl App {
     }
 
     /// Renders what was marked, each feed once per round however often it
-    /// was marked during the previous one. A stop ends a round between two
-    /// feeds: a round after a cycle of 100,000 sources takes minutes, and a
-    /// stopping daemon must not hold its store (or systemd's stop timeout)
-    /// for that; what is left is rendered from the store on the next start.
+    /// was marked during the previous one, and rests after a round for
+    /// [`REST_PER_ROUND`] times as long as it took (at most [`MAX_REST`]):
+    /// marks made meanwhile wait for the next round. A merged feed over
+    /// 100,000 sources takes tens of milliseconds to render and holds the
+    /// store's connection for its read; rendered after every fetch of a
+    /// cycle, it took most of a core and delayed every fetch's write.
+    /// A stop ends a round between two feeds, or the rest: a round after a
+    /// cycle of 100,000 sources takes minutes, and a stopping daemon must
+    /// not hold its store (or systemd's stop timeout) for that; what is
+    /// left is rendered from the store on the next start.
     pub(super) async fn render_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut rest = std::time::Duration::ZERO;
         loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(rest) => {}
+            }
             tokio::select! {
                 _ = stop.changed() => return,
                 _ = self.publisher.marked.notified() => {}
             }
+            // Real time, not tokio's: on a paused clock (the tests) a
+            // store read may let the clock jump to the next timer.
+            let began = std::time::Instant::now();
             let Pending { sources } = self
                 .publisher
                 .pending
@@ -204,6 +231,7 @@ impl App {
                 return;
             }
             self.refresh_feeds();
+            rest = rest_after(began.elapsed());
         }
     }
 
@@ -585,6 +613,16 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_renderer_rests_four_times_its_round_up_to_two_seconds() {
+        let ms = std::time::Duration::from_millis;
+        assert_eq!(rest_after(ms(0)), ms(0));
+        assert_eq!(rest_after(ms(30)), ms(120));
+        assert_eq!(rest_after(ms(499)), ms(1996));
+        assert_eq!(rest_after(ms(900)), MAX_REST);
+        assert_eq!(rest_after(std::time::Duration::MAX), MAX_REST);
+    }
 
     fn changes(of: &[(&str, u64)]) -> Changes {
         Changes {
