@@ -111,6 +111,17 @@ impl FromStr for Schedule {
     }
 }
 
+impl Schedule {
+    /// Whether the two share one parsed cron schedule.
+    #[cfg(test)]
+    pub(crate) fn shares_parse_with(&self, other: &Schedule) -> bool {
+        match (&self.rule, &other.rule) {
+            (Rule::Cron(a), Rule::Cron(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Debug for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Schedule({:?})", self.text)

@@ -325,6 +325,7 @@ impl Config {
             file: path.display().to_string(),
             text,
             errors: Vec::new(),
+            schedules: HashMap::new(),
         };
         let config = v.config(path);
         if v.errors.is_empty() {

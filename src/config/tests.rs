@@ -36,6 +36,29 @@ fn defaults_fill_a_minimal_config() {
 }
 
 #[test]
+fn sources_with_one_schedule_share_its_parse() {
+    let source = |id: &str, schedule: &str| {
+        format!(
+            "[[source]]\nid = \"{id}\"\nkind = \"files\"\npath = \"a\"\nschedule = \"{schedule}\"\n"
+        )
+    };
+    let text = [
+        source("a", "7/15 * * * *"),
+        source("b", "7/15 * * * *"),
+        source("c", "8/15 * * * *"),
+        "[[source]]\nid = \"d\"\nkind = \"files\"\npath = \"a\"\n".to_string(),
+        "[[source]]\nid = \"e\"\nkind = \"files\"\npath = \"a\"\n".to_string(),
+    ]
+    .concat();
+    let c = Config::parse("t.toml", &text).unwrap();
+    let s: Vec<&Schedule> = c.sources.iter().map(|s| &s.schedule).collect();
+    assert!(s[0].shares_parse_with(s[1]));
+    assert!(!s[0].shares_parse_with(s[2]));
+    assert_eq!(s[2].to_string(), "8/15 * * * *");
+    assert!(s[3].shares_parse_with(s[4]));
+}
+
+#[test]
 fn every_error_is_reported_with_its_place() {
     let text = r#"[server]
 listen = "nowhere"

@@ -20,6 +20,10 @@ pub(super) struct Validator<'t> {
     pub(super) file: String,
     pub(super) text: &'t str,
     pub(super) errors: Vec<ConfigError>,
+    /// Each schedule parsed so far, by its text: sources that share a
+    /// schedule share its parsed form (about 1.3 KB each; 130 MB for
+    /// 100,000 sources parsed one by one).
+    pub(super) schedules: HashMap<String, Schedule>,
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -376,8 +380,14 @@ impl<'t> Validator<'t> {
 
     fn schedule(&mut self, key: &str, raw: Option<&Spanned<String>>) -> Option<Schedule> {
         let raw = raw?;
+        if let Some(known) = self.schedules.get(raw.get_ref()) {
+            return Some(known.clone());
+        }
         match raw.get_ref().parse::<Schedule>() {
-            Ok(s) => Some(s),
+            Ok(s) => {
+                self.schedules.insert(raw.get_ref().clone(), s.clone());
+                Some(s)
+            }
             Err(e) => {
                 self.error(raw.span(), key, e.to_string());
                 None
@@ -521,6 +531,7 @@ impl Fetch {
             file: String::new(),
             text: "",
             errors: Vec::new(),
+            schedules: HashMap::new(),
         };
         let server = v.server(RawServer::default());
         v.fetch(RawFetch::default(), &server)
