@@ -112,6 +112,97 @@ fn a_headline_sharing_no_word_with_the_title_is_chrome() {
 }
 
 #[test]
+fn a_kicker_in_the_headline_element_is_no_part_of_the_headline() {
+    // The kicker is a topic line set before the headline in its element;
+    // the declared title holds both.
+    for (head, heading) in [
+        (
+            r#"<meta property="og:title" content="Harbour: Board backs the new quay">"#,
+            r#"<h1><span class="story__kicker">Harbour</span><span class="sr-only">: </span><span>Board backs the new quay</span></h1>"#,
+        ),
+        (
+            r#"<meta property="og:title" content="Board backs the new quay - Vote at the harbour">"#,
+            r#"<h1><span class="dachzeile">Vote at the harbour</span> <span class="headline">Board backs the new quay</span></h1>"#,
+        ),
+        (
+            "<title>Vote at the harbour - Board backs the new quay</title>",
+            r#"<h1><span class="overline">Vote at the harbour</span>Board backs the new quay</h1>"#,
+        ),
+    ] {
+        let a = extract(&titled(head, heading), None).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{heading}"
+        );
+    }
+    // A headline that is all kicker keeps its text, and a quotation mark
+    // opening a headline is no separator.
+    let a = extract(&titled("", r#"<h1 class="kicker-free"><span class="kicker">»Board backs the new quay«</span></h1>"#), None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("»Board backs the new quay«"));
+}
+
+#[test]
+fn the_site_masthead_and_a_section_name_are_no_headline() {
+    let url = Url::parse("https://www.harbour-gazette.example/2024/vote.html").unwrap();
+    for (head, heading) in [
+        // The logo: an h1 holding a link to the home page.
+        (
+            "<title>Board backs the new quay</title>",
+            r#"<h1><a href="https://www.harbour-gazette.example/">The Coast Daily</a></h1><h2>Board backs the new quay</h2>"#,
+        ),
+        // An h1 that is the site's name, and one only a screen reader reads.
+        (
+            r#"<meta property="og:site_name" content="Harbour Gazette"><title>Board backs the new quay</title>"#,
+            r#"<h1 class="aural">Harbour Gazette</h1><h1>Board backs the new quay</h1>"#,
+        ),
+        // A declared title that is the site's name or a section's.
+        (
+            r#"<meta property="og:title" content="Harbour Gazette"><meta property="og:site_name" content="Harbour Gazette">"#,
+            "<h1>Board backs the new quay</h1>",
+        ),
+        (
+            r#"<meta property="og:title" content="Press releases"><title>Gazette: Board backs the new quay</title>"#,
+            "<h1>Board backs the new quay</h1>",
+        ),
+    ] {
+        let a = extract(&titled(head, heading), Some(&url)).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{head}{heading}"
+        );
+    }
+    // A headline may hold the site's name; a page may give its headline as
+    // its application name.
+    let a = extract(
+        &titled(
+            r#"<meta name="application-name" content="Harbour board votes on the quay - Gazette">"#,
+            "<h1>Harbour board votes on the quay</h1><h2>Gazette readers react</h2>",
+        ),
+        Some(&url),
+    )
+    .unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board votes on the quay"));
+}
+
+#[test]
+fn titles_from_several_properties_in_one_tag_and_other_vocabularies() {
+    for head in [
+        r#"<meta property="x:title og:title" content="Board backs the new quay">"#,
+        r#"<meta name="parsely-title" content="Board backs the new quay">"#,
+        r#"<meta name="DC.title" content="Board backs the new quay">"#,
+    ] {
+        let a = extract(&titled(head, ""), None).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{head}"
+        );
+    }
+}
+
+#[test]
 fn author_names_lose_their_lead_in_and_trail() {
     let cases = [
         ("von Peter Addor", Some("Peter Addor")),
