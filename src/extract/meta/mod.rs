@@ -15,8 +15,8 @@ pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
 use dates::{dated_element, european, time_element};
 use title::{
-    heading_text, is_masthead, is_masthead_text, names_site, shares_word, site_names, title_tag,
-    without_site,
+    heading_text, holds_headline, is_masthead, is_masthead_text, names_site, shares_word,
+    site_names, title_tag, without_site,
 };
 
 use super::chrome::{CUT_MARK, in_chrome};
@@ -87,10 +87,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     };
 
     let sites = site_names(&metas, ld.as_ref(), url);
-    let heading = headline(&parts, &sites);
-    let heading_text = heading.as_ref().map(heading_text);
-    let tag = parts.title.as_ref().and_then(title_tag);
-    let title = ld
+    let declared = ld
         .as_ref()
         .and_then(|a| text_of(a.get("headline")).or_else(|| text_of(a.get("name"))))
         .or_else(|| {
@@ -101,7 +98,12 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
                 "dc.title",
                 "parsely-title",
             ])
-        })
+        });
+    let whole_tag = parts.title.as_ref().map(|t| collapse(&t.text()));
+    let heading = headline(&parts, &sites, [declared.as_deref(), whole_tag.as_deref()]);
+    let heading_text = heading.as_ref().map(heading_text);
+    let tag = parts.title.as_ref().and_then(title_tag);
+    let title = declared
         .map(|t| without_site(&t, &sites))
         // A declared title that is only the site's name, or a section's
         // (`Pressemitteilungen`) sharing no word with a `<title>` that the
@@ -139,9 +141,10 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // (a kicker or a section before it: `Local News | Headline`).
     let title = match (title, &heading_text) {
         (Some(t), Some(h))
-            if h.split_whitespace().count() >= 2
-                && ((t.len() > h.len() && t.to_lowercase().contains(&h.to_lowercase()))
-                    || (rewords(h, &t) && !h.to_lowercase().contains(&t.to_lowercase()))) =>
+            if (t.len() > h.len() && holds_headline(&t, h))
+                || (h.split_whitespace().count() >= 2
+                    && rewords(h, &t)
+                    && !h.to_lowercase().contains(&t.to_lowercase())) =>
         {
             Some(h.clone())
         }
@@ -466,10 +469,24 @@ fn meta_tags(metas: &[NodeRef]) -> HashMap<String, String> {
 /// caption or a teaser set in one.
 const HEADLINE_WORDS: usize = 30;
 
-/// The headline element: the first `<h1>` outside the page chrome that is
-/// not the site's masthead (see [`is_masthead`]) nor longer than a
-/// headline, else the first such `<h2>`.
-fn headline<'a>(parts: &Parts<'a>, sites: &[String]) -> Option<NodeRef<'a>> {
+/// The headline element: the first `<h1>` that a title (`titles`, the
+/// declared one and the `<title>`) holds, even in what looks like chrome,
+/// else the first `<h1>` outside the page chrome, else the first such
+/// `<h2>`; never the site's masthead (see [`is_masthead`]) nor a text
+/// longer than a headline.
+fn headline<'a>(
+    parts: &Parts<'a>,
+    sites: &[String],
+    titles: [Option<&str>; 2],
+) -> Option<NodeRef<'a>> {
+    let held = parts.h1.iter().find(|h| {
+        let text = heading_text(h);
+        titles.iter().flatten().any(|t| holds_headline(t, &text))
+            && !is_masthead(h, &collapse(&h.text()), sites)
+    });
+    if held.is_some() {
+        return held.copied();
+    }
     [&parts.h1, &parts.h2].iter().find_map(|tags| {
         tags.iter()
             .find(|h| {

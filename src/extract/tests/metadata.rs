@@ -187,6 +187,46 @@ fn the_site_masthead_and_a_section_name_are_no_headline() {
 }
 
 #[test]
+fn the_headline_the_title_holds_beats_chrome_headings_before_it() {
+    let url = Url::parse("https://www.harbour-gazette.example/2024/vote.html").unwrap();
+    for (head, heading, want) in [
+        // Headings of the page's menus come first; the title holds the
+        // article's, even inside a wrapper named like chrome.
+        (
+            "<title>Board backs the new quay - Coast Athletics Club</title>",
+            r#"<h1>Quicklinks</h1><h1>Navigation</h1><div class="sidebar-wrap"><h1>Board backs the new quay</h1></div>"#,
+            "Board backs the new quay",
+        ),
+        // A one-word headline, set off in the title by a separator.
+        (
+            "<title>Penny - Coast Wiki</title>",
+            "<h1>Penny</h1>",
+            "Penny",
+        ),
+        // The masthead, by its class, a rel=home link or an index page link.
+        (
+            "<title>Quay recipes: Muffin basics</title>",
+            r#"<h1 class="logo"><a href="https://archive.example/web/1/https://quay.example/">Quay recipes</a></h1><h2>Muffin basics for the harbour</h2>"#,
+            "Muffin basics for the harbour",
+        ),
+        (
+            "<title>Shared history — the quay handbook</title>",
+            r##"<h1><a href="index.html">the quay handbook</a></h1><h1>Shared history<a class="headerlink" href="#shared-history">¶</a></h1>"##,
+            "Shared history",
+        ),
+        // Ruby readings are no part of the headline.
+        (
+            "",
+            "<h1><ruby>子<rt>こ</rt></ruby>どもの<ruby>法律<rt>ほうりつ</rt></ruby>ができる</h1>",
+            "子どもの法律ができる",
+        ),
+    ] {
+        let a = extract(&titled(head, heading), Some(&url)).unwrap();
+        assert_eq!(a.title.as_deref(), Some(want), "{head}{heading}");
+    }
+}
+
+#[test]
 fn titles_from_several_properties_in_one_tag_and_other_vocabularies() {
     for head in [
         r#"<meta property="x:title og:title" content="Board backs the new quay">"#,
