@@ -19,7 +19,7 @@ use title::{
     site_names, title_tag, without_site,
 };
 
-use super::chrome::{CUT_MARK, in_chrome};
+use super::chrome::{CHROME_MARK, CUT_MARK, in_chrome};
 use super::collapse;
 use dom_query::{Document, NodeRef};
 use serde_json::{Map, Value};
@@ -158,6 +158,19 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         }
     }
 
+    // The headline's own header is no chrome for its byline and date, even
+    // where a wrapper of the article is named like chrome (`<div
+    // id="sidebar">` holding the headline and the text): the marks on the
+    // headline's ancestors are lifted while the metadata is read.
+    let lifted: Vec<NodeRef> = heading
+        .iter()
+        .flat_map(|h| std::iter::once(*h).chain(h.ancestors_it(None)))
+        .filter(|a| a.has_attr(CHROME_MARK))
+        .collect();
+    for a in &lifted {
+        a.remove_attr(CHROME_MARK);
+    }
+
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
 
     let mut declared = ld
@@ -268,6 +281,10 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
                 })
             })
         });
+
+    for a in &lifted {
+        a.set_attr(CHROME_MARK, "");
+    }
 
     Found {
         title,

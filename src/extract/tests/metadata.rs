@@ -227,6 +227,28 @@ fn the_headline_the_title_holds_beats_chrome_headings_before_it() {
 }
 
 #[test]
+fn the_headline_header_inside_a_wrapper_named_like_chrome_dates_the_page() {
+    let paras: String = sentences("the quay", 6)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let html = format!(
+        r#"<html><head><title>Board backs the new quay - Gazette</title></head><body><nav><a href="/">Home</a></nav><article><div id="sidebar" class="content-area">
+        <header><h1>Board backs the new quay</h1><div class="entry-meta"><span class="author vcard"><a class="url fn">Ana Silva</a></span>
+        <time class="entry-date" datetime="2024-03-05T09:00:00+01:00">5 March</time></div></header>
+        {paras}</div></article></body></html>"#
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Board backs the new quay"));
+    assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
+    assert_eq!(
+        a.published,
+        Some(RawDate::Text("2024-03-05T09:00:00+01:00".into()))
+    );
+    assert!(a.body_text.contains(&sentences("the quay", 6)[0]));
+}
+
+#[test]
 fn titles_from_several_properties_in_one_tag_and_other_vocabularies() {
     for head in [
         r#"<meta property="x:title og:title" content="Board backs the new quay">"#,
