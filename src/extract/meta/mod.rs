@@ -216,7 +216,9 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         if found.is_empty() {
             continue;
         }
-        if !found.iter().all(|n| names_site(n, &sites)) {
+        // A user name (`christian.stadtfeld`) says who posted; a later
+        // source may name the writer.
+        if !found.iter().all(|n| names_site(n, &sites) || is_handle(n)) {
             authors = Some(found);
             break;
         }
@@ -293,6 +295,14 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         updated,
         canonical,
     }
+}
+
+/// Whether an author is a user name: one lowercase word (`jancak`,
+/// `christian.stadtfeld`).
+fn is_handle(name: &str) -> bool {
+    !name.contains(char::is_whitespace)
+        && name.chars().any(char::is_alphabetic)
+        && !name.chars().any(char::is_uppercase)
 }
 
 /// A visible headline shares this share of the words of the longer of it

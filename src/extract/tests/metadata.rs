@@ -286,10 +286,14 @@ fn author_names_lose_their_lead_in_and_trail() {
             "Johanna Kropfitsch Alle Artikel",
             Some("Johanna Kropfitsch"),
         ),
+        // A degree after the name.
+        ("Grant Tinsley, PhD", Some("Grant Tinsley")),
+        ("Ana Silva, M.D., MPH", Some("Ana Silva")),
         // Names that merely start like a lead-in stay whole.
         ("Byron Parker", Some("Byron Parker")),
         ("Vonda Shepard", Some("Vonda Shepard")),
         ("Da Silva", Some("Da Silva")),
+        ("Li, Md Rahman", Some("Li, Md Rahman")),
         // No names at all.
         ("Name (erforderlich)", None),
         ("Name *", None),
@@ -320,6 +324,16 @@ fn a_writer_beats_the_site_named_as_author() {
     let alone = titled(head, "<h1>Harbour board votes for the new quay</h1>");
     let a = extract(&alone, Some(&url)).unwrap();
     assert_eq!(a.authors, ["Harbour Gazette"]);
+    // A user name loses to the writer's name, and stays where it is all.
+    let head = r#"<meta name="author" content="mara.lindqvist"><title>Harbour board votes for the new quay</title>"#;
+    let a = extract(&titled(head, r#"<h1>Harbour board votes for the new quay</h1><a rel="author" href="/mara">Mara Lindqvist</a>"#), Some(&url)).unwrap();
+    assert_eq!(a.authors, ["Mara Lindqvist"]);
+    let a = extract(
+        &titled(head, "<h1>Harbour board votes for the new quay</h1>"),
+        Some(&url),
+    )
+    .unwrap();
+    assert_eq!(a.authors, ["mara.lindqvist"]);
 }
 
 /// A page's chrome marked and its paragraph candidate read, as `extract`
