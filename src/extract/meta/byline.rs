@@ -19,11 +19,13 @@ pub(super) static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
     .expect("lead-in pattern")
 });
 
-/// What trails a name in a byline: a dash or bar before the date, a
-/// handle, a link to the author's other articles.
+/// What trails a name in a byline: a degree (`, PhD`, `, M.D.`), a dash
+/// or bar before the date, a handle, a link to the author's other articles.
 pub(super) static TRAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\s+@\w+)?(?:\s+(?:alle|weitere) artikel)?\s*[-–—|:]*\s*$")
-        .expect("trail pattern")
+    Regex::new(
+        r"(?i)(?:,\s*(?:ph\.?\s?d|m\.?\s?d|m\.?\s?sc|b\.?\s?sc|mba|mph|rdn?|rn)\.?)*(?:\s+@\w+)?(?:\s+(?:alle|weitere) artikel)?\s*[-–—|:]*\s*$",
+    )
+    .expect("trail pattern")
 });
 
 /// An author name as a reader wants it: without a lead-in or a trail

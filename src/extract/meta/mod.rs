@@ -14,9 +14,12 @@ use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
 use dates::{dated_element, european, time_element};
-use title::{names_site, shares_word, site_names, title_tag, without_site};
+use title::{
+    heading_text, holds_headline, is_masthead, is_masthead_text, names_site, shares_word,
+    site_names, title_tag, without_site,
+};
 
-use super::chrome::{CUT_MARK, in_chrome};
+use super::chrome::{CHROME_MARK, CUT_MARK, in_chrome};
 use super::collapse;
 use dom_query::{Document, NodeRef};
 use serde_json::{Map, Value};
@@ -83,29 +86,50 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             .filter(|v| !v.is_empty())
     };
 
-    let heading = headline(&parts);
-    let heading_text = heading.as_ref().map(|h| collapse(&h.text()));
-    let title = ld
+    let sites = site_names(&metas, ld.as_ref(), url);
+    let declared = ld
         .as_ref()
         .and_then(|a| text_of(a.get("headline")).or_else(|| text_of(a.get("name"))))
-        .or_else(|| meta(&["og:title", "twitter:title"]))
+        .or_else(|| {
+            meta(&[
+                "og:title",
+                "twitter:title",
+                "dc:title",
+                "dc.title",
+                "parsely-title",
+            ])
+        });
+    let whole_tag = parts.title.as_ref().map(|t| collapse(&t.text()));
+    let heading = headline(&parts, &sites, [declared.as_deref(), whole_tag.as_deref()]);
+    let heading_text = heading.as_ref().map(heading_text);
+    let tag = parts.title.as_ref().and_then(title_tag);
+    let title = declared
+        .map(|t| without_site(&t, &sites))
+        // A declared title that is only the site's name, or a section's
+        // (`Pressemitteilungen`) sharing no word with a `<title>` that the
+        // headline shares one with, names no article.
+        .filter(|t| {
+            !is_masthead_text(t, &sites)
+                && !matches!((&tag, &heading_text), (Some(tag), Some(h))
+                    if tag.split_whitespace().count() >= 3
+                        && !shares_word(t, tag)
+                        && shares_word(h, tag))
+        })
         .or_else(|| {
             // Without a declared title, the headline and the `<title>`
             // should say the same thing; when they share no word, one is
             // the page's chrome (a section or the site's name), and the
             // one with more words names the page more closely.
-            let tag = title_tag(doc);
             match (heading_text.clone().filter(|t| !t.is_empty()), &tag) {
                 (Some(h), Some(t))
                     if !shares_word(&h, t)
                         && t.split_whitespace().count() > h.split_whitespace().count() =>
                 {
-                    tag
+                    tag.clone()
                 }
-                (h, _) => h.or(tag),
+                (h, _) => h.or_else(|| tag.clone()),
             }
         });
-    let sites = site_names(&metas, ld.as_ref(), url);
     let title = title.map(|t| without_site(&t, &sites));
     // A declared title often carries the site's name or a section
     // (`Headline | Site`, `Section: Headline`) that the visible headline
@@ -117,9 +141,10 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // (a kicker or a section before it: `Local News | Headline`).
     let title = match (title, &heading_text) {
         (Some(t), Some(h))
-            if h.split_whitespace().count() >= 2
-                && ((t.len() > h.len() && t.to_lowercase().contains(&h.to_lowercase()))
-                    || (rewords(h, &t) && !h.to_lowercase().contains(&t.to_lowercase()))) =>
+            if (t.len() > h.len() && holds_headline(&t, h))
+                || (h.split_whitespace().count() >= 2
+                    && rewords(h, &t)
+                    && !h.to_lowercase().contains(&t.to_lowercase())) =>
         {
             Some(h.clone())
         }
@@ -131,6 +156,19 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {
             h.set_attr(CUT_MARK, "");
         }
+    }
+
+    // The headline's own header is no chrome for its byline and date, even
+    // where a wrapper of the article is named like chrome (`<div
+    // id="sidebar">` holding the headline and the text): the marks on the
+    // headline's ancestors are lifted while the metadata is read.
+    let lifted: Vec<NodeRef> = heading
+        .iter()
+        .flat_map(|h| std::iter::once(*h).chain(h.ancestors_it(None)))
+        .filter(|a| a.has_attr(CHROME_MARK))
+        .collect();
+    for a in &lifted {
+        a.remove_attr(CHROME_MARK);
     }
 
     let visible = heading.as_ref().map(visible_byline).unwrap_or_default();
@@ -178,7 +216,9 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         if found.is_empty() {
             continue;
         }
-        if !found.iter().all(|n| names_site(n, &sites)) {
+        // A user name (`christian.stadtfeld`) says who posted; a later
+        // source may name the writer.
+        if !found.iter().all(|n| names_site(n, &sites) || is_handle(n)) {
             authors = Some(found);
             break;
         }
@@ -244,6 +284,10 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             })
         });
 
+    for a in &lifted {
+        a.set_attr(CHROME_MARK, "");
+    }
+
     Found {
         title,
         authors,
@@ -251,6 +295,14 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         updated,
         canonical,
     }
+}
+
+/// Whether an author is a user name: one lowercase word (`jancak`,
+/// `christian.stadtfeld`).
+fn is_handle(name: &str) -> bool {
+    !name.contains(char::is_whitespace)
+        && name.chars().any(char::is_alphabetic)
+        && !name.chars().any(char::is_uppercase)
 }
 
 /// A visible headline shares this share of the words of the longer of it
@@ -283,6 +335,8 @@ struct Parts<'a> {
     links: Vec<NodeRef<'a>>,
     h1: Vec<NodeRef<'a>>,
     h2: Vec<NodeRef<'a>>,
+    /// The first `<title>`.
+    title: Option<NodeRef<'a>>,
 }
 
 impl<'a> Parts<'a> {
@@ -306,6 +360,10 @@ impl<'a> Parts<'a> {
                 "link" if has("rel") && has("href") => &mut parts.links,
                 "h1" => &mut parts.h1,
                 "h2" => &mut parts.h2,
+                "title" => {
+                    parts.title.get_or_insert(node);
+                    continue;
+                }
                 _ => continue,
             };
             list.push(node);
@@ -412,30 +470,59 @@ fn names(value: Option<&Value>, values: &[Value]) -> Vec<String> {
     .collect()
 }
 
-/// `<meta>` contents by lowercased `property`, `name` or `itemprop`; the
-/// first of each wins.
+/// `<meta>` contents by lowercased `property`, `name` or `itemprop` (each
+/// of the words of one); the first of each wins.
 fn meta_tags(metas: &[NodeRef]) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for m in metas {
         let Some(content) = m.attr("content") else {
             continue;
         };
+        // RDFa lets one tag give several properties
+        // (`property="og:title twitter:title"`).
         for key in ["property", "name", "itemprop"] {
             if let Some(k) = m.attr(key) {
-                map.entry(k.trim().to_ascii_lowercase())
-                    .or_insert_with(|| content.to_string());
+                for k in k.split_ascii_whitespace() {
+                    map.entry(k.to_ascii_lowercase())
+                        .or_insert_with(|| content.to_string());
+                }
             }
         }
     }
     map
 }
 
-/// The headline element: the first `<h1>` outside the page chrome, else the
-/// first such `<h2>`.
-fn headline<'a>(parts: &Parts<'a>) -> Option<NodeRef<'a>> {
+/// A headline is at most this many words: an `<h1>` holding more is a
+/// caption or a teaser set in one.
+const HEADLINE_WORDS: usize = 30;
+
+/// The headline element: the first `<h1>` that a title (`titles`, the
+/// declared one and the `<title>`) holds, even in what looks like chrome,
+/// else the first `<h1>` outside the page chrome, else the first such
+/// `<h2>`; never the site's masthead (see [`is_masthead`]) nor a text
+/// longer than a headline.
+fn headline<'a>(
+    parts: &Parts<'a>,
+    sites: &[String],
+    titles: [Option<&str>; 2],
+) -> Option<NodeRef<'a>> {
+    let held = parts.h1.iter().find(|h| {
+        let text = heading_text(h);
+        titles.iter().flatten().any(|t| holds_headline(t, &text))
+            && !is_masthead(h, &collapse(&h.text()), sites)
+    });
+    if held.is_some() {
+        return held.copied();
+    }
     [&parts.h1, &parts.h2].iter().find_map(|tags| {
         tags.iter()
-            .find(|h| !in_chrome(h) && !collapse(&h.text()).is_empty())
+            .find(|h| {
+                let text = collapse(&h.text());
+                !in_chrome(h)
+                    && !text.is_empty()
+                    && text.split_whitespace().count() <= HEADLINE_WORDS
+                    && !is_masthead(h, &text, sites)
+            })
             .copied()
     })
 }

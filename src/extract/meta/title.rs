@@ -3,7 +3,7 @@
 
 use super::text_of;
 use crate::extract::collapse;
-use dom_query::Document;
+use dom_query::NodeRef;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use url::Url;
@@ -139,9 +139,10 @@ pub(super) fn shares_word(a: &str, b: &str) -> bool {
         || words(a).iter().any(|w| b.contains(w))
 }
 
-/// `<title>` without a ` | Site name` tail.
-pub(super) fn title_tag(doc: &Document) -> Option<String> {
-    let title = collapse(&doc.select("title").text());
+/// The page's `<title>` (`title`, the first in the page: an inline svg
+/// has titles of its own) without a ` | Site name` tail.
+pub(super) fn title_tag(title: &NodeRef) -> Option<String> {
+    let title = collapse(&title.text());
     // Without a name to recognise, a tail is taken for the site's when it
     // is shorter than what it follows (`Google - Site Reliability
     // Engineering` is a site's name followed by a book's).
@@ -152,4 +153,176 @@ pub(super) fn title_tag(doc: &Document) -> Option<String> {
         .filter(|&(i, end)| title[end..].chars().count() < title[..i].chars().count())
         .map_or(title.as_str(), |(i, _)| &title[..i]);
     Some(cut.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// Class words of a kicker: a topic line set before the headline inside
+/// its element (`<span class="dachzeile">`, `article-heading__kicker`),
+/// which a reader takes for a label, not for the headline's words.
+const KICKER_WORDS: &[&str] = &[
+    "kicker",
+    "dachzeile",
+    "spitzmarke",
+    "overline",
+    "topline",
+    "roofline",
+    "eyebrow",
+    "supertitle",
+    "overtitle",
+    "pretitle",
+];
+
+/// Class words of a heading's permalink marker (`<a class="headerlink">¶</a>`).
+const PERMALINK_WORDS: &[&str] = &["headerlink", "permalink"];
+
+/// Class names that hide an element from the eye (a screen reader's copy
+/// of the site's name in an `<h1>`).
+const HIDDEN_CLASSES: &[&str] = &[
+    "aural",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader-text",
+    "element-invisible",
+    "hidden",
+];
+
+/// Whether one of `node`'s class words (split at anything but a letter or
+/// a digit) is in `words`.
+fn has_class_word(node: &NodeRef, words: &[&str]) -> bool {
+    node.attr("class").is_some_and(|c| {
+        c.split(|ch: char| !ch.is_alphanumeric())
+            .any(|w| words.iter().any(|k| w.eq_ignore_ascii_case(k)))
+    })
+}
+
+/// The headline element's text without a kicker, style sheets, scripts or
+/// ruby readings (`<rt>`) in it, and without the separator left before the headline's words
+/// (`<span class="kicker">Topic</span><span class="sr-only">: </span>`);
+/// its whole text where nothing else is left.
+pub(super) fn heading_text(heading: &NodeRef) -> String {
+    fn push(node: &NodeRef, out: &mut String) {
+        for child in node.children_it(false) {
+            if child.is_text() {
+                out.push_str(&child.text());
+            } else if child.is_element() {
+                let unread = child.node_name().is_some_and(|n| {
+                    matches!(
+                        &*n,
+                        "style" | "script" | "noscript" | "template" | "svg" | "rt" | "rp"
+                    )
+                });
+                let label =
+                    has_class_word(&child, KICKER_WORDS) || has_class_word(&child, PERMALINK_WORDS);
+                // Inline elements run on (`<ruby>`, `<b>`); a block or a
+                // label parts words.
+                let block = child
+                    .node_name()
+                    .is_some_and(|n| matches!(&*n, "br" | "div" | "p" | "li" | "header"));
+                if label || block {
+                    out.push(' ');
+                }
+                let skip = unread || label;
+                if !skip {
+                    push(&child, out);
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    push(heading, &mut out);
+    let text = collapse(&out);
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || ":|-–—·•".contains(c));
+    if text.chars().any(char::is_alphanumeric) {
+        text.to_string()
+    } else {
+        collapse(&heading.text())
+    }
+}
+
+/// Whether an `<h1>` is the site's logo or a screen reader's label, not
+/// the page's headline: hidden by its class, its text the site's name, or
+/// all of it a link to the site's home page.
+pub(super) fn is_masthead(heading: &NodeRef, text: &str, sites: &[String]) -> bool {
+    let hidden = heading.attr("class").is_some_and(|c| {
+        c.split_ascii_whitespace()
+            .any(|w| HIDDEN_CLASSES.iter().any(|h| w.eq_ignore_ascii_case(h)))
+    });
+    let whole = collapse(&heading.text());
+    let home_link = heading.descendants_it().any(|a| {
+        a.node_name().is_some_and(|n| &*n == "a")
+            && (a.attr("href").is_some_and(|h| is_home(&h))
+                || a.attr("rel")
+                    .is_some_and(|r| r.eq_ignore_ascii_case("home")))
+            && collapse(&a.text()) == whole
+    });
+    let logo = std::iter::once(*heading)
+        .chain(heading.descendants_it())
+        .any(|n| {
+            has_class_word(&n, LOGO_WORDS)
+                || n.attr("class").is_some_and(|c| {
+                    c.split_ascii_whitespace()
+                        .any(|w| LOGO_CLASSES.iter().any(|l| w.eq_ignore_ascii_case(l)))
+                })
+        });
+    is_masthead_text(text, sites) || hidden || home_link || logo
+}
+
+/// Class words of a site's logo or name in its masthead (`site-title`,
+/// `brand`).
+const LOGO_WORDS: &[&str] = &["logo", "brand", "branding", "masthead", "sitename"];
+
+/// Whole class names of a site's name in its masthead.
+const LOGO_CLASSES: &[&str] = &["site-title", "site-name", "site-logo"];
+
+/// Whether `text` is one of the site's names, or most of one: stricter
+/// than [`names_site`], since a headline may hold the site's name
+/// (`ICON Magazine names its editor`); a page may also give its headline
+/// as its `application-name`, so a name is short.
+pub(super) fn is_masthead_text(text: &str, sites: &[String]) -> bool {
+    let key = name_key(text);
+    !key.is_empty()
+        && text.split_whitespace().count() <= SITE_NAME_WORDS
+        && sites
+            .iter()
+            .any(|s| *s == key || (s.contains(key.as_str()) && 2 * key.len() >= s.len()))
+}
+
+/// Whether a link's address is a site's home page: `/`, a scheme and a
+/// host with no path, or an index page (`index.html`, `../`).
+fn is_home(href: &str) -> bool {
+    let href = href.trim();
+    let path = match href.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => href,
+    };
+    let last = path.rsplit('/').next().unwrap_or("");
+    !href.is_empty()
+        && (matches!(path, "" | "/")
+            || (path
+                .split('/')
+                .rev()
+                .skip(1)
+                .all(|s| matches!(s, "" | "." | ".."))
+                && (last.is_empty() || last.starts_with("index."))))
+}
+
+/// Whether `title` holds `heading` as its headline, ignoring case: a
+/// headline of two words or more (four characters of a script without
+/// spaces), or a single word the title sets off by a separator
+/// (`Penny - Wiki`).
+pub(super) fn holds_headline(title: &str, heading: &str) -> bool {
+    let (title, heading) = (title.to_lowercase(), heading.to_lowercase());
+    let Some(at) = title.find(&heading).filter(|_| !heading.is_empty()) else {
+        return false;
+    };
+    let sized = heading.split_whitespace().count() >= 2
+        || (heading
+            .chars()
+            .any(|c| c.is_alphabetic() && c as u32 >= 0x2E80)
+            && heading.chars().count() >= 4);
+    let (before, after) = (&title[..at], &title[at + heading.len()..]);
+    sized
+        || TITLE_SEPARATORS.iter().filter(|s| s.len() > 1).any(|s| {
+            (before.is_empty() && after.starts_with(s)) || (after.is_empty() && before.ends_with(s))
+        })
 }

@@ -112,6 +112,159 @@ fn a_headline_sharing_no_word_with_the_title_is_chrome() {
 }
 
 #[test]
+fn a_kicker_in_the_headline_element_is_no_part_of_the_headline() {
+    // The kicker is a topic line set before the headline in its element;
+    // the declared title holds both.
+    for (head, heading) in [
+        (
+            r#"<meta property="og:title" content="Harbour: Board backs the new quay">"#,
+            r#"<h1><span class="story__kicker">Harbour</span><span class="sr-only">: </span><span>Board backs the new quay</span></h1>"#,
+        ),
+        (
+            r#"<meta property="og:title" content="Board backs the new quay - Vote at the harbour">"#,
+            r#"<h1><span class="dachzeile">Vote at the harbour</span> <span class="headline">Board backs the new quay</span></h1>"#,
+        ),
+        (
+            "<title>Vote at the harbour - Board backs the new quay</title>",
+            r#"<h1><span class="overline">Vote at the harbour</span>Board backs the new quay</h1>"#,
+        ),
+    ] {
+        let a = extract(&titled(head, heading), None).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{heading}"
+        );
+    }
+    // A headline that is all kicker keeps its text, and a quotation mark
+    // opening a headline is no separator.
+    let a = extract(&titled("", r#"<h1 class="kicker-free"><span class="kicker">»Board backs the new quay«</span></h1>"#), None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("»Board backs the new quay«"));
+}
+
+#[test]
+fn the_site_masthead_and_a_section_name_are_no_headline() {
+    let url = Url::parse("https://www.harbour-gazette.example/2024/vote.html").unwrap();
+    for (head, heading) in [
+        // The logo: an h1 holding a link to the home page.
+        (
+            "<title>Board backs the new quay</title>",
+            r#"<h1><a href="https://www.harbour-gazette.example/">The Coast Daily</a></h1><h2>Board backs the new quay</h2>"#,
+        ),
+        // An h1 that is the site's name, and one only a screen reader reads.
+        (
+            r#"<meta property="og:site_name" content="Harbour Gazette"><title>Board backs the new quay</title>"#,
+            r#"<h1 class="aural">Harbour Gazette</h1><h1>Board backs the new quay</h1>"#,
+        ),
+        // A declared title that is the site's name or a section's.
+        (
+            r#"<meta property="og:title" content="Harbour Gazette"><meta property="og:site_name" content="Harbour Gazette">"#,
+            "<h1>Board backs the new quay</h1>",
+        ),
+        (
+            r#"<meta property="og:title" content="Press releases"><title>Gazette: Board backs the new quay</title>"#,
+            "<h1>Board backs the new quay</h1>",
+        ),
+    ] {
+        let a = extract(&titled(head, heading), Some(&url)).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{head}{heading}"
+        );
+    }
+    // A headline may hold the site's name; a page may give its headline as
+    // its application name.
+    let a = extract(
+        &titled(
+            r#"<meta name="application-name" content="Harbour board votes on the quay - Gazette">"#,
+            "<h1>Harbour board votes on the quay</h1><h2>Gazette readers react</h2>",
+        ),
+        Some(&url),
+    )
+    .unwrap();
+    assert_eq!(a.title.as_deref(), Some("Harbour board votes on the quay"));
+}
+
+#[test]
+fn the_headline_the_title_holds_beats_chrome_headings_before_it() {
+    let url = Url::parse("https://www.harbour-gazette.example/2024/vote.html").unwrap();
+    for (head, heading, want) in [
+        // Headings of the page's menus come first; the title holds the
+        // article's, even inside a wrapper named like chrome.
+        (
+            "<title>Board backs the new quay - Coast Athletics Club</title>",
+            r#"<h1>Quicklinks</h1><h1>Navigation</h1><div class="sidebar-wrap"><h1>Board backs the new quay</h1></div>"#,
+            "Board backs the new quay",
+        ),
+        // A one-word headline, set off in the title by a separator.
+        (
+            "<title>Penny - Coast Wiki</title>",
+            "<h1>Penny</h1>",
+            "Penny",
+        ),
+        // The masthead, by its class, a rel=home link or an index page link.
+        (
+            "<title>Quay recipes: Muffin basics</title>",
+            r#"<h1 class="logo"><a href="https://archive.example/web/1/https://quay.example/">Quay recipes</a></h1><h2>Muffin basics for the harbour</h2>"#,
+            "Muffin basics for the harbour",
+        ),
+        (
+            "<title>Shared history — the quay handbook</title>",
+            r##"<h1><a href="index.html">the quay handbook</a></h1><h1>Shared history<a class="headerlink" href="#shared-history">¶</a></h1>"##,
+            "Shared history",
+        ),
+        // Ruby readings are no part of the headline.
+        (
+            "",
+            "<h1><ruby>子<rt>こ</rt></ruby>どもの<ruby>法律<rt>ほうりつ</rt></ruby>ができる</h1>",
+            "子どもの法律ができる",
+        ),
+    ] {
+        let a = extract(&titled(head, heading), Some(&url)).unwrap();
+        assert_eq!(a.title.as_deref(), Some(want), "{head}{heading}");
+    }
+}
+
+#[test]
+fn the_headline_header_inside_a_wrapper_named_like_chrome_dates_the_page() {
+    let paras: String = sentences("the quay", 6)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let html = format!(
+        r#"<html><head><title>Board backs the new quay - Gazette</title></head><body><nav><a href="/">Home</a></nav><article><div id="sidebar" class="content-area">
+        <header><h1>Board backs the new quay</h1><div class="entry-meta"><span class="author vcard"><a class="url fn">Ana Silva</a></span>
+        <time class="entry-date" datetime="2024-03-05T09:00:00+01:00">5 March</time></div></header>
+        {paras}</div></article></body></html>"#
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("Board backs the new quay"));
+    assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
+    assert_eq!(
+        a.published,
+        Some(RawDate::Text("2024-03-05T09:00:00+01:00".into()))
+    );
+    assert!(a.body_text.contains(&sentences("the quay", 6)[0]));
+}
+
+#[test]
+fn titles_from_several_properties_in_one_tag_and_other_vocabularies() {
+    for head in [
+        r#"<meta property="x:title og:title" content="Board backs the new quay">"#,
+        r#"<meta name="parsely-title" content="Board backs the new quay">"#,
+        r#"<meta name="DC.title" content="Board backs the new quay">"#,
+    ] {
+        let a = extract(&titled(head, ""), None).unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Board backs the new quay"),
+            "{head}"
+        );
+    }
+}
+
+#[test]
 fn author_names_lose_their_lead_in_and_trail() {
     let cases = [
         ("von Peter Addor", Some("Peter Addor")),
@@ -133,10 +286,14 @@ fn author_names_lose_their_lead_in_and_trail() {
             "Johanna Kropfitsch Alle Artikel",
             Some("Johanna Kropfitsch"),
         ),
+        // A degree after the name.
+        ("Grant Tinsley, PhD", Some("Grant Tinsley")),
+        ("Ana Silva, M.D., MPH", Some("Ana Silva")),
         // Names that merely start like a lead-in stay whole.
         ("Byron Parker", Some("Byron Parker")),
         ("Vonda Shepard", Some("Vonda Shepard")),
         ("Da Silva", Some("Da Silva")),
+        ("Li, Md Rahman", Some("Li, Md Rahman")),
         // No names at all.
         ("Name (erforderlich)", None),
         ("Name *", None),
@@ -167,6 +324,16 @@ fn a_writer_beats_the_site_named_as_author() {
     let alone = titled(head, "<h1>Harbour board votes for the new quay</h1>");
     let a = extract(&alone, Some(&url)).unwrap();
     assert_eq!(a.authors, ["Harbour Gazette"]);
+    // A user name loses to the writer's name, and stays where it is all.
+    let head = r#"<meta name="author" content="mara.lindqvist"><title>Harbour board votes for the new quay</title>"#;
+    let a = extract(&titled(head, r#"<h1>Harbour board votes for the new quay</h1><a rel="author" href="/mara">Mara Lindqvist</a>"#), Some(&url)).unwrap();
+    assert_eq!(a.authors, ["Mara Lindqvist"]);
+    let a = extract(
+        &titled(head, "<h1>Harbour board votes for the new quay</h1>"),
+        Some(&url),
+    )
+    .unwrap();
+    assert_eq!(a.authors, ["mara.lindqvist"]);
 }
 
 /// A page's chrome marked and its paragraph candidate read, as `extract`
