@@ -163,6 +163,10 @@ def compare(old_path, new_path, show):
     print("differences by field:", json.dumps(counts))
     for kind, found in examples.items():
         for where, a, b in found[:show]:
+            if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) > 400:
+                # Long texts: from a little before where they first differ.
+                at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                a, b = f"…{a[max(0, at - 60):at + 140]}… ({len(a)})", f"…{b[max(0, at - 60):at + 140]}… ({len(b)})"
             print(f"  {kind}: {where}:\n    old={a!r}\n    new={b!r}")
     return counts
 
