@@ -20,7 +20,7 @@ pub enum IngestError {
 }
 
 /// What a feed fetch does with the bytes before it writes them: the
-/// daemon's parse (encoding, feed-rs, the lenient retry) and normalization of
+/// daemon's parse (encoding, the recovering XML tree, the items read off it) and normalization of
 /// every item (ids, links, dates, sanitizing). Returns the feed's title and
 /// items.
 pub fn read(

@@ -11,6 +11,11 @@ feedparser reads at least one entry count.
 
     python3 bench/interop/run.py --bin target/release/tidings CORPUS_DIR... [--out results.json]
 
+`--save served.json` also fetches every file (feedparser's or not) and saves
+what tidings serves for each, item by item (the JSON Feed fields, and the
+Atom feed's summary and content apart); `--compare OLD NEW` compares two
+such saves field by field, to show what a change to the reader changed.
+
 Develop against feedparser's own tests (kurtmckee/feedparser: tests/wellformed,
 tests/illformed, tests/encoding) and feed-rs's fixtures (feed-rs/fixture);
 bench/interop/README.md says how to get them.
@@ -30,6 +35,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
@@ -93,13 +99,93 @@ def fp_author(entry):
     return detail.get("name") or entry.get("author") or detail.get("email")
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def served(port, sid, fetched):
+    """What tidings serves for one source: the JSON Feed's items, each with
+    the Atom feed's summary and content of the same entry (JSON Feed has one
+    HTML field for both). A date within `fetched` (seconds: the run's start
+    and end) is the time of the fetch, standing in for a date the feed does
+    not give, and is saved as such: it differs from run to run."""
+    get = lambda ext: urllib.request.urlopen(f"http://127.0.0.1:{port}/sources/{sid}.{ext}", timeout=30).read()
+    try:
+        feed = json.loads(get("json"))
+        atom = ET.fromstring(get("atom"))
+    except Exception as e:
+        return {"error": type(e).__name__}
+    entries = {}
+    for entry in atom.iter(ATOM + "entry"):
+        part = lambda name: (entry.find(ATOM + name).text or "") if entry.find(ATOM + name) is not None else None
+        entries[entry.findtext(ATOM + "id")] = {"summary": part("summary"), "content": part("content")}
+    items = []
+    from datetime import datetime
+    for item in feed.get("items", []):
+        item.pop("_tidings", None)
+        for key in ("date_published", "date_modified"):
+            when = item.get(key)
+            if when and fetched[0] <= datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() <= fetched[1]:
+                item[key] = "(the time of the fetch)"
+        item.update(entries.get(item.get("id"), {"summary": None, "content": None}))
+        items.append(item)
+    return {"title": feed.get("title"), "items": items}
+
+
+def compare(old_path, new_path, show):
+    """Two saves of `--save`, field by field: the counts of each kind of
+    difference and `show` examples of each."""
+    old, new = json.loads(old_path.read_text()), json.loads(new_path.read_text())
+    counts, examples = {}, {}
+    note = lambda kind, where, a, b: (
+        counts.__setitem__(kind, counts.get(kind, 0) + 1),
+        examples.setdefault(kind, []).append((where, a, b)),
+    )
+    items = 0
+    for where in sorted(set(old) | set(new)):
+        a, b = old.get(where), new.get(where)
+        if a is None or b is None:
+            note("file only in one", where, a is not None, b is not None)
+            continue
+        if a.get("error") != b.get("error"):
+            note("error", where, a.get("error"), b.get("error"))
+            continue
+        if a.get("title") != b.get("title"):
+            note("feed title", where, a.get("title"), b.get("title"))
+        ai, bi = a.get("items", []), b.get("items", [])
+        items += len(ai)
+        if len(ai) != len(bi):
+            note("item count", where, len(ai), len(bi))
+        for n, (x, y) in enumerate(zip(ai, bi)):
+            for field in sorted(set(x) | set(y)):
+                if x.get(field) != y.get(field):
+                    note(field, f"{where}#{n}", x.get(field), y.get(field))
+    print(f"files: {len(old)} / {len(new)}, items (old): {items}")
+    print("differences by field:", json.dumps(counts))
+    for kind, found in examples.items():
+        for where, a, b in found[:show]:
+            if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) > 400:
+                # Long texts: from a little before where they first differ.
+                at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                a, b = f"…{a[max(0, at - 60):at + 140]}… ({len(a)})", f"…{b[max(0, at - 60):at + 140]}… ({len(b)})"
+            print(f"  {kind}: {where}:\n    old={a!r}\n    new={b!r}")
+    return counts
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("corpus", nargs="+", type=Path)
+    ap.add_argument("corpus", nargs="*", type=Path)
     ap.add_argument("--bin", default="target/release/tidings")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--save", type=Path, help="save what tidings serves for every file here")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"),
+                    help="compare two saves of --save field by field, and stop")
     ap.add_argument("--show", type=int, default=20, help="mismatches to print per field")
     args = ap.parse_args()
+    if args.compare:
+        compare(*args.compare, args.show)
+        return
+    if not args.corpus:
+        ap.error("a corpus folder is needed")
 
     files = []
     for root in args.corpus:
@@ -117,7 +203,7 @@ def main():
     print(f"{len(files)} files, {len(expected)} with entries feedparser reads", file=sys.stderr)
 
     work = Path(tempfile.mkdtemp(prefix="tidings-interop-"))
-    ids = {p: f"f{i:05d}" for i, p in enumerate(expected)}
+    ids = {p: f"f{i:05d}" for i, p in enumerate(files if args.save else expected)}
     cfg = work / "tidings.toml"
     with cfg.open("w") as f:
         port = free_port()
@@ -126,6 +212,7 @@ def main():
         for p, sid in ids.items():
             url = url_of(p)
             f.write(f'[[source]]\nid = "{sid}"\nkind = "feed"\nurl = "{url}"\n\n')
+    started = time.time() - 1
     fetch = subprocess.run([args.bin, "fetch", "-c", str(cfg)], capture_output=True, text=True,
                            env=dict(os.environ, RUST_LOG="warn"))
     panics = fetch.stderr.count("panicked") + fetch.stdout.count("crashed")
@@ -198,6 +285,11 @@ def main():
                     mismatch("author", where, author, names)
                     different = True
             report["entries_different"] += different
+    if args.save:
+        fetched = (started, time.time() + 1)
+        saved = {str(p.relative_to(common)): served(port, sid, fetched) for p, sid in ids.items()}
+        # The corpus's address changes from run to run.
+        args.save.write_text(json.dumps(saved, indent=1, sort_keys=True).replace(base.rstrip("/"), "http://corpus"))
     server.shutdown()
     daemon.terminate()
     daemon.wait()

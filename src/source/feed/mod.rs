@@ -1,19 +1,23 @@
 //! The `feed` kind: RSS 0.90–2.0, RDF, Atom 0.3 and 1.0, and JSON Feed
 //! 1.0/1.1 bytes → raw items.
 //!
-//! `feed-rs` parses the feed, behind a recovering layer: `crate::text::decode` turns the
-//! bytes into text (BOM, UTF-16/32, HTTP charset, XML declaration, stray
-//! windows-1252 bytes), [`xml`] reads that text forgivingly into a tree and
-//! writes it back well-formed (so one bad spot costs at most the entries it
-//! breaks), and each dialect's quirks are mended on the way (a bare `<rss>`,
-//! RSS 0.9x versions, Atom 0.3's names, content types feed-rs refuses). The
-//! tree then supplies what feed-rs reads too narrowly: ids, links, authors,
-//! dates, categories, enclosures and the summary fallbacks podcasts and
-//! video sites use. When feed-rs cannot read the mended document either, the
-//! tree alone gives the items. JSON Feed is read leniently in [`json`].
+//! Every XML document is read once: `crate::text::decode` turns the bytes
+//! into text (BOM, UTF-16/32, HTTP charset, XML declaration, stray
+//! windows-1252 bytes), [`xml`] reads that text forgivingly into a tree (so
+//! one bad spot costs at most the entries it breaks), each dialect's
+//! spellings are mended in the tree (Atom without its namespace, CDF's
+//! capitals), and the reader takes the feed and every item off it: titles,
+//! ids, links, authors, dates, categories, enclosures, summary and content
+//! (RSS `description` and `content:encoded`, Atom text constructs of every
+//! type, base64 and `src` content included) and the summary fallbacks
+//! podcasts and video sites use. No general feed parser reads the document
+//! again (feed-rs, the peer of the ingest bench, used to, for summaries and
+//! content: half the time of a cold cycle). JSON Feed is read leniently in
+//! [`json`].
 //!
-//! Parts: `xml` (the forgiving tree), `dialect` (which dialect, and its
-//! mends), `reader` (each item from the tree), `json` (JSON Feed).
+//! Parts: `xml` (the forgiving tree), `dialect` (which dialect, its mends,
+//! the kind of a text construct), `reader` (the feed and each item from the
+//! tree), `json` (JSON Feed).
 //!
 //! Depends only on `model`.
 
@@ -122,25 +126,14 @@ pub fn parse(
         0
     };
     let dialect = Dialect::of(&doc.elements[root_at])?;
-    let mended = doc.to_xml(&|e| dialect.mend(e));
     dialect.normalize(&mut doc);
-    let feed = feed_rs::parser::Builder::new()
-        .base_uri(Some(url))
-        .sanitize_content(false)
-        // Ids come from the tree; feed-rs need not make any.
-        .id_generator(|_, _, _| String::new())
-        .timestamp_parser(|_| None)
-        .build()
-        .parse(mended.as_bytes())
-        .ok();
-    drop(mended);
     let reader = Reader {
         doc: &doc,
         root_at,
         dialect,
         parse_date: &parse_date,
     };
-    Ok(reader.read(feed))
+    Ok(reader.read())
 }
 
 /// The document from its XML declaration or root on, when something else

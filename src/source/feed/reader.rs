@@ -1,15 +1,15 @@
-//! The tree's reading of each item: what feed-rs reads too narrowly (ids,
-//! links, authors, dates, categories, enclosures, summary fallbacks) taken
-//! from the recovered tree, entry by entry.
+//! The tree's reading of the feed and each item: title, ids, links,
+//! authors, dates, categories, enclosures, summary and content (Atom text
+//! constructs of every type) and the summary fallbacks.
 
-use super::dialect::{Dialect, mend_text_construct};
+use super::dialect::{Construct, Dialect, construct_kind};
 use super::xml::{
     self, ATOM, ATOM03, CONTENT, DC, DCTERMS, Document, Element, ITUNES, MEDIA, RDF, RSS10, RSS090,
 };
 use super::{DateParser, ParsedFeed};
 use crate::model::{Enclosure, RawDate, RawItem};
 
-/// Reads items off the tree, with feed-rs's entries where it has them.
+/// Reads the feed and its items off the tree.
 pub(super) struct Reader<'a> {
     pub(super) doc: &'a Document,
     /// Where the feed's root element is in the tree.
@@ -19,8 +19,7 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Consumes feed-rs's feed: its texts move into the items, uncopied.
-    pub(super) fn read(&self, feed: Option<feed_rs::model::Feed>) -> ParsedFeed {
+    pub(super) fn read(&self) -> ParsedFeed {
         let doc = self.doc;
         let root = &doc.elements[self.root_at];
         let channel = if self.dialect.atom() || root.local == "channel" {
@@ -30,32 +29,21 @@ impl Reader<'_> {
                 .find(|c| c.local == "channel")
                 .unwrap_or(root)
         };
-        let items = self.items(root);
-        // feed-rs's entries line up with the tree's items when it read the
-        // same ones; otherwise the tree alone is used.
-        let (feed_title, entries): (_, Vec<Option<feed_rs::model::Entry>>) = match feed {
-            Some(f) if f.entries.len() == items.len() => {
-                (f.title, f.entries.into_iter().map(Some).collect())
-            }
-            f => (
-                f.and_then(|f| f.title),
-                items.iter().map(|_| None).collect(),
-            ),
-        };
         let feed_authors = self.authors(channel);
-        let items = items
+        let items = self
+            .items(root)
             .into_iter()
-            .zip(entries)
-            .map(|(item, entry)| {
-                let mut raw = self.item(item, entry);
+            .map(|item| {
+                let mut raw = self.item(item);
                 if raw.authors.is_empty() {
                     raw.authors = feed_authors.clone();
                 }
                 raw
             })
             .collect();
-        let title = feed_title.map(|t| t.content).or_else(|| {
-            self.first_text(
+        // As HTML: whoever shows it reads it as such (`plain_text`).
+        let title = self
+            .html_of(
                 channel,
                 &[
                     ("", "title"),
@@ -65,7 +53,7 @@ impl Reader<'_> {
                     (ATOM03, "title"),
                 ],
             )
-        });
+            .filter(|t| !t.trim().is_empty());
         ParsedFeed {
             title,
             link: self.link(channel),
@@ -118,7 +106,7 @@ impl Reader<'_> {
             .collect()
     }
 
-    pub(super) fn item(&self, e: &Element, entry: Option<feed_rs::model::Entry>) -> RawItem {
+    pub(super) fn item(&self, e: &Element) -> RawItem {
         let doc = self.doc;
         let atom = self.dialect.atom();
         let guid_element = if atom {
@@ -139,13 +127,7 @@ impl Reader<'_> {
             })
             .map(|g| doc.text(g).trim().to_string())
             .filter(|g| is_web_address(g));
-        let (summary, content) = match entry {
-            Some(entry) => (
-                entry.summary.map(|t| as_html(t, atom)),
-                entry.content.and_then(|c| c.body),
-            ),
-            None => self.texts(e),
-        };
+        let (summary, content) = self.texts(e);
         let title = self.title(e);
         let title = title
             .filter(|t| !t.trim().is_empty())
@@ -193,43 +175,64 @@ impl Reader<'_> {
             doc.children(e)
                 .find(|c| c.local == *local && (c.ns == *ns || (ns.is_empty() && is_rss(c))))
         })?;
-        Some(if is_atom(found) {
+        if is_atom(found) {
             self.text_construct(found)
         } else {
-            doc.text(found)
-        })
+            Some(doc.text(found))
+        }
     }
 
     pub(super) fn title(&self, e: &Element) -> Option<String> {
         self.html_of(e, &[("", "title"), (ATOM, "title"), (ATOM03, "title")])
     }
 
-    /// Summary and content read off the tree, for when feed-rs could not
-    /// read the document.
+    /// An item's summary and content, as HTML: RSS `<description>` and
+    /// `<content:encoded>`, Atom `<summary>` and `<content>`.
+    /// The white space around them is no part of them.
     pub(super) fn texts(&self, e: &Element) -> (Option<String>, Option<String>) {
         (
             self.html_of(
                 e,
-                &[("", "description"), (ATOM, "summary"), (ATOM03, "summary")],
-            ),
+                &[
+                    ("", "description"),
+                    (ATOM, "summary"),
+                    (ATOM03, "summary"),
+                    (DC, "description"),
+                ],
+            )
+            .map(trim),
             self.html_of(
                 e,
                 &[(CONTENT, "encoded"), (ATOM, "content"), (ATOM03, "content")],
-            ),
+            )
+            .map(trim),
         )
     }
 
-    /// An Atom text construct as HTML.
-    pub(super) fn text_construct(&self, e: &Element) -> String {
-        let mut e = e.clone();
-        mend_text_construct(&mut e);
+    /// An Atom text construct (or content) as HTML, by its type: plain text
+    /// escaped, HTML as it is, XHTML serialized as HTML, base64 decoded.
+    /// Content that is elsewhere (`src`) has none here.
+    pub(super) fn text_construct(&self, e: &Element) -> Option<String> {
         let doc = self.doc;
-        match attr(&e, "type").unwrap_or("text") {
-            "xhtml" => doc.inner_xml(doc.children(&e).find(|c| c.local == "div").unwrap_or(&e)),
-            "html" => doc.text(&e),
-            _ if e.raw_html => doc.text(&e),
-            _ => escape(&doc.text(&e)),
-        }
+        let has_elements = || doc.children(e).next().is_some();
+        Some(match construct_kind(e)? {
+            Construct::Xhtml => doc.inner_html(xhtml_body(doc, e)),
+            Construct::Html if e.raw_html || !has_elements() => doc.text(e),
+            // HTML written as elements (Atom 0.3's `mode="xml"`): its markup.
+            Construct::Html => doc.inner_html(e),
+            Construct::Base64 => {
+                let text: String = doc.text(e).split_whitespace().collect();
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            }
+            // Markup in text (Atom 0.3's `mode="xml"`, or undeclared) is
+            // markup, as feedparser reads it.
+            Construct::Text if has_elements() => doc.inner_html(e),
+            Construct::Text => escape(&doc.text(e)),
+        })
     }
 
     /// The page an element (an item, or the channel) links to: RSS
@@ -445,6 +448,23 @@ impl Reader<'_> {
     }
 }
 
+/// What an XHTML construct holds: the content of its one `<div>` (which
+/// the construct's type requires), or everything when it has more.
+fn xhtml_body<'a>(doc: &'a Document, e: &'a Element) -> &'a Element {
+    let mut elements = doc.children(e);
+    let only_div = elements
+        .next()
+        .filter(|div| div.local == "div" && elements.next().is_none());
+    let text_outside = e.content.iter().any(|c| match c {
+        xml::Content::Text(t) => !t.trim().is_empty(),
+        xml::Content::Element(_) => false,
+    });
+    match only_div {
+        Some(div) if !text_outside => div,
+        _ => e,
+    }
+}
+
 /// Where each dialect keeps an item's publication date, best first.
 pub(super) fn published_names(atom: bool) -> &'static [(&'static str, &'static str)] {
     if atom {
@@ -564,6 +584,14 @@ pub(super) fn parse_duration(text: &str) -> Option<u64> {
     Some(total)
 }
 
+/// `text` without the white space around it, in place.
+fn trim(mut text: String) -> String {
+    text.truncate(text.trim_end().len());
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+    text
+}
+
 pub(super) fn escape(text: &str) -> String {
     html_escape::encode_text(text).into_owned()
 }
@@ -571,17 +599,4 @@ pub(super) fn escape(text: &str) -> String {
 /// Plain text as HTML: escaped, with its line breaks kept.
 pub(super) fn plain_to_html(text: &str) -> String {
     escape(text.trim()).replace('\n', "<br>\n")
-}
-
-/// A feed-rs text construct as HTML. RSS titles and descriptions are HTML by
-/// common practice; Atom `type="text"` and JSON Feed text are plain, so they
-/// are escaped to keep a literal `&lt;` literal when normalization reads
-/// them as HTML.
-pub(super) fn as_html(text: feed_rs::model::Text, atom: bool) -> String {
-    let is_plain = text.content_type.to_string().starts_with("text/plain");
-    if is_plain && atom {
-        escape(&text.content)
-    } else {
-        text.content
-    }
 }

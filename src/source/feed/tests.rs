@@ -254,3 +254,145 @@ fn websub_hubs_and_self_links_are_read_from_every_dialect() {
     );
     assert!(none.hubs.is_empty() && none.self_link.is_none());
 }
+
+/// The first item's summary and content.
+fn texts(doc: &str) -> (Option<String>, Option<String>) {
+    let f = parse_str(doc.as_bytes(), None);
+    let item = f.items.into_iter().next().unwrap();
+    (item.summary_html, item.content_html)
+}
+
+fn atom_entry(inner: &str) -> String {
+    format!(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:e</id><title>E</title>{inner}</entry></feed>"#
+    )
+}
+
+#[test]
+fn atom_text_constructs_of_every_type() {
+    // Plain text is escaped, so that it reads as the text it is.
+    let (summary, content) = texts(&atom_entry(
+        r#"<summary>1 &lt; 2 &amp; 3</summary><content type="text">a &lt;b&gt; tag</content>"#,
+    ));
+    assert_eq!(summary.as_deref(), Some("1 &lt; 2 &amp; 3"));
+    assert_eq!(content.as_deref(), Some("a &lt;b&gt; tag"));
+    // Escaped HTML and HTML in CDATA are HTML; MIME names and any case too.
+    let (summary, content) = texts(&atom_entry(
+        r#"<summary type="HTML">&lt;b&gt;x&lt;/b&gt;</summary><content type="text/html"><![CDATA[<p>y &amp; z</p>]]></content>"#,
+    ));
+    assert_eq!(summary.as_deref(), Some("<b>x</b>"));
+    assert_eq!(content.as_deref(), Some("<p>y &amp; z</p>"));
+    // XHTML: the div's content as HTML, names without prefixes, void
+    // elements once, text escaped again.
+    let (summary, content) = texts(&atom_entry(
+        r#"<summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a<br/>b</div></summary>
+<content type="application/xhtml+xml"><x:div xmlns:x="http://www.w3.org/1999/xhtml"><x:p class="c">1 &lt; 2 &amp;amp;</x:p><x:p/></x:div></content>"#,
+    ));
+    assert_eq!(summary.as_deref(), Some("a<br>b"));
+    assert_eq!(
+        content.as_deref(),
+        Some(r#"<p class="c">1 &lt; 2 &amp;amp;</p><p></p>"#)
+    );
+    // XHTML that is not one div is kept whole.
+    let (_, content) = texts(&atom_entry(
+        r#"<content type="xhtml"><p>one</p><p>two</p></content>"#,
+    ));
+    assert_eq!(content.as_deref(), Some("<p>one</p><p>two</p>"));
+}
+
+#[test]
+fn atom_content_elsewhere_base64_and_other_types() {
+    let (_, content) = texts(&atom_entry(
+        r#"<summary>S</summary><content type="text/html" src="https://example.org/body"/>"#,
+    ));
+    assert_eq!(content, None);
+    // "<p>Hi &amp; bye</p>" in base64, as a MIME type that is not text.
+    let (_, content) = texts(&atom_entry(
+        r#"<content type="application/octet-stream">PHA+SGkgJmFtcDsg
+YnllPC9wPg==</content>"#,
+    ));
+    assert_eq!(content.as_deref(), Some("<p>Hi &amp; bye</p>"));
+    // Another text type is plain text.
+    let (_, content) = texts(&atom_entry(
+        r#"<content type="text/markdown">*a* &lt;b&gt;</content>"#,
+    ));
+    assert_eq!(content.as_deref(), Some("*a* &lt;b&gt;"));
+}
+
+#[test]
+fn atom_03_modes_and_markup_in_text() {
+    let doc = |inner: &str| {
+        format!(
+            r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Plain <b>bold</b></title><entry><id>urn:e</id><title>E</title>{inner}</entry></feed>"#
+        )
+    };
+    let (summary, content) = texts(&doc(
+        r#"<summary>Hello <b>you</b></summary><content type="text/html" mode="escaped">&lt;i&gt;i&lt;/i&gt;</content>"#,
+    ));
+    // Undeclared markup in a text construct is markup, as feedparser has it.
+    assert_eq!(summary.as_deref(), Some("Hello <b>you</b>"));
+    assert_eq!(content.as_deref(), Some("<i>i</i>"));
+    let (_, content) = texts(&doc(
+        r#"<content type="text/html" mode="xml"><p>In <em>XML</em></p></content>"#,
+    ));
+    assert_eq!(content.as_deref(), Some("<p>In <em>XML</em></p>"));
+    let (_, content) = texts(&doc(
+        r#"<content type="text/html" mode="base64">PGI+Yjwv Yj4=</content>"#,
+    ));
+    assert_eq!(content.as_deref(), Some("<b>b</b>"));
+    let f = parse_str(doc("").as_bytes(), None);
+    assert_eq!(f.title.as_deref(), Some("Plain <b>bold</b>"));
+}
+
+#[test]
+fn rss_description_content_encoded_cdata_and_entities() {
+    let (summary, content) = texts(
+        r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title><item><title>I</title>
+<description>
+  &lt;p&gt;Short &amp;amp; sweet&lt;/p&gt;
+</description>
+<content:encoded><![CDATA[
+  <p>Long &amp; <b>full</b> &eacute;</p>
+]]></content:encoded></item></channel></rss>"#,
+    );
+    assert_eq!(summary.as_deref(), Some("<p>Short &amp; sweet</p>"));
+    assert_eq!(
+        content.as_deref(),
+        Some("<p>Long &amp; <b>full</b> &eacute;</p>")
+    );
+    // Unescaped HTML in a description is its text, its entities HTML's.
+    let (summary, content) = texts(
+        "<rss version=\"0.91\"><channel><title>T</title><item><title>I</title><description>Caf&eacute; <i>open</i></description></item></channel></rss>",
+    );
+    assert_eq!(summary.as_deref(), Some("Caf&eacute; <i>open</i>"));
+    assert_eq!(content, None);
+}
+
+#[test]
+fn rdf_items_and_their_dublin_core_description() {
+    let f = parse_str(
+        br#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://example.org/"><title>Channel</title></channel>
+<item rdf:about="https://example.org/1"><title>One</title><link>https://example.org/1</link><dc:description>Said in DC</dc:description></item>
+<item rdf:about="https://example.org/2"><title>Two</title><description>Said in RSS</description><dc:description>Not this</dc:description></item>
+</rdf:RDF>"#,
+        None,
+    );
+    assert_eq!(f.title.as_deref(), Some("Channel"));
+    let summaries: Vec<_> = f.items.iter().map(|i| i.summary_html.as_deref()).collect();
+    assert_eq!(summaries, [Some("Said in DC"), Some("Said in RSS")]);
+}
+
+#[test]
+fn summary_fallbacks_still_fill_an_empty_summary() {
+    let (summary, _) = texts(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><title>T</title><entry><id>urn:v</id><title>V</title><summary>  </summary>
+<media:group><media:description>Line one
+Line &lt;two&gt;</media:description></media:group></entry></feed>"#,
+    );
+    assert_eq!(summary.as_deref(), Some("Line one<br>\nLine &lt;two&gt;"));
+    let (summary, _) = texts(
+        r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>P</title><item><title>E</title><itunes:summary>An &amp; episode</itunes:summary></item></channel></rss>"#,
+    );
+    assert_eq!(summary.as_deref(), Some("An &amp; episode"));
+}

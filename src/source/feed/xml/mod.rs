@@ -1,5 +1,5 @@
 //! A forgiving XML reader: text as publishers write it → a small element
-//! tree, and that tree written back as well-formed XML for `feed-rs`.
+//! tree, whose XHTML parts can be written as HTML.
 //!
 //! What it forgives, as feedparser's loose parser does: end tags that do not
 //! match (closed up to the element they name, or dropped), elements never
@@ -22,11 +22,10 @@ mod tests;
 
 pub use read::parse;
 
-use std::collections::BTreeSet;
 use url::Url;
 
 /// Deeper elements are flattened: feeds need a handful of levels, and a
-/// bounded depth keeps every walk of the tree (and `feed-rs`'s) shallow.
+/// bounded depth keeps every walk of the tree shallow.
 pub const MAX_DEPTH: usize = 128;
 
 pub const ATOM: &str = "http://www.w3.org/2005/Atom";
@@ -128,8 +127,6 @@ pub struct Element {
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     pub elements: Vec<Element>,
-    /// Prefixes used but never declared, with the namespace given to them.
-    undeclared: BTreeSet<(String, String)>,
 }
 
 impl Document {
@@ -166,98 +163,53 @@ impl Document {
         }
     }
 
-    /// The content of `e` as XML (its children serialized, text escaped).
-    pub fn inner_xml(&self, e: &Element) -> String {
+    /// The content of `e` as HTML: elements by their local names (XHTML
+    /// as HTML writes it, void elements without an end tag), text escaped,
+    /// text kept as raw HTML as it is.
+    pub fn inner_html(&self, e: &Element) -> String {
         let mut out = String::new();
-        for c in &e.content {
-            self.write_content(c, &mut out, &[]);
-        }
+        self.html_into(e, &mut out);
         out
     }
 
-    /// The document as well-formed XML in UTF-8, every prefix declared.
-    /// `rename` may change an element's name and attributes on the way out.
-    pub fn to_xml(&self, rename: &dyn Fn(&Element) -> Option<Element>) -> String {
-        let mut out = String::with_capacity(self.elements.len() * 64);
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        if let Some(root) = self.root() {
-            let extra: Vec<(String, String)> = self.undeclared.iter().cloned().collect();
-            self.write_element(root, &mut out, &extra, rename);
-        }
-        out
-    }
-
-    fn write_content(&self, c: &Content, out: &mut String, extra: &[(String, String)]) {
-        match c {
-            Content::Text(t) => text_into(t, out),
-            Content::Element(i) => self.write_element(&self.elements[*i], out, extra, &|_| None),
-        }
-    }
-
-    fn write_element(
-        &self,
-        e: &Element,
-        out: &mut String,
-        extra: &[(String, String)],
-        rename: &dyn Fn(&Element) -> Option<Element>,
-    ) {
-        let renamed = rename(e);
-        let shown = renamed.as_ref().unwrap_or(e);
-        out.push('<');
-        out.push_str(&shown.qname);
-        for (prefix, uri) in shown.declares.iter().chain(extra) {
-            out.push_str(if prefix.is_empty() {
-                " xmlns"
-            } else {
-                " xmlns:"
-            });
-            out.push_str(prefix);
-            out.push_str("=\"");
-            escape_into(uri, true, out);
-            out.push('"');
-        }
-        for (name, value) in &shown.attrs {
-            out.push(' ');
-            out.push_str(name);
-            out.push_str("=\"");
-            escape_into(value, true, out);
-            out.push('"');
-        }
-        if shown.content.is_empty() {
-            out.push_str("/>");
+    fn html_into(&self, e: &Element, out: &mut String) {
+        if e.raw_html {
+            self.text_into(e, out);
             return;
         }
-        out.push('>');
-        for c in &shown.content {
+        for c in &e.content {
             match c {
-                Content::Text(t) => text_into(t, out),
-                Content::Element(i) => self.write_element(&self.elements[*i], out, &[], rename),
+                Content::Text(t) => escape_into(t, false, out),
+                Content::Element(i) => {
+                    let child = &self.elements[*i];
+                    out.push('<');
+                    out.push_str(&child.local);
+                    for (name, value) in &child.attrs {
+                        out.push(' ');
+                        out.push_str(name);
+                        out.push_str("=\"");
+                        escape_into(value, true, out);
+                        out.push('"');
+                    }
+                    out.push('>');
+                    if child.content.is_empty() && VOID.contains(&child.local.as_str()) {
+                        continue;
+                    }
+                    self.html_into(child, out);
+                    out.push_str("</");
+                    out.push_str(&child.local);
+                    out.push('>');
+                }
             }
         }
-        out.push_str("</");
-        out.push_str(&shown.qname);
-        out.push('>');
     }
 }
 
-/// Text content as XML: markup-heavy text (HTML an item carries) as CDATA,
-/// which costs no more than the text itself, where escaping every `<` and
-/// `&` would nearly triple it; other text escaped.
-fn text_into(text: &str, out: &mut String) {
-    let markup = text.bytes().filter(|b| matches!(b, b'<' | b'&')).count();
-    if markup > 8 && markup * 8 > text.len() / 8 {
-        out.push_str("<![CDATA[");
-        let mut pieces = text.split("]]>");
-        out.push_str(pieces.next().unwrap_or_default());
-        for piece in pieces {
-            out.push_str("]]]]><![CDATA[>");
-            out.push_str(piece);
-        }
-        out.push_str("]]>");
-    } else {
-        escape_into(text, false, out);
-    }
-}
+/// HTML's elements that have no end tag.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
 
 fn escape_into(text: &str, attr: bool, out: &mut String) {
     for c in text.chars() {
@@ -266,7 +218,6 @@ fn escape_into(text: &str, attr: bool, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' if attr => out.push_str("&quot;"),
-            '\n' if attr => out.push_str("&#10;"),
             c => out.push(c),
         }
     }

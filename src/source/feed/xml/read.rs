@@ -1,6 +1,7 @@
 //! The forgiving reader: text → tree, mending what is broken on the way.
 
 use super::*;
+use std::collections::BTreeSet;
 
 /// Reads `text` into a tree. `url` is the document's own address, the base
 /// of relative `xml:base` values. A run of text longer than `max_text`
@@ -389,15 +390,6 @@ impl<'a> Reader<'a> {
         };
         element.ns = self.resolve(&prefix, &element.declares);
         element.local = local;
-        // Prefixed attributes need their prefixes declared too.
-        let attr_prefixes: Vec<String> = element
-            .attrs
-            .iter()
-            .filter_map(|(n, _)| n.split_once(':').map(|(p, _)| p.to_string()))
-            .collect();
-        for p in attr_prefixes {
-            self.resolve(&p, &element.declares);
-        }
         let index = self.doc.elements.len();
         self.doc.elements.push(element);
         if let Some(&top) = self.stack.last() {
@@ -408,8 +400,8 @@ impl<'a> Reader<'a> {
     }
 
     /// The namespace of `prefix` in scope; an undeclared prefix gets its
-    /// usual namespace (or a made-up one) and is declared on the root.
-    pub(super) fn resolve(&mut self, prefix: &str, own: &[(String, String)]) -> String {
+    /// usual namespace (or a made-up one).
+    pub(super) fn resolve(&self, prefix: &str, own: &[(String, String)]) -> String {
         if prefix == "xml" {
             return XML.into();
         }
@@ -426,17 +418,13 @@ impl<'a> Reader<'a> {
         if prefix.is_empty() {
             return String::new();
         }
-        let uri = KNOWN_PREFIXES
+        KNOWN_PREFIXES
             .iter()
             .find(|(p, _)| p.eq_ignore_ascii_case(prefix))
             .map_or_else(
                 || format!("urn:tidings:undeclared:{prefix}"),
                 |(_, u)| (*u).to_string(),
-            );
-        self.doc
-            .undeclared
-            .insert((prefix.to_string(), uri.clone()));
-        uri
+            )
     }
 
     /// Whether an element carries HTML, so that markup written unescaped
