@@ -115,9 +115,10 @@ fn tame_with(html: &str, drop_code: bool) -> Cow<'_, str> {
 /// a minute to sanitize.)
 pub fn over_budget(html: &str) -> Option<usize> {
     let bytes = html.as_bytes();
-    // The elements held open that count towards depth, innermost last, and
-    // how many of them are `svg` or `math`.
-    let mut open: Vec<Vec<u8>> = Vec::new();
+    // The elements held open that count towards depth, innermost last,
+    // each with whether it is foreign content (`svg`, `math` or inside
+    // one), and how many of them are `svg` or `math`.
+    let mut open: Vec<(Vec<u8>, bool)> = Vec::new();
     let mut foreign = 0usize;
     let (mut tags, mut at) = (0usize, 0usize);
     while let Some(start) = find_byte(bytes, at, b'<') {
@@ -138,7 +139,7 @@ pub fn over_budget(html: &str) -> Option<usize> {
             };
             continue;
         }
-        let (name_end, end) = tag_end(bytes, name_start);
+        let (name_end, end, self_closing) = tag_end(bytes, name_start);
         at = end;
         tags += 1;
         if tags > MAX_TAGS {
@@ -150,13 +151,17 @@ pub fn over_budget(html: &str) -> Option<usize> {
             if !counted {
                 continue;
             }
+            // Inside `svg` or `math` an end tag closes the nearest open
+            // element of its name through any foreign ones, as the parser's
+            // rule for foreign content has it.
             for i in (0..open.len()).rev() {
-                if open[i] == name {
-                    foreign -= open[i..].iter().filter(|n| is_foreign(n)).count();
+                let (open_name, in_foreign) = &open[i];
+                if *open_name == name {
+                    foreign -= open[i..].iter().filter(|(n, _)| is_foreign(n)).count();
                     open.truncate(i);
                     break;
                 }
-                if !PHRASING.iter().any(|p| p.as_bytes() == open[i]) {
+                if !in_foreign && !PHRASING.iter().any(|p| p.as_bytes() == open_name) {
                     break;
                 }
             }
@@ -169,8 +174,14 @@ pub fn over_budget(html: &str) -> Option<usize> {
             continue;
         }
         if counted {
+            let in_foreign = foreign > 0 || is_foreign(&name);
+            if self_closing && in_foreign {
+                // In foreign content `<path …/>` is closed at once: icons
+                // drawn with hundreds of them are no depth.
+                continue;
+            }
             foreign += usize::from(is_foreign(&name));
-            open.push(name);
+            open.push((name, in_foreign));
             if open.len() > MAX_DEPTH {
                 return Some(start);
             }
@@ -192,10 +203,11 @@ const PHRASING: &[&str] = &[
 ];
 
 /// The end of the tag whose name starts at `from`, as the HTML tokenizer
-/// reads it: (where the name ends, just past the tag's `>`). A `>` inside a
-/// quoted attribute value does not end the tag; a quote starts a value only
-/// after `=`.
-fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
+/// reads it: (where the name ends, just past the tag's `>`, whether it is
+/// self-closing). A `>` inside a quoted attribute value does not end the
+/// tag; a quote starts a value only after `=`; a `/` right before the `>`
+/// makes it self-closing unless it is part of an unquoted value.
+fn tag_end(bytes: &[u8], from: usize) -> (usize, usize, bool) {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Name,
@@ -210,6 +222,7 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
     let space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
     let mut state = State::Name;
     let mut name_end = bytes.len();
+    let mut slash = false;
     for (i, &b) in bytes.iter().enumerate().skip(from) {
         if let State::Quoted(quote) = state {
             if b == quote {
@@ -221,8 +234,9 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
             name_end = i;
         }
         if b == b'>' {
-            return (name_end, i + 1);
+            return (name_end, i + 1, slash);
         }
+        slash = b == b'/' && !matches!(state, State::BeforeValue | State::Unquoted);
         state = match (state, b) {
             (State::Name, b) if space(b) || b == b'/' => State::BeforeAttribute,
             (State::Name, _) => State::Name,
@@ -239,7 +253,7 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
             _ => State::Attribute,
         };
     }
-    (name_end, bytes.len())
+    (name_end, bytes.len(), false)
 }
 
 /// Just past the comment that opens at `start` (`<!--`), where the HTML
@@ -322,6 +336,26 @@ mod tests {
         assert!(tamed.contains("<p>deep text</p>"));
         assert_eq!(over_budget(&tamed), None);
         assert_eq!(over_budget(&page), Some("<body>".len() + MAX_DEPTH * 5));
+    }
+
+    #[test]
+    fn icons_drawn_in_svg_are_no_depth() {
+        // A page of 400 share buttons, each an inline SVG of self-closed
+        // paths in a group: the parser closes each path at once and each
+        // `</svg>` closes its group, so the page is 3 deep, not 1,200.
+        let icon = "<button><svg viewBox=\"0 0 48 48\"><g><path d=\"M0 0h48\"/>\
+                    <circle r=2 /></g></svg></button>";
+        let page = format!(
+            "<body><div>{}<p>The article.</p></div></body>",
+            icon.repeat(400)
+        );
+        assert_eq!(over_budget(&page), None);
+        // A `/` in an unquoted value closes nothing, and in HTML a
+        // self-closing `<div/>` stays open: both still count.
+        let unquoted = format!("<svg>{}</svg>", "<g d=M0/>".repeat(MAX_DEPTH + 1));
+        assert!(over_budget(&unquoted).is_some());
+        let html = "<div/>".repeat(MAX_DEPTH + 1);
+        assert!(over_budget(&html).is_some());
     }
 
     #[test]
