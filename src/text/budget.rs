@@ -117,9 +117,9 @@ pub fn over_budget(html: &str) -> Option<usize> {
     let bytes = html.as_bytes();
     // The elements held open that count towards depth, innermost last,
     // each with whether it is foreign content (`svg`, `math` or inside
-    // one), and how many of them are `svg` or `math`.
+    // one): the page is in foreign content when the innermost is.
     let mut open: Vec<(Vec<u8>, bool)> = Vec::new();
-    let mut foreign = 0usize;
+    let in_foreign = |open: &[(Vec<u8>, bool)]| open.last().is_some_and(|(_, f)| *f);
     let (mut tags, mut at) = (0usize, 0usize);
     while let Some(start) = find_byte(bytes, at, b'<') {
         let rest = &bytes[start + 1..];
@@ -155,33 +155,34 @@ pub fn over_budget(html: &str) -> Option<usize> {
             // element of its name through any foreign ones, as the parser's
             // rule for foreign content has it.
             for i in (0..open.len()).rev() {
-                let (open_name, in_foreign) = &open[i];
+                let (open_name, foreign) = &open[i];
                 if *open_name == name {
-                    foreign -= open[i..].iter().filter(|(n, _)| is_foreign(n)).count();
                     open.truncate(i);
                     break;
                 }
-                if !in_foreign && !PHRASING.iter().any(|p| p.as_bytes() == open_name) {
+                if !foreign && !PHRASING.iter().any(|p| p.as_bytes() == open_name) {
                     break;
                 }
             }
             continue;
         }
-        if foreign == 0 && name != b"noscript" && RAW_TEXT.iter().any(|r| r.as_bytes() == name) {
+        if !in_foreign(&open)
+            && name != b"noscript"
+            && RAW_TEXT.iter().any(|r| r.as_bytes() == name)
+        {
             let mut close = b"</".to_vec();
             close.extend_from_slice(&name);
             at = find_ignore_case(bytes, at, &close).unwrap_or(bytes.len());
             continue;
         }
         if counted {
-            let in_foreign = foreign > 0 || is_foreign(&name);
-            if self_closing && in_foreign {
+            let foreign = in_foreign(&open) || is_foreign(&name);
+            if self_closing && foreign {
                 // In foreign content `<path …/>` is closed at once: icons
                 // drawn with hundreds of them are no depth.
                 continue;
             }
-            foreign += usize::from(is_foreign(&name));
-            open.push((name, in_foreign));
+            open.push((name, foreign));
             if open.len() > MAX_DEPTH {
                 return Some(start);
             }
