@@ -321,12 +321,7 @@ impl Config {
     /// Validates config `text` as if read from `path`.
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Config, ConfigErrors> {
         let path = path.as_ref();
-        let mut v = Validator {
-            file: path.display().to_string(),
-            text,
-            errors: Vec::new(),
-            schedules: HashMap::new(),
-        };
+        let mut v = Validator::new(path.display().to_string(), text);
         let config = v.config(path);
         if v.errors.is_empty() {
             config.ok_or_else(|| ConfigErrors(Vec::new()))

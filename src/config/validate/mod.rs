@@ -17,13 +17,13 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub(super) struct Validator<'t> {
-    pub(super) file: String,
-    pub(super) text: &'t str,
+    file: String,
+    text: &'t str,
     pub(super) errors: Vec<ConfigError>,
     /// Each schedule parsed so far, by its text: sources that share a
     /// schedule share its parsed form (about 1.3 KB each; 130 MB for
     /// 100,000 sources parsed one by one).
-    pub(super) schedules: HashMap<String, Schedule>,
+    schedules: HashMap<String, Schedule>,
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -33,6 +33,16 @@ const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
 const MAX_ARCHIVE_PAGE: i64 = 1000;
 
 impl<'t> Validator<'t> {
+    /// A validator of config `text`, read from `file`, with nothing found yet.
+    pub(super) fn new(file: String, text: &'t str) -> Validator<'t> {
+        Validator {
+            file,
+            text,
+            errors: Vec::new(),
+            schedules: HashMap::new(),
+        }
+    }
+
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
         self.errors.push(ConfigError {
@@ -527,12 +537,7 @@ impl Fetch {
     /// The `[fetch]` section of a config that leaves it out: what a command
     /// run without a config (`tidings discover`) fetches with.
     pub fn defaults() -> Fetch {
-        let mut v = Validator {
-            file: String::new(),
-            text: "",
-            errors: Vec::new(),
-            schedules: HashMap::new(),
-        };
+        let mut v = Validator::new(String::new(), "");
         let server = v.server(RawServer::default());
         v.fetch(RawFetch::default(), &server)
     }
