@@ -37,7 +37,13 @@ pub(super) static DAY_OR_YEAR: LazyLock<Regex> =
 /// read in `tz`; a date without time is its midnight.
 pub fn parse_date(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    match ISO_DATE.captures(text) {
+    // ISO forms start with the year's digits: an RFC 822 date, the common
+    // case in feeds, skips the regex.
+    let iso = match text.as_bytes().first() {
+        Some(b) if b.is_ascii_digit() => ISO_DATE.captures(text),
+        _ => None,
+    };
+    match iso {
         Some(caps) => parse_iso(&caps, tz),
         None => parse_textual(text, tz),
     }
@@ -88,6 +94,9 @@ pub(super) fn parse_textual(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
 pub(super) fn without_comments(text: &str) -> Cow<'_, str> {
     static COMMENT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\([^)]*\)").expect("valid regex"));
+    if !text.contains('(') {
+        return Cow::Borrowed(text);
+    }
     COMMENT.replace_all(text, " ")
 }
 
@@ -110,14 +119,29 @@ impl TextualFields {
         if token.is_empty() || token == "at" || weekday(token) {
             return Some(());
         }
-        if let Some(caps) = TIME_OF_DAY.captures(token) {
+        // The regexes' own first tests, done without them: a time of day
+        // has a colon, a day or year starts with a digit, and a plain
+        // number (most days and years) needs no captures.
+        let time = if token.contains(':') {
+            TIME_OF_DAY.captures(token)
+        } else {
+            None
+        };
+        let plain_number = token.len() <= 4 && token.bytes().all(|b| b.is_ascii_digit());
+        if let Some(caps) = time {
             let number = |i: usize| caps.get(i).map_or(Some(0), |m| m.as_str().parse().ok());
             let time = (number(1)?, number(2)?, number(3)?);
             set_once(&mut self.time, time)?;
             if let Some(meridiem) = caps.get(4) {
                 set_once(&mut self.pm, meridiem.as_str() == "pm")?;
             }
-        } else if let Some(caps) = DAY_OR_YEAR.captures(token) {
+        } else if plain_number {
+            self.numbers.push(token.to_owned());
+        } else if let Some(caps) = token
+            .starts_with(|c: char| c.is_ascii_digit())
+            .then(|| DAY_OR_YEAR.captures(token))
+            .flatten()
+        {
             self.numbers.push(caps[1].to_owned());
         } else if let Some(month) = month(token) {
             set_once(&mut self.month, month)?;

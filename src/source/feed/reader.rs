@@ -164,7 +164,7 @@ impl Reader<'_> {
             }),
             categories: self.categories(e),
             enclosures: self.enclosures(e),
-            base_url: content_base.base.clone(),
+            base_url: content_base.base.as_deref().map(str::to_owned),
         }
     }
 

@@ -22,6 +22,7 @@ mod tests;
 
 pub use read::parse;
 
+use std::sync::Arc;
 use url::Url;
 
 /// Deeper elements are flattened: feeds need a handful of levels, and a
@@ -117,8 +118,9 @@ pub struct Element {
     pub declares: Vec<(String, String)>,
     pub content: Vec<Content>,
     /// The effective `xml:base`, resolved against its parents' and the
-    /// document's URL where those are absolute.
-    pub base: Option<String>,
+    /// document's URL where those are absolute. Shared: every element
+    /// without an `xml:base` of its own has its parent's.
+    pub base: Option<Arc<str>>,
     /// The inner markup was HTML written unescaped and is kept as its text.
     pub raw_html: bool,
 }

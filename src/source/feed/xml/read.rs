@@ -1,6 +1,7 @@
 //! The forgiving reader: text → tree, mending what is broken on the way.
 
 use super::*;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// Reads `text` into a tree. `url` is the document's own address, the base
@@ -15,7 +16,7 @@ pub fn parse(text: &str, url: Option<&str>, max_text: usize) -> Document {
         pos: 0,
         doc: Document::default(),
         stack: Vec::new(),
-        url: url.map(str::to_string),
+        url: url.map(Arc::from),
         overflow: 0,
         root_closed: false,
         unclosed: BTreeSet::new(),
@@ -25,7 +26,11 @@ pub fn parse(text: &str, url: Option<&str>, max_text: usize) -> Document {
 
 /// Text with entity and character references decoded, leniently: XML's five
 /// entities and HTML's named ones are read, anything else stays literal.
-pub fn decode_text(raw: &str) -> String {
+/// Text with no reference and no forbidden char is borrowed as it is.
+pub fn decode_text(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('&') && plain_xml_chars(raw) {
+        return Cow::Borrowed(raw);
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find('&') {
@@ -43,11 +48,21 @@ pub fn decode_text(raw: &str) -> String {
         }
     }
     push_xml_chars(rest, &mut out);
-    out
+    Cow::Owned(out)
+}
+
+/// Whether every char of `text` is one XML allows. Almost all text is
+/// printable ASCII and other UTF-8 that XML allows, which a byte scan tells
+/// without decoding each char: the only non-ASCII chars XML forbids in a
+/// `str`, U+FFFE and U+FFFF, start with 0xEF.
+fn plain_xml_chars(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (b >= 0x20 && b != 0xEF) || matches!(b, b'\t' | b'\n' | b'\r'))
+        || text.chars().all(xml_char)
 }
 
 pub(super) fn push_xml_chars(text: &str, out: &mut String) {
-    if text.chars().all(xml_char) {
+    if plain_xml_chars(text) {
         out.push_str(text);
     } else {
         out.extend(text.chars().filter(|c| xml_char(*c)));
@@ -55,8 +70,9 @@ pub(super) fn push_xml_chars(text: &str, out: &mut String) {
 }
 
 /// The reference at the start of `s` (which starts with `&`): its text and
-/// its length in bytes.
-pub(super) fn reference(s: &str) -> Option<(String, usize)> {
+/// its length in bytes. XML's five entities, which escaped HTML is full of,
+/// are borrowed, not allocated.
+pub(super) fn reference(s: &str) -> Option<(Cow<'static, str>, usize)> {
     let end = s[1..].char_indices().take(40).find(|(_, c)| *c == ';')?.0 + 1;
     let name = &s[1..end];
     let text = if let Some(num) = name.strip_prefix('#') {
@@ -73,21 +89,21 @@ pub(super) fn reference(s: &str) -> Option<(String, usize)> {
             }
             code => code,
         };
-        char::from_u32(code).filter(|c| xml_char(*c))?.to_string()
+        Cow::Owned(char::from_u32(code).filter(|c| xml_char(*c))?.to_string())
     } else {
         match name {
-            "amp" => "&".into(),
-            "lt" => "<".into(),
-            "gt" => ">".into(),
-            "quot" => "\"".into(),
-            "apos" => "'".into(),
+            "amp" => Cow::Borrowed("&"),
+            "lt" => Cow::Borrowed("<"),
+            "gt" => Cow::Borrowed(">"),
+            "quot" => Cow::Borrowed("\""),
+            "apos" => Cow::Borrowed("'"),
             _ if name.chars().all(|c| c.is_ascii_alphanumeric()) && !name.is_empty() => {
                 let reference = &s[..=end];
                 let decoded = html_escape::decode_html_entities(reference);
                 if decoded == reference {
                     return None;
                 }
-                decoded.into_owned()
+                Cow::Owned(decoded.into_owned())
             }
             _ => return None,
         }
@@ -102,7 +118,7 @@ pub(super) struct Reader<'a> {
     doc: Document,
     /// Open elements, innermost last.
     stack: Vec<usize>,
-    url: Option<String>,
+    url: Option<Arc<str>>,
     /// Start tags past `MAX_DEPTH` still open, whose content is flattened.
     overflow: usize,
     root_closed: bool,
@@ -302,7 +318,7 @@ impl<'a> Reader<'a> {
                             .or_else(|| body.find('>'))
                             .unwrap_or(body.len());
                         i += 1 + end + usize::from(body[end..].starts_with(q as char));
-                        decode_text(&body[..end])
+                        decode_text(&body[..end]).into_owned()
                     }
                     _ => {
                         let start = i;
@@ -310,7 +326,7 @@ impl<'a> Reader<'a> {
                         {
                             i += 1;
                         }
-                        decode_text(&rest[start..i])
+                        decode_text(&rest[start..i]).into_owned()
                     }
                 }
             } else {
@@ -374,22 +390,21 @@ impl<'a> Reader<'a> {
             .and_then(|p| p.base.clone())
             .or_else(|| self.url.clone());
         let base = match kept.iter().find(|(n, _)| n == "xml:base") {
-            Some((_, b)) => Some(join(parent_base.as_deref(), b)),
+            Some((_, b)) => Some(Arc::from(join(parent_base.as_deref(), b))),
             None => parent_base,
         };
-        let mut element = Element {
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", &qname));
+        let ns = self.resolve(prefix, &declares);
+        let local = local.to_string();
+        let element = Element {
             qname,
+            ns,
+            local,
             attrs: kept,
             declares,
             base,
             ..Element::default()
         };
-        let (prefix, local) = match element.qname.split_once(':') {
-            Some((p, l)) => (p.to_string(), l.to_string()),
-            None => (String::new(), element.qname.clone()),
-        };
-        element.ns = self.resolve(&prefix, &element.declares);
-        element.local = local;
         let index = self.doc.elements.len();
         self.doc.elements.push(element);
         if let Some(&top) = self.stack.last() {
