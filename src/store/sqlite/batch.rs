@@ -105,14 +105,22 @@ fn run_batch(c: &mut Connection, mut jobs: Vec<Queued>) {
         TransactionBehavior::Deferred
     };
     let committed = (|| {
-        let mut tx = c.transaction_with_behavior(behavior)?;
+        let tx = c.transaction_with_behavior(behavior)?;
         for job in &mut jobs {
-            let sp = tx.savepoint()?;
-            // A failed call's savepoint is dropped, which rolls back its
-            // writes only; its error is its answer.
-            if job.run(&sp) {
-                sp.commit()?;
+            if !job.writes() {
+                // A read has nothing to roll back.
+                job.run(&tx);
+                continue;
             }
+            // The savepoint's statements come from the statement cache:
+            // rusqlite's `savepoint()` prepares them anew for every call.
+            tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+            // A failed call's writes are rolled back, its neighbours' kept;
+            // its error is its answer.
+            if !job.run(&tx) {
+                tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            }
+            tx.prepare_cached("RELEASE job")?.execute([])?;
         }
         tx.commit()
     })()

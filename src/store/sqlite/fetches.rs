@@ -218,18 +218,21 @@ pub(super) async fn record_fetch(
     // In a batch's transaction (see `super::batch`), in a savepoint of its own.
     db.batched(true, move |tx| {
         let loc = &record.location;
-        exec(
-            tx,
-            "INSERT INTO sources (id) VALUES (?1) ON CONFLICT (id) DO NOTHING",
-            [&record.source],
-        )?;
-        exec(
-            tx,
-            "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
-             feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
-            params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
-                record.interval.map(|d| d.num_milliseconds())],
-        )?;
+        let locate = |tx: &rusqlite::Connection| {
+            exec(
+                tx,
+                "UPDATE sources SET config_url = ?2, url = ?3, redirect_to = ?4, redirect_streak = ?5, gone = ?6,
+                 feed_url = ?7, interval_ms = ?8, lease_holder = NULL, lease_until = NULL WHERE id = ?1",
+                params![record.source, loc.config_url, loc.url, loc.redirect_to, loc.redirect_streak, loc.gone, loc.feed_url,
+                    record.interval.map(|d| d.num_milliseconds())],
+            )
+        };
+        // A source is new once: its row is added only when there was none
+        // to update.
+        if locate(tx)? == 0 {
+            exec(tx, "INSERT INTO sources (id) VALUES (?1)", [&record.source])?;
+            locate(tx)?;
+        }
         let mut summary = match &record.outcome {
             FetchOutcome::Fetched {
                 pages,

@@ -22,6 +22,7 @@ mod tests;
 
 pub use read::parse;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use url::Url;
 
@@ -249,8 +250,23 @@ fn valid_name(name: &str) -> bool {
 
 /// `reference` resolved against `base` when `base` is absolute.
 pub fn join(base: Option<&str>, reference: &str) -> String {
+    thread_local! {
+        /// The base last parsed on this thread, parsed: a feed's links
+        /// share one base or a few, and parsing it again was half of each
+        /// join.
+        static LAST: RefCell<Option<(String, Option<Url>)>> = const { RefCell::new(None) };
+    }
     let reference = reference.trim();
-    base.and_then(|b| Url::parse(b).ok())
-        .and_then(|b| b.join(reference).ok())
-        .map_or_else(|| reference.to_string(), String::from)
+    let Some(base) = base else {
+        return reference.to_string();
+    };
+    LAST.with_borrow_mut(|last| {
+        if last.as_ref().is_none_or(|(text, _)| text != base) {
+            *last = Some((base.to_string(), Url::parse(base).ok()));
+        }
+        last.as_ref()
+            .and_then(|(_, url)| url.as_ref())
+            .and_then(|b| b.join(reference).ok())
+            .map_or_else(|| reference.to_string(), String::from)
+    })
 }
