@@ -255,19 +255,28 @@ fn text(run: &str, out: &mut String) -> Option<()> {
 /// false) or a double-quoted attribute value: `&`, `<`, `>`, no-break
 /// spaces and, in a value, `"`; the runs between are copied whole.
 fn escape(s: &str, attribute: bool, out: &mut String) {
+    // By bytes, not chars: every char escaped is ASCII but the no-break
+    // space, whose UTF-8 (C2 A0) starts with a byte that only starts chars,
+    // so each match is at a char boundary.
+    let bytes = s.as_bytes();
     let mut from = 0;
-    for (at, c) in s.char_indices() {
-        let escaped = match c {
-            '&' => "&amp;",
-            '\u{a0}' => "&nbsp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' if attribute => "&quot;",
-            _ => continue,
+    let mut at = 0;
+    while at < bytes.len() {
+        let (escaped, len) = match bytes[at] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' if attribute => ("&quot;", 1),
+            0xC2 if bytes.get(at + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            _ => {
+                at += 1;
+                continue;
+            }
         };
         out.push_str(&s[from..at]);
         out.push_str(escaped);
-        from = at + c.len_utf8();
+        at += len;
+        from = at;
     }
     out.push_str(&s[from..]);
 }
@@ -538,6 +547,7 @@ mod tests {
             "Windows\r\nline\rends<p title=\"a\r\nb\">x</p>",
             "<ul><li><ul><li>nested</li></ul></li></ul>",
             "  leading and trailing space  ",
+            "Gr\u{fc}\u{df}e\u{a0}&nbsp;\u{a2} \u{ab}\u{e9}\u{bb} <i title=\"\u{a2}\u{a0}&quot;\u{e9}&amp;\">\u{65e5}\u{672c}\u{a0}</i>\u{a0}",
             "",
         ] {
             same(html);
