@@ -507,3 +507,45 @@ fn a_headline_inside_a_layout_that_holds_the_article_is_read() {
     assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
     assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
 }
+
+#[test]
+fn a_date_after_a_publication_label_in_an_element_of_its_own() {
+    let story = sentences("the fact box", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |facts: &str| {
+        format!(
+            "<html><head><title>Hafen</title></head><body><div class=\"col\"><h1>Hafen</h1>{paras}\
+             <p>The board first met on 5 May 2020 to talk about the harbour.</p>\
+             <div class=\"facts\">{facts}</div></div></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    assert_eq!(
+        published(&page("<h5>Datum: </h5>03.11.2021")),
+        Some(RawDate::Text("2021-11-03".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "<span class=\"key\">Erstellt am</span><span class=\"value\"><span>09.02.2022</span></span>"
+        )),
+        Some(RawDate::Text("2022-02-09".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "Letzte Änderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023<br>Lesungen: 61"
+        )),
+        Some(RawDate::Text("2023-11-01".into()))
+    );
+    // The day of the last change, or a day in a sentence, is no
+    // publication date.
+    assert_eq!(published(&page("Letzte Änderung: 31.10.2023")), None);
+}
+
+#[test]
+fn a_byline_element_named_for_its_tests() {
+    let html = titled(
+        "<title>Harbour</title>",
+        "<h1>Harbour</h1><div data-testid=\"prism-byline\"><span>By</span> <a href=\"/team/ana\">Ana Silva</a></div>",
+    );
+    assert_eq!(extract(&html, None).unwrap().authors, vec!["Ana Silva"]);
+}
