@@ -605,3 +605,20 @@ fn the_rest_of_an_article_in_a_wider_container_is_taken() {
     let a = extract(&html, None).unwrap();
     assert_holds("teasers", &a.body_text, &first, &["the second part"]);
 }
+
+#[test]
+fn an_article_given_in_noscript_or_a_main_widget_is_read() {
+    let story = sentences("the script page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    for wrapper in ["noscript", "div class=\"widget Blog\""] {
+        let tag = wrapper.split(' ').next().unwrap();
+        let html = format!(
+            "<html><head><title>Harbour</title></head><body><div id=\"app\"></div>\
+             <{wrapper}><div class=\"post\"><h1>Harbour</h1>{paras}</div></{tag}>\
+             <footer>All rights reserved</footer></body></html>"
+        );
+        let a = extract(&html, None).unwrap();
+        assert_holds(wrapper, &a.body_text, &story, &["All rights reserved"]);
+        assert_eq!(a.title.as_deref(), Some("Harbour"), "{wrapper}");
+    }
+}
