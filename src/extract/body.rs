@@ -38,7 +38,7 @@ const AGREEMENT: f64 = 0.3;
 /// article, of which Readability took only one of the sibling containers.
 /// And at most [`WIDER_LINK_SHARE`] of the wider region's letters are in
 /// links: an article's prose links little, where teasers under it (a
-/// linked headline over each summary) link a tenth or more.
+/// linked headline over each summary) link a twentieth or more.
 const WIDER_MARGIN: usize = 2;
 const HOLDS: f64 = 0.9;
 const WIDER_LINK_SHARE: f64 = 0.03;

@@ -1,5 +1,6 @@
-//! Dates: `<time>` elements, dated elements and the date lines under the
-//! headline, European dates as `YYYY-MM-DD`. Uses only the DOM and
+//! Dates: `<time>` elements, dated elements, the date lines under the
+//! headline and dates after a publication label, European dates as
+//! `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
 use super::first_labelled;
