@@ -276,3 +276,49 @@ fn after_label(text: &str) -> Option<&str> {
         Some(text[at..].trim_start_matches([' ', ':', '-', '–']))
     })
 }
+
+/// The day the page shows (`shown`: its date line under the headline,
+/// else its first `<time>`; read only for a date in UTC) where the
+/// declared date is a time in UTC one day off it
+/// (`2022-05-04T00:44:52Z` on a page of 3 May in Brazil, `Wed, 04 May
+/// 2022 02:41:00 GMT`): the page's readers' day, which a time in UTC near
+/// midnight is not, as `YYYY-MM-DD`.
+pub(super) fn local_day(declared: &str, shown: impl FnOnce() -> Option<String>) -> Option<String> {
+    let utc = utc_day(declared)?;
+    let shown = shown()?;
+    let shown = day_of(&european(&shown).unwrap_or(shown))?;
+    ((shown - utc).num_days().abs() == 1).then(|| shown.format("%Y-%m-%d").to_string())
+}
+
+/// The day of a date given in UTC (RFC 3339 or RFC 2822 at offset zero).
+fn utc_day(date: &str) -> Option<chrono::NaiveDate> {
+    let date = date.trim();
+    let zoned = chrono::DateTime::parse_from_rfc3339(date)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(date));
+    match zoned {
+        Ok(t) => (t.offset().local_minus_utc() == 0).then(|| t.date_naive()),
+        // `2021-11-04T23:00Z`: no seconds, which RFC 3339 wants.
+        Err(_) if date.ends_with('Z') => day_of(date),
+        Err(_) => None,
+    }
+}
+
+/// The calendar day a date line names: `YYYY-MM-DD…`, `May 3, 2022…`,
+/// `3 May 2022…`.
+fn day_of(date: &str) -> Option<chrono::NaiveDate> {
+    let date = date.trim();
+    date.get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .or_else(|| {
+            [
+                "%B %d, %Y",
+                "%b %d, %Y",
+                "%b. %d, %Y",
+                "%d %B %Y",
+                "%d %b %Y",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDate::parse_and_remainder(date, f).ok())
+            .map(|(d, _)| d)
+        })
+}

@@ -549,3 +549,38 @@ fn a_byline_element_named_for_its_tests() {
     );
     assert_eq!(extract(&html, None).unwrap().authors, vec!["Ana Silva"]);
 }
+
+#[test]
+fn a_time_in_utc_a_day_off_the_day_the_page_shows_gives_way_to_it() {
+    let story = sentences("the late meeting", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |declared: &str, shown: &str| {
+        format!(
+            "<html><head><title>Harbour</title>\
+             <meta property=\"article:published_time\" content=\"{declared}\"></head>\
+             <body><article><h1>Harbour</h1>{shown}{paras}</article></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    // Late in the evening of 3 May west of Greenwich is 4 May in UTC.
+    assert_eq!(
+        published(&page("2022-05-04T00:44:52Z", "<p>May 3, 2022</p>")),
+        Some(RawDate::Text("2022-05-03".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "Wed, 04 May 2022 02:41:00 GMT",
+            "<time datetime=\"2022-05-03T22:41:00-04:00\">3 May</time>"
+        )),
+        Some(RawDate::Text("2022-05-03".into()))
+    );
+    // A date with its offset, or one the page agrees with, stands.
+    assert_eq!(
+        published(&page("2022-05-04T00:44:52-03:00", "<p>May 3, 2022</p>")),
+        Some(RawDate::Text("2022-05-04T00:44:52-03:00".into()))
+    );
+    assert_eq!(
+        published(&page("2022-05-04T10:00:00Z", "<p>May 4, 2022</p>")),
+        Some(RawDate::Text("2022-05-04T10:00:00Z".into()))
+    );
+}
