@@ -33,6 +33,16 @@ const FAR_LONGER: usize = 2;
 const PROSE_MARGIN: usize = 4;
 const AGREEMENT: f64 = 0.3;
 
+/// The paragraph candidate also replaces Readability's body when it holds
+/// this many times its prose and [`HOLDS`] of the body's words: the same
+/// article, of which Readability took only one of the sibling containers.
+/// And at most [`WIDER_LINK_SHARE`] of the wider region's letters are in
+/// links: an article's prose links little, where teasers under it (a
+/// linked headline over each summary) link a twentieth or more.
+const WIDER_MARGIN: usize = 2;
+const HOLDS: f64 = 0.9;
+const WIDER_LINK_SHARE: f64 = 0.03;
+
 /// The article body, with what Readability read as its byline and
 /// publication date (the metadata's last resort).
 pub(super) struct Body {
@@ -99,10 +109,14 @@ pub(super) fn grab(doc: Document, chrome: &ChromeLines, url: Option<&Url>) -> Op
     // chrome, it is not read at all.
     let worth_reading = chosen
         .as_ref()
-        .is_none_or(|c| PROSE_MARGIN * c.prose <= density::page_letters(&doc));
+        .is_none_or(|c| WIDER_MARGIN * c.prose <= density::page_letters(&doc));
     if worth_reading && let Some(p) = density::candidate(&doc) {
         let wins = chosen.as_ref().is_none_or(|c| {
-            p.prose >= PROSE_MARGIN * c.prose && density::shared_words(&p.text, &c.text) < AGREEMENT
+            (p.prose >= PROSE_MARGIN * c.prose
+                && density::shared_words(&p.text, &c.text) < AGREEMENT)
+                || (p.prose >= WIDER_MARGIN * c.prose
+                    && p.link_share <= WIDER_LINK_SHARE
+                    && density::shared_words(&c.text, &p.text) >= HOLDS)
         });
         if wins {
             // Its blocks, copied out of the page, in one element as

@@ -271,7 +271,8 @@ pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
 /// Marks the page chrome with [`CHROME_MARK`], leaving the page whole;
 /// returns its short texts. An element holding an article container is
 /// never chrome, even when its class reads like chrome (`<div
-/// class="layout has-sidebar">`).
+/// class="layout has-sidebar">`), and neither is one that holds the page
+/// ([`PAGE_SHARE`]: the article in `<noscript>`).
 pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
     // A walk of the tree, not selectors (`body *`, [`ARTICLE_CONTAINERS`]):
     // matching them against every element cost some 7 % of the extraction.
@@ -289,8 +290,14 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
         .map(|a| a.id)
         .collect();
     let mut lines = ChromeLines::default();
+    let body = doc.select_single("body").nodes().first().copied();
+    let mut page = PageCounts::default();
     for node in &elements {
         if is_chrome(node) && !holds_article.contains(&node.id) {
+            let text = node.text();
+            if body.is_some_and(|b| page.held_by(node, &text, &b)) {
+                continue;
+            }
             node.set_attr(CHROME_MARK, "");
             // Readability puts a lone child in its wrapper's place (`<div
             // class="bio"><p>…</p></div>` becomes the `<p>`): the mark
@@ -304,7 +311,6 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
                 only.set_attr(CHROME_MARK, "");
                 wrapper = *only;
             }
-            let text = node.text();
             // Most chrome (a footer, a menu) is long: its text is never
             // collapsed and kept.
             let short = text
@@ -323,6 +329,45 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
         }
     }
     lines
+}
+
+/// An element that reads as chrome but holds more than [`PAGE_SHARE`]
+/// of the page's text and [`PAGE_PROSE`] of its prose is the page
+/// itself: the article a page gives in `<noscript>` for readers without
+/// scripts, a blog's main widget (`<div class="widget Blog">`). Not a
+/// gallery beside the article (the article's prose is outside it).
+const PAGE_SHARE: f64 = 0.6;
+const PAGE_PROSE: f64 = 0.9;
+
+/// The length of the page's text, measured the first time an element
+/// might hold the page ([`PAGE_SHARE`]): most pages' chrome is far
+/// smaller, and it is never measured.
+#[derive(Default)]
+struct PageCounts {
+    text: Option<usize>,
+}
+
+impl PageCounts {
+    /// Whether `node` (its text `text`) holds the page in `body`. Text
+    /// is measured in bytes (whitespace and all): a share of the page
+    /// needs no count of letters.
+    fn held_by(&mut self, node: &NodeRef, text: &str, body: &NodeRef) -> bool {
+        if text.len() < LAYOUT_PROSE_LETTERS {
+            return false;
+        }
+        let page = *self.text.get_or_insert_with(|| body.text().len());
+        // Inside marked chrome, it is chrome whatever it holds.
+        if text.len() as f64 <= PAGE_SHARE * page as f64 || in_chrome(node) {
+            return false;
+        }
+        // The prose outside it is read with it marked, so that the page
+        // is read once, not twice.
+        node.set_attr(CHROME_MARK, "");
+        let outside = density::prose_letters(body);
+        node.remove_attr(CHROME_MARK);
+        let inside = density::prose_letters(node);
+        inside as f64 > PAGE_PROSE * (inside + outside) as f64
+    }
 }
 
 /// The short texts of the page's chrome (`Advertisement`, `Share this`):

@@ -103,6 +103,8 @@ pub(super) struct Paragraphs {
     pub html: String,
     pub text: String,
     pub prose: usize,
+    /// The share of the region's letters inside links.
+    pub link_share: f64,
 }
 
 pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
@@ -156,6 +158,7 @@ pub(super) fn candidate(doc: &Document) -> Option<Paragraphs> {
             .collect::<Vec<_>>()
             .join("\n\n"),
         prose,
+        link_share: linked / letters.max(1) as f64,
     })
 }
 

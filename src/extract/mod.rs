@@ -8,13 +8,14 @@
 //! name=author>`, `<time datetime>` and `<link rel=canonical>`; when a page has
 //! none, from the visible byline (`By Name`, a line that is only bold text) and
 //! date line (`31 July 2017`, `25.08.2015`) under the headline and the
-//! author and date elements, and last from a date in the page's address
+//! author and date elements, a date after a publication label (`Datum:
+//! 03.11.2021`), and last from a date in the page's address
 //! (`/2019/08/02/slug`). The body ([`body`]) is what `dom_smoothie` (a
 //! port of Mozilla's Readability) picks on the whole page, less the chrome,
 //! headline, byline, captions, date stamps and link lines it kept; a
 //! paragraph candidate ([`density`]: text and link density, no class
 //! weights) replaces it where Readability settled on a block that is no
-//! article.
+//! article, or on one of the article's containers that it holds.
 //!
 //! Dates are returned as text ([`RawDate::Text`]): normalization reads them.
 //!

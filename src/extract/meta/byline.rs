@@ -166,12 +166,15 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 
 /// Names in the page's author and byline elements (`<span class="author
 /// vcard">`, `<p class="byline__author">VON Name am 21. April 2020</p>`,
-/// `<p class="date-author">Name, 01.12.2021</p>`) outside the chrome: the
-/// first element that names someone.
+/// `<p class="date-author">Name, 01.12.2021</p>`, and those that name
+/// them for their tests: `<div data-testid="prism-byline">`) outside the
+/// chrome: the first element that names someone.
 pub(super) fn classed_authors(doc: &Document) -> Vec<String> {
-    first_labelled(doc, r#"[class*="author" i], [class*="byline" i]"#, |text| {
-        Some(byline_parts(text)).filter(|names| !names.is_empty())
-    })
+    first_labelled(
+        doc,
+        r#"[class*="author" i], [class*="byline" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
+        |text| Some(byline_parts(text)).filter(|names| !names.is_empty()),
+    )
     .unwrap_or_default()
 }
 

@@ -1,9 +1,10 @@
-//! Dates: `<time>` elements, dated elements and the date lines under the
-//! headline, European dates as `YYYY-MM-DD`. Uses only the DOM and
+//! Dates: `<time>` elements, dated elements, the date lines under the
+//! headline and dates after a publication label, European dates as
+//! `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
 use super::first_labelled;
-use crate::extract::chrome::in_chrome;
+use crate::extract::chrome::{CHROME_MARK, in_chrome};
 use crate::extract::collapse;
 use dom_query::Document;
 use regex::Regex;
@@ -191,4 +192,133 @@ pub(in crate::extract) fn url_date(url: &url::Url) -> Option<String> {
     let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
     chrono::NaiveDate::from_ymd_opt(num(1)? as i32, num(2)?, num(3)?)
         .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Labels that say the date after them is the day of publication
+/// (`Datum: 03.11.2021`, `Erschienen am: 01.11.2023`, `Published on March
+/// 3, 2020`), lowercase; a label of the last change (`Letzte Änderung`,
+/// `Updated`) is not one of them.
+const DATE_LABELS: &[&str] = &[
+    "date de publication",
+    "data di pubblicazione",
+    "fecha de publicación",
+    "publication date",
+    "pressemitteilung vom",
+    "veröffentlicht am",
+    "veröffentlicht",
+    "erschienen am",
+    "publiziert am",
+    "published on",
+    "erstellt am",
+    "published",
+    "posted on",
+    "publié le",
+    "fecha",
+    "datum",
+    "stand",
+    "date",
+];
+
+/// How many letters after a label [`labelled_date`] reads for its date.
+const AFTER_LABEL_CHARS: usize = 60;
+
+/// The date after a date label ([`DATE_LABELS`]) that opens a text of the
+/// page, outside the chrome, in the same text or the texts after it: a
+/// label and its value in elements of their own (`<h5>Datum: </h5>
+/// 03.11.2021`, `<span class="key">Erstellt am</span><span>09.02.2022
+/// </span>`), as fact boxes and press releases give them. The last of
+/// the page's own sources, as it reads the whole page's text.
+pub(super) fn labelled_date(doc: &Document) -> Option<String> {
+    fn texts<'a>(node: &dom_query::NodeRef<'a>, out: &mut Vec<String>) {
+        for child in node.children_it(false) {
+            if child.is_text() {
+                let text = collapse(&child.text());
+                if !text.is_empty() {
+                    out.push(text);
+                }
+            } else if child.is_element() && !child.has_attr(CHROME_MARK) {
+                texts(&child, out);
+            }
+        }
+    }
+    let body = doc.select_single("body").nodes().first().copied()?;
+    let mut all = Vec::new();
+    texts(&body, &mut all);
+    all.iter().enumerate().find_map(|(i, text)| {
+        let rest = after_label(text)?;
+        let mut after = rest.to_string();
+        for next in &all[i + 1..] {
+            if after.chars().count() >= AFTER_LABEL_CHARS {
+                break;
+            }
+            after.push(' ');
+            after.push_str(next);
+        }
+        let words: Vec<&str> = after.split_whitespace().take(6).collect();
+        (1..=words.len())
+            .rev()
+            .find_map(|n| date_line(&words[..n].join(" ")))
+    })
+}
+
+/// What follows a date label that opens `text` (and a colon or dash after
+/// it), when one does.
+fn after_label(text: &str) -> Option<&str> {
+    let head: String = text.chars().take(24).collect::<String>().to_lowercase();
+    DATE_LABELS.iter().find_map(|label| {
+        let rest = head.strip_prefix(label)?;
+        if !rest.is_empty() && !rest.starts_with([' ', ':', '-', '–']) {
+            return None;
+        }
+        // The same number of characters of the original text.
+        let skip = label.chars().count();
+        let at = text.char_indices().nth(skip).map_or(text.len(), |(i, _)| i);
+        Some(text[at..].trim_start_matches([' ', ':', '-', '–']))
+    })
+}
+
+/// The day the page shows (`shown`: its date line under the headline,
+/// else its first `<time>`; read only for a date in UTC) where the
+/// declared date is a time in UTC one day off it
+/// (`2022-05-04T00:44:52Z` on a page of 3 May in Brazil, `Wed, 04 May
+/// 2022 02:41:00 GMT`): the page's readers' day, which a time in UTC near
+/// midnight is not, as `YYYY-MM-DD`.
+pub(super) fn local_day(declared: &str, shown: impl FnOnce() -> Option<String>) -> Option<String> {
+    let utc = utc_day(declared)?;
+    let shown = shown()?;
+    let shown = day_of(&european(&shown).unwrap_or(shown))?;
+    ((shown - utc).num_days().abs() == 1).then(|| shown.format("%Y-%m-%d").to_string())
+}
+
+/// The day of a date given in UTC (RFC 3339 or RFC 2822 at offset zero).
+fn utc_day(date: &str) -> Option<chrono::NaiveDate> {
+    let date = date.trim();
+    let zoned = chrono::DateTime::parse_from_rfc3339(date)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(date));
+    match zoned {
+        Ok(t) => (t.offset().local_minus_utc() == 0).then(|| t.date_naive()),
+        // `2021-11-04T23:00Z`: no seconds, which RFC 3339 wants.
+        Err(_) if date.ends_with('Z') => day_of(date),
+        Err(_) => None,
+    }
+}
+
+/// The calendar day a date line names: `YYYY-MM-DD…`, `May 3, 2022…`,
+/// `3 May 2022…`.
+fn day_of(date: &str) -> Option<chrono::NaiveDate> {
+    let date = date.trim();
+    date.get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .or_else(|| {
+            [
+                "%B %d, %Y",
+                "%b %d, %Y",
+                "%b. %d, %Y",
+                "%d %B %Y",
+                "%d %b %Y",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDate::parse_and_remainder(date, f).ok())
+            .map(|(d, _)| d)
+        })
 }

@@ -13,7 +13,7 @@ mod title;
 use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
-use dates::{dated_element, european, time_element};
+use dates::{dated_element, european, labelled_date, local_day, time_element};
 use title::{
     heading_text, holds_headline, is_masthead, is_masthead_text, names_site, shares_word,
     site_names, title_tag, without_site,
@@ -226,6 +226,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     }
     let authors = authors.or(first_named).unwrap_or_default();
 
+    let shown = visible.date.clone();
     let published = ld
         .as_ref()
         .and_then(|a| text_of(a.get("datePublished")).or_else(|| text_of(a.get("dateCreated"))))
@@ -256,7 +257,12 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .or_else(|| time_element(doc))
         .or(visible.date)
         .or_else(|| dated_element(doc))
-        .map(|d| european(&d).unwrap_or(d));
+        .or_else(|| labelled_date(doc))
+        .map(|d| {
+            local_day(&d, || shown.or_else(|| time_element(doc)))
+                .or_else(|| european(&d))
+                .unwrap_or(d)
+        });
     let updated = ld
         .as_ref()
         .and_then(|a| text_of(a.get("dateModified")))

@@ -507,3 +507,80 @@ fn a_headline_inside_a_layout_that_holds_the_article_is_read() {
     assert_eq!(a.title.as_deref(), Some("Harbour board backs the new quay"));
     assert_eq!(a.authors, vec!["Ana Silva".to_string()]);
 }
+
+#[test]
+fn a_date_after_a_publication_label_in_an_element_of_its_own() {
+    let story = sentences("the fact box", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |facts: &str| {
+        format!(
+            "<html><head><title>Hafen</title></head><body><div class=\"col\"><h1>Hafen</h1>{paras}\
+             <p>The board first met on 5 May 2020 to talk about the harbour.</p>\
+             <div class=\"facts\">{facts}</div></div></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    assert_eq!(
+        published(&page("<h5>Datum: </h5>03.11.2021")),
+        Some(RawDate::Text("2021-11-03".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "<span class=\"key\">Erstellt am</span><span class=\"value\"><span>09.02.2022</span></span>"
+        )),
+        Some(RawDate::Text("2022-02-09".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "Letzte Änderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023<br>Lesungen: 61"
+        )),
+        Some(RawDate::Text("2023-11-01".into()))
+    );
+    // The day of the last change, or a day in a sentence, is no
+    // publication date.
+    assert_eq!(published(&page("Letzte Änderung: 31.10.2023")), None);
+}
+
+#[test]
+fn a_byline_element_named_for_its_tests() {
+    let html = titled(
+        "<title>Harbour</title>",
+        "<h1>Harbour</h1><div data-testid=\"prism-byline\"><span>By</span> <a href=\"/team/ana\">Ana Silva</a></div>",
+    );
+    assert_eq!(extract(&html, None).unwrap().authors, vec!["Ana Silva"]);
+}
+
+#[test]
+fn a_time_in_utc_a_day_off_the_day_the_page_shows_gives_way_to_it() {
+    let story = sentences("the late meeting", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |declared: &str, shown: &str| {
+        format!(
+            "<html><head><title>Harbour</title>\
+             <meta property=\"article:published_time\" content=\"{declared}\"></head>\
+             <body><article><h1>Harbour</h1>{shown}{paras}</article></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    // Late in the evening of 3 May west of Greenwich is 4 May in UTC.
+    assert_eq!(
+        published(&page("2022-05-04T00:44:52Z", "<p>May 3, 2022</p>")),
+        Some(RawDate::Text("2022-05-03".into()))
+    );
+    assert_eq!(
+        published(&page(
+            "Wed, 04 May 2022 02:41:00 GMT",
+            "<time datetime=\"2022-05-03T22:41:00-04:00\">3 May</time>"
+        )),
+        Some(RawDate::Text("2022-05-03".into()))
+    );
+    // A date with its offset, or one the page agrees with, stands.
+    assert_eq!(
+        published(&page("2022-05-04T00:44:52-03:00", "<p>May 3, 2022</p>")),
+        Some(RawDate::Text("2022-05-04T00:44:52-03:00".into()))
+    );
+    assert_eq!(
+        published(&page("2022-05-04T10:00:00Z", "<p>May 4, 2022</p>")),
+        Some(RawDate::Text("2022-05-04T10:00:00Z".into()))
+    );
+}

@@ -566,3 +566,59 @@ fn date_stamps_and_link_lines_inside_the_body_are_cut() {
         ],
     );
 }
+
+#[test]
+fn the_rest_of_an_article_in_a_wider_container_is_taken() {
+    let first = sentences("the first part", 9);
+    let rest = sentences("the second part", 9);
+    let part = |ps: &[String]| -> String { ps.iter().map(|p| format!("<p>{p}</p>")).collect() };
+    let blocks = |ps: &[String]| -> String {
+        ps.iter()
+            .map(|p| format!("<div class=\"block\"><p>{p}</p></div>"))
+            .collect()
+    };
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body><div class=\"story\"><h1>Harbour</h1>\
+         <div class=\"article-body\">{}</div><div class=\"wrap\"><div class=\"inner\"><div class=\"rest\">{}</div></div></div></div>\
+         <footer>All rights reserved</footer></body></html>",
+        part(&first),
+        blocks(&rest)
+    );
+    let a = extract(&html, None).unwrap();
+    let all: Vec<String> = first.iter().chain(&rest).cloned().collect();
+    assert_holds("wider", &a.body_text, &all, &["All rights reserved"]);
+    // Teasers under the article, each under a linked headline, are no
+    // part of it.
+    let teasers: String = rest
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!("<div class=\"block\"><h3><a href=\"/s{i}\">Story {i} from the front page</a></h3><p>{p}</p></div>")
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Harbour</title></head><body><div class=\"story\"><h1>Harbour</h1>\
+         <div class=\"article-body\">{}</div><div class=\"wrap\"><div class=\"rest\">{teasers}</div></div></div>\
+         </body></html>",
+        part(&first)
+    );
+    let a = extract(&html, None).unwrap();
+    assert_holds("teasers", &a.body_text, &first, &["the second part"]);
+}
+
+#[test]
+fn an_article_given_in_noscript_or_a_main_widget_is_read() {
+    let story = sentences("the script page", 8);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    for wrapper in ["noscript", "div class=\"widget Blog\""] {
+        let tag = wrapper.split(' ').next().unwrap();
+        let html = format!(
+            "<html><head><title>Harbour</title></head><body><div id=\"app\"></div>\
+             <{wrapper}><div class=\"post\"><h1>Harbour</h1>{paras}</div></{tag}>\
+             <footer>All rights reserved</footer></body></html>"
+        );
+        let a = extract(&html, None).unwrap();
+        assert_holds(wrapper, &a.body_text, &story, &["All rights reserved"]);
+        assert_eq!(a.title.as_deref(), Some("Harbour"), "{wrapper}");
+    }
+}
