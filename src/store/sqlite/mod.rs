@@ -38,6 +38,13 @@ pub struct SqliteStore {
     heads: Arc<super::heads::Heads>,
 }
 
+/// Pages the write-ahead log grows to before SQLite copies it into the
+/// database (its default is 1,000): fetches write some pages (an index's
+/// inner pages, the sources table) again and again, and each copy writes
+/// them once and syncs. Eight times the default took a fifth off the
+/// ingest bench's store write on a disk (BENCHMARKS.md).
+const WAL_PAGES: i64 = 8000;
+
 fn q(e: rusqlite::Error) -> StoreError {
     StoreError::query(e)
 }
@@ -64,6 +71,8 @@ impl SqliteStore {
             // NORMAL in WAL mode stays consistent after a crash; it may lose
             // only the last transactions after a power loss.
             conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_err)?;
+            conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)
                 .map_err(open_err)?;
             conn.pragma_update(None, "foreign_keys", "ON")
                 .map_err(open_err)?;
