@@ -1,9 +1,9 @@
 //! Group commit on SQLite: the calls a fetch makes (its claim, its state
 //! read, its record) are queued to one task that runs all those waiting in
-//! one transaction, each in a savepoint of its own, and answers each caller
-//! after the commit. A fetch cycle of thousands of sources pays for a few
-//! hundred commits and hand-offs to a blocking thread instead of three per
-//! source. Uses the connection of `super`.
+//! one transaction, each write in a savepoint of its own, and answers each
+//! caller after the commit. A fetch cycle of thousands of sources pays for
+//! a few hundred commits and hand-offs to a blocking thread instead of
+//! three per source. Uses the connection of `super`.
 //!
 //! What a caller is told holds as before: `Ok` only once its work is
 //! committed (so a crash loses nothing that was acknowledged), and a call
@@ -22,8 +22,8 @@ const MAX_BATCH: usize = 512;
 
 /// One queued call: run inside the batch's transaction, answered after it.
 pub(super) trait Job: Send {
-    /// Runs the call on the transaction (inside its savepoint), keeping its
-    /// result; `false` if it failed.
+    /// Runs the call on the transaction (a write inside its savepoint),
+    /// keeping its result; `false` if it failed.
     fn run(&mut self, c: &Connection) -> bool;
     /// Answers the caller: with its result if the batch committed, else with
     /// the commit's error.
