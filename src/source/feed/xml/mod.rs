@@ -182,7 +182,9 @@ impl Document {
         }
         for c in &e.content {
             match c {
-                Content::Text(t) => escape_into(t, false, out),
+                Content::Text(t) => {
+                    html_escape::encode_text_to_string(t, out);
+                }
                 Content::Element(i) => {
                     let child = &self.elements[*i];
                     out.push('<');
@@ -191,7 +193,7 @@ impl Document {
                         out.push(' ');
                         out.push_str(name);
                         out.push_str("=\"");
-                        escape_into(value, true, out);
+                        html_escape::encode_double_quoted_attribute_to_string(value, out);
                         out.push('"');
                     }
                     out.push('>');
@@ -213,18 +215,6 @@ const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
     "wbr",
 ];
-
-fn escape_into(text: &str, attr: bool, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-}
 
 /// Whether XML 1.0 allows the character in a document.
 fn xml_char(c: char) -> bool {
