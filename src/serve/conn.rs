@@ -41,6 +41,15 @@ const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// then stops accepting and gives open connections a short while to finish
 /// their requests.
 ///
+/// Connections are served the way nginx's workers serve them: on a
+/// multi-threaded runtime, one serving thread per worker, each with a
+/// single-threaded runtime of its own, takes the connections the acceptor
+/// hands it in turn, so a connection's reads, answers and writes stay on
+/// one thread instead of waking another for each request. Requests the
+/// [`Service`] cannot answer at once are routed on the caller's runtime,
+/// where the rest of the daemon runs. On a single-threaded runtime (the
+/// tests on tokio's paused clock) connections are served on it.
+///
 /// Each connection is watched: once it has had no request in progress for
 /// `header_timeout`, or a response it has not read from for as long, it is
 /// asked to close (HTTP/2 GOAWAY), and one that has not closed
@@ -49,33 +58,20 @@ const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// open, or never opening its flow-control window for a response would
 /// otherwise keep its slot for ever.
 ///
-/// Fails only when accepting fails for good.
+/// Fails when a serving thread cannot be started.
 pub async fn run(
     listener: tokio::net::TcpListener,
     service: Service,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_HEAD);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(MAX_HEAD as u32)
-        .max_concurrent_streams(MAX_STREAMS)
-        .keep_alive_interval(Some(limits.header_timeout))
-        .keep_alive_timeout(limits.header_timeout);
-    let builder = Arc::new(builder);
+    let here = tokio::runtime::Handle::current();
+    let (lanes, done) = lanes(&here)?;
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let routed = hyper_util::service::TowerToHyperService::new(service.router.clone());
+    let conns = Arc::new(Connections::new(service, limits, here));
     tokio::pin!(shutdown);
-    loop {
+    for lane in lanes.iter().cycle() {
         let (stream, _) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -93,46 +89,15 @@ pub async fn run(
             drop(stream);
             continue;
         };
-        let activity = Arc::new(Activity::new());
-        let svc = {
-            let (service, routed, activity) = (service.clone(), routed.clone(), activity.clone());
-            hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let busy = activity.begin();
-                let answer = service
-                    .at_once(&req)
-                    .ok_or(req)
-                    .map_err(|req| hyper::service::Service::call(&routed, req));
-                async move {
-                    let resp = match answer {
-                        Ok(resp) => resp.map(|b| Payload::Bytes(Some(b).filter(|b| !b.is_empty()))),
-                        Err(routing) => routing.await?.map(Payload::Routed),
-                    };
-                    Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, busy)))
-                }
-            })
+        // Out of this runtime's reactor, into the lane's (registered
+        // there, inside its task).
+        let Ok(stream) = stream.into_std() else {
+            continue;
         };
-        let (builder, mut stop) = (builder.clone(), stop_rx.clone());
-        let limit = limits.header_timeout;
-        tokio::spawn(async move {
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            let mut drain_until: Option<tokio::time::Instant> = None;
-            loop {
-                let draining = drain_until.is_some();
-                tokio::select! {
-                    _ = conn.as_mut() => break,
-                    _ = stop.changed(), if !draining => {
-                        conn.as_mut().graceful_shutdown();
-                        drain_until = Some(tokio::time::Instant::now() + limit.min(STOP_DRAIN));
-                    }
-                    _ = tokio::time::sleep(limit / 4), if !draining => {
-                        if activity.idle_for() >= limit || activity.stalled_for() >= limit {
-                            conn.as_mut().graceful_shutdown();
-                            drain_until = Some(tokio::time::Instant::now() + limit);
-                        }
-                    }
-                    _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if draining => break,
-                }
+        let (conns, stop) = (conns.clone(), stop_rx.clone());
+        lane.spawn(async move {
+            if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                conns.serve(stream, stop).await;
             }
             drop(permit);
         });
@@ -142,7 +107,134 @@ pub async fn run(
     // Every connection holds a permit until it ends: taking them all waits
     // for the last one.
     let _ = open.acquire_many(limits.max_connections as u32).await;
+    drop(done);
     Ok(())
+}
+
+/// The runtimes connections are served on: one single-threaded runtime on
+/// a thread of its own per worker of `here`, or `here` itself when it has
+/// one thread. The serving threads run until the returned sender is
+/// dropped (or `run`, holding it, is).
+fn lanes(
+    here: &tokio::runtime::Handle,
+) -> std::io::Result<(Vec<tokio::runtime::Handle>, tokio::sync::watch::Sender<()>)> {
+    let (done, finished) = tokio::sync::watch::channel(());
+    if here.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+        return Ok((vec![here.clone()], done));
+    }
+    let mut lanes = Vec::new();
+    for n in 0..here.metrics().num_workers().max(1) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        lanes.push(runtime.handle().clone());
+        let mut finished = finished.clone();
+        std::thread::Builder::new()
+            .name(format!("tidings-serve-{n}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = finished.changed().await;
+                })
+            })?;
+    }
+    Ok((lanes, done))
+}
+
+/// What every connection is served with: hyper's settings, the service,
+/// and the runtime requests the service cannot answer at once are routed
+/// on.
+struct Connections {
+    builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    service: Service,
+    routed: hyper_util::service::TowerToHyperService<axum::Router>,
+    routing: tokio::runtime::Handle,
+    limit: std::time::Duration,
+}
+
+impl Connections {
+    fn new(service: Service, limits: Limits, routing: tokio::runtime::Handle) -> Connections {
+        use hyper_util::rt::{TokioExecutor, TokioTimer};
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(MAX_HEAD);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(MAX_HEAD as u32)
+            .max_concurrent_streams(MAX_STREAMS)
+            .keep_alive_interval(Some(limits.header_timeout))
+            .keep_alive_timeout(limits.header_timeout);
+        let routed = hyper_util::service::TowerToHyperService::new(service.router.clone());
+        Connections {
+            builder,
+            service,
+            routed,
+            routing,
+            limit: limits.header_timeout,
+        }
+    }
+
+    /// Serves one connection until it ends, is closed for idling or
+    /// stalling, or has drained after `stop` changed.
+    async fn serve(
+        self: Arc<Self>,
+        stream: tokio::net::TcpStream,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let activity = Arc::new(Activity::new());
+        let svc = {
+            let (conns, activity) = (self.clone(), activity.clone());
+            hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let busy = activity.begin();
+                let answer = conns.service.at_once(&req).ok_or(req).map_err(|req| {
+                    conns
+                        .routing
+                        .spawn(hyper::service::Service::call(&conns.routed, req))
+                });
+                async move {
+                    let resp = match answer {
+                        Ok(resp) => resp.map(|b| Payload::Bytes(Some(b).filter(|b| !b.is_empty()))),
+                        Err(routing) => match routing.await {
+                            Ok(resp) => resp?.map(Payload::Routed),
+                            // The handler panicked, or the daemon is stopping.
+                            Err(_) => {
+                                let mut resp = axum::http::Response::new(Payload::Bytes(None));
+                                *resp.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                                resp
+                            }
+                        },
+                    };
+                    Ok::<_, std::convert::Infallible>(resp.map(|b| Tracked::new(b, busy)))
+                }
+            })
+        };
+        let limit = self.limit;
+        let conn = self
+            .builder
+            .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), svc);
+        tokio::pin!(conn);
+        let mut drain_until: Option<tokio::time::Instant> = None;
+        loop {
+            let draining = drain_until.is_some();
+            tokio::select! {
+                _ = conn.as_mut() => break,
+                _ = stop.changed(), if !draining => {
+                    conn.as_mut().graceful_shutdown();
+                    drain_until = Some(tokio::time::Instant::now() + limit.min(STOP_DRAIN));
+                }
+                _ = tokio::time::sleep(limit / 4), if !draining => {
+                    if activity.idle_for() >= limit || activity.stalled_for() >= limit {
+                        conn.as_mut().graceful_shutdown();
+                        drain_until = Some(tokio::time::Instant::now() + limit);
+                    }
+                }
+                _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if draining => break,
+            }
+        }
+    }
 }
 
 /// What one connection is doing: requests in progress (from their head to
