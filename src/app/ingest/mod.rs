@@ -189,8 +189,10 @@ impl App {
         // A state recorded for another config URL (the user edited it) is
         // not carried over: no move, no validators, no 410.
         let state = state.filter(|s| s.config_url.as_deref() == Some(config_url.as_str()));
+        // Parsed only when it moved: most sources are where the config says.
         let url = state
             .and_then(|s| s.url.as_deref())
+            .filter(|u| *u != config_url.as_str())
             .and_then(|u| url::Url::parse(u).ok())
             .unwrap_or_else(|| config_url.clone());
         let mut location = Location {
