@@ -190,9 +190,13 @@ impl Connections {
             hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let busy = activity.begin();
                 let answer = conns.service.at_once(&req).ok_or(req).map_err(|req| {
-                    conns
-                        .routing
-                        .spawn(hyper::service::Service::call(&conns.routed, req))
+                    // Aborted if the connection goes before the answer, as
+                    // the handler would be were it polled here.
+                    tokio_util::task::AbortOnDropHandle::new(
+                        conns
+                            .routing
+                            .spawn(hyper::service::Service::call(&conns.routed, req)),
+                    )
                 });
                 async move {
                     let resp = match answer {
