@@ -264,6 +264,83 @@ pub(super) fn in_chrome(node: &NodeRef) -> bool {
     node.has_attr(CHROME_MARK) || node.ancestors_it(None).any(|a| a.has_attr(CHROME_MARK))
 }
 
+/// The value of [`CHROME_MARK`] on chrome that sits beside the article's
+/// text but may still say who wrote it and when ([`beside_article`]).
+pub(super) const BESIDE_MARK: &str = "beside";
+
+/// Whether the element or one of its ancestors is chrome that names no
+/// article's author or date: [`in_chrome`], less the chrome that only
+/// sits beside the article's text ([`BESIDE_MARK`]).
+pub(super) fn in_hard_chrome(node: &NodeRef) -> bool {
+    std::iter::once(*node)
+        .chain(node.ancestors_it(None))
+        .any(|a| a.attr(CHROME_MARK).is_some_and(|v| &*v != BESIDE_MARK))
+}
+
+/// Whole class names or ids of [`CHROME_NAMES`] that name what sits
+/// beside the article's text: a page's or an article's header and footer,
+/// the author's box.
+const BESIDE_NAMES: &[&str] = &[
+    "about-author",
+    "author-bio",
+    "author-box",
+    "footer",
+    "header",
+    "page-header",
+];
+
+/// Whether chrome (an element [`is_chrome`] holds to be) only sits beside
+/// the article's text, as a header or a footer (by tag or by name), a
+/// caption, a credit or the author's bio ([`ASIDE_WORDS`]) do: they are
+/// cut from the body, but the byline and the date are often set in them.
+/// Not a menu, a sidebar, comments or a related list.
+fn beside_article(node: &NodeRef) -> bool {
+    let Some(name) = node.node_name() else {
+        return false;
+    };
+    if matches!(&*name, "header" | "footer") {
+        return true;
+    }
+    if CHROME_TAGS.contains(&&*name)
+        || node.attr("aria-hidden").as_deref() == Some("true")
+        || node.attr("role").is_some_and(|r| {
+            CHROME_ROLES
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(r.trim()))
+        })
+    {
+        return false;
+    }
+    let mut beside = false;
+    let tokens = node
+        .attr("class")
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let id = node.attr("id").map(|c| c.to_string()).unwrap_or_default();
+    let tokens = tokens
+        .split_ascii_whitespace()
+        .map(|t| (t, is_modifier(t)))
+        .chain((!id.is_empty()).then(|| (id.as_str(), is_slug(&id))));
+    for (token, modifier) in tokens {
+        if BESIDE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(token)) {
+            beside = true;
+            continue;
+        }
+        if CHROME_NAMES.iter().any(|n| n.eq_ignore_ascii_case(token)) {
+            return false;
+        }
+        for w in token.split(['-', '_']) {
+            match word_kind(w) {
+                Some(Word::Chrome) => return false,
+                Some(Word::Layout) => return false,
+                Some(Word::Aside) if !modifier => beside = true,
+                _ => {}
+            }
+        }
+    }
+    beside
+}
+
 /// The attribute [`mark_chrome`] sets on page chrome, so that it can be cut
 /// from the article Readability picks without changing how it picks.
 pub(super) const CHROME_MARK: &str = "data-tidings-chrome";
@@ -298,7 +375,12 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
             if body.is_some_and(|b| page.held_by(node, &text, &b)) {
                 continue;
             }
-            node.set_attr(CHROME_MARK, "");
+            let mark = if beside_article(node) {
+                BESIDE_MARK
+            } else {
+                ""
+            };
+            node.set_attr(CHROME_MARK, mark);
             // Readability puts a lone child in its wrapper's place (`<div
             // class="bio"><p>…</p></div>` becomes the `<p>`): the mark
             // goes down to it.
@@ -308,7 +390,7 @@ pub(super) fn mark_chrome(doc: &Document) -> ChromeLines {
                     .children_it(false)
                     .any(|c| c.is_text() && !c.text().trim().is_empty())
             {
-                only.set_attr(CHROME_MARK, "");
+                only.set_attr(CHROME_MARK, mark);
                 wrapper = *only;
             }
             // Most chrome (a footer, a menu) is long: its text is never

@@ -3,8 +3,8 @@
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
 use super::dates::{MONTHS, date_in, date_line};
-use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, first_labelled};
-use crate::extract::chrome::{CUT_MARK, in_chrome};
+use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled};
+use crate::extract::chrome::{CUT_MARK, in_hard_chrome};
 use crate::extract::collapse;
 use dom_query::{Document, NodeRef};
 use regex::Regex;
@@ -130,13 +130,13 @@ fn is_date_word(word: &str) -> bool {
 }
 
 /// Authors marked up as such: `rel=author` links and `itemprop=author`.
-pub(super) fn marked_authors(doc: &Document) -> Vec<String> {
+pub(super) fn marked_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
     let mut names = Vec::new();
     for n in doc
         .select(r#"a[rel~="author"], [itemprop="author"]"#)
         .nodes()
     {
-        if in_chrome(n) {
+        if hidden(n) {
             continue;
         }
         let named = dom_query::Selection::from(*n).select(r#"[itemprop="name"]"#);
@@ -169,10 +169,11 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 /// `<p class="date-author">Name, 01.12.2021</p>`, and those that name
 /// them for their tests: `<div data-testid="prism-byline">`) outside the
 /// chrome: the first element that names someone.
-pub(super) fn classed_authors(doc: &Document) -> Vec<String> {
+pub(super) fn classed_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
     first_labelled(
         doc,
         r#"[class*="author" i], [class*="byline" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
+        hidden,
         |text| Some(byline_parts(text)).filter(|names| !names.is_empty()),
     )
     .unwrap_or_default()
@@ -269,7 +270,7 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
     let mut node = next_in_order(heading, true);
     while let Some(n) = node {
         node = next_in_order(&n, !is_text_block(&n));
-        if !is_text_block(&n) || in_chrome(&n) {
+        if !is_text_block(&n) || in_hard_chrome(&n) {
             continue;
         }
         let text = collapse(&n.text());

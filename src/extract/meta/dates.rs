@@ -3,8 +3,8 @@
 //! `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
-use super::first_labelled;
-use crate::extract::chrome::{CHROME_MARK, in_chrome};
+use super::{Hidden, first_labelled};
+use crate::extract::chrome::CHROME_MARK;
 use crate::extract::collapse;
 use dom_query::Document;
 use regex::Regex;
@@ -12,11 +12,11 @@ use std::sync::LazyLock;
 
 /// The first `<time datetime>` (or `itemprop=datePublished`) outside the
 /// page chrome: one in a comment or a related list dates something else.
-pub(super) fn time_element(doc: &Document) -> Option<String> {
+pub(super) fn time_element(doc: &Document, hidden: Hidden) -> Option<String> {
     doc.select(r#"time[datetime], [itemprop="datePublished"], abbr.published[title]"#)
         .nodes()
         .iter()
-        .filter(|t| !in_chrome(t))
+        .filter(|t| !hidden(t))
         .find_map(|t| {
             t.attr("datetime")
                 .or_else(|| t.attr("content"))
@@ -170,10 +170,11 @@ fn european_day(c: &regex::Captures) -> Option<String> {
 /// A date in the page's dated elements (a class or id naming a date, an
 /// `itemprop=datePublished` without a machine-readable value), outside the
 /// chrome: the last resort, after the lines under the headline.
-pub(super) fn dated_element(doc: &Document) -> Option<String> {
+pub(super) fn dated_element(doc: &Document, hidden: Hidden) -> Option<String> {
     first_labelled(
         doc,
         r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#,
+        hidden,
         |text| text.split(['|', '·', '•']).find_map(date_in),
     )
 }

@@ -19,7 +19,7 @@ use title::{
     site_names, title_tag, without_site,
 };
 
-use super::chrome::{CHROME_MARK, CUT_MARK, in_chrome};
+use super::chrome::{CHROME_MARK, CUT_MARK, in_chrome, in_hard_chrome};
 use super::collapse;
 use dom_query::{Document, NodeRef};
 use serde_json::{Map, Value};
@@ -162,12 +162,12 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // where a wrapper of the article is named like chrome (`<div
     // id="sidebar">` holding the headline and the text): the marks on the
     // headline's ancestors are lifted while the metadata is read.
-    let lifted: Vec<NodeRef> = heading
+    let lifted: Vec<(NodeRef, String)> = heading
         .iter()
         .flat_map(|h| std::iter::once(*h).chain(h.ancestors_it(None)))
-        .filter(|a| a.has_attr(CHROME_MARK))
+        .filter_map(|a| a.attr(CHROME_MARK).map(|v| (a, v.to_string())))
         .collect();
-    for a in &lifted {
+    for (a, _) in &lifted {
         a.remove_attr(CHROME_MARK);
     }
 
@@ -201,13 +201,16 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The sources are read in turn, a later one only where the earlier
     // found no writer: the element searches cost more than the rest.
     let mut visible_authors = Some(visible.authors);
-    let mut sources: [&mut dyn FnMut() -> Vec<String>; 6] = [
+    let mut sources: [&mut dyn FnMut() -> Vec<String>; 8] = [
         &mut || std::mem::take(&mut declared),
         &mut || std::mem::take(&mut tagged),
         &mut || std::mem::take(&mut labelled),
-        &mut || marked_authors(doc),
+        &mut || marked_authors(doc, in_chrome),
         &mut || visible_authors.take().unwrap_or_default(),
-        &mut || classed_authors(doc),
+        &mut || classed_authors(doc, in_chrome),
+        // Last, the author's box, the article's footer or a caption.
+        &mut || marked_authors(doc, in_hard_chrome),
+        &mut || classed_authors(doc, in_hard_chrome),
     ];
     let mut first_named: Option<Vec<String>> = None;
     let mut authors = None;
@@ -254,12 +257,15 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         // The page's JSON-LD may describe it as no article (a `WebPage`,
         // a `Recipe`, a `VideoObject`) and still date it.
         .or_else(|| typed_date(&ld_values))
-        .or_else(|| time_element(doc))
+        .or_else(|| time_element(doc, in_chrome))
         .or(visible.date)
-        .or_else(|| dated_element(doc))
+        .or_else(|| dated_element(doc, in_chrome))
         .or_else(|| labelled_date(doc))
+        // Last, a date in the article's header or footer, or a caption.
+        .or_else(|| time_element(doc, in_hard_chrome))
+        .or_else(|| dated_element(doc, in_hard_chrome))
         .map(|d| {
-            local_day(&d, || shown.or_else(|| time_element(doc)))
+            local_day(&d, || shown.or_else(|| time_element(doc, in_chrome)))
                 .or_else(|| european(&d))
                 .unwrap_or(d)
         });
@@ -290,8 +296,8 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
             })
         });
 
-    for a in &lifted {
-        a.set_attr(CHROME_MARK, "");
+    for (a, mark) in &lifted {
+        a.set_attr(CHROME_MARK, mark);
     }
 
     Found {
@@ -533,19 +539,25 @@ fn headline<'a>(
     })
 }
 
+/// Which chrome hides an element from the metadata: [`in_chrome`], or, as
+/// the last resort, only [`in_hard_chrome`] (a header, a footer, a
+/// caption or an author's box may say who wrote the article and when).
+pub(super) type Hidden = fn(&NodeRef) -> bool;
+
 /// The first `Some` that `read` makes of the texts (whitespace collapsed,
 /// at most a body block long) of the elements `selector` matches outside
-/// the chrome, in document order: bylines and dates in elements whose
-/// class names them.
+/// the chrome (what `hidden` says it is), in document order: bylines and
+/// dates in elements whose class names them.
 pub(super) fn first_labelled<T>(
     doc: &Document,
     selector: &str,
+    hidden: Hidden,
     mut read: impl FnMut(&str) -> Option<T>,
 ) -> Option<T> {
     doc.select(selector)
         .nodes()
         .iter()
-        .filter(|n| !in_chrome(n))
+        .filter(|n| !hidden(n))
         .find_map(|n| {
             let text = collapse(&n.text());
             if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {

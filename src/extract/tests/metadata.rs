@@ -584,3 +584,39 @@ fn a_time_in_utc_a_day_off_the_day_the_page_shows_gives_way_to_it() {
         Some(RawDate::Text("2022-05-04T10:00:00Z".into()))
     );
 }
+
+#[test]
+fn the_byline_and_date_in_an_author_box_a_caption_or_a_footer_are_read() {
+    let story = sentences("the harbour footer", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |meta: &str| {
+        format!(
+            "<html><head><title>Harbour</title></head><body><div class=\"post\"><h1>Harbour</h1>{meta}{paras}</div>\
+             <div class=\"comments\"><span class=\"comment-author\">Eva Gast</span><time datetime=\"2025-03-03\">3 March</time><p>A comment.</p></div>\
+             <div class=\"sidebar\"><span class=\"date\">4. März 2025</span></div></body></html>"
+        )
+    };
+    let read = |meta: &str| {
+        let a = extract(&page(meta), None).unwrap();
+        (a.authors, a.published)
+    };
+    let day = |d: &str| Some(RawDate::Text(d.into()));
+    // The author's box, cut from the body, names the writer and the day.
+    assert_eq!(
+        read(
+            "<div class=\"author-box\"><span class=\"author\">Ana Silva</span><time datetime=\"2023-11-01\">1 November</time></div>"
+        ),
+        (vec!["Ana Silva".to_string()], day("2023-11-01"))
+    );
+    // A caption under the headline, and the footer of the article.
+    assert_eq!(
+        read("<p class=\"story__caption\">01. November 2021 | Harbour, Coast</p>").1,
+        day("2021-11-01")
+    );
+    assert_eq!(
+        read("<div class=\"footer\"><span class=\"news-date\">27.01.2020</span></div>").1,
+        day("2020-01-27")
+    );
+    // Comments and a sidebar date other things: the article has no date.
+    assert_eq!(read(""), (Vec::new(), None));
+}
