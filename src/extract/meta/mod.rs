@@ -15,7 +15,7 @@ pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
 use dates::{dated_element, european, labelled_date, local_day, time_element};
 use title::{
-    heading_text, holds_headline, is_masthead, is_masthead_text, names_site, shares_word,
+    heading_text, holds_headline, is_masthead, is_masthead_text, names_site, sets_off, shares_word,
     site_names, title_tag, without_site,
 };
 
@@ -139,12 +139,20 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // Zugang mehr`): when the two share most of their words, the visible
     // headline is what the reader saw, unless it holds the title and more
     // (a kicker or a section before it: `Local News | Headline`).
+    // And where the visible headline is the `<title>` (less the site's
+    // name) word for word, the two the reader sees agree: a declared title
+    // that says something else (`Wikimedia list article`) is for others.
     let title = match (title, &heading_text) {
         (Some(t), Some(h))
-            if (t.len() > h.len() && holds_headline(&t, h))
+            if (t.len() > h.len() && holds_headline(&t, h) && sets_off(&t, h))
                 || (h.split_whitespace().count() >= 2
                     && rewords(h, &t)
-                    && !h.to_lowercase().contains(&t.to_lowercase())) =>
+                    && !h.to_lowercase().contains(&t.to_lowercase()))
+                || (h.split_whitespace().count() >= AGREED_WORDS
+                    && tag
+                        .as_deref()
+                        .is_some_and(|g| g.to_lowercase() == h.to_lowercase())
+                    && !t.to_lowercase().contains(&h.to_lowercase())) =>
         {
             Some(h.clone())
         }
@@ -316,6 +324,11 @@ fn is_handle(name: &str) -> bool {
         && name.chars().any(char::is_alphabetic)
         && !name.chars().any(char::is_uppercase)
 }
+
+/// A visible headline that is the `<title>` word for word beats the
+/// declared title when it has this many words (a section's name, `News`,
+/// may be both).
+const AGREED_WORDS: usize = 4;
 
 /// A visible headline shares this share of the words of the longer of it
 /// and the declared title when it words the same headline.

@@ -124,13 +124,21 @@ pub(super) fn without_site(title: &str, sites: &[String]) -> String {
     title.to_string()
 }
 
-/// Whether two texts have a word (of two letters or more) in common,
-/// ignoring case.
+/// Words too common to say that two titles speak of the same thing.
+pub(super) const COMMON_WORDS: &[&str] = &[
+    "and", "the", "for", "with", "from", "of", "in", "on", "to", "a", "an", "und", "der", "die",
+    "das", "den", "dem", "des", "ein", "eine", "mit", "von", "für", "im", "am", "zu", "et", "le",
+    "la", "les", "de", "du", "des", "un", "une", "y", "el", "los", "las",
+];
+
+/// Whether two texts have a word (of two letters or more, not one of the
+/// [`COMMON_WORDS`]) in common, ignoring case.
 pub(super) fn shares_word(a: &str, b: &str) -> bool {
     let words = |t: &str| -> Vec<String> {
         t.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() >= 2)
             .map(str::to_lowercase)
+            .filter(|w| !COMMON_WORDS.contains(&w.as_str()))
             .collect()
     };
     let b = words(b);
@@ -325,4 +333,22 @@ pub(super) fn holds_headline(title: &str, heading: &str) -> bool {
         || TITLE_SEPARATORS.iter().filter(|s| s.len() > 1).any(|s| {
             (before.is_empty() && after.starts_with(s)) || (after.is_empty() && before.ends_with(s))
         })
+}
+
+/// Whether `heading`, which `title` holds, is set off in it at one end at
+/// least (`Section: Headline`, `Headline | Site`, `The Headline`): the
+/// title starts or ends with it, or a separator or a mark sets it off
+/// there; not a fragment in mid-phrase (`The Open Journalism Project:
+/// Better…` holds `Open Journalism Project:`).
+pub(super) fn sets_off(title: &str, heading: &str) -> bool {
+    let (title, heading) = (title.to_lowercase(), heading.to_lowercase());
+    let Some(at) = title.find(&heading) else {
+        return false;
+    };
+    let (before, after) = (
+        title[..at].trim_end(),
+        title[at + heading.len()..].trim_start(),
+    );
+    let mark = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    mark(before.chars().next_back()) || mark(after.chars().next())
 }

@@ -620,3 +620,47 @@ fn the_byline_and_date_in_an_author_box_a_caption_or_a_footer_are_read() {
     // Comments and a sidebar date other things: the article has no date.
     assert_eq!(read(""), (Vec::new(), None));
 }
+
+#[test]
+fn a_heading_that_is_a_fragment_of_the_title_or_chrome_sharing_only_a_small_word_is_no_headline() {
+    // A sub-heading the title holds in mid-phrase is no headline.
+    let html = titled(
+        r#"<meta property="og:title" content="The Harbour Board Project: Better Quays for All">"#,
+        "<h2>Harbour Board Project:</h2>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(
+        a.title.as_deref(),
+        Some("The Harbour Board Project: Better Quays for All")
+    );
+    // A headline the title holds at one end still wins over it.
+    let html = titled(
+        r#"<meta property="og:title" content="The seven quays the harbour board wants to build">"#,
+        "<h1>Seven quays the harbour board wants to build</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Seven quays the harbour board wants to build")
+    );
+    // `and` is no word the two share: the `<h1>` is a box's heading.
+    let html = titled(
+        "<title>Quays: What They Are and How You Build Them</title>",
+        "<h1>Information and Resources</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Quays: What They Are and How You Build Them")
+    );
+}
+
+#[test]
+fn the_headline_that_is_the_title_tag_beats_a_declared_description() {
+    let html = titled(
+        r#"<script type="application/ld+json">{"@type": "Article", "headline": "Harbour list article"}</script><title>List of quays built on the coast - Gazette</title>"#,
+        "<h1>List of quays built on the coast</h1>",
+    );
+    let a = extract(&html, None).unwrap();
+    assert_eq!(a.title.as_deref(), Some("List of quays built on the coast"));
+}
