@@ -3,6 +3,7 @@
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
 use super::dates::{MONTHS, date_in, date_line};
+use super::title::COMMON_WORDS;
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_hard_chrome};
 use crate::extract::collapse;
@@ -14,7 +15,7 @@ use std::sync::LazyLock;
 /// `Post author By`): not part of the name.
 pub(super) static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text|interview|artikel von|von|by|par|por)\s*:\s*",
+        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text und interview|text und fotos?|text|interview|artikel von|von|by|par|por)\s*:\s*",
     )
     .expect("lead-in pattern")
 });
@@ -66,7 +67,9 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
     let dated = lower
         .split_whitespace()
         .all(|w| is_date_word(w.trim_matches(|c: char| !c.is_alphanumeric())));
-    if commenter || label || bare || dated {
+    // An e-mail address or a link names no one.
+    let address = name.split_whitespace().all(is_address);
+    if commenter || label || bare || dated || address {
         return None;
     }
     // `AuthorAndreas Kalt`: a label glued to the name.
@@ -165,14 +168,15 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 ];
 
 /// Names in the page's author and byline elements (`<span class="author
-/// vcard">`, `<p class="byline__author">VON Name am 21. April 2020</p>`,
+/// vcard">`, `<div class="autor">`, `<span class="field-contributor">`,
+/// `<p class="byline__author">VON Name am 21. April 2020</p>`,
 /// `<p class="date-author">Name, 01.12.2021</p>`, and those that name
 /// them for their tests: `<div data-testid="prism-byline">`) outside the
 /// chrome: the first element that names someone.
 pub(super) fn classed_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
     first_labelled(
         doc,
-        r#"[class*="author" i], [class*="byline" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
+        r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="contributor" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
         hidden,
         |text| Some(byline_parts(text)).filter(|names| !names.is_empty()),
     )
@@ -440,3 +444,170 @@ pub(super) fn is_name(text: &str) -> bool {
             .iter()
             .all(|w| w.chars().next().is_some_and(char::is_uppercase) || NAME_PARTICLES.contains(w))
 }
+
+/// Words that qualify a writer's job (`Games Editor`, `Senior Staff
+/// Writer`): trimmed with it from the end of a name.
+const DESK_WORDS: &[&str] = &[
+    "senior",
+    "chief",
+    "deputy",
+    "managing",
+    "executive",
+    "associate",
+    "contributing",
+    "staff",
+    "news",
+    "sports",
+    "games",
+    "politics",
+    "business",
+    "tech",
+    "technology",
+    "science",
+    "health",
+    "travel",
+    "culture",
+    "opinion",
+    "local",
+    "digital",
+    "freier",
+    "freie",
+];
+
+/// What a photo credit after a writer's name opens with (`Name Foto:
+/// Name`).
+const PHOTO_CREDITS: &[&str] = &[
+    " Foto:",
+    " Fotos:",
+    " Photo:",
+    " Photos:",
+    " Bild:",
+    " Bilder:",
+    " Illustration:",
+];
+
+/// An author as a reader wants it, without the credit around the name:
+/// a part that names the site (`Rob Picheta, CNN`, `unocero - Alberto
+/// Ávila`: `names_site` says which), a job after the name without a comma
+/// (`Ben Silverman Games Editor`), a photo credit, an address (`Name -
+/// http://…`, `name[at]host`); `None` when nothing else is left.
+pub(super) fn without_credit(name: &str, names_site: impl Fn(&str) -> bool) -> Option<String> {
+    let mut name = name.trim().to_string();
+    if let Some(i) = PHOTO_CREDITS.iter().filter_map(|c| name.find(c)).min() {
+        name.truncate(i);
+    }
+    let parts: Vec<&str> = name
+        .split([',', '|'])
+        .flat_map(|p| p.split(" - "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let kept: Vec<String> = parts
+        .iter()
+        .filter(|p| !(parts.len() > 1 && names_site(p)))
+        .map(|p| {
+            let words: Vec<&str> = p.split_whitespace().filter(|w| !is_address(w)).collect();
+            without_job(&words.join(" "), &names_site)
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let unchanged = kept.len() == parts.len() && kept.iter().zip(&parts).all(|(k, p)| k == p);
+    Some(if unchanged { name } else { kept.join(", ") })
+}
+
+/// Whether a word of a byline is an address: a link or an e-mail address
+/// (in brackets or not).
+fn is_address(word: &str) -> bool {
+    let part = word.trim_matches(|c: char| "()<>[]".contains(c));
+    part.contains("://")
+        || part.starts_with("www.")
+        || part.contains("[at]")
+        || (part.contains('@') && part.contains('.') && !part.contains(' '))
+}
+
+/// A name without the job after it (`Ben Silverman Games Editor`, `Adam
+/// Aaronson PhillyVoice Staff`): the trailing words that name a job, its
+/// desk or the site, when one names a job; two words are always kept.
+fn without_job(part: &str, names_site: &impl Fn(&str) -> bool) -> String {
+    let words: Vec<&str> = part.split_whitespace().collect();
+    if words.len() < 3 || !words[2..].iter().any(|w| is_role(w)) {
+        return part.to_string();
+    }
+    let mut end = words.len();
+    while end > 2 {
+        let w = words[end - 1];
+        let lower = w.to_lowercase();
+        if is_role(w) || DESK_WORDS.contains(&lower.as_str()) || names_site(w) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    words[..end].join(" ")
+}
+
+/// Whether a writer is named by one given name only (`Nils`), which the
+/// page may give in full elsewhere.
+pub(super) fn is_given_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.chars().count() >= 3
+        && chars.next().is_some_and(char::is_uppercase)
+        && chars.all(char::is_lowercase)
+}
+
+/// The full name of a writer the metadata names by one given name
+/// (`Nils`), as the page's author elements give it (`<p
+/// class="full-name">Todd Bates</p>`, an author's bio: `<p
+/// class="author-bio">Nils Pickert ist…`), outside the chrome that names
+/// no writer.
+pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
+    let pattern = format!(
+        r"(?:^|[^\p{{L}}])({})\s+((?:\p{{Lu}}\.\s*)?\p{{Lu}}[\p{{L}}'’-]+)",
+        regex::escape(given)
+    );
+    let full = Regex::new(&pattern).ok()?;
+    doc.select(
+        r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="bio" i], [class*="name" i], [rel~="author"], [itemprop="author"], p, strong, em"#,
+    )
+    .nodes()
+    .iter()
+    .filter(|n| !in_hard_chrome(n))
+    .find_map(|n| {
+        let text = collapse(&n.text());
+        if text.chars().count() > COMPLETING_CHARS {
+            return None;
+        }
+        // In an author's element: not a sentence that names someone else
+        // of the name, nor a noun after it (`Matthias Medizinstudent`
+        // may open a bio, but is no name).
+        let authorial = ["class", "rel", "itemprop"].iter().any(|k| {
+            n.attr(k).is_some_and(|v| {
+                let v = v.to_lowercase();
+                ["author", "autor", "byline", "bio", "name"]
+                    .iter()
+                    .any(|w| v.contains(w))
+            })
+        });
+        if !authorial {
+            return None;
+        }
+        let c = full.captures(&text)?;
+        let surname = c.get(2)?.as_str();
+        let name = format!("{given} {surname}");
+        let lower = surname.to_lowercase();
+        (surname != given
+            && !is_date_word(&lower)
+            && !COMMON_WORDS.contains(&lower.as_str())
+            && !is_role(surname)
+            && clean_author(surname).is_some()
+            && is_name(&name))
+            .then_some(name)
+    })
+}
+
+/// An element longer than this is read no further for a writer's full
+/// name (an author's bio is a few sentences).
+const COMPLETING_CHARS: usize = 1000;

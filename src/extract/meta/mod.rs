@@ -10,7 +10,10 @@ mod byline;
 mod dates;
 mod title;
 
-use byline::{WRITTEN_BY, classed_authors, marked_authors, visible_byline};
+use byline::{
+    WRITTEN_BY, classed_authors, completed, is_given_name, marked_authors, visible_byline,
+    without_credit,
+};
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
 use dates::{dated_element, european, labelled_date, local_day, time_element};
@@ -235,7 +238,18 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         }
         first_named.get_or_insert(found);
     }
-    let authors = authors.or(first_named).unwrap_or_default();
+    let authors: Vec<String> = authors
+        .or(first_named)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| without_credit(a, |p| names_site(p, &sites)))
+        .collect();
+    // A writer named by a given name alone (`Nils`) whom the page names in
+    // full elsewhere.
+    let authors = match authors.as_slice() {
+        [one] if is_given_name(one) => vec![completed(doc, one).unwrap_or_else(|| one.clone())],
+        _ => authors,
+    };
 
     let shown = visible.date.clone();
     let published = ld

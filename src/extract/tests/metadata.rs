@@ -664,3 +664,80 @@ fn the_headline_that_is_the_title_tag_beats_a_declared_description() {
     let a = extract(&html, None).unwrap();
     assert_eq!(a.title.as_deref(), Some("List of quays built on the coast"));
 }
+
+#[test]
+fn author_names_lose_the_credit_around_them() {
+    let url = Url::parse("https://www.harbourgazette.example/vote.html").unwrap();
+    let authors = |head: &str| {
+        let html = titled(
+            &format!(
+                r#"<meta property="og:site_name" content="Harbour Gazette"><title>Harbour board votes</title>{head}"#
+            ),
+            "<h1>Harbour board votes</h1>",
+        );
+        extract(&html, Some(&url)).unwrap().authors
+    };
+    for (author, want) in [
+        ("Ana Silva, Harbour Gazette", vec!["Ana Silva"]),
+        ("Harbour Gazette - Ana Silva", vec!["Ana Silva"]),
+        ("Ana Silva Harbour Gazette Staff", vec!["Ana Silva"]),
+        ("Bo Li Games Editor", vec!["Bo Li"]),
+        ("Ana Silva (https://ana.example/)", vec!["Ana Silva"]),
+        ("Ana Silva Foto: Bo Li", vec!["Ana Silva"]),
+        ("Text und Interview: Ana Silva", vec!["Ana Silva"]),
+        ("ana[at]harbourgazette.example", vec![]),
+        // A name of three words stays whole.
+        ("Mary Ann Silva", vec!["Mary Ann Silva"]),
+    ] {
+        assert_eq!(
+            authors(&format!(r#"<meta name="author" content="{author}">"#)),
+            want,
+            "{author}"
+        );
+    }
+}
+
+#[test]
+fn a_writer_named_by_a_given_name_is_named_in_full_where_the_page_does() {
+    let story = sentences("the given name", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |bio: &str| {
+        format!(
+            "<html><head><title>Harbour</title><meta name=\"author\" content=\"Nils\"></head><body><article><h1>Harbour</h1>{paras}\
+             <p>Nils Bergmann from the harbour office said nothing.</p>{bio}</article></body></html>"
+        )
+    };
+    let authors = |html: &str| extract(html, None).unwrap().authors;
+    assert_eq!(
+        authors(&page(
+            "<div class=\"author-box\"><p class=\"author-bio\">Nils Pickert ist freier Autor.</p></div>"
+        )),
+        ["Nils Pickert"]
+    );
+    // A name in the text, or a label after the name, completes nothing.
+    assert_eq!(authors(&page("")), ["Nils"]);
+    assert_eq!(
+        authors(&page("<span class=\"author-name\">Nils Autor</span>")),
+        ["Nils"]
+    );
+}
+
+#[test]
+fn authors_in_contributor_and_autor_elements() {
+    for foot in [
+        "<span class=\"field-contributor\"><a href=\"/p/ana\">Ana Silva</a></span>",
+        "<div class=\"autor\">Ana Silva</div>",
+    ] {
+        let html = titled(
+            "<title>Harbour</title>",
+            &format!(
+                "<h1>Harbour</h1><div class=\"intro\"><p>A few words before the name, long enough to be no byline at all: the harbour board met on Monday.</p></div>{foot}"
+            ),
+        );
+        assert_eq!(
+            extract(&html, None).unwrap().authors,
+            ["Ana Silva"],
+            "{foot}"
+        );
+    }
+}
