@@ -266,7 +266,8 @@ pub(super) struct Visible {
 }
 
 /// Reads the byline and date lines among the first text blocks after the
-/// headline (`By Name`, a line that is only bold text, `31 July 2017`),
+/// headline (`By Name`, a line that is only bold text, `31 July 2017`,
+/// `Name / 22.04.2020 / 06:15`),
 /// marking each one it reads so it is cut from the body.
 pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
     let mut found = Visible::default();
@@ -286,7 +287,11 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
         }
         blocks += 1;
         let mut matched = false;
-        for part in text.split(['|', '·', '•']).map(str::trim) {
+        for part in text
+            .split(['|', '·', '•'])
+            .flat_map(|p| p.split(" / "))
+            .map(str::trim)
+        {
             if let Some(names) = by_line(part) {
                 found.authors.extend(names);
                 matched = true;

@@ -85,7 +85,12 @@ pub(super) fn date_in(part: &str) -> Option<String> {
             .flatten()
     };
     date_line(part)
-        .or_else(|| part.split(',').chain(part.split(" - ")).find_map(dated))
+        .or_else(|| {
+            part.split(',')
+                .chain(part.split(" - "))
+                .chain(part.split(" / "))
+                .find_map(dated)
+        })
         .or_else(|| {
             DATE_LEAD_INS
                 .iter()
@@ -98,11 +103,25 @@ pub(super) fn date_in(part: &str) -> Option<String> {
 const OTHER_WORDS: usize = 3;
 
 /// A declared date written the European way (`11.11.2021`, `5. November
-/// 2021, 10:39 Uhr`) as `YYYY-MM-DD`; `None` for any other date.
+/// 2021, 10:39 Uhr`, `Di., 25.01.2022 - 14:45`, and `17/02/2022` where the
+/// day cannot be the month) as `YYYY-MM-DD`; `None` for any other date.
 pub(super) fn european(date: &str) -> Option<String> {
+    static DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:$|[\sT,])").expect("day-first pattern")
+    });
+    let date = date.trim();
     EUROPEAN_DATE_LINE
-        .captures(date.trim())
+        .captures(date)
         .and_then(|c| european_day(&c))
+        .or_else(|| {
+            let c = DAY_FIRST.captures(date)?;
+            let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+            let (day, month) = (num(1)?, num(2)?);
+            (day > 12)
+                .then(|| chrono::NaiveDate::from_ymd_opt(num(3)? as i32, month, day))
+                .flatten()
+                .map(|d| d.format("%Y-%m-%d").to_string())
+        })
 }
 
 /// Month names of the languages the date lines are read in, beyond
@@ -139,7 +158,8 @@ pub(super) static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join("|");
     let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
-    let weekday = r"(?:[[:alpha:]]+,\s*)?";
+    // `Montag, `, `Di., `.
+    let weekday = r"(?:[[:alpha:]]+\.?,\s*)?";
     let time =
         r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
     let pattern = format!(

@@ -741,3 +741,45 @@ fn authors_in_contributor_and_autor_elements() {
         );
     }
 }
+
+#[test]
+fn dates_with_a_weekday_abbreviated_written_day_first_or_set_off_by_slashes() {
+    let story = sentences("the slashed date", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |head: &str, line: &str| {
+        format!(
+            "<html><head><title>Hafen</title>{head}</head><body><article><h1>Hafen</h1>{line}{paras}</article></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    let day = |d: &str| Some(RawDate::Text(d.into()));
+    assert_eq!(
+        published(&page(
+            "",
+            "<time datetime=\"Di., 25.01.2022 - 14:45\">Di., 25.01.2022</time>"
+        )),
+        day("2022-01-25")
+    );
+    assert_eq!(
+        published(&page(
+            "<meta property=\"article:published_time\" content=\"17/02/2022\">",
+            ""
+        )),
+        day("2022-02-17")
+    );
+    // A day that may be the month stays as written.
+    assert_eq!(
+        published(&page(
+            "<meta property=\"article:published_time\" content=\"11/01/2023\">",
+            ""
+        )),
+        day("11/01/2023")
+    );
+    assert_eq!(
+        published(&page(
+            "",
+            "<div class=\"meta\"><a href=\"/a/ana\">Ana Silva</a> / 22.04.2020 / 06:15 / <a href=\"#c\">Kommentare</a></div>"
+        )),
+        day("2020-04-22")
+    );
+}
