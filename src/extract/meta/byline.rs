@@ -2,7 +2,7 @@
 //! the headline, each name cleaned of its lead-in and trail. Uses `super`,
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
-use super::dates::{MONTHS, date_in, date_line};
+use super::dates::{MONTHS, date_in, date_line, leading_date, opening_date};
 use super::title::COMMON_WORDS;
 use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_hard_chrome};
@@ -272,6 +272,7 @@ pub(super) struct Visible {
 pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
     let mut found = Visible::default();
     let mut blocks = 0;
+    let mut long_blocks = 0;
     let mut node = next_in_order(heading, true);
     while let Some(n) = node {
         node = next_in_order(&n, !is_text_block(&n));
@@ -282,7 +283,23 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
         if text.is_empty() {
             continue;
         }
-        if text.chars().count() > BODY_BLOCK_CHARS || blocks == BYLINE_BLOCKS {
+        if text.chars().count() > BODY_BLOCK_CHARS {
+            // The article's first paragraphs may open with a dateline
+            // (`29.11.2022 – Text`): read, not cut.
+            long_blocks += 1;
+            if found.date.is_none() {
+                found.date = opening_date(&text);
+            }
+            if found.date.is_some() || long_blocks == DATELINE_BLOCKS {
+                break;
+            }
+            continue;
+        }
+        // Past the first paragraph, only datelines are read.
+        if long_blocks > 0 {
+            continue;
+        }
+        if blocks == BYLINE_BLOCKS {
             break;
         }
         blocks += 1;
@@ -298,6 +315,8 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
             } else if let Some(date) = date_in(part) {
                 found.date.get_or_insert(date);
                 matched = true;
+            } else if let Some(date) = leading_date(part) {
+                found.date.get_or_insert(date);
             }
         }
         if !matched && let Some((name, rest)) = bold_name(&n, &text) {
@@ -311,7 +330,54 @@ pub(super) fn visible_byline(heading: &NodeRef) -> Visible {
             n.set_attr(CUT_MARK, "");
         }
     }
+    if found.date.is_none() {
+        found.date = date_before(heading);
+    }
     found
+}
+
+/// How many of the article's first paragraphs are read for a dateline.
+const DATELINE_BLOCKS: usize = 2;
+
+/// How many text blocks before the headline may hold its date.
+const BLOCKS_BEFORE: usize = 2;
+
+/// The date in a line right before the headline, in its element's
+/// siblings or its parent's (`<h3>02.01.2022</h3><h1>…`, `<small>31.01.2022
+/// 2. Liga</small><h1>…`).
+fn date_before(heading: &NodeRef) -> Option<String> {
+    let mut blocks = 0;
+    let mut at = *heading;
+    for _ in 0..2 {
+        let mut prev = at.prev_element_sibling();
+        while let Some(p) = prev {
+            prev = p.prev_element_sibling();
+            let inline = p
+                .node_name()
+                .is_some_and(|n| INLINE.contains(&n.to_ascii_lowercase().as_str()));
+            if !(inline || is_text_block(&p)) || in_hard_chrome(&p) {
+                return None;
+            }
+            let text = collapse(&p.text());
+            if text.is_empty() {
+                continue;
+            }
+            if text.chars().count() > BODY_BLOCK_CHARS || blocks == BLOCKS_BEFORE {
+                return None;
+            }
+            blocks += 1;
+            // Not cut: before the headline, it is no part of what the
+            // body's reader reads under it.
+            if let Some(date) = text
+                .split(['|', '·', '•'])
+                .find_map(|p| date_in(p).or_else(|| leading_date(p)))
+            {
+                return Some(date);
+            }
+        }
+        at = at.parent()?;
+    }
+    None
 }
 
 /// The next element in document order: the first child when `descend`, else

@@ -99,6 +99,40 @@ pub(super) fn date_in(part: &str) -> Option<String> {
         })
 }
 
+/// The date that opens a part of a byline or a dated element before a few
+/// other words ([`OTHER_WORDS`]: `25. Januar 2022 (DJV) Berlin`,
+/// `31.01.2022 2. Liga`, `2/26/2015 7:11 AM PST BY STAFF`). The line is
+/// more than a date: it is read, not cut.
+pub(super) fn leading_date(part: &str) -> Option<String> {
+    let words: Vec<&str> = part.split_whitespace().collect();
+    (1..words.len())
+        .rev()
+        .take_while(|&n| words.len() - n <= OTHER_WORDS)
+        .find_map(|n| date_line(&words[..n].join(" ")))
+}
+
+/// What may set off a date that opens a text from the rest (`29.11.2022
+/// – Text`, `23.01.2022 - Headline`, `08.11.2021 | Headline`).
+const OPENING_SEPARATORS: &[&str] = &[" – ", " — ", " - ", " | ", ": "];
+
+/// The date that opens a text, set off from the rest by a dash, a bar or
+/// a colon: a dateline opening an article's first paragraph, a date
+/// before a headline in its title.
+pub(super) fn opening_date(text: &str) -> Option<String> {
+    let end = OPENING_SEPARATORS
+        .iter()
+        .filter_map(|s| text.find(s))
+        .min()?;
+    let head = text[..end].trim();
+    (head.chars().count() <= OPENING_DATE_CHARS)
+        .then(|| date_line(head))
+        .flatten()
+}
+
+/// A date opening a text is at most this long (`Dienstag, 29. November
+/// 2022, 10:30 Uhr`).
+const OPENING_DATE_CHARS: usize = 40;
+
 /// How many words beside a date [`date_in`] reads past.
 const OTHER_WORDS: usize = 3;
 
@@ -150,16 +184,35 @@ pub(super) const MONTHS: [&[&str]; 12] = [
     ],
 ];
 
+/// Abbreviated month names of the same languages (`28. Jan. 2022`, `3.
+/// Okt. 2021`), read only in dates: a name may be `Jan`.
+const ABBREVIATED_MONTHS: [&[&str]; 12] = [
+    &["jan", "janv"],
+    &["feb", "febr", "févr", "fevr"],
+    &["mär", "mrz", "mar"],
+    &["apr", "avr"],
+    &[],
+    &["jun"],
+    &["jul", "juil"],
+    &["aug"],
+    &["sep", "sept"],
+    &["okt", "oct"],
+    &["nov"],
+    &["dez", "déc", "dec"],
+];
+
 pub(super) static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    // Whole names first: an abbreviation is the start of one.
     let names = MONTHS
         .iter()
+        .chain(ABBREVIATED_MONTHS.iter())
         .flat_map(|m| m.iter())
         .copied()
         .collect::<Vec<_>>()
         .join("|");
     let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
-    // `Montag, `, `Di., `.
-    let weekday = r"(?:[[:alpha:]]+\.?,\s*)?";
+    // `Montag, `, `Di., `, `am Dienstag 6. Mai`.
+    let weekday = r"(?:[[:alpha:]]+(?:\.?,\s*|\s+))?";
     let time =
         r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
     let pattern = format!(
@@ -178,7 +231,15 @@ fn european_day(c: &regex::Captures) -> Option<String> {
         (d, num("m2")?, num("y2")?)
     } else {
         let name = c.name("name")?.as_str().to_lowercase();
-        let month = MONTHS.iter().position(|m| m.contains(&name.as_str()))? as u32 + 1;
+        let month = MONTHS
+            .iter()
+            .position(|m| m.contains(&name.as_str()))
+            .or_else(|| {
+                ABBREVIATED_MONTHS
+                    .iter()
+                    .position(|m| m.contains(&name.as_str()))
+            })? as u32
+            + 1;
         (num("d3")?, month, num("y3")?)
     };
     // Two-digit years on news pages are this century's.
@@ -195,7 +256,10 @@ pub(super) fn dated_element(doc: &Document, hidden: Hidden) -> Option<String> {
         doc,
         r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#,
         hidden,
-        |text| text.split(['|', '·', '•']).find_map(date_in),
+        |text| {
+            text.split(['|', '·', '•'])
+                .find_map(|p| date_in(p).or_else(|| leading_date(p)))
+        },
     )
 }
 
@@ -226,6 +290,7 @@ const DATE_LABELS: &[&str] = &[
     "publication date",
     "pressemitteilung vom",
     "veröffentlicht am",
+    "veröffentlichung",
     "veröffentlicht",
     "erschienen am",
     "publiziert am",

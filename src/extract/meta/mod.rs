@@ -16,7 +16,7 @@ use byline::{
 };
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
-use dates::{dated_element, european, labelled_date, local_day, time_element};
+use dates::{dated_element, european, labelled_date, local_day, opening_date, time_element};
 use title::{
     heading_text, holds_headline, is_masthead, is_masthead_text, names_site, sets_off, shares_word,
     site_names, title_tag, without_site,
@@ -283,9 +283,11 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .or(visible.date)
         .or_else(|| dated_element(doc, in_chrome))
         .or_else(|| labelled_date(doc))
-        // Last, a date in the article's header or footer, or a caption.
+        // Last, a date in the article's header or footer, or a caption,
+        // or the one that opens the title (`23.01.2022 - Headline`).
         .or_else(|| time_element(doc, in_hard_chrome))
         .or_else(|| dated_element(doc, in_hard_chrome))
+        .or_else(|| whole_tag.as_deref().and_then(opening_date))
         .map(|d| {
             local_day(&d, || shown.or_else(|| time_element(doc, in_chrome)))
                 .or_else(|| european(&d))

@@ -783,3 +783,54 @@ fn dates_with_a_weekday_abbreviated_written_day_first_or_set_off_by_slashes() {
         day("2020-04-22")
     );
 }
+
+#[test]
+fn a_date_before_the_headline_in_a_dateline_or_opening_the_title() {
+    let story = sentences("the dateline", 5);
+    let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
+    let page = |title: &str, before: &str, first: &str| {
+        format!(
+            "<html><head><title>{title}</title></head><body><article><div class=\"intro\">{before}<h1>Hafen</h1></div>\
+             <p>Ein kurzer Vorspann über den Hafen und die Fischer, die sich am Donnerstag zur Abstimmung trafen.</p>\
+             {first}{paras}</article></body></html>"
+        )
+    };
+    let published = |html: &str| extract(html, None).unwrap().published;
+    let day = |d: &str| Some(RawDate::Text(d.into()));
+    // A line before the headline; an abbreviated month.
+    assert_eq!(
+        published(&page("Hafen", "<h3>02.01.2022</h3>", "")),
+        day("2022-01-02")
+    );
+    assert_eq!(
+        published(&page("Hafen", "<small>28. Jan. 2022 2. Liga</small>", "")),
+        day("2022-01-28")
+    );
+    // A dateline opening one of the article's first paragraphs.
+    assert_eq!(
+        published(&page(
+            "Hafen",
+            "",
+            "<p>29.11.2022 – Mehrfach und vehement hatte der Hafen die Pläne des Landes kritisiert, doch es half nichts.</p>"
+        )),
+        day("2022-11-29")
+    );
+    // A date opening the title, with nothing else to go by.
+    assert_eq!(
+        published(&page("23.01.2022 - Hafen", "", "")),
+        day("2022-01-23")
+    );
+    // A date line under the headline beside a few other words, and one
+    // after a weekday without a comma.
+    for line in [
+        "<div class=\"date\">25. Januar 2022 (DJV) Berlin</div>",
+        "<p class=\"date\">Erstellt von Ana am Dienstag 25. Januar 2022</p>",
+        "<p>Veröffentlichung: 25.01.2022</p>",
+    ] {
+        let html = titled("<title>Hafen</title>", &format!("<h1>Hafen</h1>{line}"));
+        assert_eq!(published(&html), day("2022-01-25"), "{line}");
+    }
+    // A name of a month in a byline is still a name.
+    assert_eq!(meta::clean_author("Jan").as_deref(), Some("Jan"));
+    assert_eq!(published(&page("Hafen", "", "")), None);
+}
