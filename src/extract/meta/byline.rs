@@ -67,8 +67,12 @@ pub(in crate::extract) fn clean_author(name: &str) -> Option<String> {
     let dated = lower
         .split_whitespace()
         .all(|w| is_date_word(w.trim_matches(|c: char| !c.is_alphanumeric())));
-    // An e-mail address or a link names no one.
-    let address = name.split_whitespace().all(is_address);
+    // An e-mail address or a link names no one, nor do initials alone
+    // (`I.`).
+    let address = name.split_whitespace().all(is_address)
+        || !name
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| w.chars().count() >= 2);
     if commenter || label || bare || dated || address {
         return None;
     }

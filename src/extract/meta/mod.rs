@@ -230,9 +230,13 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         if found.is_empty() {
             continue;
         }
-        // A user name (`christian.stadtfeld`) says who posted; a later
-        // source may name the writer.
-        if !found.iter().all(|n| names_site(n, &sites) || is_handle(n)) {
+        // A user name (`christian.stadtfeld`) says who posted, and an
+        // organization (`Hanns-Seidel-Stiftung e.V.`, `finanztreff.de`)
+        // who published; a later source may name the writer.
+        if !found
+            .iter()
+            .all(|n| names_site(n, &sites) || is_handle(n) || is_organization(n))
+        {
             authors = Some(found);
             break;
         }
@@ -339,6 +343,45 @@ fn is_handle(name: &str) -> bool {
     !name.contains(char::is_whitespace)
         && name.chars().any(char::is_alphabetic)
         && !name.chars().any(char::is_uppercase)
+}
+
+/// Words of an organization's name: a legal form (`e.V.`, `GmbH`), or a
+/// newsroom's (`Redaktion`, `Editorial Team`), lowercase.
+const ORGANIZATION_WORDS: &[&str] = &[
+    "e.v.",
+    "ev",
+    "gmbh",
+    "ag",
+    "ltd",
+    "ltd.",
+    "inc",
+    "inc.",
+    "llc",
+    "s.a.",
+    "gbr",
+    "kg",
+    "redaktion",
+    "editorial",
+    "newsroom",
+    "team",
+    "agencies",
+    "stiftung",
+    "verband",
+];
+
+/// Whether an author is an organization, not a writer: its name holds a
+/// legal form or a newsroom's word ([`ORGANIZATION_WORDS`]), or is a
+/// host name (`finanztreff.de`, `Motorsport-Total.com`).
+fn is_organization(name: &str) -> bool {
+    name.split_whitespace().any(|w| {
+        let w = w.to_lowercase();
+        ORGANIZATION_WORDS.contains(&w.as_str())
+            || w.rsplit_once('.').is_some_and(|(host, tld)| {
+                !host.is_empty()
+                    && (2..=4).contains(&tld.len())
+                    && tld.chars().all(|c| c.is_ascii_lowercase())
+            })
+    })
 }
 
 /// A visible headline that is the `<title>` word for word beats the

@@ -834,3 +834,41 @@ fn a_date_before_the_headline_in_a_dateline_or_opening_the_title() {
     assert_eq!(meta::clean_author("Jan").as_deref(), Some("Jan"));
     assert_eq!(published(&page("Hafen", "", "")), None);
 }
+
+#[test]
+fn a_writer_beats_an_organization_named_as_author_and_initials_name_no_one() {
+    let head = |author: &str| {
+        format!(
+            r#"<meta name="author" content="{author}"><title>Harbour board votes for the new quay</title>"#
+        )
+    };
+    let with_writer = |author: &str| {
+        titled(
+            &head(author),
+            r#"<h1>Harbour board votes for the new quay</h1><a rel="author" href="/mara">Mara Lindqvist</a>"#,
+        )
+    };
+    for org in [
+        "Harbour Trust e.V.",
+        "Coastal Media GmbH",
+        "QuayNews.de",
+        "Redaktion Hafen",
+    ] {
+        let a = extract(&with_writer(org), None).unwrap();
+        assert_eq!(a.authors, ["Mara Lindqvist"], "{org}");
+    }
+    // With no writer named, the organization is all there is.
+    let alone = titled(
+        &head("Harbour Trust e.V."),
+        "<h1>Harbour board votes for the new quay</h1>",
+    );
+    assert_eq!(
+        extract(&alone, None).unwrap().authors,
+        ["Harbour Trust e.V."]
+    );
+    assert_eq!(meta::clean_author("I."), None);
+    assert_eq!(
+        meta::clean_author("J. R. Stone").as_deref(),
+        Some("J. R. Stone")
+    );
+}
