@@ -645,7 +645,7 @@ pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
     );
     let full = Regex::new(&pattern).ok()?;
     doc.select(
-        r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="bio" i], [class*="name" i], [rel~="author"], [itemprop="author"], p, strong, em"#,
+        r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="bio" i], [class*="name" i], [rel~="author"], [itemprop="author"]"#,
     )
     .nodes()
     .iter()
@@ -655,9 +655,8 @@ pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
         if text.chars().count() > COMPLETING_CHARS {
             return None;
         }
-        // In an author's element: not a sentence that names someone else
-        // of the name, nor a noun after it (`Matthias Medizinstudent`
-        // may open a bio, but is no name).
+        // In an author's element (by its class, not an ancestor's): not a
+        // sentence that names someone else of the name.
         let authorial = ["class", "rel", "itemprop"].iter().any(|k| {
             n.attr(k).is_some_and(|v| {
                 let v = v.to_lowercase();
@@ -669,8 +668,15 @@ pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
         if !authorial {
             return None;
         }
-        let c = full.captures(&text)?;
-        let surname = c.get(2)?.as_str();
+        // Within one text: a name and the bio after it in elements of
+        // their own (`<h3>Matthias</h3><p>Medizinstudent, …`) are no
+        // full name.
+        let (given, surname) = n.descendants_it().filter(|t| t.is_text()).find_map(|t| {
+            let text = collapse(&t.text());
+            let c = full.captures(&text)?;
+            Some((c.get(1)?.as_str().to_string(), c.get(2)?.as_str().to_string()))
+        })?;
+        let (given, surname) = (given.as_str(), surname.as_str());
         let name = format!("{given} {surname}");
         let lower = surname.to_lowercase();
         (surname != given

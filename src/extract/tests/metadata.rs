@@ -714,8 +714,15 @@ fn a_writer_named_by_a_given_name_is_named_in_full_where_the_page_does() {
         )),
         ["Nils Pickert"]
     );
-    // A name in the text, or a label after the name, completes nothing.
+    // A name in the text, a label after the name, or a bio in an element
+    // of its own after it, completes nothing.
     assert_eq!(authors(&page("")), ["Nils"]);
+    assert_eq!(
+        authors(&page(
+            "<div class=\"author-box\"><h3>Nils</h3><p>Medizinstudent, Vater und Pfleger.</p></div>"
+        )),
+        ["Nils"]
+    );
     assert_eq!(
         authors(&page("<span class=\"author-name\">Nils Autor</span>")),
         ["Nils"]
