@@ -172,7 +172,8 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 ];
 
 /// Names in the page's author and byline elements (`<span class="author
-/// vcard">`, `<div class="autor">`, `<span class="field-contributor">`,
+/// vcard">`, `<div class="autor">`, `<span class="auteurs">`, `<span
+/// class="field-contributor">`,
 /// `<p class="byline__author">VON Name am 21. April 2020</p>`,
 /// `<p class="date-author">Name, 01.12.2021</p>`, and those that name
 /// them for their tests: `<div data-testid="prism-byline">`) outside the
@@ -180,7 +181,7 @@ pub(super) const WRITTEN_BY: &[&str] = &[
 pub(super) fn classed_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
     first_labelled(
         doc,
-        r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="contributor" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
+        r#"[class*="author" i], [class*="autor" i], [class*="auteur" i], [class*="byline" i], [class*="contributor" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
         hidden,
         |text| Some(byline_parts(text)).filter(|names| !names.is_empty()),
     )

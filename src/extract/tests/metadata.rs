@@ -730,10 +730,11 @@ fn a_writer_named_by_a_given_name_is_named_in_full_where_the_page_does() {
 }
 
 #[test]
-fn authors_in_contributor_and_autor_elements() {
+fn authors_in_contributor_autor_and_auteur_elements() {
     for foot in [
         "<span class=\"field-contributor\"><a href=\"/p/ana\">Ana Silva</a></span>",
         "<div class=\"autor\">Ana Silva</div>",
+        "<span class=\"auteurs\">Ana Silva</span>",
     ] {
         let html = titled(
             "<title>Harbour</title>",
