@@ -1,8 +1,9 @@
 //! Serving connections: [`run`] accepts within [`Limits`], hands each
-//! request to the [`Service`] (its answer at once, else its router),
-//! watches each connection's activity (idle, unread responses) and drains
-//! on stop. Depends only on hyper, axum's `Router`, tokio and the
-//! `Service` of `serve`.
+//! connection to a serving thread, each request to the [`Service`] (its
+//! answer at once, else its router, on the caller's runtime), watches each
+//! connection's activity (idle, unread responses) and drains on stop.
+//! Depends only on hyper, axum's `Router`, tokio (and tokio-util's
+//! abort-on-drop handle) and the `Service` of `serve`.
 
 use super::Service;
 use axum::extract::Request;
