@@ -645,6 +645,8 @@ pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
         regex::escape(given)
     );
     let full = Regex::new(&pattern).ok()?;
+    // Elements whose own class, rel or itemprop names an author, not an
+    // ancestor's.
     doc.select(
         r#"[class*="author" i], [class*="autor" i], [class*="byline" i], [class*="bio" i], [class*="name" i], [rel~="author"], [itemprop="author"]"#,
     )
@@ -654,19 +656,6 @@ pub(super) fn completed(doc: &Document, given: &str) -> Option<String> {
     .find_map(|n| {
         let text = collapse(&n.text());
         if text.chars().count() > COMPLETING_CHARS {
-            return None;
-        }
-        // In an author's element (by its class, not an ancestor's): not a
-        // sentence that names someone else of the name.
-        let authorial = ["class", "rel", "itemprop"].iter().any(|k| {
-            n.attr(k).is_some_and(|v| {
-                let v = v.to_lowercase();
-                ["author", "autor", "byline", "bio", "name"]
-                    .iter()
-                    .any(|w| v.contains(w))
-            })
-        });
-        if !authorial {
             return None;
         }
         // Within one text: a name and the bio after it in elements of
