@@ -76,6 +76,29 @@ fn ingest(c: &mut Criterion) {
             start.elapsed()
         })
     });
+    // The daemon's path: fetches finish while others are being written, so
+    // the store's batch writer commits many records per transaction. All
+    // 100 ingests run concurrently inside one `block_on`, so parsing stays
+    // serial on this thread (as feed-rs above) while the writes queue to the
+    // batch task.
+    group.bench_function("tidings parse+normalize+store, batched", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let r = round.fetch_add(1, Ordering::Relaxed);
+                let sources: Vec<String> = (0..docs.len()).map(|i| format!("b{r}-{i}")).collect();
+                let saved = rt.block_on(futures_util::future::join_all(
+                    docs.iter().zip(&sources).map(|(doc, source)| {
+                        tidings::bench::ingest(&store as &dyn Store, source, &url, doc, now)
+                    }),
+                ));
+                for s in saved {
+                    assert_eq!(s.unwrap().new, 20);
+                }
+            }
+            start.elapsed()
+        })
+    });
     // The write alone: the same items, already read.
     let read: Vec<_> = docs
         .iter()
