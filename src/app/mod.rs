@@ -276,6 +276,11 @@ impl App {
     /// is part of for the renderer when its items changed. A source gone for
     /// good (410) is not fetched and nothing is written.
     pub async fn fetch_source(&self, source: &Source) -> Report {
+        // A turn, as the daemon's loops take one: `tidings fetch` starts
+        // every source at once, and without it all of them read their state
+        // before any reads its feed, so the first requests (and every
+        // record) waited behind 2,000 state reads in the store's queue.
+        let _turn = self.ingest.due.acquire().await;
         // The sender is held for the call: dropped, `changed` would fire.
         let (_held, never) = tokio::sync::watch::channel(false);
         self.fetch_now(source, self.now(), never)
