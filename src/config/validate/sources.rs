@@ -16,7 +16,7 @@ impl Validator<'_> {
         fetch: &Fetch,
         base_dir: &Path,
     ) -> Vec<Source> {
-        let mut out: Vec<Source> = Vec::new();
+        let mut out: Vec<Source> = Vec::with_capacity(raws.len());
         // Ids seen so far: a scan of `out` per source was quadratic, minutes
         // at 100,000 sources.
         let mut ids: HashSet<String> = HashSet::new();
