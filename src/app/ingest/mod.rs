@@ -39,8 +39,9 @@ pub(super) struct Ingest {
     /// fetcher bounds requests, this bounds the items read and waiting for
     /// the store, which would otherwise pile up for every due source.
     pub(super) in_flight: Semaphore,
-    /// The daemon's sources past their due time (claiming, waiting for an
-    /// in-flight slot, reading, recording), at most twice `in_flight`'s:
+    /// The daemon's sources past their due time, and those `tidings fetch`
+    /// has begun (claiming, waiting for an in-flight slot, reading,
+    /// recording), at most twice `in_flight`'s:
     /// at a first cycle every source is due at once, and each would
     /// otherwise take its lease, read its state and hold its boxed fetch
     /// while it waits for a slot (at 100,000 sources about 2.6 KB each,
