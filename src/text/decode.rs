@@ -5,8 +5,11 @@
 //! The order: a byte order mark; else the shape of the first bytes (UTF-16
 //! and UTF-32 without a BOM start `<` with NULs around it); else the HTTP
 //! charset; else the document's own declaration (the XML declaration, in
-//! either quote, for feeds; a `<meta charset>` or `http-equiv` near the top
-//! for pages); else UTF-8.
+//! either quote, for feeds; a `<meta charset>` or `http-equiv` in the head
+//! for pages); else UTF-8. A page whose bytes are all UTF-8, with some past
+//! ASCII, is read as UTF-8 whatever its labels say (as trafilatura reads
+//! it): a legacy encoding's text is almost never valid UTF-8, while pages
+//! converted to UTF-8 that kept their old `<meta>` are common.
 //! A document that claims UTF-8 but holds bytes that are not UTF-8 keeps its
 //! valid runs and reads each stray byte as windows-1252, the encoding such
 //! bytes are in practice (feedparser falls back the same way, but for the
@@ -35,24 +38,31 @@ enum Plan {
 
 /// An XML document (a feed) as UTF-8 text, without a BOM.
 pub fn decode_xml(bytes: &[u8], content_type: Option<&str>) -> String {
-    decode(bytes, content_type, declared_encoding)
+    decode(bytes, content_type, declared_encoding, false)
 }
 
 /// An HTML page as UTF-8 text, without a BOM.
 pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
-    decode(bytes, content_type, meta_charset)
+    decode(bytes, content_type, meta_charset, true)
 }
 
 fn decode(
     bytes: &[u8],
     content_type: Option<&str>,
     declared: fn(&[u8]) -> Option<String>,
+    utf8_wins: bool,
 ) -> String {
     match plan(bytes, content_type, declared) {
         Plan::Whatwg(encoding, bom) => {
             let body = &bytes[bom..];
+            let utf8 = (utf8_wins && encoding.is_ascii_compatible())
+                .then(|| std::str::from_utf8(body).ok())
+                .flatten()
+                .filter(|text| !text.is_ascii());
             if encoding == UTF_8 {
                 utf8_or_windows_1252(body)
+            } else if let Some(text) = utf8 {
+                text.to_string()
             } else {
                 encoding.decode_without_bom_handling(body).0.into_owned()
             }
@@ -138,17 +148,166 @@ pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
     Some(rest[..rest.find(quote)?].to_string())
 }
 
-/// The charset a page names in its first 1024 bytes (the prescan length
-/// browsers use): `<meta charset=…>` or the `charset` of an `http-equiv`
-/// Content-Type.
+/// How far into a page [`meta_charset`] looks for a `<meta>` naming its
+/// charset, when no `<body>` tag ends the search sooner.
+const HEAD_SCAN_BYTES: usize = 256 * 1024;
+
+/// The charset a page's `<meta charset=…>`, or the `charset` of its
+/// `<meta http-equiv=Content-Type content=…>`, names: the HTML Standard's
+/// prescan (its attribute grammar, comments skipped, labels no encoding
+/// has passed over), read on through the head as Chrome and Firefox read
+/// it, not only the first 1024 bytes: an archive's banner or a head full of
+/// scripts pushes the `<meta>` past them. A `charset` attribute of another
+/// element (`<script charset=utf-8>`) names that resource's, not the
+/// page's; scripts and style sheets are skipped whole.
 pub fn meta_charset(bytes: &[u8]) -> Option<String> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
-    let at = head.find("charset=")? + "charset=".len();
-    let label = head[at..].trim_start_matches(['"', '\'', ' ']);
-    let end = label
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
-        .unwrap_or(label.len());
-    (end > 0).then(|| label[..end].to_string())
+    let page = &bytes[..bytes.len().min(HEAD_SCAN_BYTES)];
+    let mut at = 0;
+    while let Some(lt) = page[at..].iter().position(|b| *b == b'<') {
+        at += lt;
+        let rest = &page[at..];
+        if rest.starts_with(b"<!--") {
+            at += 2 + find(&rest[2..], b"-->").map_or(rest.len() - 2, |e| e + 3);
+            continue;
+        }
+        let name_len = rest[1..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - 1);
+        if name_len == 0 || !rest[1].is_ascii_alphabetic() {
+            // An end tag, a doctype, a processing instruction or a stray `<`.
+            at += 1 + rest[1..]
+                .iter()
+                .position(|b| *b == b'>')
+                .unwrap_or(rest.len() - 1);
+            continue;
+        }
+        let name = rest[1..1 + name_len].to_ascii_lowercase();
+        let (attributes, end) = attributes(&rest[1 + name_len..])?;
+        at += 1 + name_len + end;
+        match name.as_slice() {
+            b"body" => return None,
+            b"script" | b"style" => {
+                let close: &[u8] = if name == b"script" {
+                    b"</script"
+                } else {
+                    b"</style"
+                };
+                at += find(&page[at..], close).unwrap_or(page.len() - at);
+            }
+            b"meta" => {
+                let get = |key: &str| attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+                let label = get("charset").cloned().or_else(|| {
+                    get("http-equiv")
+                        .filter(|v| v.eq_ignore_ascii_case("content-type"))
+                        .and_then(|_| get("content"))
+                        .and_then(|c| content_charset(c))
+                });
+                if let Some(label) =
+                    label.filter(|l| Encoding::for_label(l.trim().as_bytes()).is_some())
+                {
+                    return Some(label);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where `needle` (lowercase) first starts in `haystack`, in any case.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// A tag's attributes, names lowercased, as the prescan's "get an
+/// attribute" reads them, and how many bytes they took up to and with the
+/// tag's `>`; `None` when the bytes end before the tag does (the prescan
+/// then stops: a cut value may name another encoding).
+fn attributes(tag: &[u8]) -> Option<(Vec<(String, String)>, usize)> {
+    let text = |from: usize, to: usize| String::from_utf8_lossy(&tag[from..to]).into_owned();
+    let skip_space = |mut i: usize| {
+        while tag.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut found = Vec::new();
+    let mut i = 0;
+    loop {
+        while tag
+            .get(i)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b'/')
+        {
+            i += 1;
+        }
+        match tag.get(i) {
+            None => return None,
+            Some(b'>') => return Some((found, i + 1)),
+            Some(_) => {}
+        }
+        let start = i;
+        while tag
+            .get(i)
+            .is_some_and(|b| !matches!(b, b'=' | b'>' | b'/') && !b.is_ascii_whitespace())
+        {
+            i += 1;
+        }
+        let name = text(start, i).to_ascii_lowercase();
+        i = skip_space(i);
+        if tag.get(i) != Some(&b'=') {
+            found.push((name, String::new()));
+            continue;
+        }
+        i = skip_space(i + 1);
+        let value = match tag.get(i) {
+            Some(q @ (b'"' | b'\'')) => {
+                let close = tag[i + 1..]
+                    .iter()
+                    .position(|b| b == q)
+                    .map(|e| i + 1 + e)?;
+                let value = text(i + 1, close);
+                i = close + 1;
+                value
+            }
+            _ => {
+                let from = i;
+                while tag
+                    .get(i)
+                    .is_some_and(|b| *b != b'>' && !b.is_ascii_whitespace())
+                {
+                    i += 1;
+                }
+                text(from, i)
+            }
+        };
+        found.push((name, value));
+    }
+}
+
+/// The charset a `<meta http-equiv>`'s `content` names (`text/html;
+/// charset=gb2312`), as the HTML Standard extracts it.
+fn content_charset(content: &str) -> Option<String> {
+    let lower = content.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("charset") {
+        let rest = lower[from + at + "charset".len()..].trim_start();
+        from += at + "charset".len();
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let value = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().filter(|_| rest[1..].contains(q)),
+            _ => rest
+                .split(|c: char| c.is_ascii_whitespace() || c == ';')
+                .next(),
+        };
+        return value.filter(|v| !v.is_empty()).map(str::to_string);
+    }
+    None
 }
 
 /// Whether undeclared bytes are UTF-8, perhaps with a few stray bytes: at
@@ -291,5 +450,77 @@ mod tests {
         assert!(decode_html(equiv, None).contains("café"));
         assert!(decode_html(b"caf\xe9", Some("text/html; charset=windows-1252")).contains("café"));
         assert!(decode_html("café".as_bytes(), None).contains("café"));
+    }
+
+    #[test]
+    fn a_page_all_in_utf8_is_utf8_whatever_its_label() {
+        let converted = "<meta charset=gb2312><title>你好</title>".as_bytes();
+        assert_eq!(
+            decode_html(converted, None),
+            "<meta charset=gb2312><title>你好</title>"
+        );
+        let served = "<p>café</p>".as_bytes();
+        assert_eq!(
+            decode_html(served, Some("text/html; charset=iso-8859-1")),
+            "<p>café</p>"
+        );
+        // Bytes that are not UTF-8 keep their label, and ISO-2022-JP's
+        // escapes are ASCII.
+        let gb = b"<meta charset=gb2312><title>\xc4\xe3\xba\xc3</title>";
+        assert!(decode_html(gb, None).contains("你好"));
+        let jis = b"<meta charset=iso-2022-jp>\x1b$B$3$s\x1b(B";
+        assert!(decode_html(jis, None).contains("こん"));
+    }
+
+    #[test]
+    fn a_late_meta_counts_and_other_elements_charsets_do_not() {
+        // An archive's banner: a script's charset, then the page's `<meta>`
+        // past the first 1024 bytes.
+        let banner = format!(
+            "<html><head><script src=/a.js charset=\"utf-8\"></script>\
+             <script>var html = '<meta charset=koi8-r>';</script><!-- {} -->",
+            "x".repeat(2000)
+        );
+        let mut page = banner.into_bytes();
+        page.extend(b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"/>");
+        page.extend(b"<title>\xc4\xe3\xba\xc3</title></head><body></body></html>");
+        assert_eq!(meta_charset(&page).as_deref(), Some("gb2312"));
+        assert!(decode_html(&page, None).contains("<title>你好</title>"));
+
+        // Attributes in either quote, in any case, in any order; a label
+        // that names no encoding is passed over for the next.
+        assert_eq!(
+            meta_charset(
+                b"<META CONTENT='text/html;charset = \"Shift_JIS\"' HTTP-EQUIV=content-type>"
+            )
+            .as_deref(),
+            Some("shift_jis")
+        );
+        assert_eq!(
+            meta_charset(b"<meta charset=bogus><meta charset=iso-8859-2>").as_deref(),
+            Some("iso-8859-2")
+        );
+        // A `content` charset without the `http-equiv` is no declaration,
+        // and the search ends at the body.
+        assert_eq!(
+            meta_charset(b"<meta name=x content='charset=koi8-r'>"),
+            None
+        );
+        assert_eq!(meta_charset(b"<body><p><meta charset=koi8-r>"), None);
+        // Unclosed tags, quotes and comments end the scan without a panic.
+        for broken in [
+            &b"<meta charset='utf-8"[..],
+            b"<!-- <meta charset=utf-8>",
+            b"<",
+            b"<m",
+            b"<meta",
+        ] {
+            assert_eq!(
+                meta_charset(broken),
+                None,
+                "{}",
+                String::from_utf8_lossy(broken)
+            );
+        }
     }
 }

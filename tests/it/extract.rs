@@ -1,9 +1,9 @@
 //! `tidings extract` on pages built to break it: deep nesting, unclosed
-//! tags, an attribute bomb, a page past the size bound, UTF-16 and
-//! Shift_JIS, bytes that are not text, HTML cut off mid-tag. Each runs the
-//! real binary under an address-space limit (`prlimit --as`) and a timeout,
-//! and must print the article as JSON; a page without an article exits 1
-//! saying why.
+//! tags, an attribute bomb, a page past the size bound, UTF-16, Shift_JIS,
+//! a charset named late or wrongly, bytes that are not text, HTML cut off
+//! mid-tag. Each runs the real binary under an address-space limit
+//! (`prlimit --as`) and a timeout, and must print the article as JSON; a
+//! page without an article exits 1 saying why.
 
 use crate::common::tidings_under;
 use serde_json::Value;
@@ -84,6 +84,35 @@ fn odd_encodings_and_broken_bytes_give_the_article() {
     page.extend_from_slice(b"</article></body></html>");
     let found = holds_article("sjis.html", &page);
     assert_eq!(found["title"], "東京都は木曜日に新しい計画を発表しました。");
+
+    // An archive's banner (scripts, one with its own charset) pushes the
+    // page's `<meta>` past the first 1024 bytes.
+    let (gb, _, _) = encoding_rs::GB18030.encode("话剧巡演结束");
+    let mut page = format!(
+        "<html><head><script src=\"/b.js\" charset=\"utf-8\"></script><script>{}</script>\
+         <meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"/><title>",
+        "var x = 1;".repeat(200)
+    )
+    .into_bytes();
+    page.extend_from_slice(&gb);
+    page.extend_from_slice(b"</title></head><body><article><h1>");
+    page.extend_from_slice(&gb);
+    page.extend_from_slice(b"</h1>");
+    page.extend_from_slice(article.as_bytes());
+    page.extend_from_slice(b"</article></body></html>");
+    assert_eq!(
+        holds_article("late-meta.html", &page)["title"],
+        "话剧巡演结束"
+    );
+    // Converted to UTF-8, the page kept its old label.
+    let stale = format!(
+        "<html><head><meta charset=\"gb2312\"><title>话剧巡演结束</title></head>\
+         <body><article><h1>话剧巡演结束</h1>{article}</article></body></html>"
+    );
+    assert_eq!(
+        holds_article("stale.html", stale.as_bytes())["title"],
+        "话剧巡演结束"
+    );
 
     let mut garbage: Vec<u8> = b"<html><body><p>".to_vec();
     garbage.extend((0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
