@@ -160,6 +160,40 @@ pub(super) fn marked_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
     names
 }
 
+/// The user names that hCard markup and forum and blog software give a
+/// post's writer (`<span class="author vcard"><a class="fn">marc</a>`,
+/// `<a class="username">r23</a>`, Blogger's `<span class="post-author
+/// vcard"><span class="fn">`) outside the chrome, where nothing names the
+/// writer in full: the first such element whose text is a name or one
+/// word (`delta201`, `c1ph4`), which is what a reader sees as the author.
+/// The same markup names each commenter: nothing inside a comment counts.
+pub(super) fn card_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
+    let in_comment = |n: &NodeRef| {
+        std::iter::once(*n).chain(n.ancestors_it(None)).any(|a| {
+            ["class", "id"].iter().any(|k| {
+                a.attr(k)
+                    .is_some_and(|v| v.to_ascii_lowercase().contains("comment"))
+            })
+        })
+    };
+    doc.select(
+        r#".author .fn, .author.fn, .vcard.author, .post-author .fn, .username, .user-name, [class~="author-name"]"#,
+    )
+    .nodes()
+    .iter()
+    .filter(|n| !hidden(n) && !in_comment(n))
+    .find_map(|n| {
+        let text = collapse(&n.text());
+        let text = text.strip_prefix("By ").unwrap_or(&text);
+        let one_word = !text.contains(char::is_whitespace)
+            && (2..=40).contains(&text.chars().count())
+            && text.chars().any(char::is_alphabetic)
+            && !text.contains('@');
+        (one_word || is_name(text)).then(|| vec![text.to_string()])
+    })
+    .unwrap_or_default()
+}
+
 /// The labels before a writer's name in `twitter:label1`.
 pub(super) const WRITTEN_BY: &[&str] = &[
     "written by",

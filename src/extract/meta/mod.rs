@@ -11,8 +11,8 @@ mod dates;
 mod title;
 
 use byline::{
-    WRITTEN_BY, classed_authors, completed, is_given_name, marked_authors, visible_byline,
-    without_credit,
+    WRITTEN_BY, card_authors, classed_authors, completed, is_given_name, marked_authors,
+    visible_byline, without_credit,
 };
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
@@ -212,16 +212,18 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The sources are read in turn, a later one only where the earlier
     // found no writer: the element searches cost more than the rest.
     let mut visible_authors = Some(visible.authors);
-    let mut sources: [&mut dyn FnMut() -> Vec<String>; 8] = [
+    let mut sources: [&mut dyn FnMut() -> Vec<String>; 10] = [
         &mut || std::mem::take(&mut declared),
         &mut || std::mem::take(&mut tagged),
         &mut || std::mem::take(&mut labelled),
         &mut || marked_authors(doc, in_chrome),
         &mut || visible_authors.take().unwrap_or_default(),
         &mut || classed_authors(doc, in_chrome),
+        &mut || card_authors(doc, in_chrome),
         // Last, the author's box, the article's footer or a caption.
         &mut || marked_authors(doc, in_hard_chrome),
         &mut || classed_authors(doc, in_hard_chrome),
+        &mut || card_authors(doc, in_hard_chrome),
     ];
     let mut first_named: Option<Vec<String>> = None;
     let mut authors = None;

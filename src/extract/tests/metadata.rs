@@ -880,3 +880,38 @@ fn a_writer_beats_an_organization_named_as_author_and_initials_name_no_one() {
         Some("J. R. Stone")
     );
 }
+
+#[test]
+fn a_user_name_in_hcard_or_forum_markup_names_the_writer_but_a_commenter_does_not() {
+    let comments = "<section class=\"comments\"><article class=\"comment\"><p class=\"submitted\"><span class=\"username\">Gerhard Baier</span></p><p>A comment on the harbour, of some length too.</p></article></section>";
+    for (by, name) in [
+        (
+            "<span class=\"author vcard\"><a class=\"url fn n\" href=\"/u/marc\">marc</a></span>",
+            "marc",
+        ),
+        (
+            "<div class=\"submitted\">Posted by <span class=\"username\">rasos</span></div>",
+            "rasos",
+        ),
+        (
+            "<span class=\"post-author vcard\">Posted by <span class=\"fn\">delta201</span></span>",
+            "delta201",
+        ),
+    ] {
+        let html = titled(
+            "<title>Harbour</title>",
+            &format!(
+                "<h1>Harbour</h1>{by}<div class=\"intro\"><p>A few words before the end, long enough to be no byline at all: the harbour board met on Monday.</p></div>{comments}"
+            ),
+        );
+        assert_eq!(extract(&html, None).unwrap().authors, [name], "{by}");
+    }
+    // Only a commenter's name: the page names no writer.
+    let html = titled(
+        "<title>Harbour</title>",
+        &format!(
+            "<h1>Harbour</h1><div class=\"intro\"><p>A few words before the end, long enough to be no byline at all: the harbour board met on Monday.</p></div>{comments}"
+        ),
+    );
+    assert!(extract(&html, None).unwrap().authors.is_empty());
+}
