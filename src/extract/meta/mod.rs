@@ -40,7 +40,8 @@ pub(super) struct Found {
 }
 
 /// schema.org types whose `headline`, `author` and dates describe the page's
-/// article.
+/// article (a recipe, a how-to and a forum's opening post are what their
+/// pages are about, as an article is).
 const ARTICLE_TYPES: &[&str] = &[
     "Article",
     "NewsArticle",
@@ -54,7 +55,10 @@ const ARTICLE_TYPES: &[&str] = &[
     "TechArticle",
     "ScholarlyArticle",
     "SocialMediaPosting",
+    "DiscussionForumPosting",
     "Report",
+    "Recipe",
+    "HowTo",
 ];
 
 /// How many text blocks under the headline may hold the byline and date.

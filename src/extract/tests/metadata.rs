@@ -915,3 +915,23 @@ fn a_user_name_in_hcard_or_forum_markup_names_the_writer_but_a_commenter_does_no
     );
     assert!(extract(&html, None).unwrap().authors.is_empty());
 }
+
+#[test]
+fn a_recipe_and_a_forum_post_name_their_title_and_writer_in_json_ld() {
+    for (kind, headline) in [("Recipe", "name"), ("DiscussionForumPosting", "headline")] {
+        let head = format!(
+            "<title>Harbour Cake by jesusfreak | Cakes</title>\
+             <meta property=\"og:title\" content=\"Harbour Cake by jesusfreak | Cakes\">\
+             <script type=\"application/ld+json\">{{\"@type\": \"{kind}\", \"{headline}\": \"Harbour Cake\",\
+             \"author\": {{\"@type\": \"Person\", \"name\": \"jesusfreak\"}}, \"datePublished\": \"2021-03-04\"}}</script>"
+        );
+        let found = extract(&titled(&head, "<h1>Prefix Harbour Cake</h1>"), None).unwrap();
+        assert_eq!(found.title.as_deref(), Some("Harbour Cake"), "{kind}");
+        assert_eq!(found.authors, ["jesusfreak"], "{kind}");
+        assert_eq!(
+            found.published,
+            Some(RawDate::Text("2021-03-04".into())),
+            "{kind}"
+        );
+    }
+}
