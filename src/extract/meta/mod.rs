@@ -176,9 +176,18 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The headline's own header is no chrome for its byline and date, even
     // where a wrapper of the article is named like chrome (`<div
     // id="sidebar">` holding the headline and the text): the marks on the
-    // headline's ancestors are lifted while the metadata is read.
+    // headline's ancestors are lifted while the metadata is read. So are
+    // those on the ancestors of the page's one hAtom entry (Blogger's
+    // `<div class="post hentry">` in a `<div class="widget Blog">`, its
+    // headline an `<h3>`): its byline and date are the article's.
+    let entries = doc.select(".hentry").nodes().to_vec();
+    let entry = match entries.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
     let lifted: Vec<(NodeRef, String)> = heading
         .iter()
+        .chain(entry.iter())
         .flat_map(|h| std::iter::once(*h).chain(h.ancestors_it(None)))
         .filter_map(|a| a.attr(CHROME_MARK).map(|v| (a, v.to_string())))
         .collect();

@@ -935,3 +935,21 @@ fn a_recipe_and_a_forum_post_name_their_title_and_writer_in_json_ld() {
         );
     }
 }
+
+#[test]
+fn a_blogger_post_in_a_widget_is_dated_by_its_hatom_entry() {
+    let text = sentences("the blog post", 3).join("<br><br>");
+    let html = format!(
+        "<html><head><title>Tach auch!</title></head><body>\
+         <div class=\"widget Blog\" id=\"Blog1\"><div class=\"post hentry\">\
+         <h3 class=\"post-title entry-title\">Tach auch!</h3>\
+         <div class=\"post-body entry-content\">{text}</div>\
+         <div class=\"post-footer\"><span class=\"post-timestamp\">at <a class=\"timestamp-link\">\
+         <abbr class=\"published\" title=\"2020-04-28T21:11:00+02:00\">21:11</abbr></a></span></div>\
+         </div></div></body></html>"
+    );
+    assert_eq!(
+        extract(&html, None).unwrap().published,
+        Some(RawDate::Text("2020-04-28T21:11:00+02:00".into()))
+    );
+}
