@@ -248,13 +248,14 @@ fn european_day(c: &regex::Captures) -> Option<String> {
         .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// A date in the page's dated elements (a class or id naming a date, an
+/// A date in the page's dated elements (a class or id naming a date or a
+/// time, `newsitem-time`, or the post's meta line, `post-meta`; an
 /// `itemprop=datePublished` without a machine-readable value), outside the
 /// chrome: the last resort, after the lines under the headline.
 pub(super) fn dated_element(doc: &Document, hidden: Hidden) -> Option<String> {
     first_labelled(
         doc,
-        r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time"#,
+        r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time, [class*="time" i], [class*="meta" i]"#,
         hidden,
         |text| {
             text.split(['|', '·', '•'])

@@ -953,3 +953,30 @@ fn a_blogger_post_in_a_widget_is_dated_by_its_hatom_entry() {
         Some(RawDate::Text("2020-04-28T21:11:00+02:00".into()))
     );
 }
+
+#[test]
+fn a_date_in_an_element_named_for_its_time_or_the_post_meta() {
+    let paras: String = sentences("the dated post", 6)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    for (stamp, day) in [
+        (
+            "<span class=\"newsitem-time\">21.11.2022</span>",
+            "2022-11-21",
+        ),
+        (
+            "<div class=\"post-meta\">8. Dezember 2010</div>",
+            "2010-12-08",
+        ),
+    ] {
+        let html = format!(
+            "<html><head><title>Harbour</title></head><body><article><h1>Harbour</h1>{paras}{stamp}</article></body></html>"
+        );
+        assert_eq!(
+            extract(&html, None).unwrap().published,
+            Some(RawDate::Text(day.into())),
+            "{stamp}"
+        );
+    }
+}
