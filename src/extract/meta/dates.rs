@@ -129,6 +129,19 @@ pub(super) fn opening_date(text: &str) -> Option<String> {
         .flatten()
 }
 
+/// What follows the date that opens `text` (`23.01.2022 - Headline`),
+/// when it reads as a headline (two words or more): a headline carries no
+/// date stamp, though some sites put one before it in the `<h1>`.
+pub(super) fn after_opening_date(text: &str) -> Option<&str> {
+    opening_date(text)?;
+    let (end, sep) = OPENING_SEPARATORS
+        .iter()
+        .filter_map(|s| text.find(s).map(|at| (at, s.len())))
+        .min()?;
+    let rest = text[end + sep..].trim();
+    (rest.split_whitespace().count() >= 2).then_some(rest)
+}
+
 /// A date opening a text is at most this long (`Dienstag, 29. November
 /// 2022, 10:30 Uhr`).
 const OPENING_DATE_CHARS: usize = 40;

@@ -166,6 +166,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         (t, _) => t,
     };
     let title = title.map(|t| without_site(&t, &sites));
+    let title = title.map(|t| dates::after_opening_date(&t).map_or(t.clone(), str::to_string));
     if let (Some(h), Some(heading_text), Some(title)) = (&heading, &heading_text, &title) {
         let (a, b) = (heading_text.to_lowercase(), title.to_lowercase());
         if !a.is_empty() && (a.contains(&b) || b.contains(&a)) {

@@ -980,3 +980,23 @@ fn a_date_in_an_element_named_for_its_time_or_the_post_meta() {
         );
     }
 }
+
+#[test]
+fn a_date_stamp_before_the_headline_is_no_part_of_it() {
+    let html = titled(
+        "<title>23.01.2022 - Wierer wins the last race - Biathlon</title>",
+        "<h1>23.01.2022 - Wierer wins the last race</h1>",
+    );
+    let found = extract(&html, None).unwrap();
+    assert_eq!(found.title.as_deref(), Some("Wierer wins the last race"));
+    assert_eq!(found.published, Some(RawDate::Text("2022-01-23".into())));
+    // A headline that is a date and one word keeps its date.
+    let html = titled(
+        "<title>23.01.2022 - Results</title>",
+        "<h1>23.01.2022 - Results</h1>",
+    );
+    assert_eq!(
+        extract(&html, None).unwrap().title.as_deref(),
+        Some("23.01.2022 - Results")
+    );
+}
