@@ -55,13 +55,15 @@ fn decode(
     match plan(bytes, content_type, declared) {
         Plan::Whatwg(encoding, bom) => {
             let body = &bytes[bom..];
-            let utf8 = (utf8_wins && encoding.is_ascii_compatible())
-                .then(|| std::str::from_utf8(body).ok())
-                .flatten()
-                .filter(|text| !text.is_ascii());
+            let utf8 = || {
+                (utf8_wins && encoding.is_ascii_compatible())
+                    .then(|| std::str::from_utf8(body).ok())
+                    .flatten()
+                    .filter(|text| !text.is_ascii())
+            };
             if encoding == UTF_8 {
                 utf8_or_windows_1252(body)
-            } else if let Some(text) = utf8 {
+            } else if let Some(text) = utf8() {
                 text.to_string()
             } else {
                 encoding.decode_without_bom_handling(body).0.into_owned()
