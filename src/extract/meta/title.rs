@@ -10,7 +10,7 @@ use url::Url;
 
 /// What separates a site's name (or a section) from the headline in a title.
 const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " – ", " — ", " - ", " :: ", " · ", " » ", " • ", " │ ", "|", "_", "-",
+    " | ", " – ", " — ", " - ", " :: ", " : ", " · ", " » ", " • ", " │ ", "|", "_", "-",
 ];
 
 /// A title segment longer than this many words is not a site's name.

@@ -1000,3 +1000,16 @@ fn a_date_stamp_before_the_headline_is_no_part_of_it() {
         Some("23.01.2022 - Results")
     );
 }
+
+#[test]
+fn a_site_name_after_a_spaced_colon_is_cut_and_a_french_colon_kept() {
+    let html = titled(
+        "<title>Réforme des retraites : le vote reporté : Le Journal | Depuis 1944</title>\
+         <meta property=\"og:site_name\" content=\"Le Journal\">",
+        "<div class=\"intro\">Le vote</div>",
+    );
+    assert_eq!(
+        extract(&html, None).unwrap().title.as_deref(),
+        Some("Réforme des retraites : le vote reporté")
+    );
+}
