@@ -3,7 +3,7 @@
 
 use super::text_of;
 use crate::extract::collapse;
-use dom_query::NodeRef;
+use dom_query::{NodeId, NodeRef};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use url::Url;
@@ -179,6 +179,37 @@ const KICKER_WORDS: &[&str] = &[
     "pretitle",
 ];
 
+/// Class words of a label that opens a headline element, before the
+/// headline's words (`<h1><span class="subtitle">Olympia</span>
+/// Headline</h1>`, `<div class="topic-label">`, `<span class="h1small">`,
+/// `<span class="titleheader">`): read as a kicker only there, since
+/// after the headline the same words name its subtitle.
+const LEADING_KICKER_WORDS: &[&str] = &[
+    "subtitle",
+    "topic",
+    "label",
+    "h1small",
+    "titleheader",
+    "h5",
+    "h6",
+    "category",
+    "rubric",
+    "rubrik",
+];
+
+/// The element that opens `heading` (nothing but blanks before it) when
+/// it is a kicker by [`LEADING_KICKER_WORDS`] and two words or more of
+/// the headline follow it.
+fn leading_kicker<'a>(heading: &NodeRef<'a>) -> Option<NodeRef<'a>> {
+    let mut children = heading.children_it(false);
+    let first = children.find(|c| !(c.is_text() && c.text().trim().is_empty()))?;
+    let after: String = children.map(|c| c.text().to_string()).collect();
+    (first.is_element()
+        && has_class_word(&first, LEADING_KICKER_WORDS)
+        && after.split_whitespace().count() >= 2)
+        .then_some(first)
+}
+
 /// Class words of a heading's permalink marker (`<a class="headerlink">¶</a>`).
 const PERMALINK_WORDS: &[&str] = &["headerlink", "permalink"];
 
@@ -208,7 +239,7 @@ fn has_class_word(node: &NodeRef, words: &[&str]) -> bool {
 /// (`<span class="kicker">Topic</span><span class="sr-only">: </span>`);
 /// its whole text where nothing else is left.
 pub(super) fn heading_text(heading: &NodeRef) -> String {
-    fn push(node: &NodeRef, out: &mut String) {
+    fn push(node: &NodeRef, lead: Option<NodeId>, out: &mut String) {
         for child in node.children_it(false) {
             if child.is_text() {
                 out.push_str(&child.text());
@@ -219,8 +250,9 @@ pub(super) fn heading_text(heading: &NodeRef) -> String {
                         "style" | "script" | "noscript" | "template" | "svg" | "rt" | "rp"
                     )
                 });
-                let label =
-                    has_class_word(&child, KICKER_WORDS) || has_class_word(&child, PERMALINK_WORDS);
+                let label = has_class_word(&child, KICKER_WORDS)
+                    || has_class_word(&child, PERMALINK_WORDS)
+                    || lead == Some(child.id);
                 // Inline elements run on (`<ruby>`, `<b>`); a block or a
                 // label parts words.
                 let block = child
@@ -231,13 +263,13 @@ pub(super) fn heading_text(heading: &NodeRef) -> String {
                 }
                 let skip = unread || label;
                 if !skip {
-                    push(&child, out);
+                    push(&child, None, out);
                 }
             }
         }
     }
     let mut out = String::new();
-    push(heading, &mut out);
+    push(heading, leading_kicker(heading).map(|k| k.id), &mut out);
     let text = collapse(&out);
     let text = text.trim_start_matches(|c: char| c.is_whitespace() || ":|-–—·•".contains(c));
     if text.chars().any(char::is_alphanumeric) {

@@ -1013,3 +1013,38 @@ fn a_site_name_after_a_spaced_colon_is_cut_and_a_french_colon_kept() {
         Some("Réforme des retraites : le vote reporté")
     );
 }
+
+#[test]
+fn a_label_opening_the_headline_element_is_a_kicker_and_a_subtitle_after_it_is_not() {
+    for heading in [
+        "<h1><span class=\"subtitle\">Olympia in Paris</span> Drinks by boat to the centre</h1>",
+        "<h1><div class=\"topic-label\">100th birthday</div> Drinks by boat to the centre</h1>",
+        "<h1><span class=\"Head_titleheader__MS\">Olympia</span><span aria-hidden=\"true\"> – </span><span>Drinks by boat to the centre</span></h1>",
+    ] {
+        let html = titled("<title>Drinks by boat to the centre</title>", heading);
+        assert_eq!(
+            extract(&html, None).unwrap().title.as_deref(),
+            Some("Drinks by boat to the centre"),
+            "{heading}"
+        );
+    }
+    // After the headline's words, or with a word or none after it, the
+    // label stays.
+    for (heading, title) in [
+        (
+            "<h1>Drinks by boat <span class=\"subtitle\">to the centre</span></h1>",
+            "Drinks by boat to the centre",
+        ),
+        (
+            "<h1><span class=\"label\">Drinks by boat</span> today</h1>",
+            "Drinks by boat today",
+        ),
+    ] {
+        let html = titled("<title>Harbour news</title>", heading);
+        assert_eq!(
+            extract(&html, None).unwrap().title.as_deref(),
+            Some(title),
+            "{heading}"
+        );
+    }
+}
