@@ -37,6 +37,10 @@ const CHROME_ROLES: &[&str] = &[
 const CHROME_WORDS: &[&str] = &[
     "comment",
     "comments",
+    "commentlinks",
+    "commentlist",
+    "commentbox",
+    "commentarea",
     "cookie",
     "cookies",
     "dialog",

@@ -622,3 +622,22 @@ fn an_article_given_in_noscript_or_a_main_widget_is_read() {
         assert_eq!(a.title.as_deref(), Some("Harbour"), "{wrapper}");
     }
 }
+
+#[test]
+fn comments_under_a_compound_class_name_are_no_article() {
+    let story: String = sentences("the mine deal", 4)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let comment = "Readers wrote at length below the piece, arguing over coal, money, pensions, weather, football and whatever else came to mind that evening.";
+    let comments: String = (0..20)
+        .map(|i| format!("<li id=\"bb_message_{i}\"><div class=\"objlink\"><p>{comment} Number {i}.</p></div></li>"))
+        .collect();
+    let html = format!(
+        "<html><head><title>The mine deal</title></head><body><div id=\"pages\"><article><h1>The mine deal</h1>{story}</article>\
+         <div class=\"sect sect_commentlinks\"><ul class=\"sectbody directory\">{comments}</ul></div></div></body></html>"
+    );
+    let text = extract(&html, None).unwrap().body_text;
+    assert!(text.contains("Paragraph 1 about the mine deal"), "{text}");
+    assert!(!text.contains("Readers wrote"), "{text}");
+}
