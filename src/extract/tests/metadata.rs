@@ -7,10 +7,7 @@ use super::*;
 /// An article page with the given `<head>` and headline element, for the
 /// title rules.
 fn titled(head: &str, heading: &str) -> String {
-    let paras: String = sentences("the title", 5)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
+    let paras = paragraphs("the title", 5);
     format!("<html><head>{head}</head><body>{heading}<article>{paras}</article></body></html>")
 }
 
@@ -228,10 +225,7 @@ fn the_headline_the_title_holds_beats_chrome_headings_before_it() {
 
 #[test]
 fn the_headline_header_inside_a_wrapper_named_like_chrome_dates_the_page() {
-    let paras: String = sentences("the quay", 6)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
+    let paras = paragraphs("the quay", 6);
     let html = format!(
         r#"<html><head><title>Board backs the new quay - Gazette</title></head><body><nav><a href="/">Home</a></nav><article><div id="sidebar" class="content-area">
         <header><h1>Board backs the new quay</h1><div class="entry-meta"><span class="author vcard"><a class="url fn">Ana Silva</a></span>
@@ -495,10 +489,7 @@ fn the_address_dates_a_page_that_names_no_date() {
 fn a_headline_inside_a_layout_that_holds_the_article_is_read() {
     // The wrapper's class reads like chrome, but it holds the article: it
     // is not chrome, and neither is the headline inside it.
-    let paras: String = sentences("the layout", 5)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
+    let paras = paragraphs("the layout", 5);
     let html = format!(
         "<html><head><title>Gazette</title></head><body><div class=\"sidebar-layout\"><article>\
          <h1>Harbour board backs the new quay</h1><p>By Ana Silva</p>{paras}</article></div></body></html>"
@@ -956,10 +947,7 @@ fn a_blogger_post_in_a_widget_is_dated_by_its_hatom_entry() {
 
 #[test]
 fn a_date_in_an_element_named_for_its_time_or_the_post_meta() {
-    let paras: String = sentences("the dated post", 6)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
+    let paras = paragraphs("the dated post", 6);
     for (stamp, day) in [
         (
             "<span class=\"newsitem-time\">21.11.2022</span>",

@@ -247,6 +247,14 @@ fn sentences(topic: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// [`sentences`] as `<p>` elements, one each.
+fn paragraphs(topic: &str, n: usize) -> String {
+    sentences(topic, n)
+        .iter()
+        .map(|p| format!("<p>{p}</p>"))
+        .collect()
+}
+
 fn assert_holds(name: &str, text: &str, wanted: &[String], unwanted: &[&str]) {
     let text = collapse(text);
     for w in wanted {
@@ -625,10 +633,7 @@ fn an_article_given_in_noscript_or_a_main_widget_is_read() {
 
 #[test]
 fn comments_under_a_compound_class_name_are_no_article() {
-    let story: String = sentences("the mine deal", 4)
-        .iter()
-        .map(|p| format!("<p>{p}</p>"))
-        .collect();
+    let story = paragraphs("the mine deal", 4);
     let comment = "Readers wrote at length below the piece, arguing over coal, money, pensions, weather, football and whatever else came to mind that evening.";
     let comments: String = (0..20)
         .map(|i| format!("<li id=\"bb_message_{i}\"><div class=\"objlink\"><p>{comment} Number {i}.</p></div></li>"))
