@@ -305,7 +305,9 @@ pub fn flattened_text(html: &str) -> String {
         .join(" ")
 }
 
-fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+/// Where `needle` (lowercase) first starts in `bytes` at or after `from`,
+/// in any case.
+pub(super) fn find_ignore_case(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
         .windows(needle.len())

@@ -18,6 +18,7 @@
 //! detector) guesses which, where feedparser without chardet reads
 //! windows-1252.
 
+use super::budget::find_ignore_case;
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 /// A Unicode encoding that `encoding_rs` does not decode (it follows the
@@ -169,7 +170,7 @@ pub fn meta_charset(bytes: &[u8]) -> Option<String> {
         at += lt;
         let rest = &page[at..];
         if rest.starts_with(b"<!--") {
-            at += 2 + find(&rest[2..], b"-->").map_or(rest.len() - 2, |e| e + 3);
+            at = find_ignore_case(page, at + 2, b"-->").map_or(page.len(), |e| e + 3);
             continue;
         }
         let name_len = rest[1..]
@@ -195,7 +196,7 @@ pub fn meta_charset(bytes: &[u8]) -> Option<String> {
                 } else {
                     b"</style"
                 };
-                at += find(&page[at..], close).unwrap_or(page.len() - at);
+                at = find_ignore_case(page, at, close).unwrap_or(page.len());
             }
             b"meta" => {
                 let get = |key: &str| attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v);
@@ -215,13 +216,6 @@ pub fn meta_charset(bytes: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-/// Where `needle` (lowercase) first starts in `haystack`, in any case.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// A tag's attributes, names lowercased, as the prescan's "get an
