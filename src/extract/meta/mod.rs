@@ -181,8 +181,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // those on the ancestors of the page's one hAtom entry (Blogger's
     // `<div class="post hentry">` in a `<div class="widget Blog">`, its
     // headline an `<h3>`): its byline and date are the article's.
-    let entries = doc.select(".hentry").nodes().to_vec();
-    let entry = match entries.as_slice() {
+    let entry = match parts.entries.as_slice() {
         [one] => Some(*one),
         _ => None,
     };
@@ -437,6 +436,8 @@ struct Parts<'a> {
     h2: Vec<NodeRef<'a>>,
     /// The first `<title>`.
     title: Option<NodeRef<'a>>,
+    /// hAtom entries: elements of class `hentry`.
+    entries: Vec<NodeRef<'a>>,
 }
 
 impl<'a> Parts<'a> {
@@ -447,6 +448,11 @@ impl<'a> Parts<'a> {
                 continue;
             };
             let has = |name: &str| element.attrs.iter().any(|a| &*a.name.local == name);
+            if element.attrs.iter().any(|a| {
+                &*a.name.local == "class" && a.value.split_ascii_whitespace().any(|c| c == "hentry")
+            }) {
+                parts.entries.push(node);
+            }
             let list = match &*element.name.local {
                 "script"
                     if element.attrs.iter().any(|a| {
