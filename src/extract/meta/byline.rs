@@ -12,10 +12,11 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// A byline's lead-in (`von`, `Par`, `Autor:`, `Veröffentlicht von`,
-/// `Post author By`): not part of the name.
+/// `Post author By`), or that word alone (`<span>By</span>`): not part
+/// of the name.
 pub(super) static LEAD_IN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text und interview|text und fotos?|text|interview|artikel von|von|by|par|por)\s*:\s*",
+        r"(?i)^(?:post author\s+)?(?:(?:text und interview|interview|text|written|posted|published|geschrieben|erstellt|veröffentlicht|eingestellt|artikel|ein beitrag|publié|publicado|escrito|pubblicato|scritto)\s+)?(?:by|von|vom|par|por|door)(?:\s*:\s*|\s+|$)(?-i:\b)|^(?i:autor|autorin|author|auteur|autore|verfasser|verfasst von|text und interview|text und fotos?|text|interview|artikel von|von|by|par|por)\s*:\s*",
     )
     .expect("lead-in pattern")
 });
@@ -217,9 +218,35 @@ pub(super) fn classed_authors(doc: &Document, hidden: Hidden) -> Vec<String> {
         doc,
         r#"[class*="author" i], [class*="autor" i], [class*="auteur" i], [class*="byline" i], [class*="contributor" i], [data-testid*="author" i], [data-testid*="byline" i]"#,
         hidden,
+        spaced_text,
         |text| Some(byline_parts(text)).filter(|names| !names.is_empty()),
     )
     .unwrap_or_default()
+}
+
+/// The text of `node` with ` | ` between sibling elements that abut
+/// (`<span>By</span><span><a>J.R. Stone</a></span><span>Thursday, …`):
+/// the page's style sheet sets them apart, the text alone would run them
+/// together (`ByJ.R. StoneThursday`).
+fn spaced_text(node: &NodeRef) -> String {
+    fn push(node: &NodeRef, out: &mut String) {
+        let mut after_element = false;
+        for child in node.children_it(false) {
+            if child.is_text() {
+                out.push_str(&child.text());
+                after_element = false;
+            } else if child.is_element() {
+                if after_element {
+                    out.push_str(" | ");
+                }
+                push(&child, out);
+                after_element = true;
+            }
+        }
+    }
+    let mut out = String::new();
+    push(node, &mut out);
+    out
 }
 
 /// Where a byline's names end: the date or place that follows them.
@@ -232,7 +259,13 @@ const NAME_ENDS: &[&str] = &[
 /// only where every part left reads like a name.
 fn byline_parts(text: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for part in text.split(['|', '·', '•', ',', ';']) {
+    // A date between separators (`Name | Thursday, November 9, 2023`) is
+    // read whole: its commas part no names.
+    let parts = text
+        .split(['|', '·', '•'])
+        .filter(|segment| date_line(segment).is_none())
+        .flat_map(|segment| segment.split([',', ';']));
+    for part in parts {
         let part = LEAD_IN.replace(part.trim(), "");
         let end = NAME_ENDS
             .iter()
@@ -240,7 +273,12 @@ fn byline_parts(text: &str) -> Vec<String> {
             .min()
             .unwrap_or(part.len());
         let part = &part[..end];
-        if date_line(part).is_some() || part.trim().is_empty() {
+        // A joining word set apart between names (`<a>Ana</a><span> y
+        // </span><a>Bo</a>`) joins them.
+        let joiner = ["and", "und", "y", "et", "e", "&"]
+            .iter()
+            .any(|j| part.trim().eq_ignore_ascii_case(j));
+        if joiner || date_line(part).is_some() || part.trim().is_empty() {
             continue;
         }
         // `Name, Senior Staff Technologist, Project`: the role and what

@@ -270,6 +270,7 @@ pub(super) fn dated_element(doc: &Document, hidden: Hidden) -> Option<String> {
         doc,
         r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time, [class*="time" i], [class*="meta" i]"#,
         hidden,
+        |n| n.text().to_string(),
         |text| {
             text.split(['|', '·', '•'])
                 .find_map(|p| date_in(p).or_else(|| leading_date(p)))

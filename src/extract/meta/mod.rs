@@ -638,14 +638,15 @@ fn headline<'a>(
 /// caption or an author's box may say who wrote the article and when).
 pub(super) type Hidden = fn(&NodeRef) -> bool;
 
-/// The first `Some` that `read` makes of the texts (whitespace collapsed,
-/// at most a body block long) of the elements `selector` matches outside
-/// the chrome (what `hidden` says it is), in document order: bylines and
-/// dates in elements whose class names them.
+/// The first `Some` that `read` makes of the texts (as `text_of` reads
+/// them, whitespace collapsed, at most a body block long) of the elements
+/// `selector` matches outside the chrome (what `hidden` says it is), in
+/// document order: bylines and dates in elements whose class names them.
 pub(super) fn first_labelled<T>(
     doc: &Document,
     selector: &str,
     hidden: Hidden,
+    text_of: fn(&NodeRef) -> String,
     mut read: impl FnMut(&str) -> Option<T>,
 ) -> Option<T> {
     doc.select(selector)
@@ -653,7 +654,7 @@ pub(super) fn first_labelled<T>(
         .iter()
         .filter(|n| !hidden(n))
         .find_map(|n| {
-            let text = collapse(&n.text());
+            let text = collapse(&text_of(n));
             if text.is_empty() || text.chars().count() > BODY_BLOCK_CHARS {
                 return None;
             }

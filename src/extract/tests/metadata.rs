@@ -539,6 +539,20 @@ fn a_byline_element_named_for_its_tests() {
         "<h1>Harbour</h1><div data-testid=\"prism-byline\"><span>By</span> <a href=\"/team/ana\">Ana Silva</a></div>",
     );
     assert_eq!(extract(&html, None).unwrap().authors, vec!["Ana Silva"]);
+    // Spans that only the style sheet sets apart, a date after the name.
+    let html = titled(
+        "<title>Harbour</title>",
+        "<h1>Harbour</h1><div data-testid=\"prism-byline\"><div><span>By</span><span><a href=\"/team/jr\">J.R. Stone</a></span><span>Thursday, November 9, 2023 7:35AM</span></div></div>",
+    );
+    assert_eq!(extract(&html, None).unwrap().authors, vec!["J.R. Stone"]);
+    let html = titled(
+        "<title>Harbour</title>",
+        "<h1>Harbour</h1><div class=\"byline\"><a href=\"/autor/ana\">Ana Silva</a><span>, </span><a href=\"/autor/bo\">Bo Li</a><span> y </span><a href=\"/autor/cy\">Cy Rojas</a></div>",
+    );
+    assert_eq!(
+        extract(&html, None).unwrap().authors,
+        vec!["Ana Silva", "Bo Li", "Cy Rojas"]
+    );
 }
 
 #[test]
