@@ -151,7 +151,8 @@ const OTHER_WORDS: usize = 3;
 
 /// A declared date written the European way (`11.11.2021`, `5. November
 /// 2021, 10:39 Uhr`, `Di., 25.01.2022 - 14:45`, and `17/02/2022` where the
-/// day cannot be the month) as `YYYY-MM-DD`; `None` for any other date.
+/// day cannot be the month) or year first (see [`year_first`]) as
+/// `YYYY-MM-DD`; `None` for any other date.
 pub(super) fn european(date: &str) -> Option<String> {
     static DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:$|[\sT,])").expect("day-first pattern")
@@ -169,24 +170,201 @@ pub(super) fn european(date: &str) -> Option<String> {
                 .flatten()
                 .map(|d| d.format("%Y-%m-%d").to_string())
         })
+        .or_else(|| year_first(date))
+}
+
+/// A date line written year first the East Asian way (`2019年6月24日`,
+/// `2019年6月24日（月） 18時30分`, `2022년 5월 3일`, `2019.06.24 10:47`) as
+/// `YYYY-MM-DD`, when it is a real calendar day.
+fn year_first(date: &str) -> Option<String> {
+    static YEAR_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+        let day = r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日|(?P<y2>\d{4})\s*년\s*(?P<m2>\d{1,2})\s*월\s*(?P<d2>\d{1,2})\s*일|(?P<y3>\d{4})\.\s*(?P<m3>\d{1,2})\.\s*(?P<d3>\d{1,2})\.?";
+        // A weekday in brackets (`（月）`, `(수)`), then a time.
+        let weekday = r"(?:\s*[(（]\p{L}[)）])?";
+        let time = r"(?:,?\s*(?:\p{L}{1,2}\s*)?\d{1,2}\s*[:時시]\s*\d{2}(?:\s*[:分분]\s*(?:\d{2}\s*秒?)?)?)?";
+        Regex::new(&format!(r"^(?:{day}){weekday}{time}$"))
+            .expect("the year-first pattern is valid")
+    });
+    let c = YEAR_FIRST.captures(date)?;
+    let num = |keys: [&str; 3]| {
+        keys.iter()
+            .find_map(|k| c.name(k))
+            .and_then(|m| m.as_str().parse::<u32>().ok())
+    };
+    let year = num(["y", "y2", "y3"])?;
+    chrono::NaiveDate::from_ymd_opt(
+        year as i32,
+        num(["m", "m2", "m3"])?,
+        num(["d", "d2", "d3"])?,
+    )
+    .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// Month names of the languages the date lines are read in, beyond
-/// English: German and Dutch, French, Spanish, Italian (January first).
+/// English (January first): German, Dutch and the Scandinavian languages,
+/// French, Spanish, Portuguese, Italian, Romanian, and the genitive forms
+/// that follow a day in Polish, Czech, Russian, Ukrainian and Finnish
+/// (`15 августа 2016`), Turkish.
 pub(super) const MONTHS: [&[&str]; 12] = [
-    &["januar", "jänner", "janvier", "enero", "gennaio", "januari"],
     &[
-        "februar", "feber", "février", "fevrier", "febrero", "febbraio", "februari",
+        "januar",
+        "jänner",
+        "janvier",
+        "enero",
+        "gennaio",
+        "januari",
+        "janeiro",
+        "stycznia",
+        "января",
+        "січня",
+        "ledna",
+        "ocak",
+        "tammikuuta",
+        "ianuarie",
     ],
-    &["märz", "maerz", "mars", "marzo", "maart"],
-    &["april", "avril", "abril", "aprile"],
-    &["mai", "mayo", "maggio", "mei"],
-    &["juni", "juin", "junio", "giugno"],
-    &["juli", "juillet", "julio", "luglio"],
-    &["august", "août", "aout", "agosto", "augustus"],
-    &["september", "septembre", "septiembre", "settembre"],
-    &["oktober", "octobre", "octubre", "ottobre"],
-    &["november", "novembre", "noviembre"],
+    &[
+        "februar",
+        "feber",
+        "février",
+        "fevrier",
+        "febrero",
+        "febbraio",
+        "februari",
+        "fevereiro",
+        "lutego",
+        "февраля",
+        "лютого",
+        "února",
+        "şubat",
+        "helmikuuta",
+        "februarie",
+    ],
+    &[
+        "märz",
+        "maerz",
+        "mars",
+        "marzo",
+        "maart",
+        "março",
+        "marco",
+        "marca",
+        "марта",
+        "березня",
+        "března",
+        "mart",
+        "maaliskuuta",
+        "martie",
+    ],
+    &[
+        "april",
+        "avril",
+        "abril",
+        "aprile",
+        "kwietnia",
+        "апреля",
+        "квітня",
+        "dubna",
+        "nisan",
+        "huhtikuuta",
+        "aprilie",
+    ],
+    &[
+        "mai",
+        "mayo",
+        "maggio",
+        "mei",
+        "maio",
+        "maj",
+        "maja",
+        "мая",
+        "травня",
+        "května",
+        "mayıs",
+        "toukokuuta",
+    ],
+    &[
+        "juni",
+        "juin",
+        "junio",
+        "giugno",
+        "junho",
+        "czerwca",
+        "июня",
+        "червня",
+        "června",
+        "haziran",
+        "kesäkuuta",
+        "iunie",
+    ],
+    &[
+        "juli",
+        "juillet",
+        "julio",
+        "luglio",
+        "julho",
+        "lipca",
+        "июля",
+        "липня",
+        "července",
+        "temmuz",
+        "heinäkuuta",
+        "iulie",
+    ],
+    &[
+        "august",
+        "août",
+        "aout",
+        "agosto",
+        "augustus",
+        "augusti",
+        "sierpnia",
+        "августа",
+        "серпня",
+        "srpna",
+        "ağustos",
+        "elokuuta",
+    ],
+    &[
+        "september",
+        "septembre",
+        "septiembre",
+        "settembre",
+        "setembro",
+        "września",
+        "сентября",
+        "вересня",
+        "září",
+        "eylül",
+        "syyskuuta",
+        "septembrie",
+    ],
+    &[
+        "oktober",
+        "octobre",
+        "octubre",
+        "ottobre",
+        "outubro",
+        "października",
+        "октября",
+        "жовтня",
+        "října",
+        "ekim",
+        "lokakuuta",
+        "octombrie",
+    ],
+    &[
+        "november",
+        "novembre",
+        "noviembre",
+        "novembro",
+        "listopada",
+        "ноября",
+        "листопада",
+        "listopadu",
+        "kasım",
+        "marraskuuta",
+        "noiembrie",
+    ],
     &[
         "dezember",
         "décembre",
@@ -194,6 +372,15 @@ pub(super) const MONTHS: [&[&str]; 12] = [
         "diciembre",
         "dicembre",
         "december",
+        "dezembro",
+        "desember",
+        "grudnia",
+        "декабря",
+        "грудня",
+        "prosince",
+        "aralık",
+        "joulukuuta",
+        "decembrie",
     ],
 ];
 
@@ -225,9 +412,8 @@ pub(super) static EUROPEAN_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
         .join("|");
     let label = r"(?:(?:veröffentlicht|aktualisiert|erschienen|publié|publicado|pubblicato|stand|datum|date|fecha|data|vom|am|le|el|il|on)\s*:?\s*)*";
     // `Montag, `, `Di., `, `am Dienstag 6. Mai`.
-    let weekday = r"(?:[[:alpha:]]+(?:\.?,\s*|\s+))?";
-    let time =
-        r"(?:\s*(?:,|\||-|um|à|a las|alle|ore)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
+    let weekday = r"(?:\p{L}+(?:-\p{L}+)?(?:\.?,\s*|\s+))?";
+    let time = r"(?:\s*(?:,|\||-|um|à|às|a las|alle|ore|в|o)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:uhr|h)?)?";
     let pattern = format!(
         r"(?i)^{label}{weekday}(?:(?P<d>\d{{1,2}})\.\s*(?P<m>\d{{1,2}})\.\s*(?P<y>\d{{4}}|\d{{2}})|(?P<d2>\d{{1,2}})-(?P<m2>\d{{1,2}})-(?P<y2>\d{{4}})|(?P<d3>\d{{1,2}})\.?\s*(?:de\s+)?(?P<name>{names})\.?\s*(?:de\s+)?(?P<y3>\d{{4}})){time}$"
     );

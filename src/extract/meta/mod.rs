@@ -689,10 +689,21 @@ mod tests {
             ("01-11-2023 10:29", "2023-11-01"),
             ("12 de marzo de 2021", "2021-03-12"),
             ("le 5 juillet 2019 à 10h30", "2019-07-05"),
+            ("15 августа 2016, 13:43", "2016-08-15"),
+            ("terça-feira, 3 de maio de 2022 às 10:30", "2022-05-03"),
+            ("sábado, 14 de mayo de 2022", "2022-05-14"),
+            ("12 października 2021", "2021-10-12"),
+            ("21. tammikuuta 2015", "2015-01-21"),
+            ("2019年6月24日", "2019-06-24"),
+            ("2019年6月24日（月） 18時30分", "2019-06-24"),
+            ("2022년 5월 3일 오후 3:30", "2022-05-03"),
+            ("2019.06.24 10:47", "2019-06-24"),
         ] {
             assert_eq!(date_line(line).as_deref(), Some(day), "{line}");
         }
         assert_eq!(date_line("31.02.2021"), None);
+        assert_eq!(date_line("2019年2月30日"), None);
+        assert_eq!(date_line("2019年6月24日に発表された"), None);
         assert_eq!(date_line("Tel. 12.34.5678"), None);
         assert!(is_name("Ludwig van Beethoven"));
         assert!(is_name("Dr. Anneke Vos"));

@@ -360,6 +360,15 @@ fn european_date_lines_and_dated_elements() {
     );
     // Only a comment is dated: the article has no date.
     assert_eq!(published(&page("")), None);
+    // Month names of other languages, and a year-first date.
+    assert_eq!(
+        published(&page("<p class=\"date\">15 августа 2016, 13:43</p>")),
+        Some(RawDate::Text("2016-08-15".into()))
+    );
+    assert_eq!(
+        published(&page("<span class=\"date\">2019年6月24日 18時30分</span>")),
+        Some(RawDate::Text("2019-06-24".into()))
+    );
 }
 
 #[test]
