@@ -448,13 +448,15 @@ fn european_day(c: &regex::Captures) -> Option<String> {
 }
 
 /// A date in the page's dated elements (a class or id naming a date or a
-/// time, `newsitem-time`, or the post's meta line, `post-meta`; an
-/// `itemprop=datePublished` without a machine-readable value), outside the
-/// chrome: the last resort, after the lines under the headline.
+/// time, `newsitem-time`, or the post's meta line, `post-meta`; a test id
+/// naming a date, `article-details-date`; the byline or the author's
+/// element, `Name am 29.12.2010`; an `itemprop=datePublished` without a
+/// machine-readable value), outside the chrome: the last resort, after the
+/// lines under the headline.
 pub(super) fn dated_element(doc: &Document, hidden: Hidden) -> Option<String> {
     first_labelled(
         doc,
-        r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time, [class*="time" i], [class*="meta" i]"#,
+        r#"[itemprop="datePublished"], [class*="date" i], [id*="date" i], [class*="datum" i], time, [class*="time" i], [class*="meta" i], [data-testid*="date" i], [class*="byline" i], [class*="author" i]"#,
         hidden,
         |n| n.text().to_string(),
         |text| {

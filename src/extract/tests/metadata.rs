@@ -969,7 +969,7 @@ fn a_blogger_post_in_a_widget_is_dated_by_its_hatom_entry() {
 }
 
 #[test]
-fn a_date_in_an_element_named_for_its_time_or_the_post_meta() {
+fn a_date_in_an_element_named_for_its_time_the_post_meta_or_the_author() {
     let paras = paragraphs("the dated post", 6);
     for (stamp, day) in [
         (
@@ -979,6 +979,14 @@ fn a_date_in_an_element_named_for_its_time_or_the_post_meta() {
         (
             "<div class=\"post-meta\">8. Dezember 2010</div>",
             "2010-12-08",
+        ),
+        (
+            "<span data-testid=\"article-details-date\">3.11.2023</span>",
+            "2023-11-03",
+        ),
+        (
+            "<div class=\"left author\">Author: <a href=\"/u/58\">Bo2man</a> am 29.12.2010, 13:36 Uhr</div>",
+            "2010-12-29",
         ),
     ] {
         let html = format!(
