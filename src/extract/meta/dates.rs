@@ -508,6 +508,10 @@ const DATE_LABELS: &[&str] = &[
     "date",
 ];
 
+/// How many words may qualify a date label before its colon (`Stand des
+/// Artikels:`).
+const LABEL_QUALIFIER_WORDS: usize = 2;
+
 /// How many letters after a label [`labelled_date`] reads for its date.
 const AFTER_LABEL_CHARS: usize = 60;
 
@@ -543,10 +547,22 @@ pub(super) fn labelled_date(doc: &Document) -> Option<String> {
             after.push(' ');
             after.push_str(next);
         }
-        let words: Vec<&str> = after.split_whitespace().take(6).collect();
-        (1..=words.len())
-            .rev()
-            .find_map(|n| date_line(&words[..n].join(" ")))
+        let words: Vec<&str> = after.split_whitespace().collect();
+        let date_at_start = |words: &[&str]| {
+            let words = &words[..words.len().min(6)];
+            (1..=words.len())
+                .rev()
+                .find_map(|n| date_line(&words[..n].join(" ")))
+        };
+        // What the label dates may stand between it and its colon
+        // (`Stand des Artikels: 26. Februar 2020`).
+        date_at_start(&words).or_else(|| {
+            let colon = words
+                .iter()
+                .take(LABEL_QUALIFIER_WORDS)
+                .position(|w| w.ends_with(':'))?;
+            date_at_start(&words[colon + 1..])
+        })
     })
 }
 

@@ -536,9 +536,22 @@ fn a_date_after_a_publication_label_in_an_element_of_its_own() {
         )),
         Some(RawDate::Text("2023-11-01".into()))
     );
+    // What the label dates may stand between it and its colon.
+    assert_eq!(
+        published(&page(
+            "<p><em>Stand des Artikels: 26. Februar 2020, 12:30 Uhr.</em></p>"
+        )),
+        Some(RawDate::Text("2020-02-26".into()))
+    );
     // The day of the last change, or a day in a sentence, is no
     // publication date.
     assert_eq!(published(&page("Letzte Änderung: 31.10.2023")), None);
+    assert_eq!(
+        published(&page(
+            "<p>Stand der Dinge ist: am 5. Mai 2020 war alles gut.</p>"
+        )),
+        None
+    );
 }
 
 #[test]
