@@ -1,10 +1,11 @@
-//! Authors: marked-up authors, byline elements and the visible lines under
-//! the headline, each name cleaned of its lead-in and trail. Uses `super`,
+//! Authors: marked-up authors, byline elements, the visible lines under
+//! the headline and names after a label in the page's text, each name
+//! cleaned of its lead-in and trail. Uses `super`,
 //! `dates` for the date lines and `super::super::body` for the chrome.
 
 use super::dates::{MONTHS, date_in, date_line, leading_date, opening_date};
 use super::title::COMMON_WORDS;
-use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled};
+use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled, page_texts};
 use crate::extract::chrome::{CUT_MARK, in_hard_chrome};
 use crate::extract::collapse;
 use dom_query::{Document, NodeRef};
@@ -511,6 +512,95 @@ pub(in crate::extract) fn byline_names(text: &str) -> Option<Vec<String>> {
             && !n.chars().any(|c| c.is_ascii_digit())
     };
     (!names.is_empty() && names.len() <= 6 && names.iter().all(plausible)).then_some(names)
+}
+
+/// The labels that set off the writer's name in a text of the page
+/// (`<h5>Autor: </h5>Name`, `<strong>Text:</strong> Name`, `<i>von
+/// Name</i>`), lowercase, each with what may end it: a colon, or a space
+/// before the name.
+const AUTHOR_LABELS: &[&str] = &[
+    "autor:",
+    "autorin:",
+    "autoren:",
+    "author:",
+    "authors:",
+    "auteur:",
+    "autore:",
+    "verfasser:",
+    "verfasserin:",
+    "redaktion:",
+    "text:",
+    "texte:",
+    "text von ",
+    "verfasst von ",
+    "geschrieben von ",
+    "written by ",
+    "posted by ",
+];
+
+/// Lead-in words that name the writer after them only in a text that is
+/// a byline and nothing else, of two words or more, not a sentence's end
+/// (`<i>von Daniela Obers</i>`): in a sentence they are words like any
+/// other (`Portrait by <a>Name</a>`, `von Künstlern`, `von Mystery Bag.`).
+const BARE_LEAD_INS: &[&str] = &["von ", "by ", "par ", "por ", "door "];
+
+/// What ends a labelled writer's name in the text after it: a credit,
+/// an agency or a date (`Peter Maahn/SP-X`, `Bo2man am 29.12.2010`,
+/// `Eberhard Fuhr (Pressesprecher)`).
+const LABELLED_NAME_ENDS: &[&str] = &[
+    "/", "|", "(", ",", ";", " am ", " on ", " le ", " - ", " – ", " — ", "•", "·",
+];
+
+/// The writers a label names in the page's texts outside the chrome (see
+/// [`AUTHOR_LABELS`], [`BARE_LEAD_INS`]): the name in the label's own text, or in the text
+/// right after a label that stands alone, up to what ends it
+/// ([`LABELLED_NAME_ENDS`]); only what reads as names (`Autor:
+/// Rechtsanwalt` names no one, nor `von 5`), from a text no longer than
+/// a byline.
+pub(super) fn labelled_authors(doc: &Document) -> Vec<String> {
+    let all = page_texts(doc);
+    all.iter()
+        .enumerate()
+        .filter(|(_, text)| text.chars().count() <= BODY_BLOCK_CHARS)
+        .find_map(|(i, text)| {
+            let lower = text.to_lowercase();
+            if let Some(by) = BARE_LEAD_INS.iter().find(|l| lower.starts_with(*l)) {
+                let name = text.get(by.len()..)?.trim();
+                return (name.split_whitespace().count() >= 2
+                    && !name.ends_with('.')
+                    && is_labelled_name(name))
+                .then(|| vec![name.to_string()]);
+            }
+            let label = AUTHOR_LABELS
+                .iter()
+                .find(|l| lower.starts_with(*l) || (l.ends_with(' ') && lower == l.trim_end()))?;
+            let own = text.get(label.len()..).unwrap_or_default().trim();
+            let after = if own.is_empty() {
+                all.get(i + 1)?.as_str()
+            } else {
+                own
+            };
+            let end = LABELLED_NAME_ENDS
+                .iter()
+                .filter_map(|e| after.find(e))
+                .min()
+                .unwrap_or(after.len());
+            let names: Vec<String> = after[..end]
+                .split(" und ")
+                .flat_map(|s| s.split(" and "))
+                .flat_map(|s| s.split(" & "))
+                .map(|s| s.trim().trim_end_matches(['.', ':']).to_string())
+                .collect();
+            (!names.is_empty() && names.iter().all(|n| is_labelled_name(n))).then_some(names)
+        })
+        .unwrap_or_default()
+}
+
+/// Whether what a label sets off reads as a writer's name: a name, not a
+/// job, with no punctuation a title or a list has (`Text: Headline:
+/// Subheading`, `von Künstlern, Bands, DJs`).
+fn is_labelled_name(name: &str) -> bool {
+    is_name(name) && !is_role(name) && !name.contains([',', ':', ';', '?', '!'])
 }
 
 /// `By Name` or `By Name and Name` as names.

@@ -3,8 +3,7 @@
 //! `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
-use super::{Hidden, first_labelled};
-use crate::extract::chrome::CHROME_MARK;
+use super::{Hidden, first_labelled, page_texts};
 use crate::extract::collapse;
 use dom_query::Document;
 use regex::Regex;
@@ -522,21 +521,7 @@ const AFTER_LABEL_CHARS: usize = 60;
 /// </span>`), as fact boxes and press releases give them. The last of
 /// the page's own sources, as it reads the whole page's text.
 pub(super) fn labelled_date(doc: &Document) -> Option<String> {
-    fn texts<'a>(node: &dom_query::NodeRef<'a>, out: &mut Vec<String>) {
-        for child in node.children_it(false) {
-            if child.is_text() {
-                let text = collapse(&child.text());
-                if !text.is_empty() {
-                    out.push(text);
-                }
-            } else if child.is_element() && !child.has_attr(CHROME_MARK) {
-                texts(&child, out);
-            }
-        }
-    }
-    let body = doc.select_single("body").nodes().first().copied()?;
-    let mut all = Vec::new();
-    texts(&body, &mut all);
+    let all = page_texts(doc);
     all.iter().enumerate().find_map(|(i, text)| {
         let rest = after_label(text)?;
         let mut after = rest.to_string();

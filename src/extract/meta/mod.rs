@@ -11,8 +11,8 @@ mod dates;
 mod title;
 
 use byline::{
-    WRITTEN_BY, card_authors, classed_authors, completed, is_given_name, marked_authors,
-    visible_byline, without_credit,
+    WRITTEN_BY, card_authors, classed_authors, completed, is_given_name, labelled_authors,
+    marked_authors, visible_byline, without_credit,
 };
 pub(super) use byline::{byline_names, clean_author};
 pub(super) use dates::url_date;
@@ -225,7 +225,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
     // The sources are read in turn, a later one only where the earlier
     // found no writer: the element searches cost more than the rest.
     let mut visible_authors = Some(visible.authors);
-    let mut sources: [&mut dyn FnMut() -> Vec<String>; 10] = [
+    let mut sources: [&mut dyn FnMut() -> Vec<String>; 11] = [
         &mut || std::mem::take(&mut declared),
         &mut || std::mem::take(&mut tagged),
         &mut || std::mem::take(&mut labelled),
@@ -233,6 +233,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         &mut || visible_authors.take().unwrap_or_default(),
         &mut || classed_authors(doc, in_chrome),
         &mut || card_authors(doc, in_chrome),
+        &mut || labelled_authors(doc),
         // Last, the author's box, the article's footer or a caption.
         &mut || marked_authors(doc, in_hard_chrome),
         &mut || classed_authors(doc, in_hard_chrome),
@@ -631,6 +632,29 @@ fn headline<'a>(
             })
             .copied()
     })
+}
+
+/// The page's texts outside the chrome, each text node's whitespace
+/// collapsed, the blank ones left out, in document order: what the label
+/// searches read (a label and its value may be in elements of their own).
+pub(super) fn page_texts(doc: &Document) -> Vec<String> {
+    fn texts(node: &NodeRef, out: &mut Vec<String>) {
+        for child in node.children_it(false) {
+            if child.is_text() {
+                let text = collapse(&child.text());
+                if !text.is_empty() {
+                    out.push(text);
+                }
+            } else if child.is_element() && !child.has_attr(CHROME_MARK) {
+                texts(&child, out);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    if let Some(body) = doc.select_single("body").nodes().first() {
+        texts(body, &mut all);
+    }
+    all
 }
 
 /// Which chrome hides an element from the metadata: [`in_chrome`], or, as

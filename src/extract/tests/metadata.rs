@@ -778,6 +778,38 @@ fn authors_in_contributor_autor_and_auteur_elements() {
 }
 
 #[test]
+fn a_writer_named_after_a_label_in_the_article_text() {
+    let paras = paragraphs("the labelled writer", 5);
+    let authors = |credit: &str| {
+        let html = format!(
+            "<html><head><title>Harbour</title></head><body><div class=\"col\"><h1>Harbour</h1>{paras}{credit}</div></body></html>"
+        );
+        extract(&html, None).unwrap().authors
+    };
+    for credit in [
+        "<h5>Datum: </h5>03.11.2021 <br><h5>Autor: </h5>Peter Maahn/SP-X",
+        "<p>(wird fortgesetzt)<br><strong>Text:</strong> Peter Maahn</p><p><strong>Fotos: </strong>Helmut Elstrodt</p>",
+        "<p><i>von Peter Maahn</i></p>",
+        "<span class=\"category\">Posted by Peter Maahn</span>",
+    ] {
+        assert_eq!(authors(credit), ["Peter Maahn"], "{credit}");
+    }
+    assert_eq!(
+        authors("<p>Redaktion: Ana Silva und Bo Li (Pressestelle)</p>"),
+        ["Ana Silva", "Bo Li"]
+    );
+    // A lead-in word inside a sentence, a list or a title after a label
+    // names no writer.
+    for credit in [
+        "<p>Ein Portrait von <a href=\"/wiki/x\">Gottfried Lindauer</a>, im Museum.</p>",
+        "<p>Musik<br>von Künstlern, Bands, DJs,<br>die bei uns spielen</p>",
+        "<h6>Text: Mein Motto Konsumsparen: Fazit @site</h6>",
+    ] {
+        assert!(authors(credit).is_empty(), "{credit}");
+    }
+}
+
+#[test]
 fn dates_with_a_weekday_abbreviated_written_day_first_or_set_off_by_slashes() {
     let story = sentences("the slashed date", 5);
     let paras: String = story.iter().map(|p| format!("<p>{p}</p>")).collect();
