@@ -1,4 +1,5 @@
-//! The headline from `<title>`: the site's names the page gives, and the
+//! The headline from `<title>`: the site's names the page gives (or a
+//! Chinese, Japanese or Korean site's name gives itself), and the
 //! title without them. Uses only `super`'s helpers and the DOM.
 
 use super::text_of;
@@ -67,14 +68,54 @@ fn name_key(name: &str) -> String {
 }
 
 /// Whether a title segment is one of the site's names: short, and holding
-/// a name or held by one.
+/// a name or held by one, or a name in a script without spaces that says
+/// it is a site (see [`is_east_asian_site`]).
 pub(super) fn names_site(segment: &str, sites: &[String]) -> bool {
     let key = name_key(segment);
-    key.chars().count() >= 3
+    (key.chars().count() >= 3
         && segment.split_whitespace().count() <= SITE_NAME_WORDS
         && sites.iter().any(|s| {
             key.contains(s.as_str()) || (s.contains(key.as_str()) && 2 * key.len() >= s.len())
-        })
+        }))
+        || is_east_asian_site(segment)
+}
+
+/// The words a Chinese, Japanese or Korean site's name ends with: net,
+/// encyclopedia, channel, daily, news, online (`新华网`, `百度百科`,
+/// `Yahoo!ニュース`), which a host's Latin letters cannot name.
+const EAST_ASIAN_SITE_ENDS: &[&str] = &[
+    "网",
+    "網",
+    "网站",
+    "百科",
+    "频道",
+    "頻道",
+    "日报",
+    "日報",
+    "新闻",
+    "新聞",
+    "在线",
+    "ニュース",
+    "新聞社",
+    "뉴스",
+    "신문",
+];
+
+/// At most this many characters make an East Asian site's name.
+const EAST_ASIAN_SITE_CHARS: usize = 8;
+
+/// Whether `c` is a letter of a script written without spaces between
+/// words (Chinese, Japanese, Korean).
+fn is_spaceless_script(c: char) -> bool {
+    c.is_alphabetic() && c as u32 >= 0x2E80
+}
+
+/// Whether a title segment is a site's name by its own words in a script
+/// without spaces: short, and ending with one of [`EAST_ASIAN_SITE_ENDS`].
+fn is_east_asian_site(segment: &str) -> bool {
+    let segment = segment.trim();
+    segment.chars().count() <= EAST_ASIAN_SITE_CHARS
+        && EAST_ASIAN_SITE_ENDS.iter().any(|e| segment.ends_with(e))
 }
 
 /// The title without the site's name: a trailing ` | Site` (and what
@@ -88,14 +129,16 @@ pub(super) fn without_site(title: &str, sites: &[String]) -> String {
         .iter()
         .flat_map(|sep| title.match_indices(sep).map(|(i, m)| (i, i + m.len())))
         // A bare hyphen or underscore joins words (`Caritas-Präsidentin`)
-        // unless it follows a space or punctuation (`标题 _站名`, `！-网`).
+        // unless it follows a space or punctuation (`标题 _站名`, `！-网`)
+        // or stands between two characters of a script without spaces,
+        // which joins no compound (`蔡健雅_百度百科`).
         .filter(|&(i, end)| {
+            let before = title[..i].chars().next_back();
             end - i > 1
                 || &title[i..end] == "|"
-                || title[..i]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| !c.is_alphanumeric())
+                || before.is_some_and(|c| !c.is_alphanumeric())
+                || (before.is_some_and(is_spaceless_script)
+                    && title[end..].chars().next().is_some_and(is_spaceless_script))
         })
         .collect();
     cuts.sort_unstable();
@@ -143,8 +186,7 @@ pub(super) fn shares_word(a: &str, b: &str) -> bool {
     };
     let b = words(b);
     // A script without spaces (Chinese, Japanese) has no words to share.
-    a.chars().any(|c| c.is_alphabetic() && c as u32 >= 0x2E80)
-        || words(a).iter().any(|w| b.contains(w))
+    a.chars().any(is_spaceless_script) || words(a).iter().any(|w| b.contains(w))
 }
 
 /// The page's `<title>` (`title`, the first in the page: an inline svg
@@ -356,10 +398,7 @@ pub(super) fn holds_headline(title: &str, heading: &str) -> bool {
         return false;
     };
     let sized = heading.split_whitespace().count() >= 2
-        || (heading
-            .chars()
-            .any(|c| c.is_alphabetic() && c as u32 >= 0x2E80)
-            && heading.chars().count() >= 4);
+        || (heading.chars().any(is_spaceless_script) && heading.chars().count() >= 4);
     let (before, after) = (&title[..at], &title[at + heading.len()..]);
     sized
         || TITLE_SEPARATORS.iter().filter(|s| s.len() > 1).any(|s| {

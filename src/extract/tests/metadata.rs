@@ -40,6 +40,21 @@ fn the_site_name_is_cut_from_the_title_when_the_page_names_the_site() {
             r#"<meta property="og:title" content="Harbour board votes - the second round">"#,
             "Harbour board votes - the second round",
         ),
+        // A Chinese site's name says it is one; an underscore between two
+        // characters of a script without spaces is a separator.
+        (
+            "<title>海外留学生看两会：出国前后关注点大不同_教育频道_中国青年网</title>",
+            "海外留学生看两会：出国前后关注点大不同",
+        ),
+        (
+            "<title>武汉的声音：有英勇的你，才有英雄的城！-新华网</title>",
+            "武汉的声音：有英勇的你，才有英雄的城！",
+        ),
+        // A tail that names no site stays.
+        (
+            "<title>新竹尖石_美樹營地賞楓 (2)</title>",
+            "新竹尖石_美樹營地賞楓 (2)",
+        ),
     ];
     for (head, want) in cases {
         let a = extract(&titled(head, ""), Some(&url)).unwrap();
