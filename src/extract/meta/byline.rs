@@ -552,11 +552,10 @@ const LABELLED_NAME_ENDS: &[&str] = &[
 ];
 
 /// The writers a label names in the page's texts outside the chrome (see
-/// [`AUTHOR_LABELS`], [`BARE_LEAD_INS`]): the name in the label's own text, or in the text
-/// right after a label that stands alone, up to what ends it
-/// ([`LABELLED_NAME_ENDS`]); only what reads as names (`Autor:
-/// Rechtsanwalt` names no one, nor `von 5`), from a text no longer than
-/// a byline.
+/// [`AUTHOR_LABELS`], [`BARE_LEAD_INS`]): the name in the label's own
+/// text, or in the text right after a label that stands alone, up to what
+/// ends it ([`LABELLED_NAME_ENDS`]); only what reads as names (`von 5`
+/// names no one), from a text no longer than a byline.
 pub(super) fn labelled_authors(doc: &Document) -> Vec<String> {
     let all = page_texts(doc);
     all.iter()

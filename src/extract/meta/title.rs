@@ -82,7 +82,7 @@ pub(super) fn names_site(segment: &str, sites: &[String]) -> bool {
 
 /// The words a Chinese, Japanese or Korean site's name ends with: net,
 /// encyclopedia, channel, daily, news, online (`新华网`, `百度百科`,
-/// `Yahoo!ニュース`), which a host's Latin letters cannot name.
+/// `NHKニュース`), which a host's Latin letters cannot name.
 const EAST_ASIAN_SITE_ENDS: &[&str] = &[
     "网",
     "網",
