@@ -5,7 +5,7 @@
 
 use super::dates::{MONTHS, date_in, date_line, leading_date, opening_date};
 use super::title::COMMON_WORDS;
-use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled, page_texts};
+use super::{BODY_BLOCK_CHARS, BYLINE_BLOCKS, Hidden, first_labelled};
 use crate::extract::chrome::{CUT_MARK, in_hard_chrome};
 use crate::extract::collapse;
 use dom_query::{Document, NodeRef};
@@ -555,9 +555,9 @@ const LABELLED_NAME_ENDS: &[&str] = &[
 /// [`AUTHOR_LABELS`], [`BARE_LEAD_INS`]): the name in the label's own
 /// text, or in the text right after a label that stands alone, up to what
 /// ends it ([`LABELLED_NAME_ENDS`]); only what reads as names (`von 5`
-/// names no one), from a text no longer than a byline.
-pub(super) fn labelled_authors(doc: &Document) -> Vec<String> {
-    let all = page_texts(doc);
+/// names no one), from a text no longer than a byline; `all` is the
+/// page's text (see [`page_texts`](super::page_texts)).
+pub(super) fn labelled_authors(all: &[String]) -> Vec<String> {
     all.iter()
         .enumerate()
         .filter(|(_, text)| text.chars().count() <= BODY_BLOCK_CHARS)

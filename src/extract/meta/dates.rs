@@ -3,7 +3,7 @@
 //! `YYYY-MM-DD`. Uses only the DOM and
 //! `super::super::body` for the chrome.
 
-use super::{Hidden, first_labelled, page_texts};
+use super::{Hidden, first_labelled};
 use crate::extract::collapse;
 use dom_query::Document;
 use regex::Regex;
@@ -519,9 +519,9 @@ const AFTER_LABEL_CHARS: usize = 60;
 /// label and its value in elements of their own (`<h5>Datum: </h5>
 /// 03.11.2021`, `<span class="key">Erstellt am</span><span>09.02.2022
 /// </span>`), as fact boxes and press releases give them. The last of
-/// the page's own sources, as it reads the whole page's text.
-pub(super) fn labelled_date(doc: &Document) -> Option<String> {
-    let all = page_texts(doc);
+/// the page's own sources, as it reads the whole page's text (`all`, see
+/// [`page_texts`](super::page_texts)).
+pub(super) fn labelled_date(all: &[String]) -> Option<String> {
     all.iter().enumerate().find_map(|(i, text)| {
         let rest = after_label(text)?;
         let mut after = rest.to_string();

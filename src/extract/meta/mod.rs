@@ -26,6 +26,7 @@ use super::chrome::{CHROME_MARK, CUT_MARK, in_chrome, in_hard_chrome};
 use super::collapse;
 use dom_query::{Document, NodeRef};
 use serde_json::{Map, Value};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use url::Url;
 
@@ -222,6 +223,11 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .and_then(|_| meta(&["twitter:data1"]))
         .map(|a| vec![a])
         .unwrap_or_default();
+    // The page's texts, walked at most once for the author's and the
+    // date's label searches: the chrome marks they read stay as they are
+    // until the lifted ones are put back.
+    let texts = OnceCell::new();
+    let texts = || texts.get_or_init(|| page_texts(doc)).as_slice();
     // The sources are read in turn, a later one only where the earlier
     // found no writer: the element searches cost more than the rest.
     let mut visible_authors = Some(visible.authors);
@@ -233,7 +239,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         &mut || visible_authors.take().unwrap_or_default(),
         &mut || classed_authors(doc, in_chrome),
         &mut || card_authors(doc, in_chrome),
-        &mut || labelled_authors(doc),
+        &mut || labelled_authors(texts()),
         // Last, the author's box, the article's footer or a caption.
         &mut || marked_authors(doc, in_hard_chrome),
         &mut || classed_authors(doc, in_hard_chrome),
@@ -302,7 +308,7 @@ pub(super) fn read(doc: &Document, url: Option<&Url>) -> Found {
         .or_else(|| time_element(doc, in_chrome))
         .or(visible.date)
         .or_else(|| dated_element(doc, in_chrome))
-        .or_else(|| labelled_date(doc))
+        .or_else(|| labelled_date(texts()))
         // Last, a date in the article's header or footer, or a caption,
         // or the one that opens the title (`23.01.2022 - Headline`).
         .or_else(|| time_element(doc, in_hard_chrome))
@@ -637,7 +643,7 @@ fn headline<'a>(
 /// The page's texts outside the chrome, each text node's whitespace
 /// collapsed, the blank ones left out, in document order: what the label
 /// searches read (a label and its value may be in elements of their own).
-pub(super) fn page_texts(doc: &Document) -> Vec<String> {
+fn page_texts(doc: &Document) -> Vec<String> {
     fn texts(node: &NodeRef, out: &mut Vec<String>) {
         for child in node.children_it(false) {
             if child.is_text() {
