@@ -165,9 +165,8 @@ pub(super) fn european(date: &str) -> Option<String> {
             let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
             let (day, month) = (num(1)?, num(2)?);
             (day > 12)
-                .then(|| chrono::NaiveDate::from_ymd_opt(num(3)? as i32, month, day))
+                .then(|| calendar_day(num(3)?, month, day))
                 .flatten()
-                .map(|d| d.format("%Y-%m-%d").to_string())
         })
         .or_else(|| year_first(date))
 }
@@ -190,13 +189,18 @@ fn year_first(date: &str) -> Option<String> {
             .find_map(|k| c.name(k))
             .and_then(|m| m.as_str().parse::<u32>().ok())
     };
-    let year = num(["y", "y2", "y3"])?;
-    chrono::NaiveDate::from_ymd_opt(
-        year as i32,
+    calendar_day(
+        num(["y", "y2", "y3"])?,
         num(["m", "m2", "m3"])?,
         num(["d", "d2", "d3"])?,
     )
-    .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The day `year`, `month`, `day` name as `YYYY-MM-DD`, when it is a real
+/// calendar day (no 31 February).
+fn calendar_day(year: u32, month: u32, day: u32) -> Option<String> {
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+        .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// Month names of the languages the date lines are read in, beyond
@@ -442,8 +446,7 @@ fn european_day(c: &regex::Captures) -> Option<String> {
     };
     // Two-digit years on news pages are this century's.
     let year = if year < 100 { 2000 + year } else { year };
-    chrono::NaiveDate::from_ymd_opt(year as i32, month, day)
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    calendar_day(year, month, day)
 }
 
 /// A date in the page's dated elements (a class or id naming a date or a
@@ -477,8 +480,7 @@ pub(in crate::extract) fn url_date(url: &url::Url) -> Option<String> {
     });
     let c = URL_DATE.captures(url.path())?;
     let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-    chrono::NaiveDate::from_ymd_opt(num(1)? as i32, num(2)?, num(3)?)
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    calendar_day(num(1)?, num(2)?, num(3)?)
 }
 
 /// Labels that say the date after them is the day of publication
